@@ -1,0 +1,27 @@
+const { nxPreset } = require('@nx/jest/preset');
+
+// One transform for every project: SWC compiles TypeScript with Nest's decorator
+// metadata, and also the ESM-only packages (oidc-provider, jose) that ts-jest
+// cannot load.
+module.exports = {
+  ...nxPreset,
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.(ts|js|mjs|cjs)$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+          keepClassNames: true,
+        },
+        module: { type: 'commonjs' },
+        sourceMaps: 'inline',
+      },
+    ],
+  },
+  transformIgnorePatterns: [
+    '/node_modules/(?!(oidc-provider|jose|oauth4webapi|quick-lru|@koa|koa|nanoid|eta)/)',
+  ],
+};

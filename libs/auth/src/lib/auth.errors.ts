@@ -1,0 +1,43 @@
+import { ForbiddenException, HttpException, UnauthorizedException } from '@nestjs/common';
+
+/** RFC 6750 error codes, carried in the body's `error` and in `WWW-Authenticate`. */
+export const BEARER_ERRORS = { invalidToken: 'invalid_token', insufficientScope: 'insufficient_scope' } as const;
+
+/** 401: no token, or a token that failed verification (the reason is safe to show). */
+export class InvalidTokenException extends UnauthorizedException {
+  constructor(description?: string) {
+    super({
+      statusCode: 401,
+      error: description ? BEARER_ERRORS.invalidToken : 'unauthorized',
+      message: description ?? 'a bearer token is required',
+    });
+  }
+}
+
+/** 403: a valid token that does not grant what the handler requires. */
+export class InsufficientScopeException extends ForbiddenException {
+  constructor(description: string) {
+    super({ statusCode: 403, error: BEARER_ERRORS.insufficientScope, message: description });
+  }
+}
+
+/**
+ * The `WWW-Authenticate` challenge (RFC 6750 section 3) for a 401 or 403, or
+ * undefined for any other error.
+ *
+ * @example
+ * const challenge = bearerChallenge(exception);
+ * if (challenge) response.setHeader('WWW-Authenticate', challenge);
+ */
+export function bearerChallenge(exception: HttpException): string | undefined {
+  const status = exception.getStatus();
+  if (status !== 401 && status !== 403) return undefined;
+  const body = exception.getResponse();
+  const error = typeof body === 'object' ? (body as Record<string, unknown>)['error'] : undefined;
+  if (error !== BEARER_ERRORS.invalidToken && error !== BEARER_ERRORS.insufficientScope) {
+    return status === 401 ? 'Bearer' : undefined;
+  }
+  const message = (body as Record<string, unknown>)['message'];
+  const description = typeof message === 'string' ? message.replace(/["\\]/g, '') : '';
+  return `Bearer error="${error}", error_description="${description}"`;
+}

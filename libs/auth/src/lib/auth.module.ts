@@ -1,0 +1,74 @@
+import { Inject, Module } from '@nestjs/common';
+import type { DynamicModule, InjectionToken, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { AUTH_OPTIONS } from './auth.options';
+import type { AuthOptions } from './auth.options';
+import { CallContextInterceptor } from './context/call-context';
+import { JwtAuthGuard } from './guards/jwt-auth.guard';
+import { PolicyGuard } from './guards/policy.guard';
+import { RolesGuard } from './guards/roles.guard';
+import { ScopesGuard } from './guards/scopes.guard';
+import { ServiceIdentityGuard } from './guards/service-identity.guard';
+import { JwtStrategy } from './http/jwt.strategy';
+import { AccessTokenVerifier } from './token/access-token.verifier';
+import { JwksCache } from './token/jwks.cache';
+
+export interface AuthModuleAsyncOptions {
+  imports?: DynamicModule['imports'];
+  inject?: InjectionToken[];
+  useFactory: (...args: never[]) => AuthOptions;
+}
+
+/**
+ * Deny by default, for HTTP and RPC alike: installs the global guards (service
+ * identity, token, roles, scopes, policy, in that order) and the call-context
+ * interceptor that lets {@link ServiceClient} forward the caller's token.
+ *
+ * @example
+ * AuthModule.forRootAsync({ inject: [ConfigService], useFactory: (config) => authOptionsFrom(config) })
+ */
+@Module({})
+export class AuthModule implements OnApplicationBootstrap {
+  constructor(@Inject(JwksCache) private readonly jwks: JwksCache) {}
+
+  static forRootAsync(options: AuthModuleAsyncOptions): DynamicModule {
+    return {
+      module: AuthModule,
+      global: true,
+      imports: [...(options.imports ?? []), PassportModule],
+      providers: [
+        { provide: AUTH_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+        {
+          provide: JwksCache,
+          inject: [AUTH_OPTIONS],
+          useFactory: (auth: AuthOptions) =>
+            new JwksCache({
+              issuer: auth.issuer,
+              cooldownMs: auth.jwksCooldownMs,
+              maxAgeMs: auth.jwksMaxAgeMs,
+              timeoutMs: auth.issuerTimeoutMs,
+            }),
+        },
+        {
+          provide: AccessTokenVerifier,
+          inject: [AUTH_OPTIONS, JwksCache],
+          useFactory: (auth: AuthOptions, jwks: JwksCache) => new AccessTokenVerifier(auth, jwks),
+        },
+        JwtStrategy,
+        { provide: APP_GUARD, useClass: ServiceIdentityGuard },
+        { provide: APP_GUARD, useClass: JwtAuthGuard },
+        { provide: APP_GUARD, useClass: RolesGuard },
+        { provide: APP_GUARD, useClass: ScopesGuard },
+        { provide: APP_GUARD, useClass: PolicyGuard },
+        { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
+      ],
+      exports: [AUTH_OPTIONS, AccessTokenVerifier, JwksCache],
+    };
+  }
+
+  /** Fetch the issuer's keys early, without blocking start-up: the issuer may start after us. */
+  onApplicationBootstrap(): void {
+    void this.jwks.refresh();
+  }
+}

@@ -1,0 +1,100 @@
+import { Inject, Module } from '@nestjs/common';
+import type { DynamicModule, FactoryProvider, InjectionToken, OnApplicationShutdown } from '@nestjs/common';
+import { createMtlsClient } from '@acme/transport';
+import type { TlsMaterial } from '@acme/transport';
+import type { SecureVersion } from 'node:tls';
+import { ServiceTokenProvider } from '../token/service-token.provider';
+import type { ServiceCredentials } from '../token/service-token.provider';
+import { ServiceClient } from './service-client';
+
+export interface ServiceClientsOptions {
+  tls: TlsMaterial;
+  minVersion: SecureVersion;
+  maxFrameSize: number;
+  timeoutMs: number;
+  /** Where each service listens. */
+  addresses: Record<string, { host: string; port: number }>;
+  /** This service's OAuth client, for `sendAsService`. */
+  credentials?: ServiceCredentials;
+}
+
+export interface ServiceClientsAsyncOptions {
+  /** The services this app calls; each gets an injectable {@link ServiceClient}. */
+  services: readonly string[];
+  imports?: DynamicModule['imports'];
+  inject?: InjectionToken[];
+  useFactory: (...args: never[]) => ServiceClientsOptions;
+}
+
+const SERVICE_CLIENTS_OPTIONS = Symbol('SERVICE_CLIENTS_OPTIONS');
+const SERVICE_TOKENS = Symbol('SERVICE_TOKENS');
+
+export function serviceClientToken(service: string): string {
+  return `ServiceClient:${service}`;
+}
+
+/**
+ * Injects the {@link ServiceClient} of a service registered with {@link ServiceClientsModule}.
+ *
+ * @example
+ * constructor(@InjectServiceClient('payment') private readonly payment: ServiceClient) {}
+ */
+export const InjectServiceClient = (service: string) => Inject(serviceClientToken(service));
+
+/**
+ * Registers one mutual-TLS client per called service.
+ *
+ * @example
+ * ServiceClientsModule.registerAsync({ services: ['payment'], inject: [ConfigService], useFactory: (config) => ({...}) })
+ */
+@Module({})
+export class ServiceClientsModule {
+  static registerAsync(options: ServiceClientsAsyncOptions): DynamicModule {
+    const clientProviders = options.services.map(
+      (service): FactoryProvider<ServiceClient> => ({
+        provide: serviceClientToken(service),
+        inject: [SERVICE_CLIENTS_OPTIONS, SERVICE_TOKENS],
+        useFactory: (config: ServiceClientsOptions, tokens: ServiceTokenProvider | null) => {
+          const address = config.addresses[service];
+          if (!address) throw new Error(`no address configured for service ${service}`);
+          const proxy = createMtlsClient({
+            ...address,
+            service,
+            tls: config.tls,
+            minVersion: config.minVersion,
+            maxFrameSize: config.maxFrameSize,
+          });
+          return new ServiceClient(service, proxy, config.timeoutMs, tokens ?? undefined);
+        },
+      }),
+    );
+    return {
+      module: ServiceClientsModule,
+      imports: options.imports ?? [],
+      providers: [
+        { provide: SERVICE_CLIENTS_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+        {
+          provide: SERVICE_TOKENS,
+          inject: [SERVICE_CLIENTS_OPTIONS],
+          useFactory: (config: ServiceClientsOptions) =>
+            config.credentials ? new ServiceTokenProvider(config.credentials) : null,
+        },
+        ...clientProviders,
+        {
+          provide: ServiceClientsShutdown,
+          inject: clientProviders.map((provider) => provider.provide),
+          useFactory: (...clients: ServiceClient[]) => new ServiceClientsShutdown(clients),
+        },
+      ],
+      exports: clientProviders.map((provider) => provider.provide),
+    };
+  }
+}
+
+class ServiceClientsShutdown implements OnApplicationShutdown {
+  constructor(private readonly clients: ServiceClient[]) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.clients.map((client) => client.close()));
+  }
+}

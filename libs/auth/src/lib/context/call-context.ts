@@ -1,0 +1,50 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Injectable } from '@nestjs/common';
+import type { CallHandler, ContextType, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { MessageContext } from '@acme/transport';
+import type { MessageMeta } from '@acme/transport';
+import type { Request } from 'express';
+import { Observable } from 'rxjs';
+
+/** The caller's credentials and request id, available to everything a handler calls. */
+const storage = new AsyncLocalStorage<MessageMeta>();
+
+/** The current call's metadata, or undefined outside of a handler. */
+export function currentCallMeta(): MessageMeta | undefined {
+  return storage.getStore();
+}
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * Runs each handler with the caller's token and request id in async-local
+ * storage, so that {@link ServiceClient} forwards them without any handler
+ * touching a token. Guards run before interceptors: by now the token is verified.
+ */
+@Injectable()
+export class CallContextInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const meta = readMeta(context);
+    return new Observable((subscriber) => storage.run(meta, () => next.handle().subscribe(subscriber)));
+  }
+}
+
+function readMeta(context: ExecutionContext): MessageMeta {
+  const type = context.getType<ContextType>();
+  switch (type) {
+    case 'http': {
+      const request = context.switchToHttp().getRequest<Request>();
+      const requestId = request.headers[REQUEST_ID_HEADER];
+      return {
+        authorization: request.headers.authorization,
+        requestId: typeof requestId === 'string' ? requestId : undefined,
+      };
+    }
+    case 'rpc': {
+      const rpcContext = context.switchToRpc().getContext<unknown>();
+      return rpcContext instanceof MessageContext ? rpcContext.getMeta() : {};
+    }
+    case 'ws':
+      return {};
+  }
+}

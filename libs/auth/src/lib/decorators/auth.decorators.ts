@@ -1,0 +1,71 @@
+import { applyDecorators } from '@nestjs/common';
+import type { PolicyRule } from '../policy/policy';
+import {
+  AllowServicesMetadata,
+  PolicyMetadata,
+  PublicMetadata,
+  RolesMetadata,
+  ScopesMetadata,
+} from './auth-metadata';
+
+/**
+ * Opts a route or message handler out of token verification. Every use is a
+ * security decision: say why next to it.
+ *
+ * @example
+ * @Public() // service discovery: callers have no token yet
+ * @Get('info') info() {}
+ */
+export function Public(): MethodDecorator & ClassDecorator {
+  return applyDecorators(PublicMetadata());
+}
+
+/**
+ * Requires one of the roles (or all of them with `{ all: [...] }`). Service
+ * principals have no roles.
+ *
+ * @example
+ * @Roles('user', 'admin')          // either
+ * @Roles({ all: ['user', 'admin'] }) // both
+ */
+export function Roles(...roles: string[] | [{ all: string[] }]): MethodDecorator & ClassDecorator {
+  const [first] = roles;
+  const requirement =
+    typeof first === 'object'
+      ? { roles: first.all, match: 'all' as const }
+      : { roles: roles as string[], match: 'any' as const };
+  return applyDecorators(RolesMetadata(requirement));
+}
+
+/**
+ * Requires every listed OAuth scope, read from `scope` (string) or `scp` (array).
+ *
+ * @example
+ * @Scopes('orders:write')
+ */
+export function Scopes(...scopes: string[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(ScopesMetadata(scopes));
+}
+
+/**
+ * Requires a policy expression to hold, e.g. admin or owner of the resource.
+ *
+ * @example
+ * @Policy(anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
+ */
+export function Policy(rule: PolicyRule): MethodDecorator & ClassDecorator {
+  return applyDecorators(PolicyMetadata(rule));
+}
+
+/**
+ * Names the services allowed to send this message, checked against the SPIFFE
+ * ID of the mutual-TLS peer certificate. A message handler without it refuses
+ * every caller.
+ *
+ * @example
+ * @AllowServices('order')
+ * @MessagePattern(PAYMENT_PATTERNS.charge) charge() {}
+ */
+export function AllowServices(...services: string[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(AllowServicesMetadata(services));
+}

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import type { ContextType, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthGuard } from '@nestjs/passport';
+import { MessageContext } from '@acme/transport';
+import { InvalidTokenException } from '../auth.errors';
+import { setRpcPrincipal } from '../context/principal.context';
+import { PublicMetadata } from '../decorators/auth-metadata';
+import { JWT_STRATEGY } from '../http/jwt.strategy';
+import type { Principal } from '../principal';
+import { AccessTokenVerifier, asInvalidTokenError } from '../token/access-token.verifier';
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+/**
+ * Authenticates every request and message unless the handler is `@Public()`.
+ * HTTP goes through passport-jwt; RPC verifies the token that travelled in the
+ * message metadata. Both use the same verifier.
+ */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: AccessTokenVerifier,
+  ) {
+    super();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const isPublic = this.reflector.getAllAndOverride(PublicMetadata, [context.getHandler(), context.getClass()]);
+    if (isPublic) return true;
+    const type = context.getType<ContextType>();
+    switch (type) {
+      case 'http':
+        return (await super.canActivate(context)) as boolean;
+      case 'rpc':
+        setRpcPrincipal(context, await this.verifyMessage(context));
+        return true;
+      case 'ws':
+        throw new InvalidTokenException('unsupported transport');
+    }
+  }
+
+  /** passport's outcome: the principal, or a 401 that says what failed. */
+  override handleRequest<T = Principal>(error: unknown, principal: T | false, info: unknown): T {
+    if (principal) return principal;
+    throw toInvalidTokenException(error ?? info);
+  }
+
+  private async verifyMessage(context: ExecutionContext): Promise<Principal> {
+    const rpcContext = context.switchToRpc().getContext<unknown>();
+    if (!(rpcContext instanceof MessageContext)) throw new InvalidTokenException('unsupported transport');
+    const match = BEARER.exec(rpcContext.getMeta().authorization ?? '');
+    if (!match) throw new InvalidTokenException();
+    try {
+      return await this.verifier.verify(match[1]);
+    } catch (error) {
+      throw toInvalidTokenException(error);
+    }
+  }
+}
+
+function toInvalidTokenException(error: unknown): InvalidTokenException {
+  if (error instanceof InvalidTokenException) return error;
+  // passport-jwt reports a missing token as a plain "No auth token" error.
+  if (error instanceof Error && error.message === 'No auth token') return new InvalidTokenException();
+  return new InvalidTokenException(asInvalidTokenError(error).message);
+}

@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { InsufficientScopeException } from '../auth.errors';
+import { getPrincipal } from '../context/principal.context';
+import { RolesMetadata } from '../decorators/auth-metadata';
+
+/** Enforces `@Roles(...)`: any of the roles by default, all of them with `{ all }`. */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const required = this.reflector.getAllAndOverride(RolesMetadata, [context.getHandler(), context.getClass()]);
+    if (!required) return true;
+    const roles = getPrincipal(context)?.roles ?? [];
+    const granted =
+      required.match === 'all'
+        ? required.roles.every((role) => roles.includes(role))
+        : required.roles.some((role) => roles.includes(role));
+    if (!granted) {
+      throw new InsufficientScopeException(`requires ${required.match} of roles: ${required.roles.join(', ')}`);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { InsufficientScopeException } from '../auth.errors';
+import { getPrincipal } from '../context/principal.context';
+import { ScopesMetadata } from '../decorators/auth-metadata';
+
+/** Enforces `@Scopes(...)`: the token must grant every listed scope. */
+@Injectable()
+export class ScopesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const required = this.reflector.getAllAndOverride(ScopesMetadata, [context.getHandler(), context.getClass()]);
+    if (!required) return true;
+    const scopes = getPrincipal(context)?.scopes ?? [];
+    const missing = required.filter((scope) => !scopes.includes(scope));
+    if (missing.length > 0) throw new InsufficientScopeException(`requires scope: ${missing.join(' ')}`);
+    return true;
+  }
+}

@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CanActivate, ContextType, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { MessageContext, spiffeId } from '@acme/transport';
+import { InsufficientScopeException } from '../auth.errors';
+import { AUTH_OPTIONS } from '../auth.options';
+import type { AuthOptions } from '../auth.options';
+import { AllowServicesMetadata } from '../decorators/auth-metadata';
+
+/**
+ * Checks which service sent a message: the SPIFFE ID of the mutual-TLS peer
+ * certificate must name a service listed in `@AllowServices(...)`. Message
+ * handlers without the decorator refuse every caller (deny by default); HTTP
+ * has no peer certificate, so the decorator on an HTTP route refuses too.
+ */
+@Injectable()
+export class ServiceIdentityGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthOptions,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const allowed = this.reflector.getAllAndOverride(AllowServicesMetadata, [context.getHandler(), context.getClass()]);
+    const type = context.getType<ContextType>();
+    switch (type) {
+      case 'rpc':
+        return this.checkPeer(context, allowed);
+      case 'http':
+        if (allowed) throw new InsufficientScopeException('this operation is only for services over mutual TLS');
+        return true;
+      case 'ws':
+        throw new InsufficientScopeException('unsupported transport');
+    }
+  }
+
+  private checkPeer(context: ExecutionContext, allowed: readonly string[] | undefined): boolean {
+    if (!allowed?.length) throw new InsufficientScopeException('no service may send this message');
+    const rpcContext = context.switchToRpc().getContext<unknown>();
+    const peer = rpcContext instanceof MessageContext ? rpcContext.getPeerSpiffeId() : undefined;
+    const permitted = allowed.some((service) => spiffeId(this.options.trustDomain, service) === peer);
+    if (!permitted) throw new InsufficientScopeException(`calling service ${peer ?? 'unknown'} is not allowed`);
+    return true;
+  }
+}

@@ -1,0 +1,134 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import jwt from 'jsonwebtoken';
+import type { Algorithm, JwtHeader } from 'jsonwebtoken';
+
+interface SigningKey {
+  kid: string;
+  alg: Algorithm;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
+export interface TestTokenOptions {
+  /** Claims to add or override; `undefined` removes a default claim. */
+  claims?: Record<string, unknown>;
+  /** Header parameters to add or override. */
+  header?: Partial<JwtHeader> & Record<string, unknown>;
+  /** Lifetime in seconds (negative for an expired token). */
+  expiresIn?: number;
+  /** Sign with the RS256 key instead of the ES256 one. */
+  rsa?: boolean;
+}
+
+/**
+ * A real OpenID issuer for tests: serves discovery and JWKS over HTTP on
+ * 127.0.0.1 and signs access tokens with ES256/RS256 keys it generates.
+ *
+ * @example
+ * const issuer = await TestIssuer.start({ audience: 'urn:acme:api' });
+ * const token = issuer.userToken('alice', { roles: ['user'], scope: 'orders:read' });
+ */
+export class TestIssuer {
+  private keys: SigningKey[];
+  /** Number of JWKS requests served, to observe caching. */
+  jwksRequests = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly issuer: string,
+    readonly audience: string,
+  ) {
+    this.keys = [newKey('ES256'), newKey('RS256')];
+  }
+
+  static async start(options: { audience: string }): Promise<TestIssuer> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const issuer = new TestIssuer(server, `http://127.0.0.1:${port}`, options.audience);
+    server.on('request', (request, response) => {
+      const body =
+        request.url === '/.well-known/openid-configuration'
+          ? { issuer: issuer.issuer, jwks_uri: `${issuer.issuer}/jwks`, token_endpoint: `${issuer.issuer}/token` }
+          : request.url === '/jwks'
+            ? issuer.jwks()
+            : undefined;
+      if (request.url === '/jwks') issuer.jwksRequests++;
+      response.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body ?? { error: 'not_found' }));
+    });
+    return issuer;
+  }
+
+  /** The published public keys. */
+  jwks(): { keys: Record<string, unknown>[] } {
+    return {
+      keys: this.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg, use: 'sig' })),
+    };
+  }
+
+  /** Replaces the signing keys; tokens signed before no longer verify after a JWKS refresh. */
+  rotateKeys(): void {
+    this.keys = [newKey('ES256'), newKey('RS256')];
+  }
+
+  /** The ES256 public key in PEM, to craft attacks (e.g. HS256 "signed" with a public key). */
+  publicKeyPem(): string {
+    return this.keys[0].publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  }
+
+  kid(rsa = false): string {
+    return this.keys[rsa ? 1 : 0].kid;
+  }
+
+  sign(options: TestTokenOptions = {}): string {
+    const key = this.keys[options.rsa ? 1 : 0];
+    const now = Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = {
+      iss: this.issuer,
+      sub: 'user-1',
+      aud: this.audience,
+      iat: now,
+      exp: now + (options.expiresIn ?? 300),
+      jti: randomUUID(),
+      client_id: 'web',
+      scope: '',
+      ...options.claims,
+    };
+    for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
+    return jwt.sign(claims, key.privateKey, {
+      algorithm: key.alg,
+      header: { alg: key.alg, typ: 'at+jwt', kid: key.kid, ...options.header } as JwtHeader,
+    });
+  }
+
+  /** An access token of a user, as the auth server issues it. */
+  userToken(sub: string, options: { roles?: string[]; scope?: string; expiresIn?: number } = {}): string {
+    return this.sign({
+      claims: { sub, roles: options.roles ?? ['user'], scope: options.scope ?? '' },
+      expiresIn: options.expiresIn,
+    });
+  }
+
+  /** A client-credentials token: `sub` is the client itself. */
+  serviceToken(clientId: string, scope = ''): string {
+    return this.sign({ claims: { sub: clientId, client_id: clientId, scope } });
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function newKey(alg: 'ES256' | 'RS256'): SigningKey {
+  const { privateKey, publicKey } =
+    alg === 'ES256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { kid: randomUUID(), alg, privateKey, publicKey };
+}

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'bootstrap',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/bootstrap',
+};

@@ -1,0 +1,58 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsInt,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+export class OrderItemDto {
+  /** A catalog SKU, e.g. `book-1`. Prices come from the order service's catalog, never from the client. */
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9-]{0,63}$/, { message: 'sku must be a lowercase catalog id' })
+  sku: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  quantity: number;
+}
+
+export class CreateOrderDto {
+  @ValidateNested({ each: true })
+  @Type(() => OrderItemDto)
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  items: OrderItemDto[];
+}
+
+export class OrderIdDto {
+  @IsUUID()
+  id: string;
+}
+
+export type OrderStatus = 'PENDING' | 'PAID';
+
+export interface OrderLine {
+  sku: string;
+  quantity: number;
+  /** Unit price in cents. */
+  unitPrice: number;
+}
+
+export interface Order {
+  id: string;
+  ownerId: string;
+  status: OrderStatus;
+  items: OrderLine[];
+  /** Sum of the lines in cents. */
+  total: number;
+  currency: string;
+  paymentId?: string;
+  createdAt: string;
+}

@@ -1,0 +1,14 @@
+export { readTlsMaterial } from './lib/tls-material';
+export type { TlsFiles, TlsMaterial } from './lib/tls-material';
+export { mtlsClientOptions, mtlsServerOptions } from './lib/mtls.options';
+export { spiffeId, spiffeIdOf } from './lib/spiffe';
+export { isMessageEnvelope } from './lib/message-envelope';
+export type { MessageEnvelope, MessageMeta } from './lib/message-envelope';
+export { MessageContext } from './lib/message.context';
+export { SecureTcpServer } from './lib/secure-tcp.server';
+export type { SecureTcpServerOptions } from './lib/secure-tcp.server';
+export { createMtlsClient } from './lib/mtls-client';
+export type { MtlsClientOptions } from './lib/mtls-client';
+export { isRpcErrorBody } from './lib/rpc-error';
+export type { RpcErrorBody } from './lib/rpc-error';
+export { RpcErrorFilter } from './lib/rpc-error.filter';

@@ -1,0 +1,78 @@
+import { Logger } from '@nestjs/common';
+import { ServerTCP } from '@nestjs/microservices';
+import type { MessageHandler, TcpContext } from '@nestjs/microservices';
+import type { SecureVersion, Server as TlsServer, TLSSocket } from 'node:tls';
+import { throwError } from 'rxjs';
+import { isMessageEnvelope } from './message-envelope';
+import { MessageContext } from './message.context';
+import { mtlsServerOptions } from './mtls.options';
+import type { RpcErrorBody } from './rpc-error';
+import type { TlsMaterial } from './tls-material';
+
+export interface SecureTcpServerOptions {
+  host: string;
+  port: number;
+  tls: TlsMaterial;
+  minVersion: SecureVersion;
+  /** Largest accepted frame, in characters of its JSON; a bigger frame drops the connection. */
+  maxFrameSize: number;
+  /** A frame that is not complete after this long drops the connection. */
+  incompleteFrameTimeoutMs: number;
+  /** A peer that has not completed the TLS handshake after this long is disconnected. */
+  handshakeTimeoutMs: number;
+  /** A connection with no traffic for this long is closed. */
+  idleTimeoutMs: number;
+  maxConnections: number;
+}
+
+/**
+ * The TCP transport over mutual TLS. Every message arrives as a
+ * {@link MessageEnvelope}; handlers receive only its `data`, and guards read
+ * the metadata and the peer's identity from the {@link MessageContext}.
+ *
+ * @example
+ * app.connectMicroservice({ strategy: new SecureTcpServer(options) }, { inheritAppConfig: true });
+ */
+export class SecureTcpServer extends ServerTCP {
+  private readonly log = new Logger(SecureTcpServer.name);
+
+  constructor(private readonly secureOptions: SecureTcpServerOptions) {
+    super({
+      host: secureOptions.host,
+      port: secureOptions.port,
+      tlsOptions: {
+        ...mtlsServerOptions(secureOptions.tls, secureOptions.minVersion),
+        handshakeTimeout: secureOptions.handshakeTimeoutMs,
+      },
+      maxBufferSize: secureOptions.maxFrameSize,
+      incompleteMessageTimeout: secureOptions.incompleteFrameTimeoutMs,
+    });
+    const server = this.unwrap<TlsServer>();
+    server.maxConnections = secureOptions.maxConnections;
+    // Node reports a failed or timed-out handshake (handshakeTimeout) here but
+    // leaves the socket open: close it, and log the reason the client never learns.
+    server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      this.log.warn(`TLS handshake refused from ${socket.remoteAddress ?? 'unknown'}: ${error.message}`);
+      socket.destroy();
+    });
+    server.on('secureConnection', (socket: TLSSocket) => {
+      socket.setTimeout(secureOptions.idleTimeoutMs, () => socket.destroy());
+    });
+  }
+
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    const handler = super.getHandlerByPattern(pattern);
+    if (!handler) return null;
+    const unwrapEnvelope: MessageHandler = async (envelope: unknown, context?: TcpContext) => {
+      if (!isMessageEnvelope(envelope) || !context) {
+        const body: RpcErrorBody = { status: 400, error: 'bad_request', message: 'malformed message envelope' };
+        return throwError(() => body);
+      }
+      const messageContext = new MessageContext(context.getSocketRef(), context.getPattern(), envelope.meta);
+      return handler(envelope.data, messageContext);
+    };
+    unwrapEnvelope.isEventHandler = handler.isEventHandler;
+    unwrapEnvelope.extras = handler.extras;
+    return unwrapEnvelope;
+  }
+}
