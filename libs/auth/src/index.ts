@@ -6,7 +6,7 @@ export { bearerChallenge, BEARER_ERRORS, InsufficientScopeException, InvalidToke
 export type { Principal } from './lib/principal';
 export { AllowServices, Policy, Public, Roles, Scopes } from './lib/decorators/auth.decorators';
 export { CurrentUser } from './lib/decorators/current-user.decorator';
-export { allOf, anyOf, hasRole, hasScope, isOwner } from './lib/policy/policy';
+export { allOf, anyOf, hasRole, hasScope, isOwner, isService } from './lib/policy/policy';
 export type { PolicyContext, PolicyRule, ResourceOwnerLoader } from './lib/policy/policy';
 export { getPrincipal } from './lib/context/principal.context';
 export { currentCallMeta, REQUEST_ID_HEADER } from './lib/context/call-context';

@@ -71,7 +71,7 @@ export class ServiceClient {
       this.log.warn(`${this.service} did not answer ${pattern} within ${this.timeoutMs} ms`);
       return new GatewayTimeoutException(`${this.service} did not answer in time`);
     }
-    this.log.warn(`${this.service} unavailable for ${pattern}: ${error instanceof Error ? error.message : String(error)}`);
+    this.log.warn(`${this.service} unavailable for ${pattern}: ${error instanceof Error ? error.message : JSON.stringify(error)}`);
     return new ServiceUnavailableException(`${this.service} is unavailable`);
   }
 }

@@ -59,6 +59,14 @@ export function isOwner(loader: Type<ResourceOwnerLoader>): PolicyRule {
   };
 }
 
+/** The principal is the named service, acting for itself with a client-credentials token. */
+export function isService(clientId: string): PolicyRule {
+  return {
+    description: `isService('${clientId}')`,
+    evaluate: ({ principal }) => principal.kind === 'service' && principal.clientId === clientId,
+  };
+}
+
 /** At least one rule holds; evaluated left to right, so put cheap rules first. */
 export function anyOf(...rules: PolicyRule[]): PolicyRule {
   return {

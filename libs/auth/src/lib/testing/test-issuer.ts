@@ -45,21 +45,44 @@ export class TestIssuer {
     this.keys = [newKey('ES256'), newKey('RS256')];
   }
 
-  static async start(options: { audience: string }): Promise<TestIssuer> {
+  /**
+   * @param options.clients client id -> secret of the confidential clients that
+   *   may use the client credentials grant at `/token`.
+   */
+  static async start(options: { audience: string; clients?: Record<string, string> }): Promise<TestIssuer> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const issuer = new TestIssuer(server, `http://127.0.0.1:${port}`, options.audience);
     server.on('request', (request, response) => {
-      const body =
-        request.url === '/.well-known/openid-configuration'
-          ? { issuer: issuer.issuer, jwks_uri: `${issuer.issuer}/jwks`, token_endpoint: `${issuer.issuer}/token` }
-          : request.url === '/jwks'
-            ? issuer.jwks()
-            : undefined;
-      if (request.url === '/jwks') issuer.jwksRequests++;
-      response.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body ?? { error: 'not_found' }));
+      const reply = (status: number, body: unknown) => {
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(body));
+      };
+      if (request.url === '/.well-known/openid-configuration') {
+        return reply(200, { issuer: issuer.issuer, jwks_uri: `${issuer.issuer}/jwks`, token_endpoint: `${issuer.issuer}/token` });
+      }
+      if (request.url === '/jwks') {
+        issuer.jwksRequests++;
+        return reply(200, issuer.jwks());
+      }
+      if (request.url === '/token' && request.method === 'POST') {
+        let form = '';
+        request.on('data', (chunk: Buffer) => (form += chunk.toString()));
+        request.on('end', () => {
+          const [clientId, secret] = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+            .toString()
+            .split(':')
+            .map(decodeURIComponent);
+          const params = new URLSearchParams(form);
+          if (params.get('grant_type') !== 'client_credentials' || !clientId || options.clients?.[clientId] !== secret) {
+            return reply(401, { error: 'invalid_client' });
+          }
+          reply(200, { access_token: issuer.serviceToken(clientId, params.get('scope') ?? ''), token_type: 'Bearer', expires_in: 300 });
+        });
+        return;
+      }
+      reply(404, { error: 'not_found' });
     });
     return issuer;
   }

@@ -1,0 +1,17 @@
+import { Controller, Get } from '@nestjs/common';
+import { InjectServiceClient, Roles, Scopes } from '@acme/auth';
+import type { ServiceClient } from '@acme/auth';
+import { ORDER_PATTERNS } from '@acme/contracts';
+import type { Order } from '@acme/contracts';
+
+@Controller('admin/orders')
+export class AdminOrdersController {
+  constructor(@InjectServiceClient('order') private readonly order: ServiceClient) {}
+
+  @Get()
+  @Roles('admin')
+  @Scopes('admin:read')
+  listAll(): Promise<Order[]> {
+    return this.order.send(ORDER_PATTERNS.listAll, {});
+  }
+}

@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { InjectServiceClient, Roles, Scopes } from '@acme/auth';
+import type { ServiceClient } from '@acme/auth';
+import { CreateOrderDto, ORDER_PATTERNS } from '@acme/contracts';
+import type { Order, OrderIdDto } from '@acme/contracts';
+
+/**
+ * The gateway checks who may call each route; the order service checks again,
+ * and alone decides ownership, since only it has the data.
+ */
+@Controller('orders')
+export class OrdersController {
+  constructor(@InjectServiceClient('order') private readonly order: ServiceClient) {}
+
+  @Post()
+  @Roles('user')
+  @Scopes('orders:write')
+  create(@Body() dto: CreateOrderDto): Promise<Order> {
+    return this.order.send(ORDER_PATTERNS.create, dto);
+  }
+
+  @Get()
+  @Roles('user')
+  @Scopes('orders:read')
+  list(): Promise<Order[]> {
+    return this.order.send(ORDER_PATTERNS.list, {});
+  }
+
+  /** Owner or admin: enforced by the order service. */
+  @Get(':id')
+  @Roles('user', 'admin')
+  @Scopes('orders:read')
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<Order> {
+    return this.order.send(ORDER_PATTERNS.get, { id } satisfies OrderIdDto);
+  }
+
+  /** Owner or admin: enforced by the order service. */
+  @Delete(':id')
+  @HttpCode(204)
+  @Roles('user', 'admin')
+  @Scopes('orders:write')
+  async delete(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.order.send(ORDER_PATTERNS.delete, { id } satisfies OrderIdDto);
+  }
+
+  /** Owner only: enforced by the order service, and by payment against the payer. */
+  @Post(':id/pay')
+  @HttpCode(200)
+  @Roles('user')
+  @Scopes('orders:write')
+  pay(@Param('id', ParseUUIDPipe) id: string): Promise<Order> {
+    return this.order.send(ORDER_PATTERNS.pay, { id } satisfies OrderIdDto);
+  }
+}

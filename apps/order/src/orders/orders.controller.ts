@@ -1,0 +1,101 @@
+import { BadRequestException, Controller } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  AllowServices,
+  anyOf,
+  CurrentUser,
+  hasRole,
+  InjectServiceClient,
+  isOwner,
+  isService,
+  Policy,
+  Roles,
+  Scopes,
+} from '@acme/auth';
+import type { Principal, ServiceClient } from '@acme/auth';
+import {
+  CreateOrderDto,
+  OrderIdDto,
+  ORDER_PATTERNS,
+  PaymentCompletedDto,
+  PAYMENT_PATTERNS,
+} from '@acme/contracts';
+import type { ChargePaymentDto, Order, Payment } from '@acme/contracts';
+import { OrderOwnerLoader } from './order-owner.loader';
+import { OrdersService } from './orders.service';
+
+@Controller()
+export class OrdersController {
+  constructor(
+    private readonly orders: OrdersService,
+    @InjectServiceClient('payment') private readonly payment: ServiceClient,
+  ) {}
+
+  @MessagePattern(ORDER_PATTERNS.create)
+  @AllowServices('gateway')
+  @Roles('user')
+  @Scopes('orders:write')
+  create(@Payload() dto: CreateOrderDto, @CurrentUser() user: Principal): Order {
+    return this.orders.create(user.subject, dto.items);
+  }
+
+  @MessagePattern(ORDER_PATTERNS.list)
+  @AllowServices('gateway')
+  @Roles('user')
+  @Scopes('orders:read')
+  list(@CurrentUser() user: Principal): Order[] {
+    return this.orders.listByOwner(user.subject);
+  }
+
+  @MessagePattern(ORDER_PATTERNS.listAll)
+  @AllowServices('gateway')
+  @Roles('admin')
+  @Scopes('admin:read')
+  listAll(): Order[] {
+    return this.orders.listAll();
+  }
+
+  @MessagePattern(ORDER_PATTERNS.get)
+  @AllowServices('gateway')
+  @Scopes('orders:read')
+  @Policy(anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
+  get(@Payload() { id }: OrderIdDto): Order {
+    return this.orders.get(id);
+  }
+
+  @MessagePattern(ORDER_PATTERNS.delete)
+  @AllowServices('gateway')
+  @Scopes('orders:write')
+  @Policy(anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
+  delete(@Payload() { id }: OrderIdDto): { deleted: string } {
+    this.orders.delete(id);
+    return { deleted: id };
+  }
+
+  /** Charges the order through payment, on behalf of the user whose token came with the message. */
+  @MessagePattern(ORDER_PATTERNS.pay)
+  @AllowServices('gateway')
+  @Scopes('orders:write')
+  @Policy(isOwner(OrderOwnerLoader))
+  async pay(@Payload() { id }: OrderIdDto): Promise<Order> {
+    const order = this.orders.get(id);
+    if (order.status === 'PAID') throw new BadRequestException('order already paid');
+    const charge: ChargePaymentDto = {
+      orderId: order.id,
+      payerId: order.ownerId,
+      amount: order.total,
+      currency: order.currency,
+    };
+    const payment = await this.payment.send<Payment>(PAYMENT_PATTERNS.charge, charge);
+    return this.orders.markPaid(order.id, payment.id);
+  }
+
+  /** Payment's confirmation, sent with its own service identity rather than a user's token. */
+  @MessagePattern(ORDER_PATTERNS.paymentCompleted)
+  @AllowServices('payment')
+  @Scopes('orders:settle')
+  @Policy(isService('payment'))
+  paymentCompleted(@Payload() { orderId, paymentId }: PaymentCompletedDto): Order {
+    return this.orders.markPaid(orderId, paymentId);
+  }
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ServiceClientsModule } from '@acme/auth';
+import { serviceClientsFrom } from '@acme/bootstrap';
+import type { OrderConfig } from '../config';
+import { OrderOwnerLoader } from './order-owner.loader';
+import { OrdersController } from './orders.controller';
+import { OrdersService } from './orders.service';
+
+@Module({
+  imports: [
+    ServiceClientsModule.registerAsync({
+      services: ['payment'],
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<OrderConfig, true>) =>
+        serviceClientsFrom(config, { payment: config.get('PAYMENT_ADDRESS', { infer: true }) }),
+    }),
+  ],
+  controllers: [OrdersController],
+  providers: [OrdersService, OrderOwnerLoader],
+})
+export class OrdersModule {}

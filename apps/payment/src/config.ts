@@ -1,0 +1,24 @@
+import {
+  addressEnv,
+  callerEnv,
+  listenerEnv,
+  parseEnv,
+  serviceClientEnv,
+  serviceEnv,
+} from '@acme/bootstrap';
+import { z } from 'zod';
+
+export const SERVICE_NAME = 'payment';
+
+/** Every configuration key of the payment service, with its default and meaning. */
+export const paymentEnv = z.object({
+  ...serviceEnv(SERVICE_NAME),
+  ...listenerEnv(4002),
+  ...callerEnv(),
+  ...serviceClientEnv(SERVICE_NAME, 'orders:settle'),
+  ORDER_ADDRESS: addressEnv('localhost:4001').describe('host:port of the order service.'),
+});
+
+export type PaymentConfig = z.infer<typeof paymentEnv>;
+
+export const validatePaymentEnv = (env: Record<string, unknown>): PaymentConfig => parseEnv(paymentEnv, env);

@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createCertificateAuthority,
+  issueServiceCertificate,
+} from '../../../../tools/dev-setup/dev-pki';
+import type { CertificateAuthority } from '../../../../tools/dev-setup/dev-pki';
+import { AppProcess, freePort } from './processes';
+
+export const TRUST_DOMAIN = 'acme.test';
+export const AUDIENCE = 'urn:acme:api';
+const SERVICES = ['gateway', 'order', 'payment'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** gateway -> order -> payment as separate processes, with a fresh PKI in a temp dir. */
+export class SecureSystem {
+  readonly dir = mkdtempSync(join(tmpdir(), 'acme-e2e-'));
+  readonly processes = new Map<ServiceName, AppProcess>();
+  ca!: CertificateAuthority;
+  clientSecrets: Record<string, string> = { order: 'order-secret-e2e', payment: 'payment-secret-e2e' };
+
+  constructor(private readonly issuer: string) {}
+
+  get gatewayUrl(): string {
+    return `http://127.0.0.1:${this.port('gateway')}`;
+  }
+
+  port(service: ServiceName): number {
+    const process = this.processes.get(service);
+    if (!process) throw new Error(`${service} is not configured`);
+    return process.port;
+  }
+
+  /** Path of a PEM file in the temp PKI: `ca.crt`, `<service>.crt`, `<service>.key`. */
+  file(name: string): string {
+    return join(this.dir, name);
+  }
+
+  async start(): Promise<void> {
+    this.ca = await createCertificateAuthority('e2e CA');
+    writeFileSync(this.file('ca.crt'), this.ca.certPem);
+    for (const service of SERVICES) {
+      const issued = await issueServiceCertificate(this.ca, service, TRUST_DOMAIN);
+      writeFileSync(this.file(`${service}.crt`), issued.certPem);
+      writeFileSync(this.file(`${service}.key`), issued.keyPem);
+      if (this.clientSecrets[service]) writeFileSync(this.file(`${service}.client-secret`), this.clientSecrets[service]);
+    }
+    const ports = { gateway: await freePort(), order: await freePort(), payment: await freePort() };
+    for (const service of SERVICES) {
+      this.processes.set(service, new AppProcess(service, ports[service], this.env(service, ports)));
+    }
+    // Callees first, so the readiness of each is known before its callers start.
+    await this.processes.get('payment')?.start();
+    await this.processes.get('order')?.start();
+    await this.processes.get('gateway')?.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.processes.values()].map((p) => p.stop()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Everything the processes printed, to check what must never be logged. */
+  logs(): string {
+    return [...this.processes.values()].map((p) => p.output).join('\n');
+  }
+
+  private env(service: ServiceName, ports: Record<ServiceName, number>): Record<string, string> {
+    return {
+      PORT: String(ports[service]),
+      TRUST_DOMAIN,
+      TLS_CA_FILE: this.file('ca.crt'),
+      TLS_CERT_FILE: this.file(`${service}.crt`),
+      TLS_KEY_FILE: this.file(`${service}.key`),
+      AUTH_ISSUER: this.issuer,
+      AUTH_AUDIENCE: AUDIENCE,
+      ORDER_ADDRESS: `localhost:${ports.order}`,
+      PAYMENT_ADDRESS: `localhost:${ports.payment}`,
+      CALL_TIMEOUT_MS: '3000',
+      ...(this.clientSecrets[service] ? { AUTH_CLIENT_SECRET_FILE: this.file(`${service}.client-secret`) } : {}),
+    };
+  }
+}

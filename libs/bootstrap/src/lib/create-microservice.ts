@@ -1,0 +1,52 @@
+import { Logger } from '@nestjs/common';
+import type { INestApplication, Type } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { RpcErrorFilter, SecureTcpServer } from '@acme/transport';
+import { tlsMaterialFrom } from './service-env';
+import type { listenerEnv, serviceEnv } from './service-env';
+import type { z } from 'zod';
+import { strictValidationPipe } from './validation.pipe';
+
+type MicroserviceEnv = z.infer<z.ZodObject<ReturnType<typeof serviceEnv> & ReturnType<typeof listenerEnv>>>;
+
+/**
+ * Starts a microservice on the mutual-TLS TCP transport, configured from its
+ * validated environment. Nothing listens in plaintext.
+ *
+ * @example
+ * // main.ts
+ * void createMicroservice(AppModule);
+ */
+export async function createMicroservice(appModule: Type<unknown>): Promise<INestApplication> {
+  // A hybrid app with no HTTP listener: the only way to read ConfigService
+  // before the transport is built.
+  const app = await NestFactory.create(appModule, { bufferLogs: false });
+  const env = app.get<ConfigService<MicroserviceEnv, true>>(ConfigService);
+  const get = <K extends keyof MicroserviceEnv>(key: K) => env.get(key, { infer: true });
+  const tls = tlsMaterialFrom(env);
+  // Before connectMicroservice: the transport takes the global config as it is then.
+  app.useGlobalPipes(strictValidationPipe());
+  app.useGlobalFilters(new RpcErrorFilter());
+  app.connectMicroservice(
+    {
+      strategy: new SecureTcpServer({
+        host: get('HOST'),
+        port: get('PORT'),
+        tls,
+        minVersion: get('TLS_MIN_VERSION'),
+        maxFrameSize: get('MAX_FRAME_BYTES'),
+        incompleteFrameTimeoutMs: get('INCOMPLETE_FRAME_TIMEOUT_MS'),
+        handshakeTimeoutMs: get('TLS_HANDSHAKE_TIMEOUT_MS'),
+        idleTimeoutMs: get('IDLE_TIMEOUT_MS'),
+        maxConnections: get('MAX_CONNECTIONS'),
+      }),
+    },
+    { inheritAppConfig: true },
+  );
+  app.enableShutdownHooks();
+  await app.startAllMicroservices();
+  await app.init();
+  Logger.log(`listening on tls://${get('HOST')}:${get('PORT')} (mutual TLS, ${get('TLS_MIN_VERSION')}+)`, 'Bootstrap');
+  return app;
+}

@@ -1,0 +1,150 @@
+import { ASYMMETRIC_ALGORITHMS, DEFAULT_AUTH_OPTIONS } from '@acme/auth';
+import type { AuthOptions, ServiceClientsOptions, ServiceCredentials } from '@acme/auth';
+import { readFileSync } from 'node:fs';
+import { readTlsMaterial } from '@acme/transport';
+import type { TlsMaterial } from '@acme/transport';
+import { z } from 'zod';
+import { boolEnv, fileEnv, intEnv, listEnv } from './env';
+
+/** Keys every service shares: who it is, its TLS material, and how it verifies tokens. */
+export function serviceEnv(service: string) {
+  return {
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('Runtime mode.'),
+    TRUST_DOMAIN: z
+      .string()
+      .regex(/^[a-z0-9.-]+$/)
+      .default('acme.internal')
+      .describe('SPIFFE trust domain of the service certificates (spiffe://<domain>/<service>).'),
+    TLS_CA_FILE: fileEnv('.dev/certs/ca.crt').describe('PEM file of the CA that issues service certificates.'),
+    TLS_CERT_FILE: fileEnv(`.dev/certs/${service}.crt`).describe("PEM file of this service's certificate."),
+    TLS_KEY_FILE: fileEnv(`.dev/certs/${service}.key`).describe("PEM file of this service's private key."),
+    TLS_MIN_VERSION: z
+      .enum(['TLSv1.3', 'TLSv1.2'])
+      .default('TLSv1.3')
+      .describe('Oldest TLS version offered between services; 1.2 only for peers that need it.'),
+    MAX_FRAME_BYTES: intEnv(1024 * 1024, 1024, 64 * 1024 * 1024).describe('Largest accepted message frame, sent or received; a larger one drops the connection.'),
+    AUTH_ISSUER: z.url().default('http://localhost:3001').describe('Exact `iss` of accepted tokens; its discovery document names the JWKS.'),
+    AUTH_AUDIENCE: z.string().min(1).default('urn:acme:api').describe('Audience this service requires in `aud`.'),
+    AUTH_ALGORITHMS: listEnv(DEFAULT_AUTH_OPTIONS.algorithms.join(','))
+      .pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1))
+      .describe('Accepted signature algorithms (asymmetric only).'),
+    AUTH_CLOCK_TOLERANCE_SEC: intEnv(DEFAULT_AUTH_OPTIONS.clockToleranceSec, 0, 60).describe('Leeway for `exp`/`nbf`, in seconds.'),
+    AUTH_ACCEPT_JWT_TYP: boolEnv(DEFAULT_AUTH_OPTIONS.acceptJwtTyp).describe('Also accept `typ: JWT` access tokens (Keycloak); default only `at+jwt`.'),
+    AUTH_ROLES_CLAIM: z
+      .string()
+      .regex(/^[A-Za-z0-9_:.-]+$/)
+      .default(DEFAULT_AUTH_OPTIONS.rolesClaim)
+      .describe('Dotted path of the roles claim, e.g. `roles` or `realm_access.roles` (Keycloak).'),
+    AUTH_JWKS_COOLDOWN_MS: intEnv(DEFAULT_AUTH_OPTIONS.jwksCooldownMs, 1000, 3_600_000).describe('Minimum interval between JWKS refetches for unknown key ids.'),
+    AUTH_TOKEN_CACHE_SIZE: intEnv(DEFAULT_AUTH_OPTIONS.tokenCacheSize, 0, 1_000_000).describe('Verified tokens remembered until they expire (0 disables).'),
+  };
+}
+
+/** Keys of a service that listens on the secure TCP transport. */
+export function listenerEnv(defaultPort: number) {
+  return {
+    HOST: z.string().default('127.0.0.1').describe('Interface to listen on.'),
+    PORT: intEnv(defaultPort, 1, 65535).describe('TCP port of the mutual-TLS transport.'),
+    INCOMPLETE_FRAME_TIMEOUT_MS: intEnv(10_000, 100, 120_000).describe('A frame not complete after this long drops the connection.'),
+    TLS_HANDSHAKE_TIMEOUT_MS: intEnv(5_000, 100, 60_000).describe('A peer that has not finished the TLS handshake by then is disconnected.'),
+    IDLE_TIMEOUT_MS: intEnv(120_000, 1_000, 3_600_000).describe('A connection without traffic for this long is closed.'),
+    MAX_CONNECTIONS: intEnv(1_000, 1, 100_000).describe('Concurrent connections accepted.'),
+  };
+}
+
+/** Keys of a service that calls others. */
+export function callerEnv() {
+  return {
+    CALL_TIMEOUT_MS: intEnv(5_000, 100, 60_000).describe('Timeout of each call to another service.'),
+  };
+}
+
+/** Keys of a service that authenticates as itself (client credentials). */
+export function serviceClientEnv(service: string, scope: string) {
+  return {
+    AUTH_CLIENT_ID: z.string().min(1).default(service).describe("This service's OAuth client id."),
+    AUTH_CLIENT_SECRET_FILE: fileEnv(`.dev/secrets/${service}.client-secret`).describe("File holding this service's OAuth client secret."),
+    AUTH_CLIENT_SCOPE: z.string().min(1).default(scope).describe('Scopes this service asks for when it acts for itself.'),
+  };
+}
+
+type CallerConfig = ServiceEnv & z.infer<z.ZodObject<ReturnType<typeof callerEnv>>>;
+type ServiceClientConfig = z.infer<z.ZodObject<ReturnType<typeof serviceClientEnv>>>;
+
+/**
+ * Options of `ServiceClientsModule` from a service's configuration: mutual TLS
+ * with its own certificate, and its client credentials when it has some.
+ */
+export function serviceClientsFrom(
+  config: ConfigReader<CallerConfig>,
+  addresses: ServiceClientsOptions['addresses'],
+): ServiceClientsOptions {
+  const env = readConfig(config, ['TLS_MIN_VERSION', 'MAX_FRAME_BYTES', 'CALL_TIMEOUT_MS', 'AUTH_ISSUER']);
+  return {
+    tls: tlsMaterialFrom(config),
+    minVersion: env.TLS_MIN_VERSION,
+    maxFrameSize: env.MAX_FRAME_BYTES,
+    timeoutMs: env.CALL_TIMEOUT_MS,
+    addresses,
+  };
+}
+
+/** The service's own OAuth client, for calls it makes as itself. */
+export function serviceCredentialsFrom(config: ConfigReader<CallerConfig & ServiceClientConfig>): ServiceCredentials {
+  const env = readConfig(config, ['AUTH_ISSUER', 'AUTH_CLIENT_ID', 'AUTH_CLIENT_SECRET_FILE', 'AUTH_CLIENT_SCOPE', 'CALL_TIMEOUT_MS']);
+  return {
+    issuer: env.AUTH_ISSUER,
+    clientId: env.AUTH_CLIENT_ID,
+    clientSecret: readFileSync(env.AUTH_CLIENT_SECRET_FILE, 'utf8').trim(),
+    scope: env.AUTH_CLIENT_SCOPE,
+    timeoutMs: env.CALL_TIMEOUT_MS,
+  };
+}
+
+export type ServiceEnv = z.infer<z.ZodObject<ReturnType<typeof serviceEnv>>>;
+
+/** Typed reads of validated configuration; `ConfigService<AppConfig, true>` is one. */
+export interface ConfigReader<T> {
+  get<K extends keyof T>(key: K, options: { infer: true }): T[K];
+}
+
+/** Reads the given keys of validated configuration into a plain object. */
+export function readConfig<T, K extends keyof T>(config: ConfigReader<T>, keys: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((key) => [key, config.get(key, { infer: true })])) as Pick<T, K>;
+}
+
+const AUTH_KEYS = [
+  'AUTH_ISSUER',
+  'AUTH_AUDIENCE',
+  'TRUST_DOMAIN',
+  'AUTH_ALGORITHMS',
+  'AUTH_CLOCK_TOLERANCE_SEC',
+  'AUTH_ACCEPT_JWT_TYP',
+  'AUTH_ROLES_CLAIM',
+  'AUTH_JWKS_COOLDOWN_MS',
+  'AUTH_TOKEN_CACHE_SIZE',
+] as const satisfies readonly (keyof ServiceEnv)[];
+
+/** The auth library's options from a service's validated configuration. */
+export function authOptionsFrom(config: ConfigReader<ServiceEnv>, service: string): AuthOptions {
+  const env = readConfig(config, AUTH_KEYS);
+  return {
+    ...DEFAULT_AUTH_OPTIONS,
+    issuer: env.AUTH_ISSUER,
+    audience: env.AUTH_AUDIENCE,
+    serviceName: service,
+    trustDomain: env.TRUST_DOMAIN,
+    algorithms: env.AUTH_ALGORITHMS,
+    clockToleranceSec: env.AUTH_CLOCK_TOLERANCE_SEC,
+    acceptJwtTyp: env.AUTH_ACCEPT_JWT_TYP,
+    rolesClaim: env.AUTH_ROLES_CLAIM,
+    jwksCooldownMs: env.AUTH_JWKS_COOLDOWN_MS,
+    tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
+  };
+}
+
+/** This service's certificate, key and CA, read from the configured files. */
+export function tlsMaterialFrom(config: ConfigReader<ServiceEnv>): TlsMaterial {
+  const env = readConfig(config, ['TLS_CA_FILE', 'TLS_CERT_FILE', 'TLS_KEY_FILE']);
+  return readTlsMaterial({ caFile: env.TLS_CA_FILE, certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE });
+}
