@@ -15,3 +15,4 @@ export { createHttpApp } from './lib/create-http-app';
 export { HttpErrorFilter } from './lib/http-error.filter';
 export { strictValidationPipe } from './lib/validation.pipe';
 export type { ConfigReader, ServiceEnv } from './lib/service-env';
+export { exitGracefullyOnSignals } from './lib/shutdown';

@@ -38,13 +38,16 @@ export class AppProcess {
     await waitForPort(this.port, () => this.child?.exitCode ?? null, () => this.output);
   }
 
-  /** SIGTERM, then wait for the exit code. */
+  /** Sends the signal and resolves with the exit code (null if killed); SIGKILL after 10 s. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill(signal);
-    return exited;
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const code = await exited;
+    clearTimeout(killer);
+    return code;
   }
 }
 

@@ -6,6 +6,7 @@ import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { REQUEST_ID_HEADER } from '@acme/auth';
 import type { NextFunction, Request, Response } from 'express';
 import { HttpErrorFilter } from './http-error.filter';
+import { exitGracefullyOnSignals } from './shutdown';
 import { strictValidationPipe } from './validation.pipe';
 
 interface HttpEnv {
@@ -39,7 +40,7 @@ export async function createHttpApp(
   if (options.globalPrefix) app.setGlobalPrefix(options.globalPrefix, { exclude: options.exclude ?? [] });
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter(app.get(HttpAdapterHost).httpAdapter));
-  app.enableShutdownHooks();
+  exitGracefullyOnSignals(app);
   const host = env.get('HOST', { infer: true });
   const port = env.get('PORT', { infer: true });
   await app.listen(port, host);

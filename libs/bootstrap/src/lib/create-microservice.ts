@@ -6,6 +6,7 @@ import { RpcErrorFilter, SecureTcpServer } from '@acme/transport';
 import { tlsMaterialFrom } from './service-env';
 import type { listenerEnv, serviceEnv } from './service-env';
 import type { z } from 'zod';
+import { exitGracefullyOnSignals } from './shutdown';
 import { strictValidationPipe } from './validation.pipe';
 
 type MicroserviceEnv = z.infer<z.ZodObject<ReturnType<typeof serviceEnv> & ReturnType<typeof listenerEnv>>>;
@@ -44,7 +45,7 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
     },
     { inheritAppConfig: true },
   );
-  app.enableShutdownHooks();
+  exitGracefullyOnSignals(app);
   await app.startAllMicroservices();
   await app.init();
   Logger.log(`listening on tls://${get('HOST')}:${get('PORT')} (mutual TLS, ${get('TLS_MIN_VERSION')}+)`, 'Bootstrap');

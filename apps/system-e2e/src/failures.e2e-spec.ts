@@ -1,0 +1,68 @@
+import { TestIssuer } from '@acme/auth/testing';
+import type { Order } from '@acme/contracts';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { request } from './support/http';
+import { AUDIENCE, SecureSystem } from './support/system';
+
+describe('failures', () => {
+  describe('a downstream service that is down', () => {
+    let issuer: TestIssuer;
+    let system: SecureSystem;
+
+    beforeAll(async () => {
+      issuer = await TestIssuer.start({ audience: AUDIENCE, clients: { payment: 'payment-secret-e2e' } });
+      system = new SecureSystem(issuer.issuer);
+      await system.start();
+    });
+
+    afterAll(async () => {
+      await system?.stop();
+      await issuer?.stop();
+    });
+
+    it('answers 503 quickly instead of hanging, and the order stays PENDING', async () => {
+      const token = issuer.userToken('alice', { scope: 'orders:read orders:write' });
+      const created = await request<Order>(system.gatewayUrl, 'POST', '/api/orders', {
+        token,
+        body: { items: [{ sku: 'mug-1', quantity: 1 }] },
+      });
+      expect(created.status).toBe(201);
+
+      expect(await system.processes.get('payment')?.stop()).toBe(0);
+      const started = Date.now();
+      const paid = await request(system.gatewayUrl, 'POST', `/api/orders/${created.body.id}/pay`, { token });
+      expect(paid.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      const order = await request<Order>(system.gatewayUrl, 'GET', `/api/orders/${created.body.id}`, { token });
+      expect(order.body.status).toBe('PENDING');
+    });
+
+    it('exits 0 on SIGTERM', async () => {
+      expect(await system.processes.get('order')?.stop()).toBe(0);
+      expect(await system.processes.get('gateway')?.stop()).toBe(0);
+    });
+  });
+
+  describe('configuration', () => {
+    const start = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [join(__dirname, '../../../dist/apps/order/main.js')], {
+        env: { PATH: process.env['PATH'] ?? '', ...env },
+        encoding: 'utf8',
+        timeout: 15_000,
+      });
+
+    it('refuses to start without its certificate, naming the key', () => {
+      const result = start({ TLS_CERT_FILE: '/nonexistent/order.crt' });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr + result.stdout).toMatch(/TLS_CERT_FILE: no file at \/nonexistent\/order\.crt/);
+    });
+
+    it('names every bad key at once', () => {
+      const result = start({ PORT: 'eighty', AUTH_ISSUER: 'not a url', TLS_MIN_VERSION: 'SSLv3' });
+      const output = result.stderr + result.stdout;
+      expect(result.status).not.toBe(0);
+      for (const key of ['PORT', 'AUTH_ISSUER', 'TLS_MIN_VERSION']) expect(output).toContain(`${key}:`);
+    });
+  });
+});

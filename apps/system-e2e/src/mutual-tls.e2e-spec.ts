@@ -1,0 +1,169 @@
+import { TestIssuer } from '@acme/auth/testing';
+import { ORDER_PATTERNS, PAYMENT_PATTERNS } from '@acme/contracts';
+import type { ChargePaymentDto, PaymentCompletedDto } from '@acme/contracts';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import {
+  createCertificateAuthority,
+  issueServiceCertificate,
+} from '../../../tools/dev-setup/dev-pki';
+import { rawCall } from './support/rpc';
+import { AUDIENCE, SecureSystem, TRUST_DOMAIN } from './support/system';
+
+/**
+ * Attacks on the order and payment ports themselves, bypassing the gateway:
+ * only a peer with a certificate from our CA, naming an allowed service, and
+ * carrying a valid token for the right principal gets an answer.
+ */
+describe('mutual TLS between services', () => {
+  let issuer: TestIssuer;
+  let system: SecureSystem;
+  let aliceToken: string;
+
+  const identity = (service: string, servername: string): ConnectionOptions => ({
+    ca: readFileSync(system.file('ca.crt')),
+    cert: readFileSync(system.file(`${service}.crt`)),
+    key: readFileSync(system.file(`${service}.key`)),
+    servername,
+  });
+
+  const charge = (): ChargePaymentDto => ({ orderId: randomUUID(), payerId: 'alice', amount: 1000, currency: 'EUR' });
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start({ audience: AUDIENCE, clients: { payment: 'payment-secret-e2e' } });
+    system = new SecureSystem(issuer.issuer);
+    await system.start();
+    aliceToken = issuer.userToken('alice', { roles: ['user'], scope: 'orders:read orders:write' });
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await issuer?.stop();
+  });
+
+  it('answers the order service calling payment.charge with the payer token (the control case)', async () => {
+    const payment = await rawCall(system.port('payment'), identity('order', 'payment'), PAYMENT_PATTERNS.charge, charge(), {
+      token: aliceToken,
+    });
+    expect(payment).toMatchObject({ payerId: 'alice', amount: 1000, status: 'SUCCEEDED' });
+  });
+
+  describe('refused during the TLS handshake', () => {
+    it('refuses a client without a certificate', async () => {
+      const { cert: _cert, key: _key, ...noCertificate } = identity('order', 'payment');
+      await expect(
+        rawCall(system.port('payment'), noCertificate, PAYMENT_PATTERNS.charge, charge(), { token: aliceToken }),
+      ).rejects.toThrow();
+    });
+
+    it('refuses a certificate from another CA, even one naming the order service', async () => {
+      const foreignCa = await createCertificateAuthority('attacker CA');
+      const forged = await issueServiceCertificate(foreignCa, 'order', TRUST_DOMAIN);
+      const options = { ...identity('order', 'payment'), cert: forged.certPem, key: forged.keyPem };
+      await expect(
+        rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), { token: aliceToken }),
+      ).rejects.toThrow();
+    });
+
+    it('refuses an expired certificate issued by our own CA', async () => {
+      const expired = await issueServiceCertificate(system.ca, 'order', TRUST_DOMAIN, {
+        notBefore: new Date(Date.now() - 2 * 86_400_000),
+        notAfter: new Date(Date.now() - 86_400_000),
+      });
+      const options = { ...identity('order', 'payment'), cert: expired.certPem, key: expired.keyPem };
+      await expect(
+        rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), { token: aliceToken }),
+      ).rejects.toThrow();
+    });
+
+    it('refuses TLS 1.2', async () => {
+      const options = { ...identity('order', 'payment'), maxVersion: 'TLSv1.2' as const };
+      await expect(
+        rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), { token: aliceToken }),
+      ).rejects.toThrow();
+    });
+
+    it('lets the client refuse a server whose certificate names another service', async () => {
+      await expect(
+        rawCall(system.port('payment'), identity('gateway', 'order'), ORDER_PATTERNS.list, {}, { token: aliceToken }),
+      ).rejects.toThrow();
+    });
+
+    it('closes a plaintext connection without answering', async () => {
+      const socket = connect(system.port('order'), '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('error', () => undefined);
+      const frame = JSON.stringify({ pattern: ORDER_PATTERNS.listAll, data: { meta: {}, data: {} }, id: '1' });
+      socket.write(`${frame.length}#${frame}`);
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      expect(received).not.toContain('"response"');
+    });
+  });
+
+  describe('refused by the handler rules', () => {
+    it("refuses the gateway's certificate calling payment.charge directly (403)", async () => {
+      await expect(
+        rawCall(system.port('payment'), identity('gateway', 'payment'), PAYMENT_PATTERNS.charge, charge(), {
+          token: aliceToken,
+        }),
+      ).rejects.toMatchObject({ status: 403, error: 'insufficient_scope' });
+    });
+
+    it("refuses the order service charging someone other than the token's user (403)", async () => {
+      const forCarol = { ...charge(), payerId: 'carol' };
+      await expect(
+        rawCall(system.port('payment'), identity('order', 'payment'), PAYMENT_PATTERNS.charge, forCarol, {
+          token: aliceToken,
+        }),
+      ).rejects.toMatchObject({ status: 403 });
+    });
+
+    it('refuses the order service without a token (401)', async () => {
+      await expect(
+        rawCall(system.port('payment'), identity('order', 'payment'), PAYMENT_PATTERNS.charge, charge()),
+      ).rejects.toMatchObject({ status: 401 });
+    });
+
+    it('refuses a payment-completed event from the gateway, even with a payment service token (403)', async () => {
+      const event: PaymentCompletedDto = { orderId: randomUUID(), paymentId: randomUUID() };
+      await expect(
+        rawCall(system.port('order'), identity('gateway', 'order'), ORDER_PATTERNS.paymentCompleted, event, {
+          token: issuer.serviceToken('payment', 'orders:settle'),
+        }),
+      ).rejects.toMatchObject({ status: 403 });
+    });
+
+    it("refuses a payment-completed event from payment's certificate with a user's token (403)", async () => {
+      const event: PaymentCompletedDto = { orderId: randomUUID(), paymentId: randomUUID() };
+      const userWithScope = issuer.userToken('alice', { roles: ['user'], scope: 'orders:settle' });
+      await expect(
+        rawCall(system.port('order'), identity('payment', 'order'), ORDER_PATTERNS.paymentCompleted, event, {
+          token: userWithScope,
+        }),
+      ).rejects.toMatchObject({ status: 403 });
+    });
+  });
+
+  describe('malformed and oversized messages', () => {
+    it('answers a payload that is not an envelope with 400', async () => {
+      await expect(
+        rawCall(system.port('order'), identity('gateway', 'order'), ORDER_PATTERNS.list, { token: aliceToken }, {
+          envelope: false,
+        }),
+      ).rejects.toMatchObject({ status: 400, message: 'malformed message envelope' });
+    });
+
+    it('drops the connection on a frame over 1 MiB, and keeps serving others', async () => {
+      const huge = { items: [{ sku: 'x'.repeat(2 * 1024 * 1024), quantity: 1 }] };
+      await expect(
+        rawCall(system.port('order'), identity('gateway', 'order'), ORDER_PATTERNS.create, huge, { token: aliceToken }),
+      ).rejects.toThrow();
+      await expect(
+        rawCall(system.port('order'), identity('gateway', 'order'), ORDER_PATTERNS.list, {}, { token: aliceToken }),
+      ).resolves.toEqual([]);
+    });
+  });
+});
