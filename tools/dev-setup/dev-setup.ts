@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDevPki } from './dev-pki';
+import { writeDevPki } from '@acme/transport/testing';
 
 const DEV_DIR = '.dev';
 const TRUST_DOMAIN = process.env['TRUST_DOMAIN'] ?? 'acme.internal';

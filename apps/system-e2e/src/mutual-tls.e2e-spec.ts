@@ -8,7 +8,7 @@ import type { ConnectionOptions } from 'node:tls';
 import {
   createCertificateAuthority,
   issueServiceCertificate,
-} from '../../../tools/dev-setup/dev-pki';
+} from '@acme/transport/testing';
 import { rawCall } from './support/rpc';
 import { AUDIENCE, SecureSystem, TRUST_DOMAIN } from './support/system';
 

@@ -2,6 +2,8 @@ export { addressEnv, boolEnv, fileEnv, intEnv, listEnv, parseEnv } from './lib/e
 export {
   authOptionsFrom,
   callerEnv,
+  databaseEnv,
+  persistenceFrom,
   readConfig,
   listenerEnv,
   serviceClientEnv,

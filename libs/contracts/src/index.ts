@@ -1,5 +1,3 @@
-// DTO decorators record design types: the polyfill must be loaded before them, whoever imports first.
-import 'reflect-metadata';
 export { HEALTH_PATTERN, ORDER_PATTERNS, PAYMENT_PATTERNS } from './lib/patterns.constants';
 export { CreateOrderDto, OrderIdDto, OrderItemDto } from './lib/order.dto';
 export type { Order, OrderLine, OrderStatus } from './lib/order.dto';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import {
   createCertificateAuthority,
   issueServiceCertificate,
-} from '../../../../tools/dev-setup/dev-pki';
-import type { CertificateAuthority } from '../../../../tools/dev-setup/dev-pki';
+} from '@acme/transport/testing';
+import type { CertificateAuthority } from '@acme/transport/testing';
 import { AppProcess, freePort } from './processes';
 
 export const TRUST_DOMAIN = 'acme.test';

@@ -38,6 +38,8 @@ export function bearerChallenge(exception: HttpException): string | undefined {
     return status === 401 ? 'Bearer' : undefined;
   }
   const message = (body as Record<string, unknown>)['message'];
-  const description = typeof message === 'string' ? message.replace(/["\\]/g, '') : '';
+  // RFC 6750 3 allows only %x20-21 / %x23-5B / %x5D-7E here. Reasons may quote the token's
+  // own header (its `alg`, `typ`), so anything else (quotes, line breaks) is dropped.
+  const description = typeof message === 'string' ? message.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '') : '';
   return `Bearer error="${error}", error_description="${description}"`;
 }

@@ -1,6 +1,7 @@
 import { ASYMMETRIC_ALGORITHMS, DEFAULT_AUTH_OPTIONS } from '@acme/auth';
 import type { AuthOptions, ServiceClientsOptions, ServiceCredentials } from '@acme/auth';
 import { readFileSync } from 'node:fs';
+import type { Migration, PersistenceOptions } from '@acme/persistence';
 import { readTlsMaterial } from '@acme/transport';
 import type { TlsMaterial } from '@acme/transport';
 import { z } from 'zod';
@@ -49,6 +50,37 @@ export function listenerEnv(defaultPort: number) {
     TLS_HANDSHAKE_TIMEOUT_MS: intEnv(5_000, 100, 60_000).describe('A peer that has not finished the TLS handshake by then is disconnected.'),
     IDLE_TIMEOUT_MS: intEnv(120_000, 1_000, 3_600_000).describe('A connection without traffic for this long is closed.'),
     MAX_CONNECTIONS: intEnv(1_000, 1, 100_000).describe('Concurrent connections accepted.'),
+  };
+}
+
+/** Keys of a service that owns a database. */
+export function databaseEnv(service: string, schema: string) {
+  return {
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/ })
+      .optional()
+      .describe('PostgreSQL URL; without it an embedded PostgreSQL (PGlite) keeps the data in DATA_DIR.'),
+    DATABASE_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+      .default(schema)
+      .describe('PostgreSQL schema this service owns; no other service reads it.'),
+    DATA_DIR: z.string().min(1).default(`.dev/data/${service}`).describe('Files of the embedded database.'),
+    DATABASE_MIGRATE_ON_START: boolEnv(true).describe('Apply pending migrations at start-up; in production set false and run `npm run db:migrate`.'),
+  };
+}
+
+type DatabaseConfig = z.infer<z.ZodObject<ReturnType<typeof databaseEnv>>>;
+
+/** Options of `PersistenceModule` from a service's configuration. */
+export function persistenceFrom(config: ConfigReader<DatabaseConfig>, migrations: readonly Migration[]): PersistenceOptions {
+  const env = readConfig(config, ['DATABASE_URL', 'DATABASE_SCHEMA', 'DATA_DIR', 'DATABASE_MIGRATE_ON_START']);
+  return {
+    url: env.DATABASE_URL,
+    schema: env.DATABASE_SCHEMA,
+    dataDir: env.DATA_DIR,
+    migrateOnStart: env.DATABASE_MIGRATE_ON_START,
+    migrations,
   };
 }
 

@@ -1,3 +1,5 @@
+// Class decorators record design types through reflect-metadata: load it whoever imports first.
+import 'reflect-metadata';
 import { IsIn, IsInt, IsString, IsUUID, Min } from 'class-validator';
 
 export class ChargePaymentDto {

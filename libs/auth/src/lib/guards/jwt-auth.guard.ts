@@ -10,7 +10,9 @@ import { JWT_STRATEGY } from '../http/jwt.strategy';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier, asInvalidTokenError } from '../token/access-token.verifier';
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+// The scheme is case-insensitive (RFC 7235), as passport-jwt reads it over HTTP: a
+// forwarded `bearer ...` header must verify on every hop.
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
  * Authenticates every request and message unless the handler is `@Public()`.

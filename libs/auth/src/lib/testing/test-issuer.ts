@@ -125,6 +125,8 @@ export class TestIssuer {
     for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
     return jwt.sign(claims, key.privateKey, {
       algorithm: key.alg,
+      // jsonwebtoken adds `iat` unless told not to; a removed `iat` must stay removed.
+      noTimestamp: claims['iat'] === undefined,
       header: { alg: key.alg, typ: 'at+jwt', kid: key.kid, ...options.header } as JwtHeader,
     });
   }

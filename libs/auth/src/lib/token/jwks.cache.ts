@@ -50,7 +50,8 @@ export class JwksCache {
     let key = this.keys.get(kid);
     // Until the issuer has answered once (it may start after us), retry every second.
     const cooldownMs = this.fetchedAt === 0 ? Math.min(this.options.cooldownMs, 1000) : this.options.cooldownMs;
-    if (!key && now - this.attemptedAt >= cooldownMs) {
+    // A fetch in flight may bring the key: wait for it rather than refuse the token meanwhile.
+    if (!key && (this.inFlight !== undefined || now - this.attemptedAt >= cooldownMs)) {
       await this.refresh();
       key = this.keys.get(kid);
     } else if (key && now - this.fetchedAt >= this.options.maxAgeMs) {

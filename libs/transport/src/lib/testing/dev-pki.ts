@@ -1,17 +1,18 @@
 import 'reflect-metadata'; // @peculiar/x509 resolves its ASN.1 schemas through tsyringe
 import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
+import type { webcrypto as WebCrypto } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface CertificateAuthority {
   certificate: x509.X509Certificate;
-  keys: CryptoKeyPair;
+  keys: WebCrypto.CryptoKeyPair;
   /** PEM of the CA certificate. */
   certPem: string;
 }
@@ -23,7 +24,7 @@ export interface IssuedCertificate {
 
 /** A self-signed ECDSA P-256 CA. */
 export async function createCertificateAuthority(name: string, validDays = 365): Promise<CertificateAuthority> {
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=${name}`,
@@ -50,7 +51,7 @@ export async function issueServiceCertificate(
   trustDomain: string,
   validity: { notBefore?: Date; notAfter?: Date } = {},
 ): Promise<IssuedCertificate> {
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: `CN=${service}`,

@@ -1,0 +1,272 @@
+import { HttpException, Logger } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import type { ClientProxy, TcpSocket } from '@nestjs/microservices';
+import { MessageContext } from '@acme/transport';
+import type { MessageEnvelope, MessageMeta, RpcErrorBody } from '@acme/transport';
+import { defer, delay, from, lastValueFrom, NEVER, of, throwError } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
+import { CallContextInterceptor, REQUEST_ID_HEADER } from '../context/call-context';
+import { TestIssuer } from '../testing/test-issuer';
+import { AccessTokenVerifier } from '../token/access-token.verifier';
+import { JwksCache } from '../token/jwks.cache';
+import { ServiceTokenProvider } from '../token/service-token.provider';
+import { ServiceClient } from './service-client';
+
+const AUDIENCE = 'urn:acme:payments';
+const ORDER_SECRET = 'order-secret';
+
+/** Stands in for the mTLS ClientProxy: records each envelope it would send and answers with `reply`. */
+class RecordingProxy implements Pick<ClientProxy, 'send' | 'close'> {
+  readonly sent: { pattern: string; envelope: MessageEnvelope }[] = [];
+  reply: () => Observable<unknown> = () => of({ ok: true });
+
+  send<TResult, TInput>(pattern: string, envelope: TInput): Observable<TResult> {
+    this.sent.push({ pattern, envelope: envelope as MessageEnvelope });
+    return this.reply() as Observable<TResult>;
+  }
+
+  close(): void {
+    // nothing to close
+  }
+}
+
+function httpRequestContext(headers: Record<string, string>): ExecutionContext {
+  const context = new ExecutionContextHost([{ headers }, {}, () => undefined]);
+  context.setType('http');
+  return context;
+}
+
+function rpcMessageContext(meta: MessageMeta): ExecutionContext {
+  const message = new MessageContext({} as TcpSocket, 'orders.create', meta); // the interceptor never reads the socket
+  const context = new ExecutionContextHost([{}, message]);
+  context.setType('rpc');
+  return context;
+}
+
+/** Runs `call` as a handler would run under CallContextInterceptor in `context`. */
+function inHandler<T>(context: ExecutionContext, call: () => Promise<T>): Promise<T> {
+  return lastValueFrom(
+    new CallContextInterceptor().intercept(context, { handle: () => defer(() => from(call())) }),
+  ) as Promise<T>;
+}
+
+/** Awaits a call that must fail, and returns the HTTP exception it failed with. */
+async function failure(call: Promise<unknown>): Promise<HttpException> {
+  const error = await call.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (error instanceof HttpException) return error;
+  throw error ?? new Error('the call succeeded');
+}
+
+describe(ServiceClient.name, () => {
+  let issuer: TestIssuer;
+  let proxy: RecordingProxy;
+  let client: ServiceClient;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start({ audience: AUDIENCE, clients: { order: ORDER_SECRET } });
+  });
+
+  afterAll(() => issuer.stop());
+
+  beforeEach(() => {
+    proxy = new RecordingProxy();
+    client = new ServiceClient('payment', proxy, 100);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('resolves with the answer of the called service', async () => {
+    proxy.reply = () => of({ id: 'pay-1' });
+
+    await expect(client.send('payments.charge', { amount: 5 })).resolves.toEqual({ id: 'pay-1' });
+  });
+
+  describe('maps failures to HTTP exceptions', () => {
+    it("keeps the callee's status, code and message for an error body it answered with", async () => {
+      const body: RpcErrorBody = {
+        status: 403,
+        error: 'insufficient_scope',
+        message: 'requires scope: payments:charge',
+      };
+      proxy.reply = () => throwError(() => body);
+
+      const error = await failure(client.send('payments.charge', {}));
+
+      expect(error.getStatus()).toBe(403);
+      expect(error.getResponse()).toEqual({
+        statusCode: 403,
+        error: 'insufficient_scope',
+        message: 'requires scope: payments:charge',
+      });
+    });
+
+    it('is 504 when the callee does not answer within the timeout', async () => {
+      proxy.reply = () => NEVER;
+
+      const error = await failure(client.send('payments.charge', {}));
+
+      expect(error.getStatus()).toBe(504);
+      expect(error.message).toBe('payment did not answer in time');
+    });
+
+    it.each([
+      ['a dropped connection', new Error('Connection closed')],
+      [
+        'an answer that is not an error body',
+        'There is no matching message handler defined in the remote service.',
+      ],
+    ])('is 503 for %s, without passing on the cause', async (_case, cause) => {
+      proxy.reply = () => throwError(() => cause);
+
+      const error = await failure(client.send('payments.charge', {}));
+
+      expect(error.getStatus()).toBe(503);
+      expect(error.getResponse()).toMatchObject({ message: 'payment is unavailable' });
+    });
+  });
+
+  describe('send: on behalf of the current caller', () => {
+    it("forwards the HTTP request's authorization and request id beside the data", async () => {
+      const authorization = `Bearer ${issuer.userToken('alice')}`;
+
+      await inHandler(httpRequestContext({ authorization, [REQUEST_ID_HEADER]: 'req-1' }), () =>
+        client.send('payments.charge', { amount: 5 }),
+      );
+
+      expect(proxy.sent).toEqual([
+        {
+          pattern: 'payments.charge',
+          envelope: { meta: { authorization, requestId: 'req-1' }, data: { amount: 5 } },
+        },
+      ]);
+    });
+
+    it("forwards the incoming message's metadata on the next hop", async () => {
+      const meta = { authorization: `Bearer ${issuer.userToken('alice')}`, requestId: 'req-2' };
+
+      await inHandler(rpcMessageContext(meta), () => client.send('payments.charge', {}));
+
+      expect(proxy.sent[0].envelope.meta).toEqual(meta);
+    });
+
+    it('keeps concurrent calls apart: each forwards its own caller', async () => {
+      proxy.reply = () => of({ ok: true }).pipe(delay(10));
+      const [alice, bob] = [
+        `Bearer ${issuer.userToken('alice')}`,
+        `Bearer ${issuer.userToken('bob')}`,
+      ];
+
+      await Promise.all([
+        inHandler(
+          httpRequestContext({ authorization: alice, [REQUEST_ID_HEADER]: 'a' }),
+          async () => {
+            await client.send('payments.charge', {});
+            return client.send('payments.refund', {});
+          },
+        ),
+        inHandler(
+          httpRequestContext({ authorization: bob, [REQUEST_ID_HEADER]: 'b' }),
+          async () => {
+            await client.send('payments.charge', {});
+            return client.send('payments.refund', {});
+          },
+        ),
+      ]);
+
+      const byRequest = (id: string) =>
+        proxy.sent
+          .filter((s) => s.envelope.meta.requestId === id)
+          .map((s) => s.envelope.meta.authorization);
+      expect(byRequest('a')).toEqual([alice, alice]);
+      expect(byRequest('b')).toEqual([bob, bob]);
+    });
+
+    it('sends no credentials outside of a handler', async () => {
+      await inHandler(
+        httpRequestContext({ authorization: `Bearer ${issuer.userToken('alice')}` }),
+        () => Promise.resolve(),
+      );
+
+      await client.send('payments.charge', {});
+
+      expect(proxy.sent[0].envelope.meta).toEqual({
+        authorization: undefined,
+        requestId: undefined,
+      });
+    });
+  });
+
+  describe("sendAsService: with this service's own token", () => {
+    it("sends this service's client-credentials token instead of the caller's, with the caller's request id", async () => {
+      const provider = new ServiceTokenProvider({
+        issuer: issuer.issuer,
+        clientId: 'order',
+        clientSecret: ORDER_SECRET,
+        scope: 'payments:charge',
+        timeoutMs: 2_000,
+      });
+      const asService = new ServiceClient('payment', proxy, 100, provider);
+      const userAuthorization = `Bearer ${issuer.userToken('alice')}`;
+
+      await inHandler(
+        httpRequestContext({ authorization: userAuthorization, [REQUEST_ID_HEADER]: 'req-3' }),
+        () => asService.sendAsService('payments.settle', {}),
+      );
+
+      const { authorization, requestId } = proxy.sent[0].envelope.meta;
+      expect(requestId).toBe('req-3');
+      expect(authorization).not.toBe(userAuthorization);
+      const verifier = new AccessTokenVerifier(
+        {
+          ...DEFAULT_AUTH_OPTIONS,
+          issuer: issuer.issuer,
+          audience: AUDIENCE,
+          serviceName: 'payment',
+          trustDomain: 'acme.internal',
+        },
+        new JwksCache({
+          issuer: issuer.issuer,
+          cooldownMs: 1_000,
+          maxAgeMs: 60_000,
+          timeoutMs: 2_000,
+        }),
+      );
+      await expect(
+        verifier.verify((authorization ?? '').replace(/^Bearer /, '')),
+      ).resolves.toMatchObject({
+        kind: 'service',
+        clientId: 'order',
+      });
+    });
+
+    it('is 503 when the issuer does not grant a token, and sends nothing', async () => {
+      const refused = new ServiceTokenProvider({
+        issuer: issuer.issuer,
+        clientId: 'order',
+        clientSecret: 'wrong',
+        scope: '',
+        timeoutMs: 2_000,
+      });
+
+      const error = await failure(
+        new ServiceClient('payment', proxy, 100, refused).sendAsService('payments.settle', {}),
+      );
+
+      expect(error.getStatus()).toBe(503);
+      expect(proxy.sent).toEqual([]);
+    });
+
+    it('refuses when no service credentials are configured', async () => {
+      await expect(client.sendAsService('payments.settle', {})).rejects.toThrow(
+        'no service credentials configured to call payment',
+      );
+    });
+  });
+});

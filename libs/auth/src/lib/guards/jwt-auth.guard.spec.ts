@@ -1,0 +1,258 @@
+import { Controller, Get, HttpException } from '@nestjs/common';
+import type { ExecutionContext, INestApplication } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { TcpContext } from '@nestjs/microservices';
+import type { TcpSocket } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { MessageContext } from '@acme/transport';
+import type { MessageMeta } from '@acme/transport';
+import { InvalidTokenException } from '../auth.errors';
+import { AuthModule } from '../auth.module';
+import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
+import type { AuthOptions } from '../auth.options';
+import { getPrincipal } from '../context/principal.context';
+import { Public } from '../decorators/auth.decorators';
+import { CurrentUser } from '../decorators/current-user.decorator';
+import type { Principal } from '../principal';
+import { TestIssuer } from '../testing/test-issuer';
+import { AccessTokenVerifier } from '../token/access-token.verifier';
+import { JwksCache } from '../token/jwks.cache';
+import { JwtAuthGuard } from './jwt-auth.guard';
+
+const AUDIENCE = 'urn:acme:orders';
+
+@Controller('orders')
+class OrdersController {
+  @Get('mine')
+  mine(@CurrentUser() user: Principal): Pick<Principal, 'kind' | 'subject' | 'roles'> {
+    return { kind: user.kind, subject: user.subject, roles: user.roles };
+  }
+
+  @Public() // probed by the load balancer, which has no token
+  @Get('health')
+  health(): { status: string } {
+    return { status: 'ok' };
+  }
+}
+
+/** The context of a message whose metadata is `meta`, received by SecureTcpServer. */
+function rpcContext(handler: keyof OrdersController, meta: MessageMeta): ExecutionContext {
+  const message = new MessageContext({} as TcpSocket, 'orders.mine', meta); // this guard never reads the socket
+  const context = new ExecutionContextHost(
+    [{}, message],
+    OrdersController,
+    OrdersController.prototype[handler],
+  );
+  context.setType('rpc');
+  return context;
+}
+
+/** Runs a guard that must refuse, and returns the HTTP exception it threw. */
+async function refusal(action: () => Promise<unknown>): Promise<HttpException> {
+  const error = await action().then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (error instanceof HttpException) return error;
+  throw error ?? new Error('the guard let the call through');
+}
+
+describe(JwtAuthGuard.name, () => {
+  let issuer: TestIssuer;
+  let options: AuthOptions;
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start({ audience: AUDIENCE });
+    options = {
+      ...DEFAULT_AUTH_OPTIONS,
+      issuer: issuer.issuer,
+      audience: AUDIENCE,
+      serviceName: 'order',
+      trustDomain: 'acme.internal',
+      jwksCooldownMs: 1_000,
+    };
+  });
+
+  afterAll(() => issuer.stop());
+
+  describe('over RPC: the token in the message metadata', () => {
+    let guard: JwtAuthGuard;
+
+    beforeAll(() => {
+      const jwks = new JwksCache({
+        issuer: issuer.issuer,
+        cooldownMs: 1_000,
+        maxAgeMs: 60_000,
+        timeoutMs: 2_000,
+      });
+      guard = new JwtAuthGuard(new Reflector(), new AccessTokenVerifier(options, jwks));
+    });
+
+    it('verifies a valid bearer token and sets the principal for getPrincipal', async () => {
+      const context = rpcContext('mine', {
+        authorization: `Bearer ${issuer.userToken('alice', { roles: ['user'] })}`,
+      });
+
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(getPrincipal(context)).toMatchObject({
+        kind: 'user',
+        subject: 'alice',
+        roles: ['user'],
+      });
+    });
+
+    it('returns 401 asking for a token when the metadata carries none', async () => {
+      const context = rpcContext('mine', {});
+
+      expect((await refusal(() => guard.canActivate(context))).getResponse()).toEqual({
+        statusCode: 401,
+        error: 'unauthorized',
+        message: 'a bearer token is required',
+      });
+      expect(getPrincipal(context)).toBeUndefined();
+    });
+
+    it('accepts the scheme in any case, as passport-jwt does over HTTP, so a forwarded header verifies on every hop', async () => {
+      const context = rpcContext('mine', { authorization: `bearer ${issuer.userToken('alice')}` });
+
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+    });
+
+    it.each(['Basic YWxpY2U6c2VjcmV0', 'Bearer', 'Bearer not-a-jwt', 'Bearer a.b.c extra'])(
+      'returns 401 for a garbled authorization %j',
+      async (authorization) => {
+        const denied = await refusal(() =>
+          guard.canActivate(rpcContext('mine', { authorization })),
+        );
+
+        expect(denied).toBeInstanceOf(InvalidTokenException);
+        expect(denied.getStatus()).toBe(401);
+      },
+    );
+
+    it('returns 401 invalid_token saying why a token was refused', async () => {
+      const expired = issuer.userToken('alice', { expiresIn: -3_600 });
+
+      const denied = await refusal(() =>
+        guard.canActivate(rpcContext('mine', { authorization: `Bearer ${expired}` })),
+      );
+
+      expect(denied).toBeInstanceOf(InvalidTokenException);
+      expect(denied.getResponse()).toEqual({
+        statusCode: 401,
+        error: 'invalid_token',
+        message: 'token expired',
+      });
+    });
+
+    it('returns 401 for a message that did not come through SecureTcpServer', async () => {
+      const context = new ExecutionContextHost(
+        [{}, new TcpContext([{} as TcpSocket, 'orders.mine'])],
+        OrdersController,
+        OrdersController.prototype.mine,
+      );
+      context.setType('rpc');
+
+      expect((await refusal(() => guard.canActivate(context))).getResponse()).toMatchObject({
+        statusCode: 401,
+        message: 'unsupported transport',
+      });
+    });
+
+    it('lets a message to a @Public() handler through without a token', async () => {
+      const context = rpcContext('health', {});
+
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(getPrincipal(context)).toBeUndefined();
+    });
+  });
+
+  describe('over HTTP: passport-jwt with the shared verifier, in a real app', () => {
+    let app: INestApplication;
+    let url: string;
+
+    const get = async (path: string, token?: string) => {
+      const response = await fetch(`${url}${path}`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+
+    beforeAll(async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [AuthModule.forRootAsync({ useFactory: () => options })],
+        controllers: [OrdersController],
+      }).compile();
+      app = moduleRef.createNestApplication({ logger: false });
+      await app.listen(0, '127.0.0.1');
+      url = await app.getUrl();
+    });
+
+    afterAll(() => app.close());
+
+    it('hands the principal of a valid token to the handler', async () => {
+      await expect(
+        get('/orders/mine', issuer.userToken('alice', { roles: ['user'] })),
+      ).resolves.toEqual({
+        status: 200,
+        body: { kind: 'user', subject: 'alice', roles: ['user'] },
+      });
+    });
+
+    it('returns 401 without a token', async () => {
+      await expect(get('/orders/mine')).resolves.toEqual({
+        status: 401,
+        body: { statusCode: 401, error: 'unauthorized', message: 'a bearer token is required' },
+      });
+    });
+
+    it('returns 401 invalid_token for an expired token', async () => {
+      await expect(
+        get('/orders/mine', issuer.userToken('alice', { expiresIn: -3_600 })),
+      ).resolves.toEqual({
+        status: 401,
+        body: { statusCode: 401, error: 'invalid_token', message: 'token expired' },
+      });
+    });
+
+    it('returns 401 invalid_token for a token of another audience', async () => {
+      const token = issuer.sign({ claims: { aud: 'urn:acme:payments' } });
+
+      await expect(get('/orders/mine', token)).resolves.toEqual({
+        status: 401,
+        body: { statusCode: 401, error: 'invalid_token', message: 'wrong audience' },
+      });
+    });
+
+    it('returns 401 invalid_token for a token the verifier refuses before any signature check', async () => {
+      const token = issuer.sign({ header: { typ: 'JWT' } });
+
+      await expect(get('/orders/mine', token)).resolves.toMatchObject({
+        status: 401,
+        body: { error: 'invalid_token', message: 'token type "JWT" is not an access token' },
+      });
+    });
+
+    it('returns 401 invalid_token for a token missing a claim the verifier requires', async () => {
+      const token = issuer.sign({ claims: { client_id: undefined } });
+
+      await expect(get('/orders/mine', token)).resolves.toMatchObject({
+        status: 401,
+        body: { error: 'invalid_token', message: 'missing claim client_id' },
+      });
+    });
+
+    it('accepts the scheme in any case (RFC 7235)', async () => {
+      const response = await fetch(`${url}/orders/mine`, {
+        headers: { authorization: `bearer ${issuer.userToken('alice')}` },
+      });
+
+      expect(response.status).toBe(200);
+    });
+
+    it('serves a @Public() route without a token', async () => {
+      await expect(get('/orders/health')).resolves.toEqual({ status: 200, body: { status: 'ok' } });
+    });
+  });
+});

@@ -1,0 +1,241 @@
+import { HttpException, Injectable } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import type { TcpSocket } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { MessageContext } from '@acme/transport';
+import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
+import { setRpcPrincipal } from '../context/principal.context';
+import { Policy } from '../decorators/auth.decorators';
+import { anyOf, hasRole, isOwner, isService } from '../policy/policy';
+import type { ResourceOwnerLoader } from '../policy/policy';
+import type { Principal } from '../principal';
+import { TestIssuer } from '../testing/test-issuer';
+import { AccessTokenVerifier } from '../token/access-token.verifier';
+import { JwksCache } from '../token/jwks.cache';
+import { PolicyGuard } from './policy.guard';
+
+const AUDIENCE = 'urn:acme:orders';
+
+/** Who owns each order: order id -> user id. */
+@Injectable()
+class OrderOwnerLoader implements ResourceOwnerLoader {
+  private readonly owners = new Map([['order-1', 'alice']]);
+
+  ownerOf(input: unknown): string | undefined {
+    return this.owners.get((input as { params: { id: string } }).params.id);
+  }
+}
+
+/** Over RPC the policy sees the message payload. */
+@Injectable()
+class PayerLoader implements ResourceOwnerLoader {
+  ownerOf(input: unknown): string | undefined {
+    return (input as { payerId?: string }).payerId;
+  }
+}
+
+class OrdersController {
+  list(): void {
+    // no policy
+  }
+
+  @Policy(anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
+  find(): void {
+    // the owner, or an admin
+  }
+
+  @Policy(isService('gateway'))
+  purge(): void {
+    // only the gateway acting for itself
+  }
+
+  @Policy(isOwner(PayerLoader))
+  charge(): void {
+    // only for the payer's own token
+  }
+}
+
+/** The context of `GET /orders/:id` that `JwtAuthGuard` authenticated as `user`. */
+function httpContext(
+  handler: keyof OrdersController,
+  id: string,
+  user?: Principal,
+): ExecutionContext {
+  const request = { user, headers: {}, params: { id }, query: {}, body: undefined };
+  const context = new ExecutionContextHost(
+    [request, {}, () => undefined],
+    OrdersController,
+    OrdersController.prototype[handler],
+  );
+  context.setType('http');
+  return context;
+}
+
+/** The context of a message with payload `data` that `JwtAuthGuard` authenticated as `principal`. */
+function rpcContext(
+  handler: keyof OrdersController,
+  data: unknown,
+  principal: Principal,
+): ExecutionContext {
+  const message = new MessageContext({} as TcpSocket, 'payments.charge', {}); // this guard never reads the socket
+  const context = new ExecutionContextHost(
+    [data, message],
+    OrdersController,
+    OrdersController.prototype[handler],
+  );
+  context.setType('rpc');
+  setRpcPrincipal(context, principal);
+  return context;
+}
+
+/** Runs a guard that must refuse, and returns the HTTP exception it threw. */
+async function refusal(action: () => Promise<unknown>): Promise<HttpException> {
+  const error = await action().then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  if (error instanceof HttpException) return error;
+  throw error ?? new Error('the guard let the call through');
+}
+
+describe(PolicyGuard.name, () => {
+  let guard: PolicyGuard;
+  let ownerLoader: OrderOwnerLoader;
+  let issuer: TestIssuer;
+  let verifier: AccessTokenVerifier;
+
+  const user = (sub: string, roles = ['user']) => verifier.verify(issuer.userToken(sub, { roles }));
+  const service = (clientId: string) => verifier.verify(issuer.serviceToken(clientId));
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start({ audience: AUDIENCE });
+    verifier = new AccessTokenVerifier(
+      {
+        ...DEFAULT_AUTH_OPTIONS,
+        issuer: issuer.issuer,
+        audience: AUDIENCE,
+        serviceName: 'order',
+        trustDomain: 'acme.internal',
+      },
+      new JwksCache({
+        issuer: issuer.issuer,
+        cooldownMs: 1_000,
+        maxAgeMs: 60_000,
+        timeoutMs: 2_000,
+      }),
+    );
+    const moduleRef = await Test.createTestingModule({
+      providers: [PolicyGuard, OrderOwnerLoader, PayerLoader],
+    }).compile();
+    guard = moduleRef.get(PolicyGuard);
+    ownerLoader = moduleRef.get(OrderOwnerLoader);
+  });
+
+  afterAll(() => issuer.stop());
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('lets any call through a handler without a policy', async () => {
+    await expect(guard.canActivate(httpContext('list', 'order-1'))).resolves.toBe(true);
+  });
+
+  describe('@Policy(anyOf(hasRole(admin), isOwner(OrderOwnerLoader)))', () => {
+    it('lets the owner of the order through', async () => {
+      await expect(
+        guard.canActivate(httpContext('find', 'order-1', await user('alice'))),
+      ).resolves.toBe(true);
+    });
+
+    it('returns 403 when the caller neither owns the order nor is admin', async () => {
+      const bob = await user('bob');
+
+      const denied = await refusal(() => guard.canActivate(httpContext('find', 'order-1', bob)));
+
+      expect(denied.getResponse()).toEqual({
+        statusCode: 403,
+        error: 'insufficient_scope',
+        message: "requires (hasRole('admin') or isOwner(OrderOwnerLoader))",
+      });
+    });
+
+    it('lets an admin through without loading the order', async () => {
+      const ownerOf = jest.spyOn(ownerLoader, 'ownerOf');
+
+      await expect(
+        guard.canActivate(httpContext('find', 'order-1', await user('carol', ['admin']))),
+      ).resolves.toBe(true);
+      expect(ownerOf).not.toHaveBeenCalled();
+    });
+
+    it('returns 404 when the order does not exist', async () => {
+      const bob = await user('bob');
+
+      expect(
+        (await refusal(() => guard.canActivate(httpContext('find', 'order-404', bob)))).getStatus(),
+      ).toBe(404);
+    });
+
+    it('never treats a service as the owner, even when its subject equals the owner id', async () => {
+      const impostor = await verifier.verify(
+        issuer.sign({ claims: { sub: 'alice', client_id: 'alice' } }),
+      );
+      expect(impostor).toMatchObject({ kind: 'service', subject: 'alice' });
+
+      expect(
+        (
+          await refusal(() => guard.canActivate(httpContext('find', 'order-1', impostor)))
+        ).getStatus(),
+      ).toBe(403);
+    });
+  });
+
+  describe("@Policy(isService('gateway'))", () => {
+    it('lets the named service, acting for itself, through', async () => {
+      await expect(
+        guard.canActivate(httpContext('purge', 'order-1', await service('gateway'))),
+      ).resolves.toBe(true);
+    });
+
+    it('returns 403 to another service', async () => {
+      const payment = await service('payment');
+
+      expect(
+        (
+          await refusal(() => guard.canActivate(httpContext('purge', 'order-1', payment)))
+        ).getStatus(),
+      ).toBe(403);
+    });
+
+    it('returns 403 to a user of that client', async () => {
+      const viaGateway = await verifier.verify(
+        issuer.sign({ claims: { sub: 'alice', client_id: 'gateway' } }),
+      );
+
+      expect(
+        (
+          await refusal(() => guard.canActivate(httpContext('purge', 'order-1', viaGateway)))
+        ).getStatus(),
+      ).toBe(403);
+    });
+  });
+
+  it('evaluates the policy against the message payload over RPC', async () => {
+    const alice = await user('alice');
+
+    await expect(
+      guard.canActivate(rpcContext('charge', { payerId: 'alice' }, alice)),
+    ).resolves.toBe(true);
+    expect(
+      (
+        await refusal(() => guard.canActivate(rpcContext('charge', { payerId: 'bob' }, alice)))
+      ).getStatus(),
+    ).toBe(403);
+  });
+
+  it('returns 401 when no principal was set', async () => {
+    expect(
+      (await refusal(() => guard.canActivate(httpContext('find', 'order-1')))).getStatus(),
+    ).toBe(401);
+  });
+});

@@ -1,0 +1,166 @@
+import { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
+import { HttpException } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { TcpContext } from '@nestjs/microservices';
+import type { TcpSocket } from '@nestjs/microservices';
+import { MessageContext } from '@acme/transport';
+import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
+import type { AuthOptions } from '../auth.options';
+import { AllowServices } from '../decorators/auth.decorators';
+import { ServiceIdentityGuard } from './service-identity.guard';
+
+const TRUST_DOMAIN = 'acme.internal';
+
+class PaymentsController {
+  @AllowServices('order', 'gateway')
+  charge(): void {
+    // order and gateway may send this
+  }
+
+  refund(): void {
+    // no @AllowServices: nobody may send this
+  }
+}
+
+/**
+ * The mutual-TLS socket of a peer whose certificate carries `subjectAltName`.
+ * A real TLSSocket exists only on a live connection, so this object is built
+ * from TLSSocket's prototype: it passes `instanceof TLSSocket` honestly and
+ * carries just what MessageContext reads (the real-socket path is covered by
+ * the SecureTcpServer spec in @acme/transport).
+ */
+function peerSocket(subjectAltName: string, authorized = true): TLSSocket {
+  const certificate = { subjectaltname: subjectAltName } as PeerCertificate;
+  return Object.assign(Object.create(TLSSocket.prototype) as TLSSocket, {
+    authorized,
+    getPeerCertificate: () => certificate,
+  });
+}
+
+function peerOf(service: string): TLSSocket {
+  return peerSocket(
+    `DNS:${service}, DNS:localhost, IP Address:127.0.0.1, URI:spiffe://${TRUST_DOMAIN}/${service}`,
+  );
+}
+
+/** The context of a message received on `socket` for `PaymentsController[handler]`. */
+function rpcContext(handler: keyof PaymentsController, socket: Socket): ExecutionContext {
+  const message = new MessageContext({ socket } as TcpSocket, 'payments.charge', {});
+  const context = new ExecutionContextHost(
+    [{}, message],
+    PaymentsController,
+    PaymentsController.prototype[handler],
+  );
+  context.setType('rpc');
+  return context;
+}
+
+function httpContext(handler: keyof PaymentsController): ExecutionContext {
+  const context = new ExecutionContextHost(
+    [{ headers: {} }, {}, () => undefined],
+    PaymentsController,
+    PaymentsController.prototype[handler],
+  );
+  context.setType('http');
+  return context;
+}
+
+/** Runs a guard that must refuse, and returns the HTTP exception it threw. */
+function refusal(action: () => unknown): HttpException {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof HttpException) return error;
+    throw error;
+  }
+  throw new Error('the guard let the call through');
+}
+
+describe(ServiceIdentityGuard.name, () => {
+  const options: AuthOptions = {
+    ...DEFAULT_AUTH_OPTIONS,
+    issuer: 'https://login.acme.example',
+    audience: 'urn:acme:payments',
+    serviceName: 'payment',
+    trustDomain: TRUST_DOMAIN,
+  };
+  const guard = new ServiceIdentityGuard(new Reflector(), options);
+
+  describe('over RPC', () => {
+    it('lets a message from an allowed service through', () => {
+      expect(guard.canActivate(rpcContext('charge', peerOf('order')))).toBe(true);
+      expect(guard.canActivate(rpcContext('charge', peerOf('gateway')))).toBe(true);
+    });
+
+    it('returns 403 to a service that is not allowed, naming it', () => {
+      expect(
+        refusal(() => guard.canActivate(rpcContext('charge', peerOf('reporting')))).getResponse(),
+      ).toEqual({
+        statusCode: 403,
+        error: 'insufficient_scope',
+        message: `calling service spiffe://${TRUST_DOMAIN}/reporting is not allowed`,
+      });
+    });
+
+    it('returns 403 to an allowed service name in another trust domain', () => {
+      const foreign = peerSocket('URI:spiffe://evil.example/order');
+
+      expect(refusal(() => guard.canActivate(rpcContext('charge', foreign))).getStatus()).toBe(403);
+    });
+
+    it('returns 403 on a handler without @AllowServices, whoever calls (deny by default)', () => {
+      expect(
+        refusal(() => guard.canActivate(rpcContext('refund', peerOf('order')))).getResponse(),
+      ).toMatchObject({
+        statusCode: 403,
+        message: 'no service may send this message',
+      });
+    });
+
+    it('returns 403 when the TLS layer did not authorize the peer certificate', () => {
+      const unverified = peerSocket(`URI:spiffe://${TRUST_DOMAIN}/order`, false);
+
+      expect(
+        refusal(() => guard.canActivate(rpcContext('charge', unverified))).getResponse(),
+      ).toMatchObject({
+        statusCode: 403,
+        message: 'calling service unknown is not allowed',
+      });
+    });
+
+    it('returns 403 on a plain TCP socket, which has no peer certificate', () => {
+      expect(refusal(() => guard.canActivate(rpcContext('charge', new Socket()))).getStatus()).toBe(
+        403,
+      );
+    });
+
+    it('returns 403 for a message that did not come through SecureTcpServer', () => {
+      const socket: Socket = peerOf('order');
+      const context = new ExecutionContextHost(
+        [{}, new TcpContext([{ socket } as TcpSocket, 'payments.charge'])],
+        PaymentsController,
+        PaymentsController.prototype.charge,
+      );
+      context.setType('rpc');
+
+      expect(refusal(() => guard.canActivate(context)).getStatus()).toBe(403);
+    });
+  });
+
+  describe('over HTTP', () => {
+    it('lets a request through a route without @AllowServices', () => {
+      expect(guard.canActivate(httpContext('refund'))).toBe(true);
+    });
+
+    it('returns 403 on a route with @AllowServices: HTTP has no peer certificate', () => {
+      expect(refusal(() => guard.canActivate(httpContext('charge'))).getResponse()).toMatchObject({
+        statusCode: 403,
+        message: 'this operation is only for services over mutual TLS',
+      });
+    });
+  });
+});

@@ -1,0 +1,107 @@
+import { NotFoundException } from '@nestjs/common';
+import type { Principal } from '../principal';
+import { allOf, anyOf, hasRole, hasScope, isOwner, isService } from './policy';
+import type { PolicyContext, PolicyRule, ResourceOwnerLoader } from './policy';
+
+class OrderOwnerLoader implements ResourceOwnerLoader {
+  ownerOf(input: unknown): string | undefined {
+    return (input as { orderId: string }).orderId === 'order-1' ? 'alice' : undefined;
+  }
+}
+
+// Rules are pure functions of a principal: a literal one keeps these cases short. The
+// guard specs run the same rules on principals verified from real tokens.
+function contextOf(principal: Partial<Principal>, input: unknown = {}): PolicyContext {
+  return {
+    principal: {
+      kind: 'user',
+      subject: 'alice',
+      clientId: 'web',
+      roles: [],
+      scopes: [],
+      tokenId: 'jti-1',
+      expiresAt: 0,
+      claims: {},
+      ...principal,
+    },
+    input,
+    resolve: <T>() => new OrderOwnerLoader() as T,
+  };
+}
+
+/** A rule that records whether it was evaluated. */
+function spyRule(result: boolean): PolicyRule & { evaluated: boolean } {
+  const rule = {
+    description: `always(${result})`,
+    evaluated: false,
+    evaluate: () => {
+      rule.evaluated = true;
+      return result;
+    },
+  };
+  return rule;
+}
+
+describe('policy rules', () => {
+  it('hasRole holds for a user with the role, never for a service', async () => {
+    expect(await hasRole('admin').evaluate(contextOf({ roles: ['admin'] }))).toBe(true);
+    expect(await hasRole('admin').evaluate(contextOf({ roles: ['user'] }))).toBe(false);
+    expect(await hasRole('admin').evaluate(contextOf({ kind: 'service', roles: ['admin'] }))).toBe(
+      false,
+    );
+  });
+
+  it('hasScope holds when the token grants the scope', async () => {
+    expect(await hasScope('orders:read').evaluate(contextOf({ scopes: ['orders:read'] }))).toBe(
+      true,
+    );
+    expect(await hasScope('orders:read').evaluate(contextOf({ scopes: ['orders:write'] }))).toBe(
+      false,
+    );
+  });
+
+  it('isService holds only for that client acting as itself', async () => {
+    expect(
+      await isService('order').evaluate(contextOf({ kind: 'service', clientId: 'order' })),
+    ).toBe(true);
+    expect(
+      await isService('order').evaluate(contextOf({ kind: 'service', clientId: 'payment' })),
+    ).toBe(false);
+    expect(await isService('order').evaluate(contextOf({ kind: 'user', clientId: 'order' }))).toBe(
+      false,
+    );
+  });
+
+  it('isOwner compares the owner the loader finds with the user, and answers 404 when there is none', async () => {
+    const rule = isOwner(OrderOwnerLoader);
+
+    expect(await rule.evaluate(contextOf({ subject: 'alice' }, { orderId: 'order-1' }))).toBe(true);
+    expect(await rule.evaluate(contextOf({ subject: 'bob' }, { orderId: 'order-1' }))).toBe(false);
+    await expect(
+      rule.evaluate(contextOf({ subject: 'bob' }, { orderId: 'order-2' })),
+    ).rejects.toThrow(NotFoundException);
+  });
+
+  it('anyOf stops at the first rule that holds', async () => {
+    const [first, second] = [spyRule(true), spyRule(true)];
+
+    expect(await anyOf(first, second).evaluate(contextOf({}))).toBe(true);
+    expect(second.evaluated).toBe(false);
+    expect(await anyOf(spyRule(false), spyRule(false)).evaluate(contextOf({}))).toBe(false);
+  });
+
+  it('allOf stops at the first rule that fails', async () => {
+    const [first, second] = [spyRule(false), spyRule(true)];
+
+    expect(await allOf(first, second).evaluate(contextOf({}))).toBe(false);
+    expect(second.evaluated).toBe(false);
+    expect(await allOf(spyRule(true), spyRule(true)).evaluate(contextOf({}))).toBe(true);
+  });
+
+  it('describes a composed rule for the authorization report', () => {
+    expect(
+      allOf(hasScope('orders:write'), anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
+        .description,
+    ).toBe("(hasScope('orders:write') and (hasRole('admin') or isOwner(OrderOwnerLoader)))");
+  });
+});

@@ -1,0 +1,213 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { Server as TlsServer } from 'node:tls';
+import { Controller } from '@nestjs/common';
+import type { INestMicroservice } from '@nestjs/common';
+import { ClientTCP, Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import { firstValueFrom, timeout } from 'rxjs';
+// The dev PKI the apps use on first run. tools/dev-setup is a script folder, not an Nx project,
+// so the boundary rule cannot place this import; test code only.
+import {
+  createCertificateAuthority,
+  issueServiceCertificate,
+} from './testing/dev-pki';
+import type { CertificateAuthority } from './testing/dev-pki';
+import type { MessageEnvelope } from './message-envelope';
+import { MessageContext } from './message.context';
+import { createMtlsClient } from './mtls-client';
+import { SecureTcpServer } from './secure-tcp.server';
+import type { TlsMaterial } from './tls-material';
+
+const TRUST_DOMAIN = 'acme.internal';
+const MAX_FRAME_SIZE = 16 * 1024;
+const HANDSHAKE_TIMEOUT_MS = 300;
+const IDLE_TIMEOUT_MS = 500;
+
+@Controller()
+class EchoController {
+  readonly received: unknown[] = [];
+
+  @MessagePattern('echo')
+  echo(@Payload() data: unknown, @Ctx() context: MessageContext): unknown {
+    this.received.push(data);
+    return { data, meta: context.getMeta(), peer: context.getPeerSpiffeId() };
+  }
+}
+
+async function tlsMaterial(ca: CertificateAuthority, service: string): Promise<TlsMaterial> {
+  const issued = await issueServiceCertificate(ca, service, TRUST_DOMAIN);
+  return {
+    ca: Buffer.from(ca.certPem),
+    cert: Buffer.from(issued.certPem),
+    key: Buffer.from(issued.keyPem),
+  };
+}
+
+/** Sends one message and waits for its answer; a silent server fails the call after 3 s instead of hanging the test. */
+function ask(client: ClientTCP, payload: unknown): Promise<unknown> {
+  return firstValueFrom(client.send('echo', payload).pipe(timeout(3_000)));
+}
+
+/** Awaits a call that must fail, and returns why. */
+async function failure(call: Promise<unknown>): Promise<unknown> {
+  return call.then(
+    (answer: unknown) => {
+      throw new Error(`expected no answer, got ${JSON.stringify(answer)}`);
+    },
+    (reason: unknown) => reason,
+  );
+}
+
+describe(SecureTcpServer.name, () => {
+  let app: INestMicroservice;
+  let echo: EchoController;
+  let port: number;
+  let paymentTls: TlsMaterial;
+  let orderTls: TlsMaterial;
+  let foreignTls: TlsMaterial;
+  const clients: ClientTCP[] = [];
+
+  /** A client of the payment service presenting `tls`; closed after each test. */
+  function clientWith(tls: TlsMaterial): ClientTCP {
+    const client = createMtlsClient({
+      host: '127.0.0.1',
+      port,
+      service: 'payment',
+      tls,
+      minVersion: 'TLSv1.3',
+      maxFrameSize: MAX_FRAME_SIZE,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  beforeAll(async () => {
+    const [ca, foreignCa] = await Promise.all([
+      createCertificateAuthority(`${TRUST_DOMAIN} test CA`),
+      createCertificateAuthority('another CA'),
+    ]);
+    [paymentTls, orderTls, foreignTls] = await Promise.all([
+      tlsMaterial(ca, 'payment'),
+      tlsMaterial(ca, 'order'),
+      tlsMaterial(foreignCa, 'order'),
+    ]);
+    const server = new SecureTcpServer({
+      host: '127.0.0.1',
+      port: 0,
+      tls: paymentTls,
+      minVersion: 'TLSv1.3',
+      maxFrameSize: MAX_FRAME_SIZE,
+      incompleteFrameTimeoutMs: 2_000,
+      handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+      idleTimeoutMs: IDLE_TIMEOUT_MS,
+      maxConnections: 16,
+    });
+    const moduleRef = await Test.createTestingModule({ controllers: [EchoController] }).compile();
+    app = moduleRef.createNestMicroservice({ strategy: server, logger: false });
+    await app.listen();
+    echo = app.get(EchoController);
+    port = (server.unwrap<TlsServer>().address() as AddressInfo).port;
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.close()));
+    echo.received.length = 0;
+  });
+
+  afterAll(() => app.close());
+
+  it('hands the handler only the data of an envelope, and the metadata and peer identity through the context', async () => {
+    const envelope: MessageEnvelope = {
+      meta: { authorization: 'Bearer a.b.c', requestId: 'req-1' },
+      data: { amount: 5 },
+    };
+
+    await expect(ask(clientWith(orderTls), envelope)).resolves.toEqual({
+      data: { amount: 5 },
+      meta: { authorization: 'Bearer a.b.c', requestId: 'req-1' },
+      peer: `spiffe://${TRUST_DOMAIN}/order`,
+    });
+    expect(echo.received).toEqual([{ amount: 5 }]);
+  });
+
+  it('answers a payload that is not an envelope with 400 "malformed message envelope", without calling the handler', async () => {
+    await expect(failure(ask(clientWith(orderTls), { amount: 5 }))).resolves.toEqual({
+      status: 400,
+      error: 'bad_request',
+      message: 'malformed message envelope',
+    });
+    expect(echo.received).toEqual([]);
+  });
+
+  it('gives no answer to a client without a certificate', async () => {
+    const anonymous = new ClientTCP({
+      host: '127.0.0.1',
+      port,
+      tlsOptions: { ca: orderTls.ca, servername: 'payment', minVersion: 'TLSv1.3' },
+    });
+    clients.push(anonymous);
+
+    await expect(failure(ask(anonymous, { meta: {}, data: 'hello' }))).resolves.toThrow(
+      'Connection closed',
+    );
+    expect(echo.received).toEqual([]);
+  });
+
+  it('gives no answer to a client whose certificate another CA issued', async () => {
+    await expect(
+      failure(ask(clientWith(foreignTls), { meta: {}, data: 'hello' })),
+    ).resolves.toThrow('Connection closed');
+    expect(echo.received).toEqual([]);
+  });
+
+  it('drops a connection that sends a frame above maxFrameSize, and still serves new connections', async () => {
+    const oversized = { meta: {}, data: 'x'.repeat(MAX_FRAME_SIZE) };
+
+    await expect(failure(ask(clientWith(orderTls), oversized))).resolves.toThrow(
+      'Connection closed',
+    );
+    expect(echo.received).toEqual([]);
+
+    await expect(ask(clientWith(orderTls), { meta: {}, data: 'small' })).resolves.toMatchObject({
+      data: 'small',
+    });
+  });
+
+  it('disconnects a peer that connects but never starts the TLS handshake, after handshakeTimeoutMs', async () => {
+    const socket = connect(port, '127.0.0.1');
+    try {
+      await once(socket, 'connect');
+      const connectedAt = Date.now();
+
+      // Rejects with an AbortError if the server leaves the socket open.
+      await once(socket, 'close', { signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS + 1_000) });
+
+      expect(Date.now() - connectedAt).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 50);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('closes an authenticated connection that stays silent for idleTimeoutMs', async () => {
+    const socket = connectTls({
+      host: '127.0.0.1',
+      port,
+      servername: 'payment',
+      ...orderTls,
+      minVersion: 'TLSv1.3',
+    });
+    try {
+      await once(socket, 'secureConnect');
+      const connectedAt = Date.now();
+
+      await once(socket, 'close', { signal: AbortSignal.timeout(IDLE_TIMEOUT_MS + 1_000) });
+
+      expect(Date.now() - connectedAt).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 50);
+    } finally {
+      socket.destroy();
+    }
+  });
+});

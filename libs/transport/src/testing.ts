@@ -1,0 +1,6 @@
+export {
+  createCertificateAuthority,
+  issueServiceCertificate,
+  writeDevPki,
+} from './lib/testing/dev-pki';
+export type { CertificateAuthority, IssuedCertificate } from './lib/testing/dev-pki';

@@ -1,0 +1,92 @@
+// Prints a token from the dev auth server, for curl and scripts:
+//   npm run -s token -- --user alice                 # the access token of alice (password: alice)
+//   npm run -s token -- --user bob --json            # the whole token response
+//   npm run -s token -- --client order               # a service token (client credentials)
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { clientCredentials, loginWithPkce, OidcLoginError, type TokenResponse } from './oidc-login';
+
+const DEFAULT_USER_SCOPE = 'openid orders:read orders:write admin:read';
+
+const USAGE = `Usage:
+  npm run -s token -- --user <name> [--password <password>] [--scope "<scopes>"] [--json] [--issuer <url>]
+  npm run -s token -- --client <service client> [--scope "<scopes>"] [--json] [--issuer <url>]
+
+  --user      sign a user in through the login page (authorization code + PKCE, client "cli")
+  --password  default: the user name, which is the password of the dev users
+  --client    get a service token (client credentials); the secret is read from
+              $CLIENT_SECRETS_DIR/<client>.client-secret (default .dev/secrets)
+  --scope     default for users: "${DEFAULT_USER_SCOPE}";
+              for a service client: its api_scopes in the auth server's clients file
+  --issuer    default: $ISSUER, else http://localhost:3001
+  --json      print the whole token response instead of the access token`;
+
+function readClientSecret(clientId: string): string {
+  const file = join(process.env.CLIENT_SECRETS_DIR ?? '.dev/secrets', `${clientId}.client-secret`);
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    throw new OidcLoginError(
+      `No secret for client "${clientId}" in ${file}. Start the auth server once (or run the dev set-up) to create it.`,
+    );
+  }
+}
+
+/** The API scopes the auth server's clients file allows the client, so the token has them all. */
+function serviceScope(clientId: string): string {
+  const file = process.env.CLIENTS_FILE ?? 'apps/auth-server/config/clients.json';
+  const clients = JSON.parse(readFileSync(file, 'utf8')) as {
+    client_id: string;
+    api_scopes?: string[];
+  }[];
+  const client = clients.find((candidate) => candidate.client_id === clientId);
+  if (!client) throw new OidcLoginError(`There is no client "${clientId}" in ${file}.`);
+  return (client.api_scopes ?? []).join(' ');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      user: { type: 'string' },
+      password: { type: 'string' },
+      client: { type: 'string' },
+      scope: { type: 'string' },
+      issuer: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const { user, client, scope } = values;
+  const issuer = values.issuer ?? process.env.ISSUER ?? 'http://localhost:3001';
+
+  let tokens: TokenResponse;
+  if (user !== undefined && client === undefined && !values.help) {
+    const password = values.password ?? user;
+    tokens = await loginWithPkce({
+      issuer,
+      username: user,
+      password,
+      scope: scope ?? DEFAULT_USER_SCOPE,
+    });
+  } else if (client !== undefined && user === undefined && !values.help) {
+    const clientSecret = readClientSecret(client);
+    tokens = await clientCredentials({
+      issuer,
+      clientId: client,
+      clientSecret,
+      scope: scope ?? serviceScope(client),
+    });
+  } else {
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(values.help ? 0 : 2);
+  }
+  process.stdout.write(
+    values.json ? `${JSON.stringify(tokens, null, 2)}\n` : `${tokens.access_token}\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`token: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
