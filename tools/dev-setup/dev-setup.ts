@@ -1,11 +1,13 @@
 /**
  * Creates what a development run needs and must never be committed: a dev CA,
- * a certificate and key per service, and OAuth client secrets, under `.dev/`.
- * Does nothing if they exist and cover every app; `--force` makes them anew.
+ * a certificate and key per service, OAuth client secrets, and data-encryption
+ * keys, under `.dev/`. Does nothing if they exist and cover every app; `--force`
+ * makes the PKI and client secrets anew (data keys are kept).
  *
  *   npm run dev:setup [-- --force]
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDevPki } from '@acme/transport/testing';
 
@@ -23,8 +25,21 @@ function services(): string[] {
     .sort();
 }
 
+/** Data-encryption keys are never regenerated: that would make stored data unreadable. */
+function writeMissingDataKeys(all: readonly string[]): void {
+  const dir = join(DEV_DIR, 'keys');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const service of all) {
+    const file = join(dir, `${service}.data-keys.json`);
+    if (existsSync(file)) continue;
+    const keys = { current: 'dev-1', keys: { 'dev-1': randomBytes(32).toString('base64') } };
+    writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+  }
+}
+
 async function main(): Promise<void> {
   const all = services();
+  writeMissingDataKeys(all);
   const missing = all.filter((service) => !existsSync(join(DEV_DIR, 'certs', `${service}.crt`)));
   const force = process.argv.includes('--force');
   if (!force && missing.length === 0) return;

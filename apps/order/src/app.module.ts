@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { AuthModule } from '@acme/auth';
-import { authOptionsFrom } from '@acme/bootstrap';
+import { authOptionsFrom, persistenceFrom } from '@acme/bootstrap';
+import { PersistenceModule } from '@acme/persistence';
 import { SERVICE_NAME, validateOrderEnv } from './config';
 import type { OrderConfig } from './config';
+import { ORDER_MIGRATIONS } from './migrations';
 import { OrdersModule } from './orders/orders.module';
 
 @Module({
@@ -12,6 +14,10 @@ import { OrdersModule } from './orders/orders.module';
     AuthModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<OrderConfig, true>) => authOptionsFrom(config, SERVICE_NAME),
+    }),
+    PersistenceModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<OrderConfig, true>) => persistenceFrom(config, ORDER_MIGRATIONS),
     }),
     OrdersModule,
   ],

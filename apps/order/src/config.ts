@@ -1,4 +1,4 @@
-import { addressEnv, callerEnv, listenerEnv, parseEnv, serviceEnv } from '@acme/bootstrap';
+import { addressEnv, callerEnv, databaseEnv, listenerEnv, parseEnv, serviceEnv } from '@acme/bootstrap';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'order';
@@ -8,6 +8,7 @@ export const orderEnv = z.object({
   ...serviceEnv(SERVICE_NAME),
   ...listenerEnv(4001),
   ...callerEnv(),
+  ...databaseEnv(SERVICE_NAME, 'orders'),
   PAYMENT_ADDRESS: addressEnv('localhost:4002').describe('host:port of the payment service.'),
 });
 

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { AuthModule } from '@acme/auth';
-import { authOptionsFrom } from '@acme/bootstrap';
+import { authOptionsFrom, persistenceFrom } from '@acme/bootstrap';
+import { PersistenceModule } from '@acme/persistence';
 import { SERVICE_NAME, validatePaymentEnv } from './config';
 import type { PaymentConfig } from './config';
+import { PAYMENT_MIGRATIONS } from './migrations';
 import { PaymentsModule } from './payments/payments.module';
 
 @Module({
@@ -12,6 +14,10 @@ import { PaymentsModule } from './payments/payments.module';
     AuthModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<PaymentConfig, true>) => authOptionsFrom(config, SERVICE_NAME),
+    }),
+    PersistenceModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<PaymentConfig, true>) => persistenceFrom(config, PAYMENT_MIGRATIONS),
     }),
     PaymentsModule,
   ],

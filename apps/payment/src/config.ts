@@ -1,6 +1,8 @@
 import {
   addressEnv,
   callerEnv,
+  databaseEnv,
+  fileEnv,
   listenerEnv,
   parseEnv,
   serviceClientEnv,
@@ -16,6 +18,10 @@ export const paymentEnv = z.object({
   ...listenerEnv(4002),
   ...callerEnv(),
   ...serviceClientEnv(SERVICE_NAME, 'orders:settle'),
+  ...databaseEnv(SERVICE_NAME, 'payments'),
+  DATA_KEYS_FILE: fileEnv(`.dev/keys/${SERVICE_NAME}.data-keys.json`).describe(
+    'JSON file of the AES-256-GCM data keys for payment fields at rest: {"current": "<id>", "keys": {"<id>": "<base64 32 bytes>"}}.',
+  ),
   ORDER_ADDRESS: addressEnv('localhost:4001').describe('host:port of the order service.'),
 });
 

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { InjectServiceClient, Roles, Scopes } from '@acme/auth';
 import type { ServiceClient } from '@acme/auth';
-import { CreateOrderDto, ORDER_PATTERNS } from '@acme/contracts';
-import type { Order, OrderIdDto } from '@acme/contracts';
+import { CreateOrderDto, ORDER_PATTERNS, PayOrderBodyDto } from '@acme/contracts';
+import type { Order, OrderIdDto, PayOrderDto } from '@acme/contracts';
 
 /**
  * The gateway checks who may call each route; the order service checks again,
@@ -48,7 +48,7 @@ export class OrdersController {
   @HttpCode(200)
   @Roles('user')
   @Scopes('orders:write')
-  pay(@Param('id', ParseUUIDPipe) id: string): Promise<Order> {
-    return this.order.send(ORDER_PATTERNS.pay, { id } satisfies OrderIdDto);
+  pay(@Param('id', ParseUUIDPipe) id: string, @Body() body: PayOrderBodyDto): Promise<Order> {
+    return this.order.send(ORDER_PATTERNS.pay, { ...body, id } satisfies PayOrderDto);
   }
 }

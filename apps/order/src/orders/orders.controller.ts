@@ -1,4 +1,4 @@
-import { BadRequestException, Controller } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AllowServices,
@@ -17,6 +17,7 @@ import {
   CreateOrderDto,
   OrderIdDto,
   ORDER_PATTERNS,
+  PayOrderDto,
   PaymentCompletedDto,
   PAYMENT_PATTERNS,
 } from '@acme/contracts';
@@ -35,7 +36,7 @@ export class OrdersController {
   @AllowServices('gateway')
   @Roles('user')
   @Scopes('orders:write')
-  create(@Payload() dto: CreateOrderDto, @CurrentUser() user: Principal): Order {
+  create(@Payload() dto: CreateOrderDto, @CurrentUser() user: Principal): Promise<Order> {
     return this.orders.create(user.subject, dto.items);
   }
 
@@ -43,7 +44,7 @@ export class OrdersController {
   @AllowServices('gateway')
   @Roles('user')
   @Scopes('orders:read')
-  list(@CurrentUser() user: Principal): Order[] {
+  list(@CurrentUser() user: Principal): Promise<Order[]> {
     return this.orders.listByOwner(user.subject);
   }
 
@@ -51,7 +52,7 @@ export class OrdersController {
   @AllowServices('gateway')
   @Roles('admin')
   @Scopes('admin:read')
-  listAll(): Order[] {
+  listAll(): Promise<Order[]> {
     return this.orders.listAll();
   }
 
@@ -59,7 +60,7 @@ export class OrdersController {
   @AllowServices('gateway')
   @Scopes('orders:read')
   @Policy(anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
-  get(@Payload() { id }: OrderIdDto): Order {
+  get(@Payload() { id }: OrderIdDto): Promise<Order> {
     return this.orders.get(id);
   }
 
@@ -67,24 +68,30 @@ export class OrdersController {
   @AllowServices('gateway')
   @Scopes('orders:write')
   @Policy(anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
-  delete(@Payload() { id }: OrderIdDto): { deleted: string } {
-    this.orders.delete(id);
+  async delete(@Payload() { id }: OrderIdDto): Promise<{ deleted: string }> {
+    await this.orders.delete(id);
     return { deleted: id };
   }
 
-  /** Charges the order through payment, on behalf of the user whose token came with the message. */
+  /**
+   * Charges the order through payment, on behalf of the user whose token came
+   * with the message. Idempotent: paying a paid order answers the paid order,
+   * and payment charges an order at most once, however many calls race.
+   */
   @MessagePattern(ORDER_PATTERNS.pay)
   @AllowServices('gateway')
   @Scopes('orders:write')
   @Policy(isOwner(OrderOwnerLoader))
-  async pay(@Payload() { id }: OrderIdDto): Promise<Order> {
-    const order = this.orders.get(id);
-    if (order.status === 'PAID') throw new BadRequestException('order already paid');
+  async pay(@Payload() { id, billing, cardToken }: PayOrderDto): Promise<Order> {
+    const order = await this.orders.get(id);
+    if (order.status === 'PAID') return order;
     const charge: ChargePaymentDto = {
       orderId: order.id,
       payerId: order.ownerId,
       amount: order.total,
       currency: order.currency,
+      billing,
+      cardToken,
     };
     const payment = await this.payment.send<Payment>(PAYMENT_PATTERNS.charge, charge);
     return this.orders.markPaid(order.id, payment.id);
@@ -95,7 +102,7 @@ export class OrdersController {
   @AllowServices('payment')
   @Scopes('orders:settle')
   @Policy(isService('payment'))
-  paymentCompleted(@Payload() { orderId, paymentId }: PaymentCompletedDto): Order {
+  paymentCompleted(@Payload() { orderId, paymentId }: PaymentCompletedDto): Promise<Order> {
     return this.orders.markPaid(orderId, paymentId);
   }
 }

@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ServiceClientsModule } from '@acme/auth';
 import { serviceClientsFrom, serviceCredentialsFrom } from '@acme/bootstrap';
+import { FieldCipher } from '@acme/persistence';
 import type { PaymentConfig } from '../config';
+import { OutboxRelay } from './outbox.relay';
 import { PayerLoader } from './payer.loader';
 import { PaymentsController } from './payments.controller';
 import { PaymentsService } from './payments.service';
@@ -19,6 +21,16 @@ import { PaymentsService } from './payments.service';
     }),
   ],
   controllers: [PaymentsController],
-  providers: [PaymentsService, PayerLoader],
+  providers: [
+    PaymentsService,
+    PayerLoader,
+    OutboxRelay,
+    {
+      provide: FieldCipher,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<PaymentConfig, true>) =>
+        FieldCipher.fromFile(config.get('DATA_KEYS_FILE', { infer: true })),
+    },
+  ],
 })
 export class PaymentsModule {}

@@ -1,31 +1,75 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
-import type { ChargePaymentDto, Payment } from '@acme/contracts';
-import { randomUUID } from 'node:crypto';
+import { ConflictException, Inject, Injectable } from '@nestjs/common';
+import { ORDER_PATTERNS } from '@acme/contracts';
+import type { ChargePaymentDto, Payment, PaymentCompletedDto } from '@acme/contracts';
+import { DATABASE, FieldCipher } from '@acme/persistence';
+import type { OpenDatabase } from '@acme/persistence';
+import { eq } from 'drizzle-orm';
+import { createHash, randomUUID } from 'node:crypto';
+import { outbox, payments } from './payments.table';
 
-/** Charges, one per order. Held in memory: restarting the service forgets them. */
+type PaymentRow = typeof payments.$inferSelect;
+
+/** Charges, one per order, with their completion events in the same transaction. */
 @Injectable()
 export class PaymentsService {
-  private readonly byOrder = new Map<string, Payment>();
+  constructor(
+    @Inject(DATABASE) private readonly database: OpenDatabase,
+    private readonly cipher: FieldCipher,
+  ) {}
 
-  /** Idempotent by order: charging the same order again returns the first payment. */
-  charge(request: ChargePaymentDto): { payment: Payment; created: boolean } {
-    const existing = this.byOrder.get(request.orderId);
-    if (existing) {
-      if (existing.amount !== request.amount || existing.payerId !== request.payerId) {
-        throw new BadRequestException('order was already charged with different terms');
-      }
-      return { payment: existing, created: false };
+  /**
+   * Idempotent by order: the unique order id in the database, not a check in
+   * memory, makes concurrent and repeated charges of one order yield one
+   * payment, and every caller gets that payment back.
+   */
+  async charge(request: ChargePaymentDto): Promise<{ payment: Payment; created: boolean }> {
+    const id = randomUUID();
+    const created = await this.database.db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(payments)
+        .values({
+          id,
+          orderId: request.orderId,
+          payerId: request.payerId,
+          amount: request.amount,
+          currency: request.currency,
+          status: 'SUCCEEDED',
+          billingDetails: request.billing ? this.cipher.encrypt(JSON.stringify(request.billing), fieldContext(id)) : null,
+          cardFingerprint: request.cardToken ? this.cipher.encrypt(fingerprint(request.cardToken), fieldContext(id)) : null,
+        })
+        .onConflictDoNothing({ target: payments.orderId })
+        .returning({ id: payments.id });
+      if (inserted.length === 0) return false;
+      const event: PaymentCompletedDto = { orderId: request.orderId, paymentId: id };
+      await tx.insert(outbox).values({ topic: ORDER_PATTERNS.paymentCompleted, payload: event });
+      return true;
+    });
+    const [row] = await this.database.db.select().from(payments).where(eq(payments.orderId, request.orderId));
+    if (row.amount !== request.amount || row.payerId !== request.payerId || row.currency !== request.currency) {
+      throw new ConflictException('order was already charged with different terms');
     }
-    const payment: Payment = {
-      id: randomUUID(),
-      orderId: request.orderId,
-      payerId: request.payerId,
-      amount: request.amount,
-      currency: request.currency,
-      status: 'SUCCEEDED',
-      createdAt: new Date().toISOString(),
-    };
-    this.byOrder.set(request.orderId, payment);
-    return { payment, created: true };
+    return { payment: toPayment(row), created };
   }
+}
+
+/** Binds an encrypted value to its row. */
+export function fieldContext(paymentId: string): string {
+  return `payment:${paymentId}`;
+}
+
+/** Recognises a card without keeping anything that could charge it. */
+function fingerprint(cardToken: string): string {
+  return createHash('sha256').update(cardToken).digest('base64url');
+}
+
+function toPayment(row: PaymentRow): Payment {
+  return {
+    id: row.id,
+    orderId: row.orderId,
+    payerId: row.payerId,
+    amount: row.amount,
+    currency: row.currency,
+    status: row.status,
+    createdAt: row.createdAt.toISOString(),
+  };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +20,23 @@ export class SecureSystem {
   readonly processes = new Map<ServiceName, AppProcess>();
   ca!: CertificateAuthority;
   clientSecrets: Record<string, string> = { order: 'order-secret-e2e', payment: 'payment-secret-e2e' };
+  dataKeys = { current: 'e2e-1', keys: { 'e2e-1': randomBytes(32).toString('base64') } };
 
-  constructor(private readonly issuer: string) {}
+  /**
+   * @param options.databaseUrl PostgreSQL for order and payment (each in a
+   *   fresh schema of this run); without it each uses its embedded database.
+   */
+  constructor(
+    private readonly issuer: string,
+    private readonly options: { databaseUrl?: string; env?: Record<string, string> } = {},
+  ) {}
+
+  /** The schema of a service's data in this run, when PostgreSQL is used. */
+  schema(service: ServiceName): string {
+    return `${service}_e2e_${this.runId}`;
+  }
+
+  private readonly runId = `${process.pid}_${Date.now()}`;
 
   get gatewayUrl(): string {
     return `http://127.0.0.1:${this.port('gateway')}`;
@@ -46,6 +62,7 @@ export class SecureSystem {
       writeFileSync(this.file(`${service}.key`), issued.keyPem);
       if (this.clientSecrets[service]) writeFileSync(this.file(`${service}.client-secret`), this.clientSecrets[service]);
     }
+    writeFileSync(this.file('payment.data-keys.json'), JSON.stringify(this.dataKeys));
     const ports = { gateway: await freePort(), order: await freePort(), payment: await freePort() };
     for (const service of SERVICES) {
       this.processes.set(service, new AppProcess(service, ports[service], this.env(service, ports)));
@@ -59,6 +76,13 @@ export class SecureSystem {
   async stop(): Promise<void> {
     await Promise.all([...this.processes.values()].map((p) => p.stop()));
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Restarts one service on the same port with the same configuration and data. */
+  async restart(service: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const process = this.processes.get(service);
+    await process?.stop(signal);
+    await process?.start();
   }
 
   /** Everything the processes printed, to check what must never be logged. */
@@ -79,6 +103,11 @@ export class SecureSystem {
       PAYMENT_ADDRESS: `localhost:${ports.payment}`,
       CALL_TIMEOUT_MS: '3000',
       ...(this.clientSecrets[service] ? { AUTH_CLIENT_SECRET_FILE: this.file(`${service}.client-secret`) } : {}),
+      DATA_DIR: this.file(`data-${service}`),
+      DATA_KEYS_FILE: this.file('payment.data-keys.json'),
+      DATABASE_SCHEMA: this.schema(service),
+      ...(this.options.databaseUrl ? { DATABASE_URL: this.options.databaseUrl } : {}),
+      ...this.options.env,
     };
   }
 }

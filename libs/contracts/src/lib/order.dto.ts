@@ -5,7 +5,9 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsInt,
+  IsOptional,
   IsString,
+  Length,
   IsUUID,
   Matches,
   Max,
@@ -34,6 +36,35 @@ export class CreateOrderDto {
 }
 
 export class OrderIdDto {
+  @IsUUID()
+  id: string;
+}
+
+/** The payer's billing details: stored encrypted by payment, never returned. */
+export class BillingDetailsDto {
+  @IsString()
+  @Length(1, 200)
+  name: string;
+
+  @IsString()
+  @Length(1, 500)
+  address: string;
+}
+
+/** What the owner sends to pay: optional billing details and a card token from the payment provider. */
+export class PayOrderBodyDto {
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BillingDetailsDto)
+  billing?: BillingDetailsDto;
+
+  /** A payment provider's card token, never a card number. */
+  @IsOptional()
+  @Matches(/^tok_[A-Za-z0-9]{8,64}$/, { message: 'cardToken must be a provider token (tok_...), never a card number' })
+  cardToken?: string;
+}
+
+export class PayOrderDto extends PayOrderBodyDto {
   @IsUUID()
   id: string;
 }

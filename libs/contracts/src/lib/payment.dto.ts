@@ -1,6 +1,8 @@
 // Class decorators record design types through reflect-metadata: load it whoever imports first.
 import 'reflect-metadata';
-import { IsIn, IsInt, IsString, IsUUID, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Min, ValidateNested } from 'class-validator';
+import { BillingDetailsDto } from './order.dto';
 
 export class ChargePaymentDto {
   @IsUUID()
@@ -17,6 +19,15 @@ export class ChargePaymentDto {
 
   @IsIn(['EUR'])
   currency: string;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BillingDetailsDto)
+  billing?: BillingDetailsDto;
+
+  @IsOptional()
+  @Matches(/^tok_[A-Za-z0-9]{8,64}$/)
+  cardToken?: string;
 }
 
 export interface Payment {

@@ -1,0 +1,22 @@
+import type { Migration } from '@acme/persistence';
+
+/** The order service's schema, one versioned step at a time. Never edit an applied migration: add one. */
+export const ORDER_MIGRATIONS: readonly Migration[] = [
+  {
+    id: '0001_orders',
+    sql: `
+      CREATE TABLE orders (
+        id uuid PRIMARY KEY,
+        owner_id text NOT NULL,
+        status text NOT NULL CHECK (status IN ('PENDING', 'PAID')),
+        items jsonb NOT NULL,
+        total integer NOT NULL CHECK (total > 0),
+        currency text NOT NULL,
+        payment_id uuid UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        CHECK ((status = 'PAID') = (payment_id IS NOT NULL))
+      );
+      CREATE INDEX orders_owner_id ON orders (owner_id, created_at);
+    `,
+  },
+];

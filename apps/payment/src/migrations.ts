@@ -1,0 +1,36 @@
+import type { Migration } from '@acme/persistence';
+
+/** The payment service's schema, one versioned step at a time. Never edit an applied migration: add one. */
+export const PAYMENT_MIGRATIONS: readonly Migration[] = [
+  {
+    id: '0001_payments',
+    sql: `
+      -- One payment per order, enforced here: retries and races cannot charge twice.
+      CREATE TABLE payments (
+        id uuid PRIMARY KEY,
+        order_id uuid NOT NULL UNIQUE,
+        payer_id text NOT NULL,
+        amount integer NOT NULL CHECK (amount > 0),
+        currency text NOT NULL,
+        status text NOT NULL CHECK (status IN ('SUCCEEDED')),
+        -- AES-256-GCM, tagged with the data key id: v1.<kid>.<iv>.<tag>.<ciphertext>
+        billing_details text,
+        card_fingerprint text,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- Events written in the same transaction as the payment, delivered until acknowledged.
+      CREATE TABLE outbox (
+        id bigserial PRIMARY KEY,
+        topic text NOT NULL,
+        payload jsonb NOT NULL,
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        delivered_at timestamptz,
+        last_error text,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
+    `,
+  },
+];

@@ -1,0 +1,108 @@
+import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectServiceClient } from '@acme/auth';
+import type { ServiceClient } from '@acme/auth';
+import { DATABASE } from '@acme/persistence';
+import type { OpenDatabase } from '@acme/persistence';
+
+interface PendingEvent {
+  id: number;
+  topic: string;
+  payload: unknown;
+  attempts: number;
+}
+
+const BATCH = 20;
+const POLL_MS = 1_000;
+/** How long a claimed event is hidden from other relays while it is being sent. */
+const LEASE_SECONDS = 30;
+const MAX_BACKOFF_SECONDS = 60;
+
+/**
+ * Delivers the outbox to the order service, as this service (client
+ * credentials), until order acknowledges each event. A payment whose event
+ * could not be delivered (order down, network cut) is retried with backoff, so
+ * the order converges to PAID once order is back. Several replicas may run it:
+ * each claims events with a lease (`FOR UPDATE SKIP LOCKED`).
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(OutboxRelay.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+
+  constructor(
+    @Inject(DATABASE) private readonly database: OpenDatabase,
+    @InjectServiceClient('order') private readonly order: ServiceClient,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => this.kick(), POLL_MS);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Delivers what is pending now; called after each new payment and on a timer. */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((error: unknown) => this.log.error(`outbox relay failed: ${(error as Error).message}`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      const batch = await this.claim();
+      if (batch.length === 0) return;
+      await Promise.all(batch.map((event) => this.deliver(event)));
+      if (batch.length < BATCH) return;
+    }
+  }
+
+  private claim(): Promise<PendingEvent[]> {
+    return this.database.query<PendingEvent>(
+      `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = now() + interval '${LEASE_SECONDS} seconds'
+       WHERE id IN (
+         SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= now()
+         ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+       RETURNING id, topic, payload, attempts`,
+    );
+  }
+
+  private async deliver(event: PendingEvent): Promise<void> {
+    try {
+      await this.order.sendAsService(event.topic, event.payload);
+      await this.database.query('UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1', [event.id]);
+    } catch (error) {
+      const status = error instanceof HttpException ? error.getStatus() : 0;
+      const reason = error instanceof Error ? error.message : String(error);
+      if (status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429) {
+        // Refused for good (e.g. the order was deleted): retrying cannot help.
+        this.log.error(`outbox event ${event.id} refused by order (${status}): ${reason}`);
+        await this.database.query('UPDATE outbox SET delivered_at = now(), last_error = $2 WHERE id = $1', [event.id, reason]);
+        return;
+      }
+      const backoff = Math.min(2 ** event.attempts, MAX_BACKOFF_SECONDS);
+      this.log.warn(`outbox event ${event.id} not delivered (attempt ${event.attempts}), retry in ${backoff} s: ${reason}`);
+      await this.database.query(
+        `UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3 WHERE id = $1`,
+        [event.id, backoff, reason],
+      );
+    }
+  }
+}
