@@ -2,6 +2,6 @@ module.exports = {
   displayName: 'system-e2e',
   preset: '../../jest.preset.js',
   testMatch: ['<rootDir>/src/**/*.e2e-spec.ts'],
-  testTimeout: 30_000,
+  testTimeout: 90_000,
   coverageDirectory: '../../coverage/apps/system-e2e',
 };

@@ -1,7 +1,7 @@
 import { TestIssuer } from '@acme/auth/testing';
 import type { Order } from '@acme/contracts';
 import { request } from './support/http';
-import { AUDIENCE, SecureSystem } from './support/system';
+import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
 
 /**
  * Every route of the gateway, called by every kind of caller, through real
@@ -27,7 +27,7 @@ describe('authorization matrix through the gateway', () => {
   };
 
   beforeAll(async () => {
-    issuer = await TestIssuer.start({ audience: AUDIENCE, clients: { payment: 'payment-secret-e2e' } });
+    issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
     system = new SecureSystem(issuer.issuer);
     await system.start();
     const alice = issuer.userToken('alice', { roles: ['user'], scope: userScope });

@@ -3,7 +3,7 @@ import type { Order } from '@acme/contracts';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { request } from './support/http';
-import { AUDIENCE, SecureSystem } from './support/system';
+import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
 
 describe('failures', () => {
   describe('a downstream service that is down', () => {
@@ -11,7 +11,7 @@ describe('failures', () => {
     let system: SecureSystem;
 
     beforeAll(async () => {
-      issuer = await TestIssuer.start({ audience: AUDIENCE, clients: { payment: 'payment-secret-e2e' } });
+      issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
       system = new SecureSystem(issuer.issuer);
       await system.start();
     });

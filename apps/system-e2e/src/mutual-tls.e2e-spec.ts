@@ -10,7 +10,7 @@ import {
   issueServiceCertificate,
 } from '@acme/transport/testing';
 import { rawCall } from './support/rpc';
-import { AUDIENCE, SecureSystem, TRUST_DOMAIN } from './support/system';
+import { AUDIENCE, CLIENT_SECRETS, SecureSystem, TRUST_DOMAIN } from './support/system';
 
 /**
  * Attacks on the order and payment ports themselves, bypassing the gateway:
@@ -32,7 +32,7 @@ describe('mutual TLS between services', () => {
   const charge = (): ChargePaymentDto => ({ orderId: randomUUID(), payerId: 'alice', amount: 1000, currency: 'EUR' });
 
   beforeAll(async () => {
-    issuer = await TestIssuer.start({ audience: AUDIENCE, clients: { payment: 'payment-secret-e2e' } });
+    issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
     system = new SecureSystem(issuer.issuer);
     await system.start();
     aliceToken = issuer.userToken('alice', { roles: ['user'], scope: 'orders:read orders:write' });

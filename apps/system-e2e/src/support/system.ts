@@ -11,6 +11,11 @@ import { AppProcess, freePort } from './processes';
 
 export const TRUST_DOMAIN = 'acme.test';
 export const AUDIENCE = 'urn:acme:api';
+/** OAuth client secrets of the services in e2e runs (the issuer needs them too). */
+export const CLIENT_SECRETS: Readonly<Record<string, string>> = {
+  order: 'order-client-secret-for-e2e-runs-0000000001',
+  payment: 'payment-client-secret-for-e2e-runs-00000001',
+};
 const SERVICES = ['gateway', 'order', 'payment'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
@@ -19,7 +24,7 @@ export class SecureSystem {
   readonly dir = mkdtempSync(join(tmpdir(), 'acme-e2e-'));
   readonly processes = new Map<ServiceName, AppProcess>();
   ca!: CertificateAuthority;
-  clientSecrets: Record<string, string> = { order: 'order-secret-e2e', payment: 'payment-secret-e2e' };
+  readonly clientSecrets: Record<string, string> = CLIENT_SECRETS;
   dataKeys = { current: 'e2e-1', keys: { 'e2e-1': randomBytes(32).toString('base64') } };
 
   /**
@@ -27,9 +32,17 @@ export class SecureSystem {
    *   fresh schema of this run); without it each uses its embedded database.
    */
   constructor(
-    private readonly issuer: string,
+    private issuer: string | 'auth-server',
     private readonly options: { databaseUrl?: string; env?: Record<string, string> } = {},
   ) {}
+
+  /** The issuer the services trust: the test issuer given, or the auth-server this system runs. */
+  get issuerUrl(): string {
+    return this.issuer;
+  }
+
+  /** The auth-server process, when the system runs it (`new SecureSystem('auth-server')`). */
+  authServer?: AppProcess;
 
   /** The schema of a service's data in this run, when PostgreSQL is used. */
   schema(service: ServiceName): string {
@@ -63,6 +76,7 @@ export class SecureSystem {
       if (this.clientSecrets[service]) writeFileSync(this.file(`${service}.client-secret`), this.clientSecrets[service]);
     }
     writeFileSync(this.file('payment.data-keys.json'), JSON.stringify(this.dataKeys));
+    if (this.issuer === 'auth-server') await this.startAuthServer();
     const ports = { gateway: await freePort(), order: await freePort(), payment: await freePort() };
     for (const service of SERVICES) {
       this.processes.set(service, new AppProcess(service, ports[service], this.env(service, ports)));
@@ -74,8 +88,22 @@ export class SecureSystem {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.processes.values()].map((p) => p.stop()));
+    await Promise.all([...this.processes.values(), ...(this.authServer ? [this.authServer] : [])].map((p) => p.stop()));
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The real OpenID provider, with its own keys and the services' client secrets from this run. */
+  private async startAuthServer(): Promise<void> {
+    const port = await freePort();
+    this.issuer = `http://127.0.0.1:${port}`;
+    this.authServer = new AppProcess('auth-server', port, {
+      PORT: String(port),
+      ISSUER: this.issuer,
+      API_AUDIENCE: AUDIENCE,
+      KEYS_DIR: this.file('auth-server-keys'),
+      CLIENT_SECRETS_DIR: this.dir,
+    });
+    await this.authServer.start();
   }
 
   /** Restarts one service on the same port with the same configuration and data. */
@@ -87,7 +115,7 @@ export class SecureSystem {
 
   /** Everything the processes printed, to check what must never be logged. */
   logs(): string {
-    return [...this.processes.values()].map((p) => p.output).join('\n');
+    return [...this.processes.values(), ...(this.authServer ? [this.authServer] : [])].map((p) => p.output).join('\n');
   }
 
   private env(service: ServiceName, ports: Record<ServiceName, number>): Record<string, string> {

@@ -130,30 +130,32 @@ export async function authorize({
   // OpenID Connect grants offline_access (a refresh token) only along with prompt=consent.
   if (scope.split(' ').includes('offline_access')) url.searchParams.set('prompt', 'consent');
 
+  const callback = new URL(redirectUri);
   const browser = new CookieJar();
   let response = await browser.fetch(url.href);
-  let loggedIn = false;
+  let submitted = false;
   for (let hops = 0; hops < 20; hops++) {
     const location = response.headers.get('location');
     if (location && response.status >= 300 && response.status < 400) {
       const next = new URL(location, response.url);
-      if (
-        next.origin + next.pathname ===
-        new URL(redirectUri).origin + new URL(redirectUri).pathname
-      ) {
-        return { ...readCallback(next, state), codeVerifier, redirectUri, clientId, discovery };
+      if (next.origin === callback.origin && next.pathname === callback.pathname) {
+        const code = readCallback(next, { state, issuer: discovery.issuer });
+        return { code, codeVerifier, redirectUri, clientId, discovery };
       }
       response = await browser.fetch(next.href);
       continue;
     }
 
+    // Not a redirect: the login page, or the page of an error.
     const html = await response.text();
-    if (response.status === 429)
+    if (response.status === 429) {
       throw new OidcLoginError('Too many failed sign-ins; wait and retry.');
-    const form = loggedIn ? undefined : readLoginForm(html);
-    if (!form)
+    }
+    const form = submitted ? undefined : readLoginForm(html);
+    if (!form) {
       throw new OidcLoginError(`Sign-in failed (HTTP ${response.status}): ${pageMessage(html)}`);
-    loggedIn = true;
+    }
+    submitted = true;
     response = await browser.fetch(new URL(form.action, response.url).href, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -163,19 +165,25 @@ export async function authorize({
   throw new OidcLoginError('Too many redirects during sign-in.');
 }
 
-function readCallback(callback: URL, state: string): { code: string } {
+/** The code of the redirect to the client, after checking it answers our request (RFC 9207). */
+function readCallback(callback: URL, expected: { state: string; issuer: string }): string {
   const params = callback.searchParams;
   const error = params.get('error');
   if (error) {
+    const description = params.get('error_description') ?? '';
+    throw new OidcLoginError(`Authorization failed: ${error} ${description}`.trim());
+  }
+  if (params.get('state') !== expected.state) {
+    throw new OidcLoginError('The state does not match the request.');
+  }
+  if (params.get('iss') !== expected.issuer) {
     throw new OidcLoginError(
-      `Authorization failed: ${error} ${params.get('error_description') ?? ''}`.trim(),
+      `The response comes from ${params.get('iss')}, not ${expected.issuer}.`,
     );
   }
-  if (params.get('state') !== state)
-    throw new OidcLoginError('The state does not match the request.');
   const code = params.get('code');
   if (!code) throw new OidcLoginError('The callback carries no code.');
-  return { code };
+  return code;
 }
 
 async function tokenRequest(
@@ -188,7 +196,7 @@ async function tokenRequest(
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(body).toString(),
   });
-  const json = (await response.json()) as TokenResponse & {
+  const json = (await response.json().catch(() => ({}))) as TokenResponse & {
     error?: string;
     error_description?: string;
   };
@@ -206,8 +214,9 @@ async function send(url: string, init: RequestInit = {}): Promise<Response> {
     return await fetch(url, { ...init, redirect: 'manual' });
   } catch (error) {
     const reason = (error as { cause?: { code?: string } }).cause?.code ?? String(error);
+    const server = URL.canParse(url) ? new URL(url).origin : url;
     throw new OidcLoginError(
-      `Cannot reach the auth server at ${new URL(url).origin} (${reason}). Is it running? Start it with \`npm start\`.`,
+      `Cannot reach the auth server at ${server} (${reason}). Is it running? Start it with \`npm start\`.`,
     );
   }
 }

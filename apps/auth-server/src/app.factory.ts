@@ -1,0 +1,32 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestApplicationOptions } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import type { Provider } from 'oidc-provider';
+import { AppModule } from './app.module';
+import { NEST_ROUTES } from './app.constants';
+import type { AuthServerConfig } from './config';
+import { OIDC_PROVIDER } from './oidc/oidc.constants';
+
+const nestRoots = new Set<string>(Object.values(NEST_ROUTES));
+
+/**
+ * The auth server app, not listening yet. oidc-provider serves the standard paths at the root of the
+ * issuer (/.well-known/openid-configuration, /auth, /token, /jwks ...); the paths in NEST_ROUTES go
+ * to Nest controllers.
+ */
+export async function createAuthServer(
+  config: AuthServerConfig,
+  options: NestApplicationOptions = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), options);
+  if (config.trustProxy) app.set('trust proxy', 1);
+
+  const oidc = app.get<Provider>(OIDC_PROVIDER).callback();
+  // Registered before Nest's routes and body parsers, so oidc-provider reads its own request bodies.
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (nestRoots.has(req.path.split('/')[1])) next();
+    else void oidc(req, res);
+  });
+  return app;
+}

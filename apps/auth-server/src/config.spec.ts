@@ -1,0 +1,120 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { envSchema, parseConfig } from './config';
+
+/** The README's config table, as generated from the schema's descriptions and defaults. */
+function configTable(): string {
+  const { properties } = z.toJSONSchema(envSchema, { io: 'input' }) as {
+    properties: Record<string, { default?: unknown; description?: string }>;
+  };
+  const rows = Object.entries(properties).map(
+    ([name, { default: value, description }]) =>
+      `| \`${name}\` | ${value === undefined ? '' : `\`${String(value)}\``} | ${description} |`,
+  );
+  return ['| Variable | Default | Description |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+/** Trims table cells, so Prettier's column alignment does not count. */
+function normalizeTables(markdown: string): string {
+  return markdown
+    .split('\n')
+    .map((line) =>
+      line.startsWith('|')
+        ? line
+            .split('|')
+            .map((cell) => cell.trim().replace(/^-+$/, '---'))
+            .join('|')
+        : line,
+    )
+    .join('\n');
+}
+
+describe(parseConfig.name, () => {
+  const problemsOf = (env: Record<string, string>): string => {
+    try {
+      parseConfig(env);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected the configuration to be refused');
+  };
+
+  it('has working defaults for development', () => {
+    expect(parseConfig({})).toMatchObject({
+      production: false,
+      host: '127.0.0.1',
+      port: 3001,
+      issuer: 'http://localhost:3001',
+      apiAudience: 'urn:acme:api',
+      accessTokenTtl: 300,
+      tokenSigningAlg: 'ES256',
+      keysDir: resolve('.dev/auth-server/keys'),
+      signingKeysFile: resolve('.dev/auth-server/keys/signing-keys.json'),
+      clientSecretsDir: resolve('.dev/secrets'),
+      redisUrl: undefined,
+      loginMaxFailures: 5,
+    });
+  });
+
+  it('derives the default issuer from PORT', () => {
+    expect(parseConfig({ PORT: '4000' }).issuer).toBe('http://localhost:4000');
+  });
+
+  it('lists every bad variable by name', () => {
+    const message = problemsOf({
+      PORT: 'x',
+      ISSUER: 'ftp://example.com',
+      ACCESS_TOKEN_TTL: '601',
+      TOKEN_SIGNING_ALG: 'HS256',
+      REDIS_URL: 'http://localhost:6379',
+    });
+    for (const name of ['PORT', 'ISSUER', 'ACCESS_TOKEN_TTL', 'TOKEN_SIGNING_ALG', 'REDIS_URL']) {
+      expect(message).toContain(`- ${name}:`);
+    }
+  });
+
+  it('requires real secrets and a shared store in production', () => {
+    const message = problemsOf({ NODE_ENV: 'production', PORT: 'x' });
+    for (const name of ['PORT', 'ISSUER', 'COOKIE_KEYS', 'SIGNING_KEYS_FILE', 'REDIS_URL']) {
+      expect(message).toContain(`- ${name}:`);
+    }
+  });
+
+  it('refuses short cookie keys without printing them', () => {
+    const message = problemsOf({ COOKIE_KEYS: `${'k'.repeat(32)},short-secret` });
+    expect(message).toContain('- COOKIE_KEYS: every key needs 32 characters or more');
+    expect(message).not.toContain('short-secret');
+  });
+
+  describe('the *_FILE convention', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auth-server-config-'));
+    const keysFile = join(dir, 'cookie-keys');
+    writeFileSync(keysFile, `${'a'.repeat(32)}\n${'b'.repeat(32)}\n`);
+
+    it('reads a secret from the file named by <NAME>_FILE', () => {
+      expect(parseConfig({ COOKIE_KEYS_FILE: keysFile }).cookieKeys).toEqual([
+        'a'.repeat(32),
+        'b'.repeat(32),
+      ]);
+    });
+
+    it('refuses both <NAME> and <NAME>_FILE', () => {
+      expect(problemsOf({ COOKIE_KEYS: 'c'.repeat(32), COOKIE_KEYS_FILE: keysFile })).toContain(
+        '- COOKIE_KEYS: set COOKIE_KEYS or COOKIE_KEYS_FILE, not both',
+      );
+    });
+
+    it('names a file it cannot read', () => {
+      expect(problemsOf({ REDIS_URL_FILE: join(dir, 'missing') })).toContain(
+        '- REDIS_URL_FILE: cannot read',
+      );
+    });
+  });
+
+  it('is documented in the README, which shows every variable as config.ts describes it', () => {
+    const readme = readFileSync(join(__dirname, '../README.md'), 'utf8');
+    expect(normalizeTables(readme)).toContain(normalizeTables(configTable()));
+  });
+});

@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The longest lifetime of a token the server signs, so also how long a retired key stays published. */
+export const MAX_SIGNED_TOKEN_TTL = 600;
+
+/**
+ * Every setting of the auth server, read from the environment. This is the only file that reads
+ * `process.env`; the rest of the app injects the parsed {@link AuthServerConfig}.
+ * The README's config table is generated from these descriptions (see config.spec.ts).
+ */
+export const envSchema = z.object({
+  NODE_ENV: z
+    .enum(['development', 'test', 'production'])
+    .default('development')
+    .describe(
+      'In `production` nothing is generated: the variables marked required and every client secret file must exist.',
+    ),
+  HOST: z
+    .string()
+    .default('127.0.0.1')
+    .describe('Interface to listen on (`0.0.0.0` in a container).'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3001).describe('HTTP port.'),
+  ISSUER: z
+    .url({ protocol: /^https?$/ })
+    .refine(
+      (url) => !url.endsWith('/') && !/[?#]/.test(url),
+      'must not end with "/" or carry a query',
+    )
+    .optional()
+    .describe(
+      'Issuer identifier, the `iss` of every token. Required in production; else `http://localhost:<PORT>`.',
+    ),
+  API_AUDIENCE: z
+    .string()
+    .min(1)
+    .default('urn:acme:api')
+    .describe('Resource indicator of the API: the `aud` of every access token.'),
+  ACCESS_TOKEN_TTL: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_SIGNED_TOKEN_TTL)
+    .default(300)
+    .describe(
+      `Lifetime of access tokens and ID tokens, in seconds (at most ${MAX_SIGNED_TOKEN_TTL}).`,
+    ),
+  TOKEN_SIGNING_ALG: z
+    .enum(['ES256', 'RS256'])
+    .default('ES256')
+    .describe('Algorithm of access tokens and ID tokens; keys for both are published.'),
+  KEYS_DIR: z
+    .string()
+    .default('.dev/auth-server/keys')
+    .describe(
+      'Outside production: folder where signing keys and cookie keys are generated on first run.',
+    ),
+  SIGNING_KEYS_FILE: z
+    .string()
+    .optional()
+    .describe(
+      'JWKS file with the private signing keys. Required in production; else `<KEYS_DIR>/signing-keys.json`, generated on first run.',
+    ),
+  COOKIE_KEYS: z
+    .string()
+    .refine(
+      (keys) => keys.split(/[\s,]+/).every((key) => key.length >= 32),
+      'every key needs 32 characters or more',
+    )
+    .optional()
+    .describe(
+      'Comma-separated secrets (32+ characters, newest first) that sign cookies. Required in production; else generated into KEYS_DIR.',
+    ),
+  COOKIE_KEYS_FILE: z.string().optional().describe('File holding COOKIE_KEYS (one per line).'),
+  CLIENTS_FILE: z
+    .string()
+    .default('apps/auth-server/config/clients.json')
+    .describe('Registered OAuth clients (no secrets in it).'),
+  CLIENT_SECRETS_DIR: z
+    .string()
+    .default('.dev/secrets')
+    .describe(
+      'Folder of `<client_id>.client-secret` files of the confidential clients; missing ones are generated outside production.',
+    ),
+  USERS_FILE: z
+    .string()
+    .default('apps/auth-server/config/users.json')
+    .describe('Users with their roles and scrypt password hashes.'),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/ })
+    .optional()
+    .describe(
+      'Redis (7+) for sessions, grants, tokens and login throttling. Required in production; else kept in memory, for one process only.',
+    ),
+  REDIS_URL_FILE: z
+    .string()
+    .optional()
+    .describe('File holding REDIS_URL (it may carry a password).'),
+  REDIS_KEY_PREFIX: z.string().default('auth-server:').describe('Prefix of every Redis key.'),
+  LOGIN_MAX_FAILURES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(5)
+    .describe('Failed sign-ins per username and IP address before the pair is locked.'),
+  LOGIN_LOCK_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86400)
+    .default(900)
+    .describe('How long failures are counted, and so how long a locked pair stays locked.'),
+  TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe('Trust `X-Forwarded-*` headers (set it behind a TLS-terminating proxy).'),
+});
+
+/** Variables that may instead be given as a path in `<NAME>_FILE` (Docker and Kubernetes secrets). */
+const FILE_VARIABLES = ['COOKIE_KEYS', 'REDIS_URL'] as const;
+
+/** Generated keys and an in-memory store are per process: fine on a laptop, wrong behind a load balancer. */
+const REQUIRED_IN_PRODUCTION = ['ISSUER', 'COOKIE_KEYS', 'SIGNING_KEYS_FILE', 'REDIS_URL'] as const;
+
+const configSchema = envSchema.transform((env) => {
+  const keysDir = resolve(env.KEYS_DIR);
+  return {
+    production: env.NODE_ENV === 'production',
+    host: env.HOST,
+    port: env.PORT,
+    issuer: env.ISSUER ?? `http://localhost:${env.PORT}`,
+    apiAudience: env.API_AUDIENCE,
+    accessTokenTtl: env.ACCESS_TOKEN_TTL,
+    tokenSigningAlg: env.TOKEN_SIGNING_ALG,
+    keysDir,
+    signingKeysFile: resolve(env.SIGNING_KEYS_FILE ?? join(keysDir, 'signing-keys.json')),
+    cookieKeys: env.COOKIE_KEYS?.split(/[\s,]+/).filter(Boolean),
+    clientsFile: resolve(env.CLIENTS_FILE),
+    clientSecretsDir: resolve(env.CLIENT_SECRETS_DIR),
+    usersFile: resolve(env.USERS_FILE),
+    redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    loginMaxFailures: env.LOGIN_MAX_FAILURES,
+    loginLockSeconds: env.LOGIN_LOCK_SECONDS,
+    trustProxy: env.TRUST_PROXY === 'true',
+  };
+});
+
+export type AuthServerConfig = z.output<typeof configSchema>;
+
+/**
+ * Parses and validates the environment. Throws one error that lists every bad variable by name.
+ *
+ * @example
+ * const config = parseConfig({ PORT: '3001', REDIS_URL: 'redis://127.0.0.1:6379' });
+ */
+export function parseConfig(env: Record<string, string | undefined>): AuthServerConfig {
+  const problems: string[] = [];
+  const values: Record<string, string | undefined> = { ...env };
+  for (const name of FILE_VARIABLES) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined) continue;
+    if (env[name] !== undefined) {
+      problems.push(`${name}: set ${name} or ${name}_FILE, not both`);
+      continue;
+    }
+    try {
+      values[name] = readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      problems.push(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code})`);
+    }
+  }
+
+  if (values.NODE_ENV === 'production') {
+    for (const name of REQUIRED_IN_PRODUCTION) {
+      if (values[name] === undefined) problems.push(`${name}: required in production`);
+    }
+  }
+
+  const result = configSchema.safeParse(values);
+  if (!result.success) {
+    problems.push(
+      ...result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new Error(`Invalid auth-server configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return result.data;
+}
+
+/** The configuration of this process. */
+export function loadConfig(): AuthServerConfig {
+  return parseConfig(process.env);
+}

@@ -1,0 +1,109 @@
+import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Interaction, Provider } from 'oidc-provider';
+import { OIDC_PROVIDER } from '../oidc/oidc.constants';
+import { userScopePolicy } from '../oidc/scope-policy';
+import { UsersService } from '../users/users.service';
+import { LoginThrottleService } from './login-throttle.service';
+
+/** What oidc-provider's consent prompt reports as not granted yet. */
+interface ConsentDetails {
+  missingOIDCScope?: string[];
+  missingOIDCClaims?: string[];
+  missingResourceScopes?: Record<string, string[]>;
+}
+
+export type LoginFailure =
+  | { reason: 'invalid_credentials' }
+  | { reason: 'locked'; retryAfterSeconds: number };
+
+/** The sign-in and consent steps oidc-provider delegates to us (its "interactions"). */
+@Injectable()
+export class InteractionService {
+  private readonly logger = new Logger(InteractionService.name);
+
+  constructor(
+    @Inject(OIDC_PROVIDER) private readonly provider: Provider,
+    private readonly users: UsersService,
+    private readonly throttle: LoginThrottleService,
+  ) {}
+
+  /** The interaction of the browser's interaction cookie, which must be the one in the URL. */
+  async find(uid: string, req: Request, res: Response): Promise<Interaction> {
+    const interaction = await this.provider.interactionDetails(req, res);
+    if (interaction.uid !== uid) throw new BadRequestException('interaction mismatch');
+    return interaction;
+  }
+
+  async clientName(interaction: Interaction): Promise<string> {
+    const client = await this.provider.Client.find(String(interaction.params.client_id));
+    return client?.clientName ?? String(interaction.params.client_id);
+  }
+
+  /**
+   * Checks the credentials. On success finishes the login step (responds with a redirect); otherwise
+   * says why, with one reason for an unknown user and a wrong password alike.
+   */
+  async login(
+    req: Request,
+    res: Response,
+    { username, password }: { username: string; password: string },
+  ): Promise<LoginFailure | undefined> {
+    const throttleKey = `${username.toLowerCase()}|${req.ip}`;
+    const retryAfterSeconds = await this.throttle.lockedFor(throttleKey);
+    if (retryAfterSeconds > 0) return { reason: 'locked', retryAfterSeconds };
+
+    const user = await this.users.verifyCredentials(username, password);
+    if (!user) {
+      await this.throttle.recordFailure(throttleKey);
+      // The user name is left out: people type passwords into that field.
+      this.logger.warn(`Failed sign-in from ${req.ip}`);
+      return { reason: 'invalid_credentials' };
+    }
+    await this.throttle.reset(throttleKey);
+    await this.provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: user.username } },
+      { mergeWithLastSubmission: false },
+    );
+    return undefined;
+  }
+
+  /**
+   * Grants what the client asked for, minus the API scopes the user's roles do not allow (dropped
+   * silently, as OAuth lets the server grant less than asked). There is no consent page: the
+   * clients are our own (`first_party`); any other client is refused.
+   */
+  async grantConsent(req: Request, res: Response, interaction: Interaction): Promise<void> {
+    const { params, session, grantId } = interaction;
+    const client = await this.provider.Client.find(String(params.client_id));
+    const user = session && this.users.findByUsername(session.accountId);
+    if (client?.metadata().first_party !== true || !user) {
+      return this.provider.interactionFinished(
+        req,
+        res,
+        { error: 'access_denied', error_description: 'consent required' },
+        { mergeWithLastSubmission: false },
+      );
+    }
+
+    const grant =
+      (grantId && (await this.provider.Grant.find(grantId))) ||
+      new this.provider.Grant({ accountId: user.username, clientId: client.clientId });
+    const details = interaction.prompt.details as ConsentDetails;
+    if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope);
+    if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+    for (const [resource, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
+      const { granted, rejected } = userScopePolicy(scopes, user.roles);
+      grant.addResourceScope(resource, granted);
+      grant.rejectResourceScope(resource, rejected);
+    }
+    await this.provider.interactionFinished(
+      req,
+      res,
+      { consent: { grantId: await grant.save() } },
+      { mergeWithLastSubmission: true },
+    );
+  }
+}

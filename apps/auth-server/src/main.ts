@@ -1,0 +1,16 @@
+import { Logger } from '@nestjs/common';
+import { createAuthServer } from './app.factory';
+import { loadConfig } from './config';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfig();
+  const app = await createAuthServer(config);
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  await app.listen(config.port, config.host);
+  Logger.log(`Issuer ${config.issuer}, listening on ${config.host}:${config.port}`, 'AuthServer');
+}
+
+bootstrap().catch((error: unknown) => {
+  Logger.error(error instanceof Error ? error.message : error, 'AuthServer');
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClientMetadata } from 'oidc-provider';
+import { z } from 'zod';
+import { API_SCOPES } from './scope-policy';
+import { randomSecret, readOrCreateSecretFile } from './secret-files';
+
+const clientsFileSchema = z.array(
+  z
+    .looseObject({
+      client_id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+      token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']),
+      /** Our own metadata: consent is implied for first-party clients (see InteractionService). */
+      first_party: z.boolean().default(false),
+      /** Our own metadata: the API scopes this client may ask for. */
+      api_scopes: z.array(z.enum(API_SCOPES)).default([]),
+    })
+    .refine((client) => !('client_secret' in client), {
+      message: 'client secrets never go in the clients file; they live in CLIENT_SECRETS_DIR',
+    }),
+);
+
+/**
+ * The registered clients, each confidential one with its secret read from
+ * `<secretsDir>/<client_id>.client-secret`, the file the client itself reads. With `generate`
+ * (outside production) a missing secret file is created.
+ */
+export function loadClients(
+  clientsFile: string,
+  secretsDir: string,
+  { generate }: { generate: boolean },
+): ClientMetadata[] {
+  const parsed = clientsFileSchema.safeParse(JSON.parse(readFileSync(clientsFile, 'utf8')));
+  if (!parsed.success) {
+    throw new Error(`Invalid clients file ${clientsFile}: ${z.prettifyError(parsed.error)}`);
+  }
+
+  return parsed.data.map((client) => {
+    if (client.token_endpoint_auth_method === 'none') return client;
+    const file = join(secretsDir, `${client.client_id}.client-secret`);
+    const secret = (
+      generate
+        ? readOrCreateSecretFile(file, () => `${randomSecret()}\n`)
+        : readFileSync(file, 'utf8')
+    ).trim();
+    if (secret.length < 32) {
+      throw new Error(`The client secret in ${file} is shorter than 32 characters.`);
+    }
+    return { ...client, client_secret: secret };
+  });
+}

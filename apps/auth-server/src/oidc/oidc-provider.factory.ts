@@ -1,0 +1,142 @@
+import { Logger } from '@nestjs/common';
+import type { ConfigService } from '@nestjs/config';
+import type { Redis } from 'ioredis';
+import { errors, Provider, type Client, type Configuration } from 'oidc-provider';
+import { NEST_ROUTES } from '../app.constants';
+import type { AuthServerConfig } from '../config';
+import { PAGE_HEADERS, renderErrorPage } from '../interaction/pages';
+import type { UsersService } from '../users/users.service';
+import { loadClients } from './clients';
+import { loadCookieKeys } from './cookie-keys';
+import { RedisAdapter } from './redis.adapter';
+import { OIDC_SCOPES } from './scope-policy';
+import { loadSigningKeys, toProviderJwks } from './signing-keys';
+
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** A refresh token family (the first token and all its rotations) lives this long at most. */
+const REFRESH_TOKEN_LIFETIME = 1 * DAY;
+
+/** Introspection and revocation: a client may only look at or revoke its own tokens. */
+const ownTokensOnly = (_ctx: unknown, client: Client, token: { clientId?: string }): boolean =>
+  token.clientId === client.clientId;
+
+/**
+ * Builds the oidc-provider instance: every protocol decision of the auth server is in this object.
+ * oidc-provider implements the protocol; we only supply keys, clients, users and policy.
+ */
+export function createOidcProvider(
+  config: ConfigService<AuthServerConfig, true>,
+  users: UsersService,
+  redis: Redis | null,
+): Provider {
+  const logger = new Logger('OidcProvider');
+  const production = config.get('production', { infer: true });
+  const issuer = config.get('issuer', { infer: true });
+  const audience = config.get('apiAudience', { infer: true });
+  const accessTokenTtl = config.get('accessTokenTtl', { infer: true });
+  const signingAlg = config.get('tokenSigningAlg', { infer: true });
+  const keysDir = config.get('keysDir', { infer: true });
+
+  const signingKeysFile = config.get('signingKeysFile', { infer: true });
+  const signingKeys = loadSigningKeys(signingKeysFile, { generate: !production });
+  if (!signingKeys.keys.some((key) => key.alg === signingAlg && key.retired_at === undefined)) {
+    throw new Error(`${signingKeysFile} has no current ${signingAlg} key.`);
+  }
+  if (!redis) {
+    logger.warn('REDIS_URL is not set: sessions and tokens live in this process only (dev only).');
+  }
+
+  const configuration: Configuration = {
+    adapter: redis ? (name: string) => new RedisAdapter(name, redis) : undefined,
+    clients: loadClients(
+      config.get('clientsFile', { infer: true }),
+      config.get('clientSecretsDir', { infer: true }),
+      { generate: !production },
+    ),
+    jwks: toProviderJwks(signingKeys),
+    cookies: { keys: loadCookieKeys(config.get('cookieKeys', { infer: true }), keysDir) },
+    extraClientMetadata: { properties: ['first_party', 'api_scopes'] },
+
+    scopes: [...OIDC_SCOPES],
+    claims: { openid: ['sub'], profile: ['name'] },
+    // No userinfo endpoint, so the claims of `profile` go in the ID token.
+    conformIdTokenClaims: false,
+    findAccount: (_ctx, sub) => {
+      const user = users.findByUsername(sub);
+      return user && { accountId: sub, claims: () => ({ sub, name: user.name }) };
+    },
+    // RFC 9068 access tokens carry the user's roles for the resource servers' role checks.
+    extraTokenClaims: (_ctx, token) => {
+      const user = token.kind === 'AccessToken' ? users.findByUsername(token.accountId) : undefined;
+      return user && { roles: user.roles };
+    },
+
+    responseTypes: ['code'],
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post'],
+    pkce: { required: () => true },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    // A used refresh token is replaced by a new one; presenting a used one again revokes the grant.
+    rotateRefreshToken: true,
+    clientDefaults: { id_token_signed_response_alg: signingAlg },
+    clientBasedCORS: (_ctx, origin, client) =>
+      client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
+
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: ownTokensOnly },
+      revocation: { enabled: true, allowedPolicy: ownTokensOnly },
+      rpInitiatedLogout: { enabled: true },
+      userinfo: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        // Clients need not send `resource`: every access token is for the API.
+        defaultResource: () => audience,
+        getResourceServerInfo: (_ctx, resource, client) => {
+          if (resource !== audience) throw new errors.InvalidTarget();
+          const apiScopes = client.metadata().api_scopes as string[] | undefined;
+          return {
+            scope: (apiScopes ?? []).join(' '),
+            audience,
+            accessTokenTTL: accessTokenTtl,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: signingAlg } },
+          };
+        },
+      },
+    },
+
+    ttl: {
+      AccessToken: accessTokenTtl,
+      ClientCredentials: accessTokenTtl,
+      IdToken: accessTokenTtl,
+      AuthorizationCode: MINUTE,
+      Interaction: 10 * MINUTE,
+      Session: 8 * HOUR,
+      Grant: REFRESH_TOKEN_LIFETIME + HOUR, // outlives the refresh tokens issued under it
+      // A rotated token keeps the family's expiry, so rotation cannot extend a stolen token forever.
+      RefreshToken: (ctx) =>
+        ctx.oidc.entities.RotatedRefreshToken?.remainingTTL ?? REFRESH_TOKEN_LIFETIME,
+    },
+
+    interactions: {
+      url: (_ctx, interaction) => `/${NEST_ROUTES.interaction}/${interaction.uid}`,
+    },
+    renderError: (ctx, out) => {
+      ctx.set(PAGE_HEADERS);
+      ctx.body = renderErrorPage(out.error, out.error_description);
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = config.get('trustProxy', { infer: true });
+  // Errors only, by message: requests, tokens and cookies are never logged.
+  provider.on('server_error', (_ctx, error: Error) => logger.error(error.message, error.stack));
+  provider.on('grant.revoked', () =>
+    logger.warn('Grant revoked (logout, revocation or refresh token reuse).'),
+  );
+  return provider;
+}

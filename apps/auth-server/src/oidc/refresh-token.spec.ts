@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loginWithPkce } from '../testing/oidc-client';
+import { basicAuth, postForm } from '../testing/http';
+import { startTestServer, type TestServer } from '../testing/test-server';
+
+describe('refresh tokens', () => {
+  let server: TestServer;
+  const WEB_ORIGIN = 'http://localhost:4200';
+
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  /** Signs alice in with the SPA client, asking for a refresh token. */
+  const signIn = () =>
+    loginWithPkce({
+      issuer: server.issuer,
+      username: 'alice',
+      password: 'alice',
+      scope: 'openid offline_access orders:read',
+      clientId: 'web',
+      redirectUri: `${WEB_ORIGIN}/callback`,
+    });
+
+  const refresh = (refreshToken: string, origin = WEB_ORIGIN) =>
+    fetch(`${server.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: 'web',
+        refresh_token: refreshToken,
+      }).toString(),
+    });
+
+  it('replaces the refresh token at every use', async () => {
+    const { refresh_token: first } = await signIn();
+
+    const response = await refresh(first ?? '');
+    const body = (await response.json()) as Record<string, string>;
+
+    expect(response.status).toBe(200);
+    expect(body.access_token).toEqual(expect.any(String));
+    expect(body.refresh_token).toEqual(expect.any(String));
+    expect(body.refresh_token).not.toBe(first);
+  });
+
+  it('revokes the whole grant when a used refresh token comes back', async () => {
+    const { refresh_token: first } = await signIn();
+    const second = ((await (await refresh(first ?? '')).json()) as Record<string, string>)
+      .refresh_token;
+
+    const reuse = await refresh(first ?? '');
+    expect(reuse.status).toBe(400);
+    expect(await reuse.json()).toMatchObject({ error: 'invalid_grant' });
+    // The thief may have used the token first: the legitimate client's new token dies too.
+    const afterReuse = await refresh(second);
+    expect(afterReuse.status).toBe(400);
+    expect(await afterReuse.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('stops a refresh token revoked at the revocation endpoint', async () => {
+    const { refresh_token } = await signIn();
+
+    const revocation = await fetch(`${server.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'web', token: refresh_token ?? '' }).toString(),
+    });
+    expect(revocation.status).toBe(200);
+    expect((await refresh(refresh_token ?? '')).status).toBe(400);
+  });
+
+  it('introspects a token for its own client only', async () => {
+    const { refresh_token } = await signIn();
+    const introspect = (headers: Record<string, string>, client: Record<string, string> = {}) =>
+      postForm(
+        `${server.issuer}/token/introspection`,
+        { token: refresh_token ?? '', ...client },
+        headers,
+      );
+
+    expect((await introspect({}, { client_id: 'web' })).body).toMatchObject({
+      active: true,
+      sub: 'alice',
+    });
+    const secret = readFileSync(
+      join(server.config.clientSecretsDir, 'order.client-secret'),
+      'utf8',
+    );
+    expect((await introspect(basicAuth('order', secret.trim()))).body).toEqual({ active: false });
+  });
+
+  it('answers CORS requests from the web client origin, and no other', async () => {
+    const { refresh_token } = await signIn();
+    const allowed = await refresh(refresh_token ?? '');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(WEB_ORIGIN);
+
+    const foreign = await refresh(
+      ((await allowed.json()) as Record<string, string>).refresh_token,
+      'http://evil.example',
+    );
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { z } from 'zod';
+import type { AuthServerConfig } from '../config';
+import { isPasswordHash, UNMATCHABLE_HASH, verifyPassword } from './password-hash';
+
+const usersFileSchema = z.array(
+  z.strictObject({
+    username: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+    name: z.string().min(1),
+    roles: z.array(z.string().min(1)),
+    passwordHash: z.string().refine(isPasswordHash, 'must be scrypt$N$r$p$salt$hash'),
+  }),
+);
+
+export type User = z.infer<typeof usersFileSchema>[number];
+
+/** The users of the dev user store (`USERS_FILE`). Their user name is the `sub` of their tokens. */
+@Injectable()
+export class UsersService {
+  private readonly users: ReadonlyMap<string, User>;
+
+  constructor(config: ConfigService<AuthServerConfig, true>) {
+    const file = config.get('usersFile', { infer: true });
+    const parsed = usersFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (!parsed.success) {
+      throw new Error(`Invalid users file ${file}: ${z.prettifyError(parsed.error)}`);
+    }
+    this.users = new Map(parsed.data.map((user) => [user.username, user]));
+  }
+
+  findByUsername(username: string): User | undefined {
+    return this.users.get(username);
+  }
+
+  /**
+   * The user when the password is right, otherwise undefined. An unknown user name costs the same
+   * scrypt work as a wrong password, so timing does not reveal which names exist.
+   */
+  async verifyCredentials(username: string, password: string): Promise<User | undefined> {
+    const user = this.users.get(username);
+    const matches = await verifyPassword(password, user?.passwordHash ?? UNMATCHABLE_HASH);
+    return matches ? user : undefined;
+  }
+}
