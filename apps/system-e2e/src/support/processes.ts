@@ -23,7 +23,7 @@ export class AppProcess {
   constructor(
     readonly app: string,
     readonly port: number,
-    private readonly env: Record<string, string>,
+    readonly env: Record<string, string>,
   ) {}
 
   async start(): Promise<void> {

@@ -118,6 +118,13 @@ export class SecureSystem {
     return [...this.processes.values(), ...(this.authServer ? [this.authServer] : [])].map((p) => p.output).join('\n');
   }
 
+  /** The environment a service runs with. */
+  envOf(service: ServiceName): Record<string, string> {
+    const process = this.processes.get(service);
+    if (!process) throw new Error(`${service} is not configured`);
+    return process.env;
+  }
+
   private env(service: ServiceName, ports: Record<ServiceName, number>): Record<string, string> {
     return {
       PORT: String(ports[service]),
