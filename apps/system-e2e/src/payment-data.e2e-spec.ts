@@ -5,9 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { request } from './support/http';
-import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
+import { AUDIENCE, CLIENT_SECRETS, POSTGRES_URL, SecureSystem } from './support/system';
 
-const POSTGRES_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const WORKSPACE = join(__dirname, '../../..');
 
 interface PaymentRow {
@@ -31,19 +30,16 @@ describe('payment data at rest', () => {
 
   beforeAll(async () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
-    system = new SecureSystem(issuer.issuer, { databaseUrl: POSTGRES_URL });
+    system = new SecureSystem(issuer.issuer, { database: 'postgres' });
     await system.start();
     db = new Client({ connectionString: POSTGRES_URL });
     await db.connect();
   });
 
   afterAll(async () => {
+    await db?.end();
     await system?.stop();
     await issuer?.stop();
-    for (const service of ['order', 'payment'] as const) {
-      await db?.query(`DROP SCHEMA IF EXISTS "${system.schema(service)}" CASCADE`);
-    }
-    await db?.end();
   });
 
   it('stores billing details and the card fingerprint encrypted, rotates the key, and still reads old data', async () => {

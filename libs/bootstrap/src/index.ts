@@ -13,7 +13,14 @@ export {
   tlsMaterialFrom,
 } from './lib/service-env';
 export { createMicroservice } from './lib/create-microservice';
-export { createHttpApp } from './lib/create-http-app';
+export { createHttpApp, httpAppEnv } from './lib/create-http-app';
+export type { HttpAppEnv } from './lib/create-http-app';
+export { DenialAuditFilter } from './lib/denial-audit.filter';
+export type { DenialAudit } from './lib/denial-audit.filter';
+export { HEALTH_ROUTES, HealthModule } from './lib/health.module';
+export type { HealthAnswer, HealthModuleOptions } from './lib/health.module';
+export { createRootLogger, httpLogger, LoggingModule, loggingEnv, requestId, ROOT_LOGGER } from './lib/logging.module';
+export { REDACTED_PATHS, scrubSecrets } from './lib/log-redaction';
 export { HttpErrorFilter } from './lib/http-error.filter';
 export { strictValidationPipe } from './lib/validation.pipe';
 export type { ConfigReader, ServiceEnv } from './lib/service-env';

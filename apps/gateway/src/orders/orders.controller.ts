@@ -23,7 +23,7 @@ export class OrdersController {
   @Roles('user')
   @Scopes('orders:read')
   list(): Promise<Order[]> {
-    return this.order.send(ORDER_PATTERNS.list, {});
+    return this.order.send(ORDER_PATTERNS.list, {}, { idempotent: true });
   }
 
   /** Owner or admin: enforced by the order service. */
@@ -31,7 +31,7 @@ export class OrdersController {
   @Roles('user', 'admin')
   @Scopes('orders:read')
   get(@Param('id', ParseUUIDPipe) id: string): Promise<Order> {
-    return this.order.send(ORDER_PATTERNS.get, { id } satisfies OrderIdDto);
+    return this.order.send(ORDER_PATTERNS.get, { id } satisfies OrderIdDto, { idempotent: true });
   }
 
   /** Owner or admin: enforced by the order service. */
@@ -49,6 +49,7 @@ export class OrdersController {
   @Roles('user')
   @Scopes('orders:write')
   pay(@Param('id', ParseUUIDPipe) id: string, @Body() body: PayOrderBodyDto): Promise<Order> {
-    return this.order.send(ORDER_PATTERNS.pay, { ...body, id } satisfies PayOrderDto);
+    // Idempotent: payment charges an order at most once, however often it is asked.
+    return this.order.send(ORDER_PATTERNS.pay, { ...body, id } satisfies PayOrderDto, { idempotent: true });
   }
 }

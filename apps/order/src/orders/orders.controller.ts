@@ -93,7 +93,7 @@ export class OrdersController {
       billing,
       cardToken,
     };
-    const payment = await this.payment.send<Payment>(PAYMENT_PATTERNS.charge, charge);
+    const payment = await this.payment.send<Payment>(PAYMENT_PATTERNS.charge, charge, { idempotent: true });
     return this.orders.markPaid(order.id, payment.id);
   }
 

@@ -52,7 +52,7 @@ export class AppProcess {
 }
 
 async function waitForPort(port: number, exitCode: () => number | null, output: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (exitCode() !== null) throw new Error(`process exited with ${exitCode()}:\n${output()}`);
     const open = await new Promise<boolean>((resolve) => {
@@ -66,5 +66,5 @@ async function waitForPort(port: number, exitCode: () => number | null, output: 
     if (open) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`nothing listens on ${port} after 20 s:\n${output()}`);
+  throw new Error(`nothing listens on ${port} after 60 s:\n${output()}`);
 }

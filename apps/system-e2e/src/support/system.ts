@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import {
   createCertificateAuthority,
   issueServiceCertificate,
@@ -11,6 +12,8 @@ import { AppProcess, freePort } from './processes';
 
 export const TRUST_DOMAIN = 'acme.test';
 export const AUDIENCE = 'urn:acme:api';
+/** PostgreSQL of the test machine (CI starts it). */
+export const POSTGRES_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** OAuth client secrets of the services in e2e runs (the issuer needs them too). */
 export const CLIENT_SECRETS: Readonly<Record<string, string>> = {
   order: 'order-client-secret-for-e2e-runs-0000000001',
@@ -28,13 +31,17 @@ export class SecureSystem {
   dataKeys = { current: 'e2e-1', keys: { 'e2e-1': randomBytes(32).toString('base64') } };
 
   /**
-   * @param options.databaseUrl PostgreSQL for order and payment (each in a
-   *   fresh schema of this run); without it each uses its embedded database.
+   * @param options.database `postgres` (default): order and payment each in a
+   *   fresh schema of this run on TEST_DATABASE_URL; `embedded`: each in its own PGlite.
    */
   constructor(
     private issuer: string | 'auth-server',
-    private readonly options: { databaseUrl?: string; env?: Record<string, string> } = {},
+    private readonly options: { database?: 'postgres' | 'embedded'; env?: Record<string, string> } = {},
   ) {}
+
+  get databaseUrl(): string | undefined {
+    return this.options.database === 'embedded' ? undefined : POSTGRES_URL;
+  }
 
   /** The issuer the services trust: the test issuer given, or the auth-server this system runs. */
   get issuerUrl(): string {
@@ -90,6 +97,14 @@ export class SecureSystem {
   async stop(): Promise<void> {
     await Promise.all([...this.processes.values(), ...(this.authServer ? [this.authServer] : [])].map((p) => p.stop()));
     rmSync(this.dir, { recursive: true, force: true });
+    if (this.databaseUrl) {
+      const client = new Client({ connectionString: this.databaseUrl });
+      await client.connect();
+      for (const service of ['order', 'payment'] as const) {
+        await client.query(`DROP SCHEMA IF EXISTS "${this.schema(service)}" CASCADE`);
+      }
+      await client.end();
+    }
   }
 
   /** The real OpenID provider, with its own keys and the services' client secrets from this run. */
@@ -141,7 +156,8 @@ export class SecureSystem {
       DATA_DIR: this.file(`data-${service}`),
       DATA_KEYS_FILE: this.file('payment.data-keys.json'),
       DATABASE_SCHEMA: this.schema(service),
-      ...(this.options.databaseUrl ? { DATABASE_URL: this.options.databaseUrl } : {}),
+      ...(this.databaseUrl ? { DATABASE_URL: this.databaseUrl } : {}),
+      CIRCUIT_RESET_MS: '1000',
       ...this.options.env,
     };
   }

@@ -2,7 +2,9 @@ import { Logger } from '@nestjs/common';
 import type { INestApplication, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { RpcErrorFilter, SecureTcpServer } from '@acme/transport';
+import { DenialAuditFilter } from './denial-audit.filter';
 import { tlsMaterialFrom } from './service-env';
 import type { listenerEnv, serviceEnv } from './service-env';
 import type { z } from 'zod';
@@ -22,13 +24,15 @@ type MicroserviceEnv = z.infer<z.ZodObject<ReturnType<typeof serviceEnv> & Retur
 export async function createMicroservice(appModule: Type<unknown>): Promise<INestApplication> {
   // A hybrid app with no HTTP listener: the only way to read ConfigService
   // before the transport is built.
-  const app = await NestFactory.create(appModule, { bufferLogs: false });
+  // Start-up lines wait for pino (LoggingModule), so that they are JSON too.
+  const app = await NestFactory.create(appModule, { bufferLogs: true });
+  app.useLogger(app.get(PinoNestLogger));
   const env = app.get<ConfigService<MicroserviceEnv, true>>(ConfigService);
   const get = <K extends keyof MicroserviceEnv>(key: K) => env.get(key, { infer: true });
   const tls = tlsMaterialFrom(env);
   // Before connectMicroservice: the transport takes the global config as it is then.
   app.useGlobalPipes(strictValidationPipe());
-  app.useGlobalFilters(new RpcErrorFilter());
+  app.useGlobalFilters(new DenialAuditFilter(new RpcErrorFilter()));
   app.connectMicroservice(
     {
       strategy: new SecureTcpServer({
@@ -41,6 +45,7 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
         handshakeTimeoutMs: get('TLS_HANDSHAKE_TIMEOUT_MS'),
         idleTimeoutMs: get('IDLE_TIMEOUT_MS'),
         maxConnections: get('MAX_CONNECTIONS'),
+        drainTimeoutMs: get('DRAIN_TIMEOUT_MS'),
       }),
     },
     { inheritAppConfig: true },

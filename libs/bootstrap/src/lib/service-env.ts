@@ -1,4 +1,4 @@
-import { ASYMMETRIC_ALGORITHMS, DEFAULT_AUTH_OPTIONS } from '@acme/auth';
+import { ASYMMETRIC_ALGORITHMS, DEFAULT_AUTH_OPTIONS, DEFAULT_RESILIENCE } from '@acme/auth';
 import type { AuthOptions, ServiceClientsOptions, ServiceCredentials } from '@acme/auth';
 import { readFileSync } from 'node:fs';
 import type { Migration, PersistenceOptions } from '@acme/persistence';
@@ -50,6 +50,7 @@ export function listenerEnv(defaultPort: number) {
     TLS_HANDSHAKE_TIMEOUT_MS: intEnv(5_000, 100, 60_000).describe('A peer that has not finished the TLS handshake by then is disconnected.'),
     IDLE_TIMEOUT_MS: intEnv(120_000, 1_000, 3_600_000).describe('A connection without traffic for this long is closed.'),
     MAX_CONNECTIONS: intEnv(1_000, 1, 100_000).describe('Concurrent connections accepted.'),
+    DRAIN_TIMEOUT_MS: intEnv(5_000, 0, 60_000).describe('On SIGTERM, how long messages being handled may take to finish.'),
   };
 }
 
@@ -88,6 +89,9 @@ export function persistenceFrom(config: ConfigReader<DatabaseConfig>, migrations
 export function callerEnv() {
   return {
     CALL_TIMEOUT_MS: intEnv(5_000, 100, 60_000).describe('Timeout of each call to another service.'),
+    CALL_RETRIES: intEnv(2, 0, 5).describe('Retries of idempotent calls after a transport failure, with backoff.'),
+    CIRCUIT_FAILURE_THRESHOLD: intEnv(5, 1, 1_000).describe('Consecutive failures of a service that open its circuit (fast 503s).'),
+    CIRCUIT_RESET_MS: intEnv(5_000, 100, 600_000).describe('How long an open circuit refuses calls before a trial call.'),
   };
 }
 
@@ -111,12 +115,24 @@ export function serviceClientsFrom(
   config: ConfigReader<CallerConfig>,
   addresses: ServiceClientsOptions['addresses'],
 ): ServiceClientsOptions {
-  const env = readConfig(config, ['TLS_MIN_VERSION', 'MAX_FRAME_BYTES', 'CALL_TIMEOUT_MS', 'AUTH_ISSUER']);
+  const env = readConfig(config, [
+    'TLS_MIN_VERSION',
+    'MAX_FRAME_BYTES',
+    'CALL_TIMEOUT_MS',
+    'CALL_RETRIES',
+    'CIRCUIT_FAILURE_THRESHOLD',
+    'CIRCUIT_RESET_MS',
+  ]);
   return {
     tls: tlsMaterialFrom(config),
     minVersion: env.TLS_MIN_VERSION,
     maxFrameSize: env.MAX_FRAME_BYTES,
     timeoutMs: env.CALL_TIMEOUT_MS,
+    resilience: {
+      ...DEFAULT_RESILIENCE,
+      retries: env.CALL_RETRIES,
+      breaker: { failureThreshold: env.CIRCUIT_FAILURE_THRESHOLD, resetAfterMs: env.CIRCUIT_RESET_MS },
+    },
     addresses,
   };
 }

@@ -8,8 +8,6 @@ import type { INestMicroservice } from '@nestjs/common';
 import { ClientTCP, Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom, timeout } from 'rxjs';
-// The dev PKI the apps use on first run. tools/dev-setup is a script folder, not an Nx project,
-// so the boundary rule cannot place this import; test code only.
 import {
   createCertificateAuthority,
   issueServiceCertificate,
@@ -104,6 +102,7 @@ describe(SecureTcpServer.name, () => {
       handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
       idleTimeoutMs: IDLE_TIMEOUT_MS,
       maxConnections: 16,
+      drainTimeoutMs: 1_000,
     });
     const moduleRef = await Test.createTestingModule({ controllers: [EchoController] }).compile();
     app = moduleRef.createNestMicroservice({ strategy: server, logger: false });

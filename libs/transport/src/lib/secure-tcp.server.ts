@@ -23,6 +23,8 @@ export interface SecureTcpServerOptions {
   /** A connection with no traffic for this long is closed. */
   idleTimeoutMs: number;
   maxConnections: number;
+  /** On shutdown, how long messages already being handled may take to finish. */
+  drainTimeoutMs: number;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface SecureTcpServerOptions {
  */
 export class SecureTcpServer extends ServerTCP {
   private readonly log = new Logger(SecureTcpServer.name);
+  private inFlight = 0;
+  private drained?: () => void;
 
   constructor(private readonly secureOptions: SecureTcpServerOptions) {
     super({
@@ -69,10 +73,31 @@ export class SecureTcpServer extends ServerTCP {
         return throwError(() => body);
       }
       const messageContext = new MessageContext(context.getSocketRef(), context.getPattern(), envelope.meta);
-      return handler(envelope.data, messageContext);
+      this.inFlight++;
+      try {
+        return await handler(envelope.data, messageContext);
+      } finally {
+        // After the answer is written, which happens once this promise settles.
+        if (--this.inFlight === 0) setImmediate(() => this.drained?.());
+      }
     };
     unwrapEnvelope.isEventHandler = handler.isEventHandler;
     unwrapEnvelope.extras = handler.extras;
     return unwrapEnvelope;
+  }
+
+  /**
+   * Graceful stop: refuse new connections, let the messages being handled
+   * finish (up to `drainTimeoutMs`), then close every connection.
+   */
+  override async close(): Promise<void> {
+    this.unwrap<TlsServer>().close();
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        setTimeout(resolve, this.secureOptions.drainTimeoutMs).unref();
+      });
+    }
+    super.close();
   }
 }

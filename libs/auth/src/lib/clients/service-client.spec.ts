@@ -269,4 +269,46 @@ describe(ServiceClient.name, () => {
       );
     });
   });
+
+  describe('resilience', () => {
+    const resilience = { retries: 2, retryDelayMs: 1, breaker: { failureThreshold: 3, resetAfterMs: 60_000 } };
+    const down = () => throwError(() => new Error('Connection closed'));
+
+    it('retries an idempotent call after a transport failure, and succeeds when the service answers', async () => {
+      const proxy = new RecordingProxy();
+      let calls = 0;
+      proxy.reply = () => (++calls < 3 ? down() : of({ ok: true }));
+      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      await expect(client.send('order.get', {}, { idempotent: true })).resolves.toEqual({ ok: true });
+      expect(proxy.sent).toHaveLength(3);
+    });
+
+    it('never retries a call that is not idempotent', async () => {
+      const proxy = new RecordingProxy();
+      proxy.reply = down;
+      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      expect((await failure(client.send('order.create', {}))).getStatus()).toBe(503);
+      expect(proxy.sent).toHaveLength(1);
+    });
+
+    it('never retries a refusal: the service answered', async () => {
+      const proxy = new RecordingProxy();
+      const refusal: RpcErrorBody = { status: 403, error: 'insufficient_scope', message: 'no' };
+      proxy.reply = () => throwError(() => refusal);
+      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      expect((await failure(client.send('order.get', {}, { idempotent: true }))).getStatus()).toBe(403);
+      expect(proxy.sent).toHaveLength(1);
+    });
+
+    it('opens the circuit after consecutive failures and then fails fast without calling', async () => {
+      const proxy = new RecordingProxy();
+      proxy.reply = down;
+      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      for (let i = 0; i < 3; i++) await failure(client.send('order.create', {}));
+      expect(proxy.sent).toHaveLength(3);
+      const fast = await failure(client.send('order.create', {}));
+      expect(fast.getStatus()).toBe(503);
+      expect(proxy.sent).toHaveLength(3);
+    });
+  });
 });

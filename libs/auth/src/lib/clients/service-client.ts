@@ -10,12 +10,38 @@ import type { MessageEnvelope, MessageMeta } from '@acme/transport';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { currentCallMeta } from '../context/call-context';
 import type { ServiceTokenProvider } from '../token/service-token.provider';
+import { CircuitBreaker } from './circuit-breaker';
+import type { CircuitBreakerOptions } from './circuit-breaker';
+
+export interface ResilienceOptions {
+  /** Extra attempts for calls marked idempotent, after a connection failure (not after a timeout). */
+  retries: number;
+  /** First backoff between attempts; doubles each time, with jitter. */
+  retryDelayMs: number;
+  breaker: CircuitBreakerOptions;
+}
+
+export const DEFAULT_RESILIENCE: ResilienceOptions = {
+  retries: 2,
+  retryDelayMs: 50,
+  breaker: { failureThreshold: 5, resetAfterMs: 5_000 },
+};
+
+export interface SendOptions {
+  /**
+   * The call may safely happen twice (a read, or a write the callee
+   * deduplicates): it is then retried after a transport failure. Never set it
+   * for a call that would act twice.
+   */
+  idempotent?: boolean;
+}
 
 /**
  * Calls another service over mutual TLS. `send` forwards the current caller's
  * token and request id; `sendAsService` authenticates as this service itself.
  * Failures arrive as HTTP exceptions: the callee's own status, 503 when it is
- * unreachable, 504 when it does not answer in time.
+ * unreachable (at once while its circuit is open), 504 when it does not
+ * answer in time. Idempotent calls are retried with backoff.
  *
  * @example
  * constructor(@InjectServiceClient('payment') private readonly payment: ServiceClient) {}
@@ -23,18 +49,22 @@ import type { ServiceTokenProvider } from '../token/service-token.provider';
  */
 export class ServiceClient {
   private readonly log = new Logger(ServiceClient.name);
+  private readonly breaker: CircuitBreaker;
 
   constructor(
     readonly service: string,
     private readonly proxy: Pick<ClientProxy, 'send' | 'close'>,
     private readonly timeoutMs: number,
     private readonly serviceTokens?: ServiceTokenProvider,
-  ) {}
+    private readonly resilience: ResilienceOptions = DEFAULT_RESILIENCE,
+  ) {
+    this.breaker = new CircuitBreaker(resilience.breaker);
+  }
 
   /** On behalf of the principal of the current request or message. */
-  send<TResult>(pattern: string, data: unknown): Promise<TResult> {
+  send<TResult>(pattern: string, data: unknown, options: SendOptions = {}): Promise<TResult> {
     const meta = currentCallMeta();
-    return this.dispatch(pattern, data, { authorization: meta?.authorization, requestId: meta?.requestId });
+    return this.dispatch(pattern, data, { authorization: meta?.authorization, requestId: meta?.requestId }, options);
   }
 
   /** As this service, with its own client-credentials token. */
@@ -47,19 +77,38 @@ export class ServiceClient {
       this.log.error(`cannot obtain a service token: ${(error as Error).message}`);
       throw new ServiceUnavailableException('the issuer is unavailable');
     }
-    return this.dispatch(pattern, data, { authorization: `Bearer ${token}`, requestId: currentCallMeta()?.requestId });
+    return this.dispatch(pattern, data, { authorization: `Bearer ${token}`, requestId: currentCallMeta()?.requestId }, {});
   }
 
   close(): Promise<void> {
     return this.proxy.close() as Promise<void>;
   }
 
-  private async dispatch<TResult>(pattern: string, data: unknown, meta: MessageMeta): Promise<TResult> {
+  private async dispatch<TResult>(
+    pattern: string,
+    data: unknown,
+    meta: MessageMeta,
+    options: SendOptions,
+  ): Promise<TResult> {
     const envelope: MessageEnvelope = { meta, data };
-    try {
-      return await firstValueFrom(this.proxy.send<TResult>(pattern, envelope).pipe(timeout(this.timeoutMs)));
-    } catch (error) {
-      throw this.toHttpException(pattern, error);
+    const attempts = options.idempotent ? 1 + this.resilience.retries : 1;
+    for (let attempt = 1; ; attempt++) {
+      if (!this.breaker.allow()) throw new ServiceUnavailableException(`${this.service} is unavailable`);
+      try {
+        const result = await firstValueFrom(this.proxy.send<TResult>(pattern, envelope).pipe(timeout(this.timeoutMs)));
+        this.breaker.success();
+        return result;
+      } catch (error) {
+        if (isRpcErrorBody(error)) {
+          this.breaker.success(); // it answered: the service is up, the request was refused
+          throw this.toHttpException(pattern, error);
+        }
+        this.breaker.failure();
+        // A timeout may mean the callee is overloaded: retrying would only add to its load.
+        if (attempt >= attempts || error instanceof TimeoutError) throw this.toHttpException(pattern, error);
+        const backoff = this.resilience.retryDelayMs * 2 ** (attempt - 1);
+        await new Promise((resolve) => setTimeout(resolve, backoff / 2 + Math.random() * backoff));
+      }
     }
   }
 

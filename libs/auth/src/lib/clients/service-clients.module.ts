@@ -6,6 +6,7 @@ import type { SecureVersion } from 'node:tls';
 import { ServiceTokenProvider } from '../token/service-token.provider';
 import type { ServiceCredentials } from '../token/service-token.provider';
 import { ServiceClient } from './service-client';
+import type { ResilienceOptions } from './service-client';
 
 export interface ServiceClientsOptions {
   tls: TlsMaterial;
@@ -14,6 +15,7 @@ export interface ServiceClientsOptions {
   timeoutMs: number;
   /** Where each service listens. */
   addresses: Record<string, { host: string; port: number }>;
+  resilience?: ResilienceOptions;
   /** This service's OAuth client, for `sendAsService`. */
   credentials?: ServiceCredentials;
 }
@@ -64,7 +66,7 @@ export class ServiceClientsModule {
             minVersion: config.minVersion,
             maxFrameSize: config.maxFrameSize,
           });
-          return new ServiceClient(service, proxy, config.timeoutMs, tokens ?? undefined);
+          return new ServiceClient(service, proxy, config.timeoutMs, tokens ?? undefined, config.resilience);
         },
       }),
     );

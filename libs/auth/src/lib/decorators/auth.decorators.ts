@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtension, ApiSecurity, DECORATORS } from '@nestjs/swagger';
 import type { PolicyRule } from '../policy/policy';
 import {
   AllowServicesMetadata,
@@ -17,7 +18,8 @@ import {
  * @Get('info') info() {}
  */
 export function Public(): MethodDecorator & ClassDecorator {
-  return applyDecorators(PublicMetadata());
+  // OpenAPI: an empty security requirement, i.e. no credentials needed.
+  return applyDecorators(PublicMetadata(), ApiSecurity({}));
 }
 
 /**
@@ -34,7 +36,8 @@ export function Roles(...roles: string[] | [{ all: string[] }]): MethodDecorator
     typeof first === 'object'
       ? { roles: first.all, match: 'all' as const }
       : { roles: roles as string[], match: 'any' as const };
-  return applyDecorators(RolesMetadata(requirement));
+  const roleList = requirement.match === 'all' ? { allOf: requirement.roles } : { anyOf: requirement.roles };
+  return applyDecorators(RolesMetadata(requirement), ApiRequires('x-required-roles', roleList));
 }
 
 /**
@@ -44,7 +47,7 @@ export function Roles(...roles: string[] | [{ all: string[] }]): MethodDecorator
  * @Scopes('orders:write')
  */
 export function Scopes(...scopes: string[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(ScopesMetadata(scopes));
+  return applyDecorators(ScopesMetadata(scopes), ApiRequires('x-required-scopes', scopes));
 }
 
 /**
@@ -54,7 +57,7 @@ export function Scopes(...scopes: string[]): MethodDecorator & ClassDecorator {
  * @Policy(anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
  */
 export function Policy(rule: PolicyRule): MethodDecorator & ClassDecorator {
-  return applyDecorators(PolicyMetadata(rule));
+  return applyDecorators(PolicyMetadata(rule), ApiRequires('x-required-policy', rule.description));
 }
 
 /**
@@ -68,4 +71,18 @@ export function Policy(rule: PolicyRule): MethodDecorator & ClassDecorator {
  */
 export function AllowServices(...services: string[]): MethodDecorator & ClassDecorator {
   return applyDecorators(AllowServicesMetadata(services));
+}
+
+/**
+ * OpenAPI of a protected operation: the bearer scheme (declared once, however
+ * many rules the operation has) and what the token must grant, as an
+ * `x-required-*` extension that /docs shows.
+ */
+function ApiRequires(extension: `x-required-${string}`, value: unknown): MethodDecorator & ClassDecorator {
+  const bearerOnce = (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const holder = (descriptor?.value ?? target) as object;
+    const security = (Reflect.getMetadata(DECORATORS.API_SECURITY, holder) ?? []) as object[];
+    if (!security.some((requirement) => 'bearer' in requirement)) applyDecorators(ApiBearerAuth())(target, key, descriptor);
+  };
+  return applyDecorators(bearerOnce, ApiExtension(extension, value));
 }

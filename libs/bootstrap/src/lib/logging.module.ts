@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { RequestMethod } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { currentCallMeta, REQUEST_ID_HEADER } from '@acme/auth';
+import type { Request, RequestHandler, Response } from 'express';
+import { LoggerModule } from 'nestjs-pino';
+import type { Params } from 'nestjs-pino';
+import { pino, stdSerializers, stdTimeFunctions } from 'pino';
+import type { Logger, LoggerOptions } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { z } from 'zod';
+import { REDACTED_PATHS, scrubSecrets } from './log-redaction';
+import { MessageLogInterceptor } from './message-log.interceptor';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Keys of every service's logging. */
+export function loggingEnv() {
+  return {
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('Lowest level written; logs are JSON lines on stdout (pipe to `npx pino-pretty` to read them).'),
+  };
+}
+
+type LoggingConfig = z.infer<z.ZodObject<ReturnType<typeof loggingEnv>>>;
+
+/** The process's pino logger, for `createHttpApp`'s request logging. */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
+/**
+ * JSON logs through pino: credentials redacted from every line, and the id of
+ * the request or message being handled on every line logged while handling it.
+ * Nest's `Logger` writes here once `app.useLogger(app.get(Logger))` (nestjs-pino).
+ */
+export function createRootLogger(service: string, level: LoggerOptions['level']): Logger {
+  return pino({
+    level,
+    base: { service, pid: process.pid },
+    timestamp: stdTimeFunctions.isoTime,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: {
+      err: (error: Error) => {
+        const serialized = stdSerializers.err(error);
+        return { ...serialized, message: scrubSecrets(serialized.message), stack: scrubSecrets(serialized.stack) };
+      },
+    },
+    hooks: {
+      logMethod(args, method) {
+        const scrubbed = args.map((arg: unknown) => (typeof arg === 'string' ? scrubSecrets(arg) : arg));
+        method.apply(this, scrubbed as Parameters<typeof method>);
+      },
+    },
+    // In a message handler the id comes from the call context; an HTTP request's logger has it bound already.
+    mixin: (_object, _level, logger) => {
+      const requestId = currentCallMeta()?.requestId;
+      return requestId && !('requestId' in logger.bindings()) ? { requestId } : {};
+    },
+  });
+}
+
+/**
+ * Logging for a service: nestjs-pino over {@link createRootLogger}, at
+ * `LOG_LEVEL`, and one line per message handled.
+ *
+ * @example
+ * imports: [ConfigModule.forRoot(...), LoggingModule.forRoot(SERVICE_NAME), ...]
+ */
+export class LoggingModule {
+  static forRoot(service: string): DynamicModule {
+    return LoggerModule.forRootAsync({
+      providers: [
+        {
+          provide: ROOT_LOGGER,
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<LoggingConfig, true>) =>
+            createRootLogger(service, config.get('LOG_LEVEL', { infer: true })),
+        },
+        { provide: APP_INTERCEPTOR, useClass: MessageLogInterceptor },
+      ],
+      inject: [ROOT_LOGGER],
+      // HTTP requests are logged by httpLogger(), installed first by createHttpApp;
+      // nestjs-pino only makes each request's logger the one Nest's Logger uses.
+      useFactory: (logger: Logger): Params => ({
+        pinoHttp: { logger },
+        useExisting: true,
+        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+      }),
+    });
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+/**
+ * Express middleware: a well-formed `X-Request-Id` is kept, anything else
+ * replaced by a UUID; the id is returned to the client, logged with every
+ * line of the request, and forwarded with every message it causes.
+ */
+export function requestId(): RequestHandler {
+  return (request, response, next) => {
+    const given = request.headers[REQUEST_ID_HEADER];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    request.headers[REQUEST_ID_HEADER] = id;
+    response.setHeader(REQUEST_ID_HEADER, id);
+    next();
+  };
+}
+
+/** Express middleware: one log line per request (method, path, client address, status, duration, request id). */
+export function httpLogger(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (request) => String(request.headers[REQUEST_ID_HEADER]),
+    quietReqLogger: true,
+    customAttributeKeys: { reqId: 'requestId' },
+    serializers: {
+      req: (request: { method: string; url: string; raw: Request }) => ({
+        method: request.method,
+        url: scrubSecrets(request.url),
+        ip: request.raw.ip,
+      }),
+      res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+    },
+    customLogLevel: (_request, response: Response, error) =>
+      error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+    customSuccessMessage: (request, response: Response) => `${request.method} ${response.statusCode}`,
+    customErrorMessage: (request, response: Response) => `${request.method} ${response.statusCode}`,
+  });
+}

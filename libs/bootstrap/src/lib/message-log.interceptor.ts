@@ -1,0 +1,44 @@
+import { HttpException, Injectable, Logger } from '@nestjs/common';
+import type { CallHandler, ContextType, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { MessageContext } from '@acme/transport';
+import type { Observable } from 'rxjs';
+import { tap } from 'rxjs';
+
+/**
+ * One log line per message a service handles: pattern, calling service,
+ * request id, outcome and duration; the counterpart of the gateway's request
+ * log. HTTP requests are logged by `httpLogger()` instead.
+ */
+@Injectable()
+export class MessageLogInterceptor implements NestInterceptor {
+  private readonly log = new Logger('Message');
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const type = context.getType<ContextType>();
+    switch (type) {
+      case 'http':
+      case 'ws':
+        return next.handle();
+      case 'rpc':
+        return this.logged(context, next);
+    }
+  }
+
+  private logged(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const rpc = context.switchToRpc().getContext<unknown>();
+    const fields =
+      rpc instanceof MessageContext
+        ? { pattern: rpc.getPattern(), peer: rpc.getPeerSpiffeId(), requestId: rpc.getMeta().requestId }
+        : {};
+    const started = Date.now();
+    return next.handle().pipe(
+      tap({
+        complete: () => this.log.log({ ...fields, durationMs: Date.now() - started }, 'message handled'),
+        error: (error: unknown) => {
+          const status = error instanceof HttpException ? error.getStatus() : 500;
+          this.log.warn({ ...fields, status, durationMs: Date.now() - started }, 'message failed');
+        },
+      }),
+    );
+  }
+}
