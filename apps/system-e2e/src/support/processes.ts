@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const WORKSPACE = join(__dirname, '../../../..');
@@ -25,6 +26,16 @@ export class AppProcess {
     readonly port: number,
     readonly env: Record<string, string>,
   ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Resident memory of the process, from /proc (Linux). */
+  rssBytes(): number {
+    const status = readFileSync(`/proc/${this.pid ?? 0}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  }
 
   async start(): Promise<void> {
     this.child = spawn(process.execPath, [join(WORKSPACE, 'dist/apps', this.app, 'main.js')], {
