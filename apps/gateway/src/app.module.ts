@@ -1,19 +1,27 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ConfigService } from '@nestjs/config';
 import { AuthModule, ServiceClientsModule } from '@acme/auth';
-import { authOptionsFrom, serviceClientsFrom } from '@acme/bootstrap';
+import { authOptionsFrom, HealthModule, LoggingModule, serviceClientsFrom, validatedConfig } from '@acme/bootstrap';
+import { EdgeModule } from '@acme/edge';
 import { AdminOrdersController } from './admin/admin-orders.controller';
-import { SERVICE_NAME, validateGatewayEnv } from './config';
+import { edgeOptionsFrom, SERVICE_NAME, validateGatewayEnv } from './config';
 import type { GatewayConfig } from './config';
 import { OrdersController } from './orders/orders.controller';
 import { PublicInfoController } from './public/public-info.controller';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateGatewayEnv }),
+    validatedConfig(validateGatewayEnv),
+    LoggingModule.forRoot(SERVICE_NAME),
+    // Before AuthModule: its IP guard then runs before the token is even read.
+    EdgeModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<GatewayConfig, true>) => edgeOptionsFrom(config),
+    }),
     AuthModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<GatewayConfig, true>) => authOptionsFrom(config, SERVICE_NAME),
+      useFactory: (config: ConfigService<GatewayConfig, true>) =>
+        authOptionsFrom(config, SERVICE_NAME),
     }),
     ServiceClientsModule.registerAsync({
       services: ['order'],
@@ -21,6 +29,8 @@ import { PublicInfoController } from './public/public-info.controller';
       useFactory: (config: ConfigService<GatewayConfig, true>) =>
         serviceClientsFrom(config, { order: config.get('ORDER_ADDRESS', { infer: true }) }),
     }),
+    // Readiness: the issuer's keys, order, and what order reports of payment.
+    HealthModule.forHttp({ dependencies: ['order'] }),
   ],
   controllers: [PublicInfoController, OrdersController, AdminOrdersController],
 })

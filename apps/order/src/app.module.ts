@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
+import { ConfigService } from '@nestjs/config';
 import { AuthModule } from '@acme/auth';
-import { authOptionsFrom, persistenceFrom } from '@acme/bootstrap';
+import { authOptionsFrom, HealthModule, LoggingModule, persistenceFrom, validatedConfig } from '@acme/bootstrap';
 import { PersistenceModule } from '@acme/persistence';
 import { SERVICE_NAME, validateOrderEnv } from './config';
 import type { OrderConfig } from './config';
@@ -10,7 +10,9 @@ import { OrdersModule } from './orders/orders.module';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateOrderEnv }),
+    validatedConfig(validateOrderEnv),
+    LoggingModule.forRoot(SERVICE_NAME),
+    HealthModule.forMicroservice({ service: SERVICE_NAME, callers: ['gateway'], dependencies: ['payment'] }),
     AuthModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<OrderConfig, true>) => authOptionsFrom(config, SERVICE_NAME),

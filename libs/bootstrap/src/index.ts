@@ -1,6 +1,8 @@
 export { addressEnv, boolEnv, fileEnv, intEnv, listEnv, parseEnv } from './lib/env';
 export {
   authOptionsFrom,
+  BENCH_INSECURE_CONSENT,
+  benchmarkInsecureFrom,
   callerEnv,
   databaseEnv,
   persistenceFrom,
@@ -25,3 +27,4 @@ export { HttpErrorFilter } from './lib/http-error.filter';
 export { strictValidationPipe } from './lib/validation.pipe';
 export type { ConfigReader, ServiceEnv } from './lib/service-env';
 export { exitGracefullyOnSignals } from './lib/shutdown';
+export { validatedConfig } from './lib/validated-config';

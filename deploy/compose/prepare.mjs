@@ -1,0 +1,103 @@
+// Prepares what `docker compose up` mounts, under .dev/compose/ (git-ignored):
+// the dev PKI (npm run dev:setup), copies of the certificates, client secrets and data keys,
+// and the secrets only the compose system uses (Redis and PostgreSQL passwords,
+// the auth-server's signing and cookie keys). Generated secrets are kept on
+// later runs; certificates are copied afresh.
+//
+//   node deploy/compose/prepare.mjs
+//
+// ACME_DEV_DIR (default .dev) and ACME_SKIP_DEV_SETUP=1 let a test run it on a
+// PKI of its own.
+//
+// Compose bind-mounts secret files with their permissions as they are on the
+// host and ignores `mode`/`uid` for them, while the containers run as other
+// users (node is 1000): the copies are readable by all (0644) inside a folder
+// only you can enter (0700).
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+const DEV = process.env.ACME_DEV_DIR ?? '.dev';
+const OUT = join(DEV, 'compose');
+/** The services that own a database, each in its own schema. */
+const DATABASE_SERVICES = ['order', 'payment'];
+/** The services that keep state in Redis through REDIS_URL (the auth-server reads REDIS_URL_FILE). */
+const REDIS_SERVICES = ['gateway'];
+
+const secret = () => randomBytes(32).toString('hex');
+
+function run(script, env = {}) {
+  const result = spawnSync(process.execPath, ['-r', '@swc-node/register', script], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  if (result.status !== 0) throw new Error(`${script} failed`);
+}
+
+function writeReadable(file, content) {
+  writeFileSync(file, content);
+  chmodSync(file, 0o644);
+}
+
+/** Writes a generated secret once; later runs keep it (a new database password would lock the data out). */
+function writeOnce(file, make) {
+  if (!existsSync(file)) writeReadable(file, make());
+}
+
+function copyReadable(fromDir, toDir, filter) {
+  mkdirSync(toDir, { recursive: true });
+  for (const name of readdirSync(fromDir).filter(filter)) {
+    copyFileSync(join(fromDir, name), join(toDir, name));
+    chmodSync(join(toDir, name), 0o644);
+  }
+}
+
+if (!process.env.ACME_SKIP_DEV_SETUP) run('tools/dev-setup/dev-setup.ts');
+mkdirSync(OUT, { recursive: true, mode: 0o700 });
+chmodSync(OUT, 0o700);
+copyReadable(join(DEV, 'certs'), join(OUT, 'certs'), (name) => /\.(crt|key)$/.test(name));
+copyReadable(join(DEV, 'secrets'), join(OUT, 'clients'), (name) => name.endsWith('.client-secret'));
+copyReadable(join(DEV, 'keys'), join(OUT, 'keys'), (name) => name.endsWith('.data-keys.json'));
+
+writeOnce(join(OUT, 'postgres-password'), secret);
+writeOnce(join(OUT, 'redis-password'), secret);
+const redisPassword = readFileSync(join(OUT, 'redis-password'), 'utf8').trim();
+const postgresPassword = readFileSync(join(OUT, 'postgres-password'), 'utf8').trim();
+writeReadable(join(OUT, 'redis.conf'), `requirepass ${redisPassword}\nsave ""\nappendonly no\n`);
+writeReadable(join(OUT, 'redis-url'), `redis://default:${redisPassword}@redis:6379`);
+for (const service of REDIS_SERVICES) {
+  writeReadable(
+    join(OUT, `${service}.env`),
+    `REDIS_URL=redis://default:${redisPassword}@redis:6379\n`,
+  );
+}
+for (const service of DATABASE_SERVICES) {
+  writeReadable(
+    join(OUT, `${service}.env`),
+    `DATABASE_URL=postgres://acme:${postgresPassword}@postgres:5432/acme\n`,
+  );
+}
+
+const auth = join(OUT, 'auth-server');
+mkdirSync(auth, { recursive: true });
+writeOnce(join(auth, 'cookie-keys'), () => `${randomBytes(32).toString('base64url')}\n`);
+const signingKeys = join(auth, 'signing-keys.json');
+if (!existsSync(signingKeys)) {
+  // The auth-server's own tool writes the keys in its format (npm run keys:rotate).
+  run('apps/auth-server/src/cli/rotate-keys.ts', {
+    NODE_ENV: 'development',
+    SIGNING_KEYS_FILE: signingKeys,
+    KEYS_DIR: auth,
+  });
+  chmodSync(signingKeys, 0o644);
+}
+console.log(`compose secrets ready in ${OUT}/`);

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { WORKSPACE } from './lib/workspace';
+
+/** The Dockerfile as stages: `FROM ... AS name` and the instructions under it. */
+function stages(): { name: string; from: string; lines: string[] }[] {
+  const text = readFileSync(join(WORKSPACE, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const result: { name: string; from: string; lines: string[] }[] = [];
+  for (const line of text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))) {
+    const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) result.push({ from: from[1], name: from[2] ?? '', lines: [] });
+    else result.at(-1)?.lines.push(line);
+  }
+  return result;
+}
+
+describe('Dockerfile', () => {
+  const all = stages();
+  const final = all.at(-1) as (typeof all)[number];
+
+  it('builds in stages: the workspace with nx, production dependencies, then a slim runtime', () => {
+    expect(all.map((stage) => stage.name)).toEqual(['build', 'deps', 'final']);
+    expect(all.find((s) => s.name === 'build')?.lines).toContainEqual(
+      expect.stringMatching(/^RUN npx nx build "\$\{APP\}"/),
+    );
+    expect(all.find((s) => s.name === 'deps')?.lines).toContainEqual(
+      expect.stringMatching(/^RUN npm ci --omit=dev/),
+    );
+    expect(readFileSync(join(WORKSPACE, 'Dockerfile'), 'utf8')).toMatch(
+      /^ARG NODE_IMAGE=node:(22|24)-[a-z]+-slim$/m,
+    );
+  });
+
+  it('copies only build results into the final image, owned by root, and runs it as a non-root user', () => {
+    const copies = final.lines.filter((line) => line.startsWith('COPY'));
+    expect(copies.length).toBeGreaterThan(0);
+    for (const copy of copies) expect(copy).toMatch(/^COPY --from=(build|deps) /);
+    expect(
+      final.lines
+        .filter((line) => line.startsWith('COPY'))
+        .some((line) => line.includes('--chown')),
+    ).toBe(false);
+    expect(final.lines).toContainEqual(expect.stringMatching(/^USER [1-9]\d*:[1-9]\d*$/));
+    expect(final.lines.some((line) => /^RUN /.test(line))).toBe(false);
+  });
+
+  it('has a health check and starts the app with node', () => {
+    expect(final.lines).toContainEqual(
+      expect.stringMatching(/^HEALTHCHECK .*CMD \["node", "healthcheck\.js"\]$/),
+    );
+    expect(final.lines.at(-1)).toBe('CMD ["node", "main.js"]');
+  });
+
+  it('sends no secrets, dependencies, build output or local state to the build', () => {
+    const ignored = readFileSync(join(WORKSPACE, '.dockerignore'), 'utf8').split('\n');
+    expect(ignored).toEqual(
+      expect.arrayContaining([
+        '.dev',
+        '.env',
+        'node_modules',
+        'dist',
+        '.git',
+        '**/*.key',
+        '**/*.pem',
+      ]),
+    );
+  });
+});
+
+describe('docker/healthcheck.js (HTTP services)', () => {
+  let server: Server;
+  let port: number;
+
+  const healthcheck = (path: string, env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(process.execPath, [join(WORKSPACE, 'docker/healthcheck.js')], {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          PORT: String(port),
+          HEALTHCHECK_HTTP_PATH: path,
+          ...env,
+        },
+      });
+      let output = '';
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.on('close', (code) => resolve({ code, output }));
+    });
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      if (request.url === '/slow') return; // never answers
+      response.writeHead(request.url === '/healthz' ? 200 : 503).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('exits 0 when the path answers 2xx', async () => {
+    expect(await healthcheck('/healthz')).toEqual({ code: 0, output: '' });
+  });
+
+  it('exits 1 when it answers an error', async () => {
+    expect(await healthcheck('/readyz')).toEqual({
+      code: 1,
+      output: 'unhealthy: GET /readyz answered 503\n',
+    });
+  });
+
+  it('exits 1 when it does not answer in time', async () => {
+    expect(await healthcheck('/slow', { HEALTHCHECK_TIMEOUT_MS: '300' })).toEqual({
+      code: 1,
+      output: 'unhealthy: timed out\n',
+    });
+  });
+
+  it('exits 1 when nothing listens', async () => {
+    const result = await healthcheck('/healthz', { PORT: '9' });
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/ECONNREFUSED/);
+  });
+});

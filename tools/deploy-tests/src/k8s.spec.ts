@@ -1,0 +1,289 @@
+import { join } from 'node:path';
+import { schemaError } from './lib/kube-schema';
+import { podTemplate, renderKustomization } from './lib/kustomize';
+import type { KubeObject } from './lib/kustomize';
+import { NetworkPolicies } from './lib/network-policy';
+import type { Endpoint } from './lib/network-policy';
+import { deployableApps, WORKSPACE } from './lib/workspace';
+
+interface Container {
+  name: string;
+  image: string;
+  ports?: { containerPort: number }[];
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  readinessProbe?: unknown;
+  livenessProbe?: unknown;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    runAsNonRoot?: boolean;
+    capabilities?: { drop?: string[]; add?: string[] };
+  };
+}
+
+interface PodSpec {
+  automountServiceAccountToken?: boolean;
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    seccompProfile?: { type: string };
+  };
+  containers: Container[];
+  volumes?: { name: string; secret?: { secretName: string } }[];
+}
+
+const OVERLAYS = ['dev', 'prod', 'mesh'];
+/** The services of the starter and who may call whom; a generated service adds its own callers. */
+const KNOWN_EDGES = ['gateway -> order:4001', 'order -> payment:4002', 'payment -> order:4001'];
+const KNOWN_APPS = ['auth-server', 'gateway', 'order', 'payment'];
+const PUBLISHED = ['auth-server', 'gateway'];
+/** Secrets made by whoever deploys (docs/deploy.md), not by cert-manager. */
+const EXTERNAL_SECRETS = [
+  'auth-server-keys',
+  'auth-server-redis',
+  'auth-server-clients',
+  'gateway-redis',
+  'order-database',
+  'payment-database',
+  'payment-oauth-client',
+  'payment-data-keys',
+];
+
+const render = (overlay: string) => renderKustomization(join(WORKSPACE, 'k8s/overlays', overlay));
+const ofKind = <T = Record<string, unknown>>(objects: readonly KubeObject[], kind: string) =>
+  objects.filter((object) => object.kind === kind) as (KubeObject & { spec: T })[];
+const podSpec = (deployment: KubeObject) => podTemplate(deployment)?.spec as unknown as PodSpec;
+
+describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
+  const objects = render(overlay);
+  const deployments = ofKind(objects, 'Deployment');
+
+  it('renders objects that validate against the Kubernetes, cert-manager and Istio schemas', () => {
+    expect(objects.length).toBeGreaterThan(20);
+    const errors = objects
+      .map((object) => [`${object.kind}/${object.metadata.name}`, schemaError(object)])
+      .filter(([, error]) => error);
+    expect(errors).toEqual([]);
+  });
+
+  it('puts everything in the acme namespace, which enforces the restricted Pod Security Standard', () => {
+    const namespace = objects.find((object) => object.kind === 'Namespace');
+    expect(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(
+      objects.filter((o) => o.kind !== 'Namespace').every((o) => o.metadata.namespace === 'acme'),
+    ).toBe(true);
+  });
+
+  it('deploys every app of the workspace with a Service, and pins every image to a tag', () => {
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual(deployableApps());
+    const services = ofKind(objects, 'Service').map((s) => s.metadata.name);
+    expect(services.sort()).toEqual(deployableApps());
+    for (const deployment of deployments) {
+      for (const container of podSpec(deployment).containers)
+        expect(container.image).toMatch(/:(?!latest$)[\w.-]+$|@sha256:/);
+    }
+  });
+
+  describe.each(deployableApps())('the %s Deployment', (app) => {
+    const deployment = deployments.find((d) => d.metadata.name === app) as KubeObject;
+    const spec = podSpec(deployment);
+
+    it('runs as a non-root user with the runtime default seccomp profile and no service-account token', () => {
+      expect(spec.automountServiceAccountToken).toBe(false);
+      expect(spec.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(spec.securityContext?.runAsUser).toBeGreaterThan(0);
+    });
+
+    it('gives every container a read-only root filesystem, no capabilities and no privilege escalation', () => {
+      for (const container of spec.containers) {
+        expect(container.securityContext).toEqual({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
+      }
+    });
+
+    it('has readiness and liveness probes, and resource requests and limits', () => {
+      for (const container of spec.containers) {
+        expect(container.readinessProbe).toBeDefined();
+        expect(container.livenessProbe).toBeDefined();
+        expect(Object.keys(container.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+        expect(Object.keys(container.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+      }
+    });
+
+    it('reads secrets from Secrets it references, never from values in the manifest', () => {
+      for (const variable of spec.containers.flatMap((container) => container.env ?? [])) {
+        expect(variable.value ?? '').not.toMatch(/:\/\/[^/\s:@]+:[^/\s@]+@/);
+        if (!/PASSWORD|SECRET|TOKEN|PRIVATE|KEY|DATABASE_URL|REDIS_URL/.test(variable.name))
+          continue;
+        // Either a reference to a Secret, or the path of a file or folder mounted from one.
+        if (/_(FILE|DIR)$/.test(variable.name))
+          expect(variable.value).toMatch(/^\/var\/run\/secrets\//);
+        else expect(variable.valueFrom).toEqual({ secretKeyRef: expect.anything() });
+      }
+      const certificates = ofKind<{ secretName: string }>(objects, 'Certificate').map(
+        (c) => c.spec.secretName,
+      );
+      for (const volume of spec.volumes ?? []) {
+        if (volume.secret)
+          expect([...certificates, ...EXTERNAL_SECRETS]).toContain(volume.secret.secretName);
+      }
+    });
+  });
+
+  it('commits no Secret: certificates come from cert-manager, the rest is created at deploy time', () => {
+    expect(objects.filter((object) => object.kind === 'Secret')).toEqual([]);
+  });
+
+  it('gives every service but the auth-server a certificate from the acme CA with its SPIFFE ID', () => {
+    const certificates = ofKind<{
+      secretName: string;
+      uris: string[];
+      dnsNames: string[];
+      issuerRef: { name: string };
+    }>(objects, 'Certificate');
+    for (const app of deployableApps().filter((name) => name !== 'auth-server')) {
+      const certificate = certificates.find((c) => c.metadata.name === app);
+      expect(certificate?.spec).toMatchObject({
+        secretName: `${app}-tls`,
+        uris: [`spiffe://acme.internal/${app}`],
+        dnsNames: [app],
+        issuerRef: { name: 'acme-ca' },
+      });
+    }
+    const ca = certificates.find((c) => c.metadata.name === 'acme-ca');
+    expect(ca?.spec).toMatchObject({ isCA: true, issuerRef: { name: 'acme-selfsigned' } });
+  });
+
+  it('scales the gateway with an HPA and keeps it available with a PodDisruptionBudget', () => {
+    expect(ofKind(objects, 'HorizontalPodAutoscaler').map((h) => h.metadata.name)).toEqual([
+      'gateway',
+    ]);
+    expect(ofKind(objects, 'PodDisruptionBudget').map((p) => p.metadata.name)).toEqual(['gateway']);
+  });
+
+  it('routes the Ingress to the gateway and the auth-server only', () => {
+    const [ingress] = ofKind<{
+      rules: { http: { paths: { backend: { service: { name: string } } }[] } }[];
+    }>(objects, 'Ingress');
+    const backends = ingress.spec.rules.flatMap((rule) =>
+      rule.http.paths.map((path) => path.backend.service.name),
+    );
+    expect([...new Set(backends)].sort()).toEqual(PUBLISHED);
+  });
+
+  describe('network policies', () => {
+    const policies = new NetworkPolicies(objects);
+    const namespaceLabels = { 'kubernetes.io/metadata.name': 'acme' };
+    const pods: Endpoint[] = deployments.map((deployment) => ({
+      name: deployment.metadata.name,
+      namespace: 'acme',
+      namespaceLabels,
+      labels: podTemplate(deployment)?.metadata?.labels ?? {},
+      ports: podSpec(deployment).containers.flatMap((c) =>
+        (c.ports ?? []).map((p) => p.containerPort),
+      ),
+    }));
+    const outside = (
+      namespace: string,
+      labels: Record<string, string> = {},
+      ports: number[] = [],
+    ): Endpoint => ({
+      name: namespace,
+      namespace,
+      namespaceLabels: { 'kubernetes.io/metadata.name': namespace },
+      labels,
+      ports,
+    });
+    const edges = (from: readonly Endpoint[], to: readonly Endpoint[]) =>
+      from.flatMap((source) =>
+        to.flatMap((target) =>
+          target.ports
+            .filter((port) => source !== target && policies.allows(source, target, port))
+            .map((port) => `${source.name} -> ${target.name}:${port}`),
+        ),
+      );
+
+    it('deny by default, then allow only the known paths, everyone to the auth-server, and each generated service from its callers', () => {
+      const allowed = edges(pods, pods);
+      const toAuthServer = pods
+        .filter((pod) => pod.name !== 'auth-server')
+        .map((pod) => `${pod.name} -> auth-server:3001`);
+      const generated = allowed.filter(
+        (edge) => !KNOWN_EDGES.includes(edge) && !toAuthServer.includes(edge),
+      );
+      expect(allowed).toEqual(expect.arrayContaining([...KNOWN_EDGES, ...toAuthServer]));
+      for (const app of deployableApps().filter((name) => !KNOWN_APPS.includes(name))) {
+        expect(
+          generated.some((edge) =>
+            edge.endsWith(` -> ${app}:${pods.find((p) => p.name === app)?.ports[0]}`),
+          ),
+        ).toBe(true);
+      }
+      // Anything else must lead into a generated service: none of the starter's services gains a caller.
+      expect(
+        generated.filter((edge) => KNOWN_APPS.some((app) => edge.includes(` -> ${app}:`))),
+      ).toEqual([]);
+    });
+
+    it('lets the ingress controller reach the gateway and the auth-server only', () => {
+      expect(edges([outside('ingress-nginx')], pods).sort()).toEqual([
+        'ingress-nginx -> auth-server:3001',
+        'ingress-nginx -> gateway:3000',
+      ]);
+      expect(edges([outside('elsewhere')], pods)).toEqual([]);
+    });
+
+    it('lets every pod resolve names, and nothing else leave the namespace but database, Redis and issuer traffic', () => {
+      const dns = outside('kube-system', { 'k8s-app': 'kube-dns' }, [53]);
+      expect(edges(pods, [dns])).toHaveLength(pods.length);
+      const anywhere = outside('elsewhere', {}, [443, 5432, 6379, 8080]);
+      const leaving = edges(pods, [anywhere]);
+      expect(leaving.filter((edge) => !/ -> elsewhere:(5432|6379)$/.test(edge))).toEqual([]);
+      expect(leaving.filter((edge) => edge.endsWith(':6379')).sort()).toEqual([
+        'auth-server -> elsewhere:6379',
+        'gateway -> elsewhere:6379',
+      ]);
+    });
+  });
+});
+
+describe('the overlays', () => {
+  const platform = (overlay: string) =>
+    (
+      render(overlay).find(
+        (object) => object.kind === 'ConfigMap' && object.metadata.name === 'acme-platform',
+      ) as KubeObject & { data: Record<string, string> }
+    ).data;
+
+  it('keep app-level mutual TLS on in dev and prod', () => {
+    expect(platform('dev')['TRANSPORT_SECURITY']).toBe('tls');
+    expect(platform('prod')['TRANSPORT_SECURITY']).toBe('tls');
+  });
+
+  it('mesh: switch app-level TLS off and let Istio require mutual TLS for every workload', () => {
+    const objects = render('mesh');
+    expect(platform('mesh')['TRANSPORT_SECURITY']).toBe('mesh');
+    const peerAuthentication = objects.find(
+      (object) => object.kind === 'PeerAuthentication',
+    ) as KubeObject & { spec: unknown };
+    expect(peerAuthentication.spec).toEqual({ mtls: { mode: 'STRICT' } });
+    expect(
+      objects.find((object) => object.kind === 'Namespace')?.metadata.labels?.['istio-injection'],
+    ).toBe('enabled');
+  });
+
+  it('prod: the issuer at its public URL and a public certificate for the Ingress', () => {
+    expect(platform('prod')['AUTH_ISSUER']).toBe('https://auth.acme.example');
+    const ingress = render('prod').find((object) => object.kind === 'Ingress') as KubeObject;
+    expect(ingress.metadata.annotations).toEqual({
+      'cert-manager.io/cluster-issuer': 'letsencrypt',
+    });
+  });
+});

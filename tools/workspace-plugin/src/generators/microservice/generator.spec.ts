@@ -1,0 +1,266 @@
+import { addProjectConfiguration, readJson, readProjectConfiguration } from '@nx/devkit';
+import type { Tree } from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { parse } from 'yaml';
+import { microserviceGenerator } from './generator';
+import { addComposeService } from './lib/add-compose-service';
+import { addContracts } from './lib/add-contracts';
+import { addKubernetesManifests } from './lib/add-kubernetes-manifests';
+import { addServiceFiles } from './lib/add-service-files';
+import { normalizeOptions } from './lib/normalize-options';
+import type { MicroserviceGeneratorSchema } from './schema';
+
+/** The few files of this workspace the generator extends, on top of an empty workspace. */
+function workspace(): Tree {
+  const tree = createTreeWithEmptyWorkspace();
+  for (const [name, port] of [
+    ['gateway', undefined],
+    ['order', 4001],
+    ['payment', 4002],
+  ] as const) {
+    addProjectConfiguration(tree, name, {
+      root: `apps/${name}`,
+      tags: ['type:app', `scope:${name}`],
+    });
+    tree.write(
+      `apps/${name}/src/config.ts`,
+      port ? `  ...listenerEnv(${port}),\n` : `  ...httpAppEnv(3000),\n`,
+    );
+  }
+  tree.write(
+    'libs/contracts/src/index.ts',
+    "export { HEALTH_PATTERN } from './lib/patterns.constants';\n",
+  );
+  tree.write(
+    'eslint.config.mjs',
+    [
+      'export default [{',
+      '  depConstraints: [',
+      "    { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },",
+      "    { sourceTag: 'scope:order', onlyDependOnLibsWithTags: ['scope:order', 'scope:shared'] },",
+      '  ],',
+      '}];',
+      '',
+    ].join('\n'),
+  );
+  tree.write(
+    'docker-compose.yml',
+    'name: acme\n# one file per service\ninclude:\n  - deploy/compose/order.yml\n',
+  );
+  tree.write('k8s/base/kustomization.yaml', 'resources:\n  - platform.yaml\n  - order\n');
+  tree.write(
+    'k8s/overlays/prod/kustomization.yaml',
+    'resources:\n  - ../../base\nimages:\n  - name: acme/order\n    newName: registry.example.com/acme/order\n    newTag: 1.2.3\n',
+  );
+  tree.write('k8s/overlays/mesh/kustomization.yaml', 'resources:\n  - ../prod\n');
+  return tree;
+}
+
+const generate = (tree: Tree, options: Partial<MicroserviceGeneratorSchema> = {}) =>
+  microserviceGenerator(tree, { name: 'inventory', skipFormat: true, ...options });
+
+const read = (tree: Tree, path: string) => tree.read(path, 'utf-8') ?? '';
+const readYaml = <T>(tree: Tree, path: string) => parse(read(tree, path)) as T;
+
+describe('microservice generator', () => {
+  describe('a TCP service', () => {
+    let tree: Tree;
+
+    beforeAll(async () => {
+      tree = workspace();
+      await generate(tree, { callers: 'gateway, order' });
+    });
+
+    it('creates the app through @nx/nest with the tags of a scoped app', () => {
+      const project = readProjectConfiguration(tree, 'inventory');
+      expect(project.root).toBe('apps/inventory');
+      expect(project.tags).toEqual(['type:app', 'scope:inventory']);
+      expect(project.targets?.['serve']?.options?.inspect).toBe(false);
+      expect(tree.exists('apps/inventory/webpack.config.js')).toBe(true);
+      expect(read(tree, 'apps/inventory/webpack.config.js')).not.toContain('assets');
+    });
+
+    it('replaces the placeholder app with the bootstrap, config, auth, health and feature files', () => {
+      expect(tree.exists('apps/inventory/src/app')).toBe(false);
+      expect(read(tree, 'apps/inventory/src/main.ts')).toContain(
+        'void createMicroservice(AppModule);',
+      );
+      for (const file of [
+        'config.ts',
+        'config.spec.ts',
+        'app.module.ts',
+        'app.module.spec.ts',
+        'inventory/inventory.controller.ts',
+        'inventory/inventory.module.ts',
+        'inventory/inventory.service.ts',
+        'inventory/inventory.service.spec.ts',
+      ]) {
+        expect(tree.exists(`apps/inventory/src/${file}`)).toBe(true);
+      }
+      expect(read(tree, 'apps/inventory/jest.config.cts')).not.toContain('ts-jest');
+    });
+
+    it('picks the next free port and its own audience', () => {
+      const config = read(tree, 'apps/inventory/src/config.ts');
+      expect(config).toContain('listenerEnv(4003)');
+      expect(config).toContain(".default('urn:acme:inventory')");
+    });
+
+    it('guards the example handler with the callers, a role and a scope', () => {
+      const controller = read(tree, 'apps/inventory/src/inventory/inventory.controller.ts');
+      expect(controller).toContain("@AllowServices('gateway', 'order')");
+      expect(controller).toContain("@Roles('user')");
+      expect(controller).toContain("@Scopes('inventory:read')");
+      expect(read(tree, 'apps/inventory/src/app.module.ts')).toContain(
+        "HealthModule.forMicroservice({ service: SERVICE_NAME, callers: ['gateway', 'order'] })",
+      );
+    });
+
+    it('shares its patterns and item type through @acme/contracts', () => {
+      expect(read(tree, 'libs/contracts/src/lib/inventory.constants.ts')).toContain(
+        "list: 'inventory.list'",
+      );
+      expect(read(tree, 'libs/contracts/src/index.ts')).toContain(
+        "export { INVENTORY_PATTERNS } from './lib/inventory.constants';\nexport type { InventoryItem } from './lib/inventory.dto';",
+      );
+    });
+
+    it('adds an e2e project that builds the service first and is not also a unit test project', () => {
+      const e2e = readProjectConfiguration(tree, 'inventory-e2e');
+      expect(e2e.tags).toEqual(['type:e2e', 'scope:inventory']);
+      expect(e2e.targets?.['e2e']?.dependsOn).toEqual([
+        { projects: ['inventory'], target: 'build' },
+      ]);
+      expect(tree.exists('apps/inventory-e2e/src/inventory.e2e-spec.ts')).toBe(true);
+      expect(tree.exists('apps/inventory-e2e/src/support/global-setup.ts')).toBe(false);
+      const jestPlugin = readJson(tree, 'nx.json').plugins.find(
+        (plugin: { plugin?: string }) => plugin.plugin === '@nx/jest/plugin',
+      );
+      expect(jestPlugin.exclude).toContain('apps/inventory-e2e/**/*');
+    });
+
+    it('gives scope:inventory its module-boundary rule', () => {
+      expect(read(tree, 'eslint.config.mjs')).toContain(
+        "    { sourceTag: 'scope:order', onlyDependOnLibsWithTags: ['scope:order', 'scope:shared'] },\n" +
+          "    { sourceTag: 'scope:inventory', onlyDependOnLibsWithTags: ['scope:inventory', 'scope:shared'] },\n  ],",
+      );
+    });
+
+    it('writes its compose file and includes it, keeping the root file as it was', () => {
+      expect(read(tree, 'docker-compose.yml')).toBe(
+        'name: acme\n# one file per service\ninclude:\n  - deploy/compose/order.yml\n  - deploy/compose/inventory.yml\n',
+      );
+      const compose = readYaml<{ services: Record<string, Record<string, unknown>> }>(
+        tree,
+        'deploy/compose/inventory.yml',
+      );
+      const service = compose.services['inventory'];
+      expect(service['ports']).toBeUndefined();
+      expect(service['networks']).toEqual(['internal']);
+      expect(service['environment']).toMatchObject({
+        PORT: '4003',
+        AUTH_AUDIENCE: 'urn:acme:inventory',
+      });
+    });
+
+    it('writes its Kubernetes folder and lists it in the base and in the overlays that pin images', () => {
+      expect(readYaml(tree, 'k8s/base/kustomization.yaml')).toEqual({
+        resources: ['platform.yaml', 'order', 'inventory'],
+      });
+      expect(
+        readYaml<{ images: unknown[] }>(tree, 'k8s/overlays/prod/kustomization.yaml').images,
+      ).toContainEqual({
+        name: 'acme/inventory',
+        newName: 'registry.example.com/acme/inventory',
+        newTag: '1.2.3',
+      });
+      expect(read(tree, 'k8s/overlays/mesh/kustomization.yaml')).toBe('resources:\n  - ../prod\n');
+      const certificate = readYaml<{ spec: { uris: string[]; dnsNames: string[] } }>(
+        tree,
+        'k8s/base/inventory/certificate.yaml',
+      );
+      expect(certificate.spec).toMatchObject({
+        uris: ['spiffe://acme.internal/inventory'],
+        dnsNames: ['inventory'],
+      });
+      expect(read(tree, 'k8s/base/inventory/network-policy.yaml')).toContain(
+        'values: [gateway, order]',
+      );
+    });
+  });
+
+  describe('an HTTP service (--http)', () => {
+    let tree: Tree;
+
+    // The @nx/nest part is the same as above and takes half a minute: only the steps that differ run here.
+    beforeAll(() => {
+      tree = workspace();
+      const options = normalizeOptions(tree, {
+        name: 'storefront',
+        http: true,
+        port: 4100,
+        audience: 'urn:acme:api',
+      });
+      addServiceFiles(tree, options);
+      addContracts(tree, options);
+      addComposeService(tree, options);
+      addKubernetesManifests(tree, options);
+    });
+
+    it('starts with createHttpApp and serves its example route and a public health check', () => {
+      expect(read(tree, 'apps/storefront/src/main.ts')).toContain(
+        "void createHttpApp<StorefrontConfig>(AppModule, { globalPrefix: 'api' });",
+      );
+      expect(read(tree, 'apps/storefront/src/storefront/storefront.controller.ts')).toContain(
+        "@Controller('storefront')",
+      );
+      expect(read(tree, 'apps/storefront/src/app.module.ts')).toContain('HealthModule.forHttp()');
+      expect(read(tree, 'apps/storefront/src/app.module.spec.ts')).toContain(
+        "{ globalPrefix: 'api' }",
+      );
+    });
+
+    it('takes the given port and audience, and needs no message patterns', () => {
+      const config = read(tree, 'apps/storefront/src/config.ts');
+      expect(config).toContain('...httpAppEnv(4100)');
+      expect(config).toContain(".default('urn:acme:api')");
+      expect(tree.exists('libs/contracts/src/lib/storefront.constants.ts')).toBe(false);
+    });
+
+    it('probes /healthz and /readyz over HTTP in compose and Kubernetes', () => {
+      expect(read(tree, 'deploy/compose/storefront.yml')).toContain(
+        'HEALTHCHECK_HTTP_PATH: /healthz',
+      );
+      const deployment = read(tree, 'k8s/base/storefront/deployment.yaml');
+      expect(deployment).toContain('path: /readyz');
+      expect(deployment).toContain('path: /healthz');
+    });
+  });
+
+  describe('refuses', () => {
+    it.each([
+      [
+        'an invalid name',
+        { name: 'Inventory_Service' },
+        /Invalid service name "Inventory_Service": use kebab-case/,
+      ],
+      ['a name ending in -e2e', { name: 'stock-e2e' }, /reserved for test projects/],
+      [
+        'an existing project',
+        { name: 'order' },
+        /a project or folder named "order" already exists/,
+      ],
+      [
+        'an unknown caller',
+        { callers: 'gateway,billing' },
+        /Unknown caller "billing": callers must be apps tagged type:app \(gateway, order, payment\)/,
+      ],
+      ['no caller', { callers: ' , ' }, /--callers needs at least one service/],
+      ['itself as a caller', { callers: 'inventory' }, /a service does not call itself/],
+    ])('%s', async (_case, options, message) => {
+      const tree = workspace();
+      await expect(generate(tree, options)).rejects.toThrow(message);
+      expect(tree.exists('apps/inventory')).toBe(false);
+    });
+  });
+});

@@ -1,0 +1,65 @@
+import { readProjectConfiguration, updateProjectConfiguration } from '@nx/devkit';
+import type { GeneratorCallback, Tree } from '@nx/devkit';
+import { applicationGenerator } from '@nx/nest';
+import type { NormalizedOptions } from './normalize-options';
+
+/**
+ * The Nest application and its e2e project, made by the official `@nx/nest`
+ * generator (project.json, webpack, tsconfigs, ESLint, Jest), then aligned with
+ * the workspace: its placeholder code goes, its projects get our tags and targets.
+ */
+export async function addApplication(
+  tree: Tree,
+  options: NormalizedOptions,
+): Promise<GeneratorCallback> {
+  const hadLaunchConfig = tree.exists('.vscode/launch.json');
+  const task = await applicationGenerator(tree, {
+    directory: options.projectRoot,
+    name: options.name,
+    tags: `type:app,scope:${options.name}`,
+    linter: 'eslint',
+    unitTestRunner: 'jest',
+    e2eTestRunner: 'jest',
+    strict: true,
+    // Inferred build/serve targets; without it a legacy webpack config is written.
+    addPlugin: true,
+    // Every dependency is already in the root package.json; never install from a generator.
+    skipPackageJson: true,
+    skipFormat: true,
+  });
+
+  // The placeholder "Hello API" app, its HTTP e2e test and its debugger config: replaced by our files.
+  for (const path of [
+    `${options.projectRoot}/src/app`,
+    `${options.projectRoot}/src/assets`,
+    `${options.e2eProjectRoot}/src`,
+  ]) {
+    tree.delete(path);
+  }
+  if (!hadLaunchConfig) tree.delete('.vscode/launch.json');
+  const webpackConfig = `${options.projectRoot}/webpack.config.js`;
+  const webpack = tree.read(webpackConfig, 'utf-8');
+  if (webpack) tree.write(webpackConfig, webpack.replace(/^\s*assets: \[[^\]]*\],\n/m, ''));
+
+  const app = readProjectConfiguration(tree, options.name);
+  const serve = app.targets?.['serve'];
+  // Every app would open the inspector on port 9229: `npm start` serves them all at once.
+  if (serve) serve.options = { ...serve.options, inspect: false };
+  // A service without tests must fail its test run, not pass it (the test target itself is inferred).
+  if (app.targets?.['test']?.options?.passWithNoTests) delete app.targets['test'];
+  updateProjectConfiguration(tree, options.name, app);
+
+  const e2e = readProjectConfiguration(tree, options.e2eProjectName);
+  e2e.tags = ['type:e2e', `scope:${options.name}`];
+  // The spec starts the built service itself, with a throwaway PKI and issuer: no `nx serve`.
+  e2e.targets = {
+    e2e: {
+      executor: '@nx/jest:jest',
+      outputs: ['{workspaceRoot}/coverage/{projectRoot}'],
+      dependsOn: [{ projects: [options.name], target: 'build' }],
+      options: { jestConfig: `${options.e2eProjectRoot}/jest.config.cts`, runInBand: true },
+    },
+  };
+  updateProjectConfiguration(tree, options.e2eProjectName, e2e);
+  return task;
+}

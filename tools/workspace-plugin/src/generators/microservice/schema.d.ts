@@ -1,0 +1,8 @@
+export interface MicroserviceGeneratorSchema {
+  name: string;
+  http?: boolean;
+  callers?: string;
+  port?: number;
+  audience?: string;
+  skipFormat?: boolean;
+}

@@ -1,0 +1,2 @@
+export { microserviceGenerator } from './generators/microservice/generator';
+export type { MicroserviceGeneratorSchema } from './generators/microservice/schema';
