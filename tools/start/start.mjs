@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const APPS = process.env.APPS ?? 'auth-server,gateway,order,payment';
+const APPS = process.env.APPS ?? 'auth-server,gateway,order,payment,web';
 const nx = join('node_modules', '.bin', 'nx');
 
 const setup = spawnSync(process.execPath, ['-r', '@swc-node/register', 'tools/dev-setup/dev-setup.ts'], {

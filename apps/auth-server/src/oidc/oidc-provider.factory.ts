@@ -61,12 +61,13 @@ export function createOidcProvider(
     extraClientMetadata: { properties: ['first_party', 'api_scopes'] },
 
     scopes: [...OIDC_SCOPES],
-    claims: { openid: ['sub'], profile: ['name'] },
+    // `roles` in the ID token lets a client show them; authorization still reads the access token.
+    claims: { openid: ['sub'], profile: ['name', 'roles'] },
     // No userinfo endpoint, so the claims of `profile` go in the ID token.
     conformIdTokenClaims: false,
     findAccount: (_ctx, sub) => {
       const user = users.findByUsername(sub);
-      return user && { accountId: sub, claims: () => ({ sub, name: user.name }) };
+      return user && { accountId: sub, claims: () => ({ sub, name: user.name, roles: user.roles }) };
     },
     // RFC 9068 access tokens carry the user's roles for the resource servers' role checks.
     extraTokenClaims: (_ctx, token) => {

@@ -1,0 +1,81 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { WORKSPACE } from './processes';
+
+/** Debian's `chromium` package: nothing is downloaded at install (`.ci/run` installs it). */
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+/** Nothing but the pages under test: no background traffic, which a closed network turns into retry storms. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+export const SCREENSHOTS_DIR = join(WORKSPACE, 'dist/web-e2e/screenshots');
+
+/** Headless Chromium with a fresh profile (Playwright makes a temporary user-data dir per launch). */
+export async function launchChromium(): Promise<Browser> {
+  rmSync(SCREENSHOTS_DIR, { recursive: true, force: true });
+  mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+/** What one browser context did that a test may look at: token requests, API calls, page errors. */
+export interface Recorder {
+  page: Page;
+  context: BrowserContext;
+  /** Bodies of the POSTs to the issuer's token endpoint. */
+  tokenRequests: string[];
+  /** Authorization headers sent to the gateway. */
+  apiAuthorizations: string[];
+  /** Uncaught exceptions and CSP / Trusted Types violations. */
+  pageErrors: string[];
+}
+
+/** A new, isolated browser context (its own cookies and storage), as a different person would have. */
+export async function openBrowserContext(
+  browser: Browser,
+  urls: { issuer: string; gateway: string },
+): Promise<Recorder> {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  const recorder: Recorder = {
+    page,
+    context,
+    tokenRequests: [],
+    apiAuthorizations: [],
+    pageErrors: [],
+  };
+  context.on('request', (request) => {
+    if (request.method() === 'POST' && request.url() === `${urls.issuer}/token`) {
+      recorder.tokenRequests.push(request.postData() ?? '');
+    }
+    const authorization = request.headers()['authorization'];
+    if (request.url().startsWith(urls.gateway) && authorization)
+      recorder.apiAuthorizations.push(authorization);
+  });
+  page.on('pageerror', (error) => recorder.pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (/Content Security Policy|Trusted ?(Type|HTML|Script)/i.test(message.text()))
+      recorder.pageErrors.push(message.text());
+  });
+  return recorder;
+}
+
+let shots = 0;
+
+/** Saves a numbered full-page screenshot, so a failure can be seen step by step. */
+export async function screenshot(page: Page, step: string): Promise<void> {
+  shots += 1;
+  await page.screenshot({
+    path: join(SCREENSHOTS_DIR, `${String(shots).padStart(2, '0')}-${step}.png`),
+    fullPage: true,
+  });
+}
