@@ -9,6 +9,7 @@
  */
 import 'reflect-metadata';
 import { auditFinding, collectAuthRules, renderAuthRules } from '@acme/auth';
+import { HEALTH_ROUTES } from '@acme/bootstrap';
 import type { Type } from '@nestjs/common';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +45,11 @@ function render(): { markdown: string; findings: string[] } {
   for (const app of resourceServers()) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { AppModule } = require(join(process.cwd(), 'apps', app.name, 'src', 'app.module')) as { AppModule: Type<unknown> };
-    const rules = collectAuthRules(AppModule, { globalPrefix: app.globalPrefix });
+    // createHttpApp keeps the health routes out of the global prefix.
+    const rules = collectAuthRules(AppModule, {
+      globalPrefix: app.globalPrefix,
+      excludeFromPrefix: Object.values(HEALTH_ROUTES),
+    });
     findings.push(...rules.map(auditFinding).filter((f): f is string => f !== undefined).map((f) => `${app.name}: ${f}`));
     sections.push(`## ${app.name}\n\n${renderAuthRules(rules)}\n`);
   }

@@ -1,17 +1,113 @@
-import { addressEnv, callerEnv, intEnv, parseEnv, serviceEnv } from '@acme/bootstrap';
+import {
+  addressEnv,
+  callerEnv,
+  httpAppEnv,
+  intEnv,
+  loggingEnv,
+  parseEnv,
+  serviceEnv,
+} from '@acme/bootstrap';
+import type { ConfigReader } from '@acme/bootstrap';
+import { isIpRange } from '@acme/edge';
+import type { EdgeOptions } from '@acme/edge';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'gateway';
 
+/** `name=cidr,cidr;name=cidr`: the CIDR lists `@IpAllow(name)` refers to. */
+const namedCidrLists = (defaultValue: string) =>
+  z
+    .string()
+    .default(defaultValue)
+    .transform((value, context) => {
+      const lists: Record<string, string[]> = {};
+      for (const entry of value
+        .split(';')
+        .map((e) => e.trim())
+        .filter(Boolean)) {
+        const [name = '', ranges = ''] = entry.split('=', 2);
+        if (!/^[a-z][a-z0-9-]*$/.test(name.trim()) || !entry.includes('=')) {
+          context.addIssue({
+            code: 'custom',
+            message: `"${entry}" is not name=cidr,cidr (name in lowercase)`,
+          });
+          continue;
+        }
+        lists[name.trim()] = ranges
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean);
+        for (const range of lists[name.trim()].filter((r) => !isIpRange(r))) {
+          context.addIssue({
+            code: 'custom',
+            message: `"${range}" in list ${name.trim()} is not an IPv4 or IPv6 address or CIDR range`,
+          });
+        }
+      }
+      return lists;
+    });
+
 /** Every configuration key of the gateway, with its default and meaning. */
 export const gatewayEnv = z.object({
   ...serviceEnv(SERVICE_NAME),
+  ...loggingEnv(),
   ...callerEnv(),
-  HOST: z.string().default('127.0.0.1').describe('Interface the HTTP server listens on.'),
-  PORT: intEnv(3000, 1, 65535).describe('HTTP port.'),
+  ...httpAppEnv(3000),
   ORDER_ADDRESS: addressEnv('localhost:4001').describe('host:port of the order service.'),
+  IP_ALLOW_LISTS: namedCidrLists('admin=127.0.0.0/8,::1/128').describe(
+    "Named CIDR lists for `@IpAllow(name)` routes, as `name=cidr,cidr;name=cidr`. `admin` guards /api/admin/**: loopback only until you list your operators' ranges.",
+  ),
+  RATE_LIMIT_REPLENISH_RATE: z.coerce
+    .number()
+    .positive()
+    .max(1_000_000)
+    .default(10)
+    .describe(
+      "Tokens per second added to each caller's bucket (a caller: the token's `sub`, a service's `client_id`, or the client address on public routes).",
+    ),
+  RATE_LIMIT_BURST_CAPACITY: intEnv(20, 1, 1_000_000).describe(
+    "Size of each caller's bucket: the burst it may send at once; over it, 429 with `Retry-After`.",
+  ),
+  RATE_LIMIT_ON_REDIS_ERROR: z
+    .enum(['local', 'reject'])
+    .default('local')
+    .describe(
+      "While Redis is unreachable: `local` limits with each replica's own buckets (fail open, still limited), `reject` answers 503 (fail closed). Either way Redis takes over again when it answers.",
+    ),
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/ })
+    .optional()
+    .describe(
+      'Redis holding the rate-limit buckets, shared by every replica (`redis://` or `rediss://`, credentials allowed, never logged). Unset: each replica limits in memory.',
+    ),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]*$/)
+    .default('gateway:')
+    .describe('Prefix of every key the gateway writes to Redis.'),
+  REDIS_TIMEOUT_MS: intEnv(500, 10, 10_000).describe(
+    'A Redis command not answered by then counts as Redis unreachable.',
+  ),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayEnv>;
 
-export const validateGatewayEnv = (env: Record<string, unknown>): GatewayConfig => parseEnv(gatewayEnv, env);
+export const validateGatewayEnv = (env: Record<string, unknown>): GatewayConfig =>
+  parseEnv(gatewayEnv, env);
+
+/** The edge's rate limits and IP lists from the validated configuration. */
+export function edgeOptionsFrom(config: ConfigReader<GatewayConfig>): EdgeOptions {
+  const get = <K extends keyof GatewayConfig>(key: K) => config.get(key, { infer: true });
+  const url = get('REDIS_URL');
+  return {
+    rateLimit: {
+      replenishRate: get('RATE_LIMIT_REPLENISH_RATE'),
+      burstCapacity: get('RATE_LIMIT_BURST_CAPACITY'),
+      redis: url
+        ? { url, keyPrefix: get('REDIS_KEY_PREFIX'), timeoutMs: get('REDIS_TIMEOUT_MS') }
+        : undefined,
+      onStoreFailure: get('RATE_LIMIT_ON_REDIS_ERROR'),
+    },
+    ipLists: get('IP_ALLOW_LISTS'),
+  };
+}

@@ -1,4 +1,8 @@
 import { createHttpApp } from '@acme/bootstrap';
 import { AppModule } from './app.module';
+import type { GatewayConfig } from './config';
 
-void createHttpApp(AppModule, { globalPrefix: 'api' });
+void createHttpApp<GatewayConfig>(AppModule, {
+  globalPrefix: 'api',
+  openApi: { title: 'acme gateway' },
+});

@@ -158,6 +158,9 @@ export class SecureSystem {
       DATABASE_SCHEMA: this.schema(service),
       ...(this.databaseUrl ? { DATABASE_URL: this.databaseUrl } : {}),
       CIRCUIT_RESET_MS: '1000',
+      // Generous, for suites that test other things; the gateway-rate-limit suite sets its own.
+      RATE_LIMIT_REPLENISH_RATE: '10000',
+      RATE_LIMIT_BURST_CAPACITY: '10000',
       ...this.options.env,
     };
   }

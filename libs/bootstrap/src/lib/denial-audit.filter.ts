@@ -93,5 +93,7 @@ function denialOf(exception: HttpException): Pick<DenialAudit, 'audit' | 'status
 
 function nameOf(principal: Principal | undefined): string {
   if (!principal) return 'anonymous';
-  return principal.kind === 'service' ? `service:${principal.clientId}` : `user:${principal.subject}`;
+  return principal.kind === 'service'
+    ? `service:${principal.clientId}`
+    : `user:${principal.subject}`;
 }

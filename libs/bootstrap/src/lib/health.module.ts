@@ -2,9 +2,20 @@ import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MessagePattern } from '@nestjs/microservices';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TerminusModule,
+} from '@nestjs/terminus';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
-import { AllowServices, InjectServiceClient, JwksCache, Public, ServiceClientsModule } from '@acme/auth';
+import {
+  AllowServices,
+  InjectServiceClient,
+  JwksCache,
+  Public,
+  ServiceClientsModule,
+} from '@acme/auth';
 import type { ServiceClient } from '@acme/auth';
 import { HEALTH_PATTERN } from '@acme/contracts';
 import { serviceClientsFrom } from './service-env';
@@ -91,7 +102,9 @@ export class HealthModule {
       private async issuer(): Promise<HealthIndicatorResult> {
         if (this.jwks.size === 0) await this.jwks.refresh();
         const issuer = this.indicators.check('issuer');
-        return this.jwks.size > 0 ? issuer.up({ keys: this.jwks.size }) : issuer.down('signing keys neither cached nor reachable');
+        return this.jwks.size > 0
+          ? issuer.up({ keys: this.jwks.size })
+          : issuer.down('signing keys neither cached nor reachable');
       }
     }
 
@@ -102,7 +115,9 @@ export class HealthModule {
    * @param options.service this service: its own container health check sends the ping with its own certificate.
    * @param options.callers the services that may ping it.
    */
-  static forMicroservice(options: HealthModuleOptions & { service: string; callers: readonly string[] }): DynamicModule {
+  static forMicroservice(
+    options: HealthModuleOptions & { service: string; callers: readonly string[] },
+  ): DynamicModule {
     const pings = pingsOf(options.dependencies ?? []);
 
     @Controller()
@@ -130,7 +145,11 @@ function pingsOf(dependencies: readonly string[]): Type<DependencyPings> {
   return Pings;
 }
 
-function healthModule(options: HealthModuleOptions, pings: Type<DependencyPings>, controller: Type<unknown>): DynamicModule {
+function healthModule(
+  options: HealthModuleOptions,
+  pings: Type<DependencyPings>,
+  controller: Type<unknown>,
+): DynamicModule {
   const dependencies = options.dependencies ?? [];
   return {
     module: HealthModule,
@@ -145,7 +164,12 @@ function healthModule(options: HealthModuleOptions, pings: Type<DependencyPings>
               useFactory: (config: ConfigService) =>
                 serviceClientsFrom(
                   config as unknown as Parameters<typeof serviceClientsFrom>[0],
-                  Object.fromEntries(dependencies.map((service) => [service, config.getOrThrow(`${service.toUpperCase()}_ADDRESS`)])),
+                  Object.fromEntries(
+                    dependencies.map((service) => [
+                      service,
+                      config.getOrThrow(`${service.toUpperCase()}_ADDRESS`),
+                    ]),
+                  ),
                 ),
             }),
           ]

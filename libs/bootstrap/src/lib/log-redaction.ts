@@ -42,8 +42,8 @@ const SECRET_JSON_FIELD = new RegExp(`"(${SECRET_NAMES})"\\s*:\\s*"(?:[^"\\\\]|\
  */
 export function scrubSecrets(text: string): string {
   return text
-    .replace(JWT, '[redacted-jwt]')
     .replace(AUTH_SCHEME, '$1 [redacted]')
+    .replace(JWT, '[redacted-jwt]')
     .replace(SECRET_PARAMETER, '$1=[redacted]')
     .replace(SECRET_JSON_FIELD, '"$1":"[redacted]"');
 }

@@ -7,8 +7,8 @@ import { currentCallMeta, REQUEST_ID_HEADER } from '@acme/auth';
 import type { Request, RequestHandler, Response } from 'express';
 import { LoggerModule } from 'nestjs-pino';
 import type { Params } from 'nestjs-pino';
-import { pino, stdSerializers, stdTimeFunctions } from 'pino';
-import type { Logger, LoggerOptions } from 'pino';
+import { destination as fileDescriptor, pino, stdSerializers, stdTimeFunctions } from 'pino';
+import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { z } from 'zod';
 import { REDACTED_PATHS, scrubSecrets } from './log-redaction';
@@ -19,7 +19,12 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** Keys of every service's logging. */
 export function loggingEnv() {
   return {
-    LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('Lowest level written; logs are JSON lines on stdout (pipe to `npx pino-pretty` to read them).'),
+    LOG_LEVEL: z
+      .enum(LOG_LEVELS)
+      .default('info')
+      .describe(
+        'Lowest level written; logs are JSON lines on stdout (pipe to `npx pino-pretty` to read them).',
+      ),
   };
 }
 
@@ -33,30 +38,43 @@ export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
  * the request or message being handled on every line logged while handling it.
  * Nest's `Logger` writes here once `app.useLogger(app.get(Logger))` (nestjs-pino).
  */
-export function createRootLogger(service: string, level: LoggerOptions['level']): Logger {
-  return pino({
-    level,
-    base: { service, pid: process.pid },
-    timestamp: stdTimeFunctions.isoTime,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    serializers: {
-      err: (error: Error) => {
-        const serialized = stdSerializers.err(error);
-        return { ...serialized, message: scrubSecrets(serialized.message), stack: scrubSecrets(serialized.stack) };
+export function createRootLogger(
+  service: string,
+  level: LoggerOptions['level'],
+  destination: DestinationStream = fileDescriptor(1),
+): Logger {
+  return pino(
+    {
+      level,
+      base: { service, pid: process.pid },
+      timestamp: stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: {
+        err: (error: Error) => {
+          const serialized = stdSerializers.err(error);
+          return {
+            ...serialized,
+            message: scrubSecrets(serialized.message),
+            stack: scrubSecrets(serialized.stack),
+          };
+        },
+      },
+      hooks: {
+        logMethod(args, method) {
+          const scrubbed = args.map((arg: unknown) =>
+            typeof arg === 'string' ? scrubSecrets(arg) : arg,
+          );
+          method.apply(this, scrubbed as Parameters<typeof method>);
+        },
+      },
+      // In a message handler the id comes from the call context; an HTTP request's logger has it bound already.
+      mixin: (_object, _level, logger) => {
+        const requestId = currentCallMeta()?.requestId;
+        return requestId && !('requestId' in logger.bindings()) ? { requestId } : {};
       },
     },
-    hooks: {
-      logMethod(args, method) {
-        const scrubbed = args.map((arg: unknown) => (typeof arg === 'string' ? scrubSecrets(arg) : arg));
-        method.apply(this, scrubbed as Parameters<typeof method>);
-      },
-    },
-    // In a message handler the id comes from the call context; an HTTP request's logger has it bound already.
-    mixin: (_object, _level, logger) => {
-      const requestId = currentCallMeta()?.requestId;
-      return requestId && !('requestId' in logger.bindings()) ? { requestId } : {};
-    },
-  });
+    destination,
+  );
 }
 
 /**
@@ -124,7 +142,8 @@ export function httpLogger(logger: Logger): RequestHandler {
     },
     customLogLevel: (_request, response: Response, error) =>
       error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
-    customSuccessMessage: (request, response: Response) => `${request.method} ${response.statusCode}`,
+    customSuccessMessage: (request, response: Response) =>
+      `${request.method} ${response.statusCode}`,
     customErrorMessage: (request, response: Response) => `${request.method} ${response.statusCode}`,
   });
 }

@@ -28,12 +28,17 @@ export class MessageLogInterceptor implements NestInterceptor {
     const rpc = context.switchToRpc().getContext<unknown>();
     const fields =
       rpc instanceof MessageContext
-        ? { pattern: rpc.getPattern(), peer: rpc.getPeerSpiffeId(), requestId: rpc.getMeta().requestId }
+        ? {
+            pattern: rpc.getPattern(),
+            peer: rpc.getPeerSpiffeId(),
+            requestId: rpc.getMeta().requestId,
+          }
         : {};
     const started = Date.now();
     return next.handle().pipe(
       tap({
-        complete: () => this.log.log({ ...fields, durationMs: Date.now() - started }, 'message handled'),
+        complete: () =>
+          this.log.log({ ...fields, durationMs: Date.now() - started }, 'message handled'),
         error: (error: unknown) => {
           const status = error instanceof HttpException ? error.getStatus() : 500;
           this.log.warn({ ...fields, status, durationMs: Date.now() - started }, 'message failed');

@@ -32,14 +32,17 @@ type ModuleLike = Type<unknown> | DynamicModule | Promise<DynamicModule>;
  * @example
  * const entries = collectAuthRules(AppModule, { globalPrefix: 'api' });
  */
-export function collectAuthRules(root: Type<unknown>, options: { globalPrefix?: string } = {}): AuthRuleEntry[] {
+export function collectAuthRules(
+  root: Type<unknown>,
+  options: { globalPrefix?: string; excludeFromPrefix?: readonly string[] } = {},
+): AuthRuleEntry[] {
   const entries: AuthRuleEntry[] = [];
   for (const controller of controllersOf(root)) {
     const basePath = (Reflect.getMetadata(PATH_METADATA, controller) as string | string[] | undefined) ?? '';
     for (const name of Object.getOwnPropertyNames(controller.prototype)) {
       const handler = (controller.prototype as Record<string, unknown>)[name];
       if (name === 'constructor' || typeof handler !== 'function') continue;
-      const route = routeOf(handler, basePath, options.globalPrefix);
+      const route = routeOf(handler, basePath, options.globalPrefix, options.excludeFromPrefix ?? []);
       if (!route) continue;
       const targets = [handler, controller];
       const roles = readLast(RolesMetadata.KEY, targets) as { roles: string[]; match: string } | undefined;
@@ -98,6 +101,7 @@ function routeOf(
   handler: object,
   basePath: string | string[],
   globalPrefix: string | undefined,
+  excludeFromPrefix: readonly string[],
 ): Pick<AuthRuleEntry, 'kind' | 'route'> | undefined {
   const patterns = Reflect.getMetadata(PATTERN_METADATA, handler) as unknown[] | undefined;
   if (patterns?.length) {
@@ -106,8 +110,12 @@ function routeOf(
   const path = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
   const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
   if (path === undefined || method === undefined) return undefined;
-  const segments = [globalPrefix, first(basePath), first(path)].filter((s): s is string => !!s && s !== '/');
-  return { kind: 'http', route: `${RequestMethod[method]} /${segments.map((s) => s.replace(/^\/|\/$/g, '')).join('/')}` };
+  const own = [first(basePath), first(path)]
+    .filter((s) => !!s && s !== '/')
+    .map((s) => s.replace(/^\/|\/$/g, ''))
+    .join('/');
+  const prefix = globalPrefix && !excludeFromPrefix.includes(own) ? `${globalPrefix}/` : '';
+  return { kind: 'http', route: `${RequestMethod[method]} /${prefix}${own}` };
 }
 
 function first(path: string | string[]): string {

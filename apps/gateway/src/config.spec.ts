@@ -1,0 +1,91 @@
+import { edgeOptionsFrom, validateGatewayEnv } from './config';
+import type { GatewayConfig } from './config';
+
+const problemsOf = (env: Record<string, string>): string => {
+  try {
+    validateGatewayEnv(env);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+};
+
+// The certificate files must exist: point them at this file.
+const files = { TLS_CA_FILE: __filename, TLS_CERT_FILE: __filename, TLS_KEY_FILE: __filename };
+
+describe('gateway configuration', () => {
+  it('is safe by default: loopback, no trusted proxy, one CORS origin, 100 kB bodies, 10/s with bursts of 20, admin from loopback only', () => {
+    const config = validateGatewayEnv(files);
+    expect(config).toMatchObject({
+      HOST: '127.0.0.1',
+      TLS_TERMINATED_BY_PROXY: false,
+      TRUSTED_PROXIES: [],
+      IP_ALLOW: [],
+      IP_DENY: [],
+      CORS_ORIGINS: ['http://localhost:4200'],
+      MAX_BODY_BYTES: 102_400,
+      MAX_URL_LENGTH: 2048,
+      REQUEST_TIMEOUT_MS: 10_000,
+      API_DOCS: true,
+      IP_ALLOW_LISTS: { admin: ['127.0.0.0/8', '::1/128'] },
+      RATE_LIMIT_REPLENISH_RATE: 10,
+      RATE_LIMIT_BURST_CAPACITY: 20,
+      RATE_LIMIT_ON_REDIS_ERROR: 'local',
+      LOG_LEVEL: 'info',
+    });
+    expect(edgeOptionsFrom(reader(config)).rateLimit.redis).toBeUndefined();
+  });
+
+  it('reads named IP lists and Redis settings', () => {
+    const config = validateGatewayEnv({
+      ...files,
+      IP_ALLOW_LISTS: 'admin=10.0.0.0/8, 2001:db8::/32; partners=198.51.100.7',
+      REDIS_URL: 'redis://:secret@redis:6379/0',
+    });
+    expect(edgeOptionsFrom(reader(config))).toEqual({
+      rateLimit: {
+        replenishRate: 10,
+        burstCapacity: 20,
+        onStoreFailure: 'local',
+        redis: { url: 'redis://:secret@redis:6379/0', keyPrefix: 'gateway:', timeoutMs: 500 },
+      },
+      ipLists: { admin: ['10.0.0.0/8', '2001:db8::/32'], partners: ['198.51.100.7'] },
+    });
+  });
+
+  it('refuses to trust every address as a proxy', () => {
+    expect(problemsOf({ ...files, TRUSTED_PROXIES: '10.0.0.1,0.0.0.0/0' })).toContain(
+      'TRUSTED_PROXIES: a /0 range',
+    );
+  });
+
+  it('names every bad key', () => {
+    const message = problemsOf({
+      ...files,
+      TRUSTED_PROXIES: '10.0.0.0/8,proxy.local',
+      IP_ALLOW_LISTS: 'Admin=10.0.0.0/8;ops=10.0.0.0/40',
+      CORS_ORIGINS: 'https://app.example.com/,*',
+      RATE_LIMIT_REPLENISH_RATE: '0',
+      RATE_LIMIT_ON_REDIS_ERROR: 'ignore',
+      REDIS_URL: 'https://redis',
+      MAX_BODY_BYTES: '-1',
+    });
+    for (const key of [
+      'TRUSTED_PROXIES',
+      'IP_ALLOW_LISTS',
+      'CORS_ORIGINS',
+      'RATE_LIMIT_REPLENISH_RATE',
+      'RATE_LIMIT_ON_REDIS_ERROR',
+      'REDIS_URL',
+      'MAX_BODY_BYTES',
+    ]) {
+      expect(message).toContain(`${key}:`);
+    }
+    expect(message).toContain('"proxy.local"');
+    expect(message).toContain('"10.0.0.0/40" in list ops');
+  });
+});
+
+function reader(config: GatewayConfig) {
+  return { get: <K extends keyof GatewayConfig>(key: K) => config[key] };
+}

@@ -1,0 +1,179 @@
+import { TestIssuer } from '@acme/auth/testing';
+import { deleteKeysUnder, RedisServer, TEST_REDIS_URL, testKeyPrefix } from '@acme/edge/testing';
+import { Redis } from 'ioredis';
+import { request } from './support/http';
+import { AppProcess, freePort } from './support/processes';
+import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Rate limits of the running gateway: token buckets of 4, refilled at 2 a
+ * second, in Redis (the machine's, under a key prefix of this run) shared by
+ * two gateway processes; and, against a Redis of its own that this suite
+ * kills and restarts, what a gateway does while Redis is gone.
+ */
+describe('gateway rate limits', () => {
+  const prefix = testKeyPrefix();
+  let issuer: TestIssuer;
+  let system: SecureSystem;
+  let twin: AppProcess;
+  let ownRedis: RedisServer;
+  let failOpen: AppProcess;
+  let failClosed: AppProcess;
+
+  const urlOf = (process: AppProcess) => `http://127.0.0.1:${process.port}`;
+  const userToken = (sub: string) =>
+    issuer.userToken(sub, { roles: ['user'], scope: 'orders:read' });
+  const listOrders = (url: string, token?: string) =>
+    request(url, 'GET', token ? '/api/orders' : '/api/public/info', { token });
+
+  beforeAll(async () => {
+    issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
+    system = new SecureSystem(issuer.issuer, {
+      env: {
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: prefix,
+        RATE_LIMIT_REPLENISH_RATE: '2',
+        RATE_LIMIT_BURST_CAPACITY: '4',
+      },
+    });
+    await system.start();
+    ownRedis = await RedisServer.start();
+    const gatewayAt = async (env: Record<string, string>) => {
+      const port = await freePort();
+      return new AppProcess('gateway', port, {
+        ...system.envOf('gateway'),
+        PORT: String(port),
+        ...env,
+      });
+    };
+    twin = await gatewayAt({});
+    failOpen = await gatewayAt({
+      REDIS_URL: ownRedis.url,
+      RATE_LIMIT_ON_REDIS_ERROR: 'local',
+      REDIS_TIMEOUT_MS: '200',
+    });
+    failClosed = await gatewayAt({
+      REDIS_URL: ownRedis.url,
+      RATE_LIMIT_ON_REDIS_ERROR: 'reject',
+      REDIS_TIMEOUT_MS: '200',
+    });
+    await Promise.all([twin.start(), failOpen.start(), failClosed.start()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([twin?.stop(), failOpen?.stop(), failClosed?.stop()]);
+    await ownRedis?.stop();
+    await system?.stop();
+    await issuer?.stop();
+    await deleteKeysUnder(prefix);
+  });
+
+  it('answers a burst beyond the bucket with 429, Retry-After and RateLimit-* headers, and recovers at the replenish rate', async () => {
+    const token = userToken('burst');
+    const burst = [];
+    for (let i = 0; i < 5; i++) burst.push(await listOrders(system.gatewayUrl, token));
+    expect(burst.map((r) => r.status)).toEqual([200, 200, 200, 200, 429]);
+    expect(burst.map((r) => r.headers.get('ratelimit-remaining'))).toEqual([
+      '3',
+      '2',
+      '1',
+      '0',
+      '0',
+    ]);
+    const refused = burst[4];
+    expect(refused.headers.get('ratelimit-limit')).toBe('4');
+    expect(refused.headers.get('retry-after')).toBe('1'); // one token at 2/s: 0.5 s, rounded up
+    expect(Number(refused.headers.get('ratelimit-reset'))).toBe(2); // 4 tokens at 2/s
+    expect(refused.body).toMatchObject({ statusCode: 429 });
+
+    await sleep(1_100); // 2.2 tokens
+    const recovered = [];
+    for (let i = 0; i < 3; i++) recovered.push((await listOrders(system.gatewayUrl, token)).status);
+    expect(recovered).toEqual([200, 200, 429]);
+  });
+
+  it('gives each user a budget of their own, and anonymous callers one per address', async () => {
+    const spent = userToken('spender');
+    for (let i = 0; i < 5; i++) await listOrders(system.gatewayUrl, spent);
+    expect((await listOrders(system.gatewayUrl, spent)).status).toBe(429);
+    expect((await listOrders(system.gatewayUrl, userToken('bystander'))).status).toBe(200);
+
+    const anonymous = [];
+    for (let i = 0; i < 5; i++) anonymous.push((await listOrders(system.gatewayUrl)).status);
+    expect(anonymous).toEqual([200, 200, 200, 200, 429]);
+    expect((await listOrders(system.gatewayUrl, userToken('signed-in'))).status).toBe(200);
+  });
+
+  it('shares one budget between two gateway processes on the same Redis', async () => {
+    const token = userToken('roamer');
+    const statuses = [];
+    for (const url of [
+      system.gatewayUrl,
+      urlOf(twin),
+      system.gatewayUrl,
+      urlOf(twin),
+      urlOf(twin),
+    ]) {
+      statuses.push((await listOrders(url, token)).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+  });
+
+  it('never admits more than the bucket holds when 40 requests arrive at once through both gateways', async () => {
+    const token = userToken('crowd');
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        listOrders(i % 2 === 0 ? system.gatewayUrl : urlOf(twin), token),
+      ),
+    );
+    const refilled = Math.floor(((Date.now() - started) / 1000) * 2);
+    const admitted = results.filter((r) => r.status === 200).length;
+    expect(admitted).toBeGreaterThanOrEqual(4);
+    expect(admitted).toBeLessThanOrEqual(4 + refilled);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(40 - admitted);
+  });
+
+  describe('when Redis goes away', () => {
+    let redis: Redis;
+
+    beforeAll(() => {
+      redis = new Redis(ownRedis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    });
+    afterAll(() => redis.disconnect());
+
+    const bucketsInRedis = async () => {
+      await redis.connect().catch(() => undefined);
+      return (await redis.keys(`${prefix}rate-limit:*`)).length;
+    };
+
+    it('limits per replica (local) or refuses with 503 (reject), at once, and goes back to Redis when it returns', async () => {
+      expect((await listOrders(urlOf(failOpen), userToken('before'))).status).toBe(200);
+      expect(await bucketsInRedis()).toBe(1);
+      redis.disconnect();
+
+      await ownRedis.stop();
+      const started = Date.now();
+      const open = [];
+      for (let i = 0; i < 5; i++)
+        open.push((await listOrders(urlOf(failOpen), userToken('during'))).status);
+      expect(open).toEqual([200, 200, 200, 200, 429]);
+      const closed = await listOrders(urlOf(failClosed), userToken('during'));
+      expect(closed.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(3_000);
+
+      await ownRedis.restart();
+      const deadline = Date.now() + 10_000;
+      while ((await listOrders(urlOf(failClosed), userToken('after'))).status !== 200) {
+        if (Date.now() > deadline)
+          throw new Error('the fail-closed gateway did not recover within 10 s');
+        await sleep(200);
+      }
+      expect((await listOrders(urlOf(failOpen), userToken('after-open'))).status).toBe(200);
+      redis = new Redis(ownRedis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      expect(await bucketsInRedis()).toBe(2); // after (fail-closed) and after-open: shared again
+    });
+  });
+});

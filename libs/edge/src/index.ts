@@ -1,0 +1,10 @@
+export { EdgeModule } from './lib/edge.module';
+export type { EdgeModuleAsyncOptions } from './lib/edge.module';
+export type { EdgeOptions } from './lib/edge.options';
+export { IpAllow, RateLimit } from './lib/edge.decorators';
+export type { RateLimitOptions } from './lib/edge.decorators';
+export { IpRanges, isIpRange, parseAddress } from './lib/ip/ip-ranges';
+export { ipFilter, jsonBodiesOnly, urlLengthLimit } from './lib/http/request-filters';
+export { RequestTimeoutInterceptor } from './lib/http/request-timeout.interceptor';
+export type { StoreFailureMode } from './lib/rate-limit/fallback-token-buckets';
+export type { RedisStoreOptions } from './lib/rate-limit/redis-client';

@@ -1,0 +1,173 @@
+import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import type { CanActivate, ExecutionContext, INestApplication } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import type { Request } from 'express';
+import { IpAllow, RateLimit } from './edge.decorators';
+import { EdgeModule } from './edge.module';
+import type { EdgeOptions } from './edge.options';
+
+@Controller()
+class RoutesController {
+  @Get('default-a') defaultA() {
+    return 'a';
+  }
+
+  @Get('default-b') defaultB() {
+    return 'b';
+  }
+
+  @Get('expensive') @RateLimit({ cost: 2 }) expensive() {
+    return 'expensive';
+  }
+
+  @Get('own-budget') @RateLimit({ replenishRate: 0.01, burstCapacity: 1 }) ownBudget() {
+    return 'own';
+  }
+
+  @Get('local') @IpAllow('local') local() {
+    return 'local';
+  }
+
+  @Get('office') @IpAllow('office') office() {
+    return 'office';
+  }
+}
+
+const options: EdgeOptions = {
+  rateLimit: { replenishRate: 0.01, burstCapacity: 4, onStoreFailure: 'local' },
+  ipLists: { local: ['127.0.0.0/8', '::1'], office: ['203.0.113.0/24'] },
+};
+
+/** Stands in for the auth guards: the principal they would have verified, from a test header. */
+@Injectable()
+class TestPrincipalGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<Request & { user?: unknown }>();
+    const principal = request.header('x-test-principal');
+    if (principal) request.user = JSON.parse(principal);
+    return true;
+  }
+}
+
+async function start(controller: new () => unknown, edge: EdgeOptions): Promise<INestApplication> {
+  @Module({
+    imports: [EdgeModule.forRootAsync({ useFactory: () => edge })],
+    controllers: [controller],
+    providers: [{ provide: APP_GUARD, useClass: TestPrincipalGuard }],
+  })
+  class AppModule {}
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  return app;
+}
+
+describe(EdgeModule.name, () => {
+  let app: INestApplication;
+  let base: string;
+
+  beforeEach(async () => {
+    app = await start(RoutesController, options);
+    base = await app.getUrl();
+  });
+  afterEach(() => app.close());
+
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, { headers });
+
+  describe('rate limits', () => {
+    it('shares one default budget across routes, and answers 429 with Retry-After and RateLimit-* headers when it is spent', async () => {
+      const statuses = [];
+      for (const path of ['/default-a', '/default-b', '/default-a', '/default-b', '/default-a'])
+        statuses.push(await get(path));
+      expect(statuses.map((r) => r.status)).toEqual([200, 200, 200, 200, 429]);
+      expect(statuses[0].headers.get('ratelimit-limit')).toBe('4');
+      expect(statuses[0].headers.get('ratelimit-remaining')).toBe('3');
+      expect(statuses[3].headers.get('ratelimit-remaining')).toBe('0');
+      const refused = statuses[4];
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(refused.headers.get('ratelimit-remaining')).toBe('0');
+      expect(await refused.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+    });
+
+    it('keys a user by sub, a service by client_id, and anyone else by address', async () => {
+      const as = (principal: object) => ({ 'x-test-principal': JSON.stringify(principal) });
+      const alice = as({ kind: 'user', subject: 'alice', clientId: 'web' });
+      const aliceElsewhere = as({ kind: 'user', subject: 'alice', clientId: 'cli' });
+      const robot = as({ kind: 'service', subject: 'svc-1', clientId: 'robot' });
+      const robotAgain = as({ kind: 'service', subject: 'svc-2', clientId: 'robot' });
+      for (let i = 0; i < 2; i++) {
+        expect((await get('/default-a', alice)).status).toBe(200);
+        expect((await get('/default-a', aliceElsewhere)).status).toBe(200);
+        expect((await get('/default-a', robot)).status).toBe(200);
+        expect((await get('/default-a', robotAgain)).status).toBe(200);
+      }
+      expect((await get('/default-a', alice)).status).toBe(429);
+      expect((await get('/default-a', robot)).status).toBe(429);
+      expect((await get('/default-a')).status).toBe(200);
+    });
+
+    it('charges a route its @RateLimit cost from the default budget', async () => {
+      expect((await get('/expensive')).status).toBe(200);
+      expect((await get('/expensive')).status).toBe(200);
+      expect((await get('/default-a')).status).toBe(429);
+    });
+
+    it('gives a route with its own @RateLimit rate a budget of its own', async () => {
+      expect((await get('/own-budget')).status).toBe(200);
+      const second = await get('/own-budget');
+      expect(second.status).toBe(429);
+      expect(second.headers.get('ratelimit-limit')).toBe('1');
+      expect((await get('/default-a')).status).toBe(200);
+    });
+  });
+
+  describe('@IpAllow', () => {
+    it('admits a client address in the named list', async () => {
+      expect((await get('/local')).status).toBe(200);
+    });
+
+    it('answers 403 to an address outside it', async () => {
+      const response = await get('/office');
+      expect(response.status).toBe(403);
+    });
+
+    it('ignores X-Forwarded-For when no proxy is trusted', async () => {
+      expect((await get('/office', { 'x-forwarded-for': '203.0.113.5' })).status).toBe(403);
+    });
+  });
+
+  it('refuses to start when @IpAllow names a list that is not configured', async () => {
+    await app.close();
+    await expect(
+      start(RoutesController, { ...options, ipLists: { local: ['127.0.0.1'] } }),
+    ).rejects.toThrow("RoutesController.office: @IpAllow('office') names no configured IP list");
+    app = await start(RoutesController, options);
+  });
+
+  it('refuses to start when a @RateLimit cost exceeds the default bucket', async () => {
+    await app.close();
+    await expect(
+      start(RoutesController, {
+        ...options,
+        rateLimit: { ...options.rateLimit, burstCapacity: 1 },
+      }),
+    ).rejects.toThrow(
+      'RoutesController.expensive: @RateLimit cost 2 exceeds the bucket capacity 1',
+    );
+    app = await start(RoutesController, options);
+  });
+});
+
+describe(RateLimit.name, () => {
+  it('refuses impossible limits when the route is declared', () => {
+    expect(() => RateLimit({ replenishRate: 0 })).toThrow('replenishRate must be > 0');
+    expect(() => RateLimit({ burstCapacity: 1.5 })).toThrow(
+      'burstCapacity must be an integer >= 1',
+    );
+    expect(() => RateLimit({ burstCapacity: 2, cost: 3 })).toThrow(
+      'cost must not exceed burstCapacity',
+    );
+  });
+});

@@ -1,0 +1,48 @@
+import { ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import type { CanActivate, ContextType, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { IpAllowMetadata } from '../edge.decorators';
+import { EDGE_OPTIONS } from '../edge.options';
+import type { EdgeOptions } from '../edge.options';
+import { IpRanges } from './ip-ranges';
+
+/**
+ * Enforces `@IpAllow(name)`: the client address (`request.ip`: the socket's,
+ * or the one trusted proxies report) must be in the named list.
+ */
+@Injectable()
+export class IpAllowGuard implements CanActivate {
+  private readonly lists: ReadonlyMap<string, IpRanges>;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(EDGE_OPTIONS) options: EdgeOptions,
+  ) {
+    this.lists = new Map(
+      Object.entries(options.ipLists).map(([name, ranges]) => [name, IpRanges.parse(ranges)]),
+    );
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const name = this.reflector.getAllAndOverride(IpAllowMetadata, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (name === undefined) return true;
+    const type = context.getType<ContextType>();
+    switch (type) {
+      case 'http': {
+        const { ip } = context.switchToHttp().getRequest<Request>();
+        // An unknown list admits nobody (EdgeModule refuses to start with one anyway).
+        if (this.lists.get(name)?.contains(ip)) return true;
+        throw new ForbiddenException(
+          `requests from ${ip ?? 'an unknown address'} are not allowed here`,
+        );
+      }
+      case 'rpc':
+      case 'ws':
+        throw new ForbiddenException('IP rules apply to HTTP routes only');
+    }
+  }
+}

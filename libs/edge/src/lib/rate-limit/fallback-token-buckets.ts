@@ -1,0 +1,46 @@
+import { Logger, ServiceUnavailableException } from '@nestjs/common';
+import type { TokenBucketLimit, TokenBucketResult, TokenBuckets } from './token-buckets';
+
+/** What the rate limiter does while its shared store (Redis) cannot be reached. */
+export type StoreFailureMode = 'local' | 'reject';
+
+/**
+ * The shared buckets, and what to do when they fail: `local` keeps limiting
+ * with this replica's own buckets (each replica then allows the full budget:
+ * fail open, but never unlimited); `reject` answers 503 (fail closed). Every
+ * call tries the shared store first, so it takes over again as soon as it
+ * answers: no restart, no probe.
+ */
+export class FallbackTokenBuckets implements TokenBuckets {
+  private readonly log = new Logger('RateLimit');
+  private degraded = false;
+
+  constructor(
+    private readonly shared: TokenBuckets,
+    private readonly mode: StoreFailureMode,
+    private readonly local: TokenBuckets,
+  ) {}
+
+  async take(key: string, limit: TokenBucketLimit): Promise<TokenBucketResult> {
+    let result: TokenBucketResult;
+    try {
+      result = await this.shared.take(key, limit);
+    } catch (error) {
+      if (!this.degraded) {
+        this.degraded = true;
+        const then = this.mode === 'local' ? 'limiting per replica' : 'refusing requests (503)';
+        this.log.error(
+          `rate-limit store unavailable, ${then} until it is back: ${(error as Error).message}`,
+        );
+      }
+      if (this.mode === 'reject')
+        throw new ServiceUnavailableException('rate limiting is unavailable');
+      return this.local.take(key, limit);
+    }
+    if (this.degraded) {
+      this.degraded = false;
+      this.log.log('rate-limit store reachable again, budgets are shared again');
+    }
+    return result;
+  }
+}

@@ -1,0 +1,6 @@
+export {
+  deleteKeysUnder,
+  RedisServer,
+  TEST_REDIS_URL,
+  testKeyPrefix,
+} from './lib/testing/redis-server';
