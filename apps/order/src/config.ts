@@ -1,4 +1,4 @@
-import { addressEnv, callerEnv, databaseEnv, listenerEnv, parseEnv, serviceEnv } from '@acme/bootstrap';
+import { addressEnv, callerEnv, databaseEnv, listenerEnv, loggingEnv, parseEnv, serviceEnv } from '@acme/bootstrap';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'order';
@@ -6,6 +6,7 @@ export const SERVICE_NAME = 'order';
 /** Every configuration key of the order service, with its default and meaning. */
 export const orderEnv = z.object({
   ...serviceEnv(SERVICE_NAME),
+  ...loggingEnv(),
   ...listenerEnv(4001),
   ...callerEnv(),
   ...databaseEnv(SERVICE_NAME, 'orders'),

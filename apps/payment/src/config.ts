@@ -4,6 +4,7 @@ import {
   databaseEnv,
   fileEnv,
   listenerEnv,
+  loggingEnv,
   parseEnv,
   serviceClientEnv,
   serviceEnv,
@@ -15,6 +16,7 @@ export const SERVICE_NAME = 'payment';
 /** Every configuration key of the payment service, with its default and meaning. */
 export const paymentEnv = z.object({
   ...serviceEnv(SERVICE_NAME),
+  ...loggingEnv(),
   ...listenerEnv(4002),
   ...callerEnv(),
   ...serviceClientEnv(SERVICE_NAME, 'orders:settle'),

@@ -17,12 +17,10 @@ export {
 export { createMicroservice } from './lib/create-microservice';
 export { createHttpApp, httpAppEnv } from './lib/create-http-app';
 export type { HttpAppEnv } from './lib/create-http-app';
-export { DenialAuditFilter } from './lib/denial-audit.filter';
-export type { DenialAudit } from './lib/denial-audit.filter';
 export { HEALTH_ROUTES, HealthModule } from './lib/health.module';
 export type { HealthAnswer, HealthModuleOptions } from './lib/health.module';
-export { createRootLogger, httpLogger, LoggingModule, loggingEnv, requestId, ROOT_LOGGER } from './lib/logging.module';
-export { REDACTED_PATHS, scrubSecrets } from './lib/log-redaction';
+export { LoggingModule, loggingEnv } from './lib/logging.module';
+export { scrubSecrets } from './lib/log-redaction';
 export { HttpErrorFilter } from './lib/http-error.filter';
 export { strictValidationPipe } from './lib/validation.pipe';
 export type { ConfigReader, ServiceEnv } from './lib/service-env';

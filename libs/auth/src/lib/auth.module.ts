@@ -1,5 +1,13 @@
-import { Inject, Module } from '@nestjs/common';
-import type { DynamicModule, InjectionToken, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger, Module } from '@nestjs/common';
+import type {
+  CanActivate,
+  DynamicModule,
+  InjectionToken,
+  NestInterceptor,
+  OnApplicationBootstrap,
+  Provider,
+  Type,
+} from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AUTH_OPTIONS } from './auth.options';
@@ -13,6 +21,31 @@ import { ServiceIdentityGuard } from './guards/service-identity.guard';
 import { JwtStrategy } from './http/jwt.strategy';
 import { AccessTokenVerifier } from './token/access-token.verifier';
 import { JwksCache } from './token/jwks.cache';
+
+/** In this order: who is calling (mTLS peer), with which token, then what it may do. */
+const GLOBAL_GUARDS: Type<CanActivate>[] = [
+  ServiceIdentityGuard,
+  JwtAuthGuard,
+  RolesGuard,
+  ScopesGuard,
+  PolicyGuard,
+];
+
+/**
+ * Registers an enhancer globally, except in a benchmark without security: a
+ * factory that returns nothing registers nothing, so that run pays for none of it.
+ */
+function globally(
+  token: typeof APP_GUARD | typeof APP_INTERCEPTOR,
+  enhancer: Type<CanActivate | NestInterceptor>,
+): Provider {
+  return {
+    provide: token,
+    inject: [AUTH_OPTIONS, enhancer],
+    useFactory: (auth: AuthOptions, instance: unknown) =>
+      auth.benchmarkInsecure ? undefined : instance,
+  };
+}
 
 export interface AuthModuleAsyncOptions {
   imports?: DynamicModule['imports'];
@@ -30,7 +63,10 @@ export interface AuthModuleAsyncOptions {
  */
 @Module({})
 export class AuthModule implements OnApplicationBootstrap {
-  constructor(@Inject(JwksCache) private readonly jwks: JwksCache) {}
+  constructor(
+    @Inject(JwksCache) private readonly jwks: JwksCache,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthOptions,
+  ) {}
 
   static forRootAsync(options: AuthModuleAsyncOptions): DynamicModule {
     return {
@@ -56,12 +92,10 @@ export class AuthModule implements OnApplicationBootstrap {
           useFactory: (auth: AuthOptions, jwks: JwksCache) => new AccessTokenVerifier(auth, jwks),
         },
         JwtStrategy,
-        { provide: APP_GUARD, useClass: ServiceIdentityGuard },
-        { provide: APP_GUARD, useClass: JwtAuthGuard },
-        { provide: APP_GUARD, useClass: RolesGuard },
-        { provide: APP_GUARD, useClass: ScopesGuard },
-        { provide: APP_GUARD, useClass: PolicyGuard },
-        { provide: APP_INTERCEPTOR, useClass: CallContextInterceptor },
+        ...GLOBAL_GUARDS,
+        CallContextInterceptor,
+        ...GLOBAL_GUARDS.map((guard) => globally(APP_GUARD, guard)),
+        globally(APP_INTERCEPTOR, CallContextInterceptor),
       ],
       exports: [AUTH_OPTIONS, AccessTokenVerifier, JwksCache],
     };
@@ -69,6 +103,11 @@ export class AuthModule implements OnApplicationBootstrap {
 
   /** Fetch the issuer's keys early, without blocking start-up: the issuer may start after us. */
   onApplicationBootstrap(): void {
+    if (this.options.benchmarkInsecure) {
+      new Logger(AuthModule.name).warn(
+        'BENCH_INSECURE: NO AUTHENTICATION, NO AUTHORIZATION. Every request is served to anyone. Benchmark only.',
+      );
+    }
     void this.jwks.refresh();
   }
 }

@@ -39,6 +39,12 @@ export interface AuthOptions {
   issuerTimeoutMs: number;
   /** Verified tokens remembered (by hash) until they expire; 0 turns the cache off. */
   tokenCacheSize: number;
+  /**
+   * Benchmark only: no global guards and no token forwarding, to measure what
+   * security costs. Set from `BENCH_INSECURE`, which configuration refuses
+   * outside `NODE_ENV=benchmark`; never set it anywhere else.
+   */
+  benchmarkInsecure?: boolean;
 }
 
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');

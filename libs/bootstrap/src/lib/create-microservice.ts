@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { RpcErrorFilter, SecureTcpServer } from '@acme/transport';
 import { DenialAuditFilter } from './denial-audit.filter';
-import { tlsMaterialFrom } from './service-env';
+import { benchmarkInsecureFrom, tlsMaterialFrom } from './service-env';
 import type { listenerEnv, serviceEnv } from './service-env';
 import type { z } from 'zod';
 import { exitGracefullyOnSignals } from './shutdown';
@@ -15,7 +15,8 @@ type MicroserviceEnv = z.infer<z.ZodObject<ReturnType<typeof serviceEnv> & Retur
 
 /**
  * Starts a microservice on the mutual-TLS TCP transport, configured from its
- * validated environment. Nothing listens in plaintext.
+ * validated environment. Nothing listens in plaintext, except in a benchmark
+ * run with `BENCH_INSECURE` (refused outside `NODE_ENV=benchmark`).
  *
  * @example
  * // main.ts
@@ -30,6 +31,7 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
   const env = app.get<ConfigService<MicroserviceEnv, true>>(ConfigService);
   const get = <K extends keyof MicroserviceEnv>(key: K) => env.get(key, { infer: true });
   const tls = tlsMaterialFrom(env);
+  const benchmarkInsecure = benchmarkInsecureFrom(env);
   // Before connectMicroservice: the transport takes the global config as it is then.
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new DenialAuditFilter(new RpcErrorFilter()));
@@ -46,6 +48,7 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
         idleTimeoutMs: get('IDLE_TIMEOUT_MS'),
         maxConnections: get('MAX_CONNECTIONS'),
         drainTimeoutMs: get('DRAIN_TIMEOUT_MS'),
+        benchmarkInsecure,
       }),
     },
     { inheritAppConfig: true },
@@ -53,6 +56,10 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
   exitGracefullyOnSignals(app);
   await app.startAllMicroservices();
   await app.init();
-  Logger.log(`listening on tls://${get('HOST')}:${get('PORT')} (mutual TLS, ${get('TLS_MIN_VERSION')}+)`, 'Bootstrap');
+  if (benchmarkInsecure) {
+    Logger.warn(`BENCH_INSECURE: listening on PLAINTEXT tcp://${get('HOST')}:${get('PORT')}, no mutual TLS, no guards. Benchmark only.`, 'Bootstrap');
+  } else {
+    Logger.log(`listening on tls://${get('HOST')}:${get('PORT')} (mutual TLS, ${get('TLS_MIN_VERSION')}+)`, 'Bootstrap');
+  }
   return app;
 }

@@ -7,10 +7,19 @@ import type { TlsMaterial } from '@acme/transport';
 import { z } from 'zod';
 import { boolEnv, fileEnv, intEnv, listEnv } from './env';
 
+/** The one value of `BENCH_INSECURE` that switches security off, and only under `NODE_ENV=benchmark`. */
+export const BENCH_INSECURE_CONSENT = 'i-understand-this-disables-security';
+
 /** Keys every service shares: who it is, its TLS material, and how it verifies tokens. */
 export function serviceEnv(service: string) {
   return {
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development').describe('Runtime mode.'),
+    NODE_ENV: z.enum(['development', 'production', 'test', 'benchmark']).default('development').describe('Runtime mode; `benchmark` is for `npm run bench` only.'),
+    BENCH_INSECURE: z
+      .literal(BENCH_INSECURE_CONSENT)
+      .optional()
+      .describe(
+        `Benchmark only, refused unless NODE_ENV=benchmark: \`${BENCH_INSECURE_CONSENT}\` turns off mutual TLS, token verification and every guard, to measure what they cost.`,
+      ),
     TRUST_DOMAIN: z
       .string()
       .regex(/^[a-z0-9.-]+$/)
@@ -125,6 +134,7 @@ export function serviceClientsFrom(
   ]);
   return {
     tls: tlsMaterialFrom(config),
+    benchmarkInsecure: benchmarkInsecureFrom(config),
     minVersion: env.TLS_MIN_VERSION,
     maxFrameSize: env.MAX_FRAME_BYTES,
     timeoutMs: env.CALL_TIMEOUT_MS,
@@ -188,7 +198,24 @@ export function authOptionsFrom(config: ConfigReader<ServiceEnv>, service: strin
     rolesClaim: env.AUTH_ROLES_CLAIM,
     jwksCooldownMs: env.AUTH_JWKS_COOLDOWN_MS,
     tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
+    benchmarkInsecure: benchmarkInsecureFrom(config),
   };
+}
+
+/**
+ * Whether this is a benchmark run without security. Throws, naming the key,
+ * when `BENCH_INSECURE` is set under any `NODE_ENV` but `benchmark`: no
+ * production, test or development configuration can switch security off.
+ */
+export function benchmarkInsecureFrom(config: ConfigReader<ServiceEnv>): boolean {
+  const env = readConfig(config, ['NODE_ENV', 'BENCH_INSECURE']);
+  if (env.BENCH_INSECURE === undefined) return false;
+  if (env.NODE_ENV !== 'benchmark') {
+    throw new Error(
+      `Invalid configuration:\n  BENCH_INSECURE: refused with NODE_ENV=${env.NODE_ENV}; it switches security off and is accepted only with NODE_ENV=benchmark`,
+    );
+  }
+  return true;
 }
 
 /** This service's certificate, key and CA, read from the configured files. */

@@ -11,6 +11,8 @@ export interface MtlsClientOptions {
   tls: TlsMaterial;
   minVersion: SecureVersion;
   maxFrameSize: number;
+  /** Benchmark only: plaintext TCP, to measure what mutual TLS costs (see `SecureTcpServerOptions`). */
+  benchmarkInsecure?: boolean;
 }
 
 /**
@@ -24,7 +26,9 @@ export function createMtlsClient(options: MtlsClientOptions): ClientTCP {
   return new ClientTCP({
     host: options.host,
     port: options.port,
-    tlsOptions: mtlsClientOptions(options.tls, options.service, options.minVersion),
+    tlsOptions: options.benchmarkInsecure
+      ? undefined
+      : mtlsClientOptions(options.tls, options.service, options.minVersion),
     maxBufferSize: options.maxFrameSize,
   });
 }

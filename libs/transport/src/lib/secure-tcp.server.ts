@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
 import type { MessageHandler, TcpContext } from '@nestjs/microservices';
+import type { Socket } from 'node:net';
 import type { SecureVersion, Server as TlsServer, TLSSocket } from 'node:tls';
 import { throwError } from 'rxjs';
 import { isMessageEnvelope } from './message-envelope';
@@ -25,6 +26,12 @@ export interface SecureTcpServerOptions {
   maxConnections: number;
   /** On shutdown, how long messages already being handled may take to finish. */
   drainTimeoutMs: number;
+  /**
+   * Benchmark only: plaintext TCP, no certificates, no peer identity, to measure
+   * what mutual TLS costs. Set by `createMicroservice` from `BENCH_INSECURE`,
+   * which configuration refuses outside `NODE_ENV=benchmark`.
+   */
+  benchmarkInsecure?: boolean;
 }
 
 /**
@@ -44,15 +51,18 @@ export class SecureTcpServer extends ServerTCP {
     super({
       host: secureOptions.host,
       port: secureOptions.port,
-      tlsOptions: {
-        ...mtlsServerOptions(secureOptions.tls, secureOptions.minVersion),
-        handshakeTimeout: secureOptions.handshakeTimeoutMs,
-      },
+      tlsOptions: secureOptions.benchmarkInsecure
+        ? undefined
+        : { ...mtlsServerOptions(secureOptions.tls, secureOptions.minVersion), handshakeTimeout: secureOptions.handshakeTimeoutMs },
       maxBufferSize: secureOptions.maxFrameSize,
       incompleteMessageTimeout: secureOptions.incompleteFrameTimeoutMs,
     });
     const server = this.unwrap<TlsServer>();
     server.maxConnections = secureOptions.maxConnections;
+    if (secureOptions.benchmarkInsecure) {
+      server.on('connection', (socket: Socket) => socket.setTimeout(secureOptions.idleTimeoutMs, () => socket.destroy()));
+      return;
+    }
     // Node reports a failed or timed-out handshake (handshakeTimeout) here but
     // leaves the socket open: close it, and log the reason the client never learns.
     server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
@@ -90,6 +100,8 @@ export class SecureTcpServer extends ServerTCP {
    * Graceful stop: refuse new connections, let the messages being handled
    * finish (up to `drainTimeoutMs`), then close every connection.
    */
+  // ServerTCP types close() as void, but Nest awaits it (Server.close(): any), which the drain needs.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises
   override async close(): Promise<void> {
     this.unwrap<TlsServer>().close();
     if (this.inFlight > 0) {

@@ -18,6 +18,8 @@ export interface ServiceClientsOptions {
   resilience?: ResilienceOptions;
   /** This service's OAuth client, for `sendAsService`. */
   credentials?: ServiceCredentials;
+  /** Benchmark only: plaintext TCP to every service (see `MtlsClientOptions`). */
+  benchmarkInsecure?: boolean;
 }
 
 export interface ServiceClientsAsyncOptions {
@@ -65,6 +67,7 @@ export class ServiceClientsModule {
             tls: config.tls,
             minVersion: config.minVersion,
             maxFrameSize: config.maxFrameSize,
+            benchmarkInsecure: config.benchmarkInsecure,
           });
           return new ServiceClient(service, proxy, config.timeoutMs, tokens ?? undefined, config.resilience);
         },

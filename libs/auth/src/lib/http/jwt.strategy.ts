@@ -1,39 +1,42 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { Jwt } from 'jsonwebtoken';
+import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier } from '../token/access-token.verifier';
 
 export const JWT_STRATEGY = 'jwt';
 
+const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+
 /**
- * passport-jwt, wired to the shared verifier: the key comes from the
- * verifier's header checks and JWKS, `jsonwebtoken` checks signature, `iss`,
- * `aud`, `exp` and `nbf` with the verifier's options, and the claims are mapped
- * by the verifier too.
+ * The HTTP side of the shared verifier, as a passport strategy: passport-jwt
+ * reads the bearer token (any case of the scheme), and {@link AccessTokenVerifier}
+ * checks it with the same rules, and the same cache of verified tokens, as RPC
+ * messages. A token seen before costs a hash and a lookup, not a signature check.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   constructor(private readonly verifier: AccessTokenVerifier) {
-    const { algorithms, issuer, audience, ...jsonWebTokenOptions } = verifier.jwtOptions;
+    // passport-jwt requires a key source; authenticate() below never reaches it, and it fails closed if anything did.
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKeyProvider: (_request, token: string, done) => {
-        verifier.resolveKey(token).then(
-          // jsonwebtoken takes a KeyObject; the typings only know PEM strings and buffers.
-          (key) => done(null, key as unknown as Buffer),
-          (error: unknown) => done(error),
-        );
-      },
-      algorithms,
-      issuer: issuer as string,
-      audience: audience as string,
-      jsonWebTokenOptions,
+      jwtFromRequest: bearerToken,
+      secretOrKeyProvider: (_request, _token, done) => done(new Error('use AccessTokenVerifier')),
     });
   }
 
-  validate(decoded: Jwt): Principal {
-    return this.verifier.toPrincipal(decoded);
+  /** Reports to passport as passport-jwt does: `fail` with the reason, which JwtAuthGuard turns into a 401. */
+  override authenticate(request: Request): void {
+    const token = bearerToken(request);
+    if (!token) return this.fail(new Error('No auth token'), 401);
+    this.verifier.verify(token).then(
+      (principal) => this.success(principal),
+      (error: unknown) => this.fail(error, 401),
+    );
+  }
+
+  /** Required by PassportStrategy, and never called: authenticate() hands passport the verifier's principal. */
+  validate(principal: Principal): Principal {
+    return principal;
   }
 }

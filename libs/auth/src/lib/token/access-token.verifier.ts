@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Jwt, JwtHeader, VerifyOptions } from 'jsonwebtoken';
@@ -130,8 +130,9 @@ export class AccessTokenVerifier {
   }
 }
 
+/** The cache key: a token is a credential, so the cache never holds one, only its SHA-256. */
 function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }
 
 function decodeHeader(token: string): JwtHeader {

@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { PATHS } from './lib/report';
+import type { BenchResults, Mode } from './lib/report';
+import { SERVICES } from './lib/system';
+
+const WORKSPACE = resolve(__dirname, '../../..');
+const REPORT = join(WORKSPACE, 'docs/BENCHMARKS.md');
+const MODES: Mode[] = ['secure', 'insecure'];
+
+/** Timings are never asserted: the machine running this is shared and small. Only that every figure is there. */
+describe('npm run bench -- --smoke', () => {
+  const out = mkdtempSync(join(tmpdir(), 'acme-bench-smoke-'));
+  const reportModified = statSync(REPORT, { throwIfNoEntry: false })?.mtimeMs;
+  let results: BenchResults;
+  let printed: string;
+
+  beforeAll(async () => {
+    const run = await promisify(execFile)(
+      process.execPath,
+      ['-r', '@swc-node/register', 'tools/bench/src/bench.ts', '--smoke', '--out', out],
+      {
+        cwd: WORKSPACE,
+        timeout: 110_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    printed = run.stdout;
+    results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as BenchResults;
+  }, 120_000);
+
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('drives both paths through both systems, every request answered with a 2xx', () => {
+    for (const mode of MODES) {
+      for (const path of PATHS) {
+        const { saturated, atRate } = results[mode].paths[path];
+        for (const run of [saturated, atRate]) {
+          expect(run.ok).toBeGreaterThan(0);
+          expect(run.failed).toBe(0);
+          expect(run.latencyMs).toEqual({
+            p50: expect.any(Number),
+            p90: expect.any(Number),
+            p99: expect.any(Number),
+            mean: expect.any(Number),
+          });
+        }
+      }
+    }
+  });
+
+  it('reaches the payment service on the write path, secure and insecure', () => {
+    expect(results.secure.paymentsCreated).toBeGreaterThan(0);
+    expect(results.insecure.paymentsCreated).toBeGreaterThan(0);
+  });
+
+  it('reports CPU per 1000 requests, idle and peak RSS of every service, and the start-up time', () => {
+    for (const mode of MODES) {
+      expect(results[mode].startupMs).toBeGreaterThan(0);
+      expect(Object.keys(results[mode].startupCpuSeconds)).toEqual([...SERVICES]);
+      for (const service of SERVICES) {
+        expect(results[mode].idleRssMb[service]).toBeGreaterThan(0);
+        expect(results[mode].peakRssMb[service]).toBeGreaterThanOrEqual(
+          results[mode].idleRssMb[service],
+        );
+        for (const path of PATHS)
+          expect(results[mode].paths[path].cpuSecondsPer1000[service]).toEqual(expect.any(Number));
+      }
+    }
+  });
+
+  it('compares secure with insecure per path, and measures each step of token verification', () => {
+    for (const path of PATHS) {
+      expect(results.comparison[path]).toEqual({
+        throughputRatio: expect.any(Number),
+        cpuRatio: expect.any(Number),
+        addedMsPerHop: { p50: expect.any(Number), p99: expect.any(Number) },
+      });
+    }
+    expect(results.verification).toEqual({
+      iterations: expect.any(Number),
+      firstUs: { es256: expect.any(Number), rs256: expect.any(Number) },
+      repeatUs: expect.any(Number),
+      jwksRefreshMs: expect.any(Number),
+    });
+  });
+
+  it('judges every target of the issue and prints the tables', () => {
+    expect(results.targets.map((target) => target.name)).toHaveLength(6 + 2 + SERVICES.length);
+    for (const target of results.targets)
+      expect(target).toMatchObject({
+        goal: expect.any(String),
+        measured: expect.any(String),
+        met: expect.any(Boolean),
+      });
+    expect(printed).toContain('## Targets');
+    expect(printed).toContain('| GET /api/orders/:id | 2 | secure |');
+    expect(printed).toContain('| POST /api/orders/:id/pay | 3 | insecure |');
+  });
+
+  it('leaves docs/BENCHMARKS.md alone: only a full run writes it', () => {
+    expect(statSync(REPORT, { throwIfNoEntry: false })?.mtimeMs).toBe(reportModified);
+  });
+});

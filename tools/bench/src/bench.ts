@@ -1,0 +1,304 @@
+/**
+ * The cost of security, measured: the whole system started from production
+ * builds, driven through the gateway with and without security (BENCH_INSECURE),
+ * plus a micro-benchmark of token verification.
+ *
+ *   npm run bench               # full run: dist/bench/results.json and docs/BENCHMARKS.md
+ *   npm run bench -- --smoke    # a few seconds of tiny load, to prove the harness works
+ *   npm run bench -- --profile  # also a CPU profile of each service (node --cpu-prof), in dist/bench/profiles
+ *
+ * Needs PostgreSQL at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test);
+ * each system gets fresh schemas, dropped at the end.
+ */
+import { TestIssuer } from '@acme/auth/testing';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { drive } from './lib/load';
+import type { LoadOptions, LoadResult, RequestSpec } from './lib/load';
+import { processStats } from './lib/process-stats';
+import { compare, evaluateTargets, PATHS, renderMarkdown } from './lib/report';
+import type {
+  BenchResults,
+  Mode,
+  ModeResult,
+  PathInfo,
+  PathModeResult,
+  PathName,
+} from './lib/report';
+import {
+  AUDIENCE,
+  BENCH_USER,
+  BenchSystem,
+  PAYMENT_CLIENT_SECRET,
+  SERVICES,
+  writeMaterial,
+} from './lib/system';
+import type { ServiceName } from './lib/system';
+import { benchVerification } from './lib/verification';
+
+const WORKSPACE = resolve(__dirname, '../../..');
+const DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REPORT = join(WORKSPACE, 'docs/BENCHMARKS.md');
+/** Everything after this line of docs/BENCHMARKS.md is written by hand and kept by each run. */
+const ANALYSIS_MARKER = '<!-- Written by hand below this line; npm run bench keeps it. -->';
+
+const FULL = {
+  connections: 16,
+  durationS: 8,
+  warmupS: 2,
+  rounds: 2,
+  rateConnections: 8,
+  verifyIterations: 2_000,
+  writeOrders: 60_000,
+};
+const SMOKE = {
+  connections: 4,
+  durationS: 1,
+  warmupS: 0.5,
+  rounds: 1,
+  rateConnections: 2,
+  verifyIterations: 50,
+  writeOrders: 3_000,
+};
+type Settings = typeof FULL;
+
+const MODES: Mode[] = ['secure', 'insecure'];
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const smoke = process.argv.includes('--smoke');
+  const outIndex = process.argv.indexOf('--out');
+  const outDir = resolve(WORKSPACE, outIndex > 0 ? process.argv[outIndex + 1] : 'dist/bench');
+  const settings = smoke ? SMOKE : FULL;
+  const runId = `${process.pid}_${Date.now()}`;
+  const materialDir = mkdtempSync(join(tmpdir(), 'acme-bench-'));
+  const logDir = join(outDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const profileDir = process.argv.includes('--profile') ? join(outDir, 'profiles') : undefined;
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    date: new Date().toISOString(),
+    loadAverage: loadavg(),
+    bareNodeRssMb: await bareNodeRssMb(),
+  };
+
+  await writeMaterial(materialDir);
+  const issuer = await TestIssuer.start({
+    audience: AUDIENCE,
+    clients: { payment: PAYMENT_CLIENT_SECRET },
+  });
+  const system = (mode: Mode) =>
+    new BenchSystem({
+      mode,
+      workspace: WORKSPACE,
+      materialDir,
+      logDir,
+      issuer: issuer.issuer,
+      databaseUrl: DATABASE_URL,
+      runId,
+      profileDir,
+    });
+  const systems: Record<Mode, BenchSystem> = {
+    secure: system('secure'),
+    insecure: system('insecure'),
+  };
+  try {
+    log('token verification micro-benchmark');
+    const verification = await benchVerification(issuer, AUDIENCE, settings.verifyIterations);
+    const token = issuer.userToken(BENCH_USER, {
+      roles: ['user'],
+      scope: 'orders:read orders:write',
+      expiresIn: 3_600,
+    });
+    const { modes, paths } = await measureSystems(systems, token, settings);
+    const partial = {
+      kind: smoke ? ('smoke' as const) : ('full' as const),
+      machine,
+      settings: {
+        connections: settings.connections,
+        durationS: settings.durationS,
+        rounds: settings.rounds,
+        rateConnections: settings.rateConnections,
+        logLevel: 'info',
+        database: 'PostgreSQL',
+      },
+      paths,
+      ...modes,
+      comparison: compare(paths, modes.secure, modes.insecure),
+      verification,
+    };
+    const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
+    const markdown = renderMarkdown(results);
+    writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    if (!smoke) writeFileSync(REPORT, withKeptAnalysis(markdown));
+    process.stdout.write(`\n${markdown}\n`);
+    log(
+      `results: ${join(outDir, 'results.json')}${smoke ? '' : `, ${REPORT}`}; service logs: ${logDir}${profileDir ? `; profiles: ${profileDir}` : ''}`,
+    );
+  } finally {
+    await Promise.all(MODES.map((mode) => systems[mode].stop()));
+    await Promise.all(MODES.map((mode) => systems[mode].dropSchemas()));
+    await issuer.stop();
+    rmSync(materialDir, { recursive: true, force: true });
+  }
+}
+
+async function measureSystems(
+  systems: Record<Mode, BenchSystem>,
+  token: string,
+  settings: Settings,
+): Promise<{ modes: Record<Mode, ModeResult>; paths: Record<PathName, PathInfo> }> {
+  const startupMs = {} as Record<Mode, number>;
+  const startupCpuSeconds = {} as Record<Mode, Record<ServiceName, number>>;
+  const requests = {} as Record<Mode, Record<PathName, RequestSpec>>;
+  const exhausted = { secure: false, insecure: false };
+  for (const mode of MODES) {
+    log(`starting the ${mode} system`);
+    startupMs[mode] = await systems[mode].start();
+    startupCpuSeconds[mode] = perService((s) => processStats(systems[mode].pid(s)).cpuSeconds);
+    const [readIds, writeIds] = [
+      await systems[mode].seedOrders(100),
+      await systems[mode].seedOrders(settings.writeOrders),
+    ];
+    let [read, write] = [0, 0];
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    requests[mode] = {
+      read: {
+        method: 'GET',
+        headers,
+        nextPath: () => `/api/orders/${readIds[read++ % readIds.length]}`,
+      },
+      write: {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ cardToken: 'tok_benchmark0001' }),
+        // A fresh pending order each time: paying a paid one would stop at order.
+        nextPath: () => {
+          if (write >= writeIds.length) exhausted[mode] = true;
+          return `/api/orders/${writeIds[write++ % writeIds.length]}/pay`;
+        },
+      },
+    };
+  }
+  await sleep(1_000);
+  const idleRssMb = Object.fromEntries(
+    MODES.map((mode) => [mode, perService((s) => processStats(systems[mode].pid(s)).rssMb)]),
+  );
+
+  const results = { secure: {}, insecure: {} } as Record<Mode, Record<PathName, PathModeResult>>;
+  const paths = {} as Record<PathName, PathInfo>;
+  for (const path of PATHS) {
+    const run = (mode: Mode, options: LoadOptions) =>
+      drive(systems[mode].gatewayUrl, requests[mode][path], options);
+    const saturation = { connections: settings.connections, durationS: settings.durationS };
+    for (const mode of MODES) await run(mode, { ...saturation, durationS: settings.warmupS });
+
+    // Rounds alternate between the two systems, so that a slow spell of the machine hits both.
+    const saturated = { secure: [], insecure: [] } as Record<Mode, LoadResult[]>;
+    const cpu = { secure: perService(() => 0), insecure: perService(() => 0) };
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const mode of MODES) {
+        log(`${path}, ${mode}: saturation, round ${round + 1}`);
+        const before = perService((s) => processStats(systems[mode].pid(s)).cpuSeconds);
+        saturated[mode].push(await run(mode, saturation));
+        for (const s of SERVICES)
+          cpu[mode][s] += processStats(systems[mode].pid(s)).cpuSeconds - before[s];
+      }
+    }
+    const best = (mode: Mode) =>
+      saturated[mode].reduce((a, b) => (b.throughput > a.throughput ? b : a));
+    const rate = Math.max(1, Math.round(best('secure').throughput / 2));
+    const atRate = { secure: [], insecure: [] } as Record<Mode, LoadResult[]>;
+    for (let round = 0; round < settings.rounds; round++) {
+      for (const mode of MODES) {
+        log(`${path}, ${mode}: ${rate} req/s, round ${round + 1}`);
+        atRate[mode].push(
+          await run(mode, {
+            connections: settings.rateConnections,
+            durationS: settings.durationS,
+            rate,
+          }),
+        );
+      }
+    }
+    for (const mode of MODES) {
+      const all = [...saturated[mode], ...atRate[mode]];
+      const failed = all.reduce((sum, r) => sum + r.failed, 0);
+      if (failed > 0)
+        throw new Error(
+          `${path}, ${mode}: ${failed} requests failed: ${JSON.stringify(all.map((r) => r.statusCodes))}`,
+        );
+      const ok = saturated[mode].reduce((sum, r) => sum + r.ok, 0);
+      results[mode][path] = {
+        saturated: best(mode),
+        atRate: atRate[mode].reduce((a, b) => (b.latencyMs.p50 < a.latencyMs.p50 ? b : a)),
+        cpuSecondsPer1000: perService((s) => (cpu[mode][s] / ok) * 1000),
+      };
+    }
+    paths[path] = {
+      route: path === 'read' ? 'GET /api/orders/:id' : 'POST /api/orders/:id/pay',
+      hops: path === 'read' ? 2 : 3,
+      rate,
+    };
+  }
+  for (const mode of MODES) {
+    if (exhausted[mode])
+      throw new Error(`the ${mode} write path ran out of fresh orders: raise writeOrders`);
+  }
+
+  const modes = {} as Record<Mode, ModeResult>;
+  for (const mode of MODES) {
+    modes[mode] = {
+      startupMs: startupMs[mode],
+      startupCpuSeconds: startupCpuSeconds[mode],
+      idleRssMb: idleRssMb[mode],
+      peakRssMb: perService((s) => processStats(systems[mode].pid(s)).peakRssMb),
+      paths: results[mode],
+      paymentsCreated: await systems[mode].countPayments(),
+    };
+  }
+  return { modes, paths };
+}
+
+/** RSS of a node process that loads nothing, once settled. */
+async function bareNodeRssMb(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], {
+    stdio: 'ignore',
+  });
+  await sleep(500);
+  const { rssMb } = processStats(child.pid as number);
+  child.kill();
+  return rssMb;
+}
+
+function perService(value: (service: ServiceName) => number): Record<ServiceName, number> {
+  return Object.fromEntries(SERVICES.map((service) => [service, value(service)])) as Record<
+    ServiceName,
+    number
+  >;
+}
+
+/** The new tables, followed by the hand-written analysis of the current report, if any. */
+function withKeptAnalysis(markdown: string): string {
+  const current = existsSync(REPORT) ? readFileSync(REPORT, 'utf8') : '';
+  const kept = current.includes(ANALYSIS_MARKER)
+    ? current.slice(current.indexOf(ANALYSIS_MARKER))
+    : `${ANALYSIS_MARKER}\n`;
+  return `${markdown}\n${kept}`;
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(
+      `[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,259 @@
+import type { LoadResult } from './load';
+import type { ServiceName } from './system';
+import { SERVICES } from './system';
+import type { VerificationResult } from './verification';
+
+export const PATHS = ['read', 'write'] as const;
+export type PathName = (typeof PATHS)[number];
+export type Mode = 'secure' | 'insecure';
+
+export interface PathModeResult {
+  /** The round with the highest throughput. */
+  saturated: LoadResult;
+  /** The round with the lowest median, at the path's fixed rate. */
+  atRate: LoadResult;
+  /** Over every saturated round. */
+  cpuSecondsPer1000: Record<ServiceName, number>;
+}
+
+export interface ModeResult {
+  /** Spawning all three processes until the gateway reports ready. */
+  startupMs: number;
+  /** CPU time each process used to get there: the start-up cost, whatever else the machine runs. */
+  startupCpuSeconds: Record<ServiceName, number>;
+  idleRssMb: Record<ServiceName, number>;
+  peakRssMb: Record<ServiceName, number>;
+  paths: Record<PathName, PathModeResult>;
+  /** Payments recorded by the payment service: the write path reached it. */
+  paymentsCreated: number;
+}
+
+export interface PathInfo {
+  route: string;
+  /** Services that handle the request, each verifying the token; every call between two of them is mutual TLS. */
+  hops: number;
+  /** Requests per second of the latency runs: half of the secure saturated throughput. */
+  rate: number;
+}
+
+export interface Comparison {
+  /** Secure throughput / insecure throughput at saturation. */
+  throughputRatio: number;
+  /**
+   * Insecure / secure CPU time per request, all three services: the throughput
+   * ratio of a CPU-bound system, steadier than throughput on a shared machine.
+   */
+  cpuRatio: number;
+  /** (secure - insecure) latency at the fixed rate, divided by the hops. */
+  addedMsPerHop: { p50: number; p99: number };
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+  /** How far off a missed target is, in the target's unit. */
+  missedBy?: string;
+}
+
+export interface BenchResults {
+  kind: 'full' | 'smoke';
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    platform: string;
+    date: string;
+    loadAverage: number[];
+    bareNodeRssMb: number;
+  };
+  settings: {
+    connections: number;
+    durationS: number;
+    rounds: number;
+    rateConnections: number;
+    logLevel: string;
+    database: string;
+  };
+  paths: Record<PathName, PathInfo>;
+  secure: ModeResult;
+  insecure: ModeResult;
+  comparison: Record<PathName, Comparison>;
+  verification: VerificationResult;
+  targets: Target[];
+}
+
+/** Secure against insecure, per path. */
+export function compare(
+  paths: Record<PathName, PathInfo>,
+  secure: ModeResult,
+  insecure: ModeResult,
+): Record<PathName, Comparison> {
+  const of = (path: PathName): Comparison => {
+    const [s, i] = [secure.paths[path], insecure.paths[path]];
+    const perHop = (key: 'p50' | 'p99') =>
+      (s.atRate.latencyMs[key] - i.atRate.latencyMs[key]) / paths[path].hops;
+    const cpu = (result: PathModeResult) =>
+      Object.values(result.cpuSecondsPer1000).reduce((sum, seconds) => sum + seconds, 0);
+    return {
+      throughputRatio: s.saturated.throughput / i.saturated.throughput,
+      cpuRatio: cpu(i) / cpu(s),
+      addedMsPerHop: { p50: perHop('p50'), p99: perHop('p99') },
+    };
+  };
+  return { read: of('read'), write: of('write') };
+}
+
+/** The issue's targets, each with its measured value. */
+export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[] {
+  const targets: Target[] = [];
+  const atMost = (name: string, value: number, limit: number, unit: string, digits: number) =>
+    targets.push({
+      name,
+      goal: `<= ${limit} ${unit}`,
+      measured: `${value.toFixed(digits)} ${unit}`,
+      met: value <= limit,
+      ...(value > limit ? { missedBy: `${(value - limit).toFixed(digits)} ${unit}` } : {}),
+    });
+  for (const path of PATHS) {
+    const { throughputRatio, addedMsPerHop } = results.comparison[path];
+    targets.push({
+      name: `${path}: secure / insecure throughput`,
+      goal: '>= 0.85',
+      measured: throughputRatio.toFixed(2),
+      met: throughputRatio >= 0.85,
+      ...(throughputRatio < 0.85 ? { missedBy: (0.85 - throughputRatio).toFixed(2) } : {}),
+    });
+    atMost(`${path}: added p50 latency per hop`, addedMsPerHop.p50, 0.1, 'ms', 2);
+    atMost(`${path}: added p99 latency per hop`, addedMsPerHop.p99, 0.3, 'ms', 2);
+  }
+  atMost('repeat verification of a seen token', results.verification.repeatUs, 5, 'us', 2);
+  atMost('whole system up (secure)', results.secure.startupMs / 1000, 5, 's', 2);
+  for (const service of SERVICES)
+    atMost(`idle RSS of ${service} (secure)`, results.secure.idleRssMb[service], 90, 'MB', 1);
+  return targets;
+}
+
+const n = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const table = (header: string[], rows: string[][]) =>
+  [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+
+/** The tables of docs/BENCHMARKS.md. */
+export function renderMarkdown(results: BenchResults): string {
+  const { machine, settings } = results;
+  const modes: Mode[] = ['secure', 'insecure'];
+  const load = (result: LoadResult) =>
+    `${n(result.latencyMs.p50, 2)} / ${n(result.latencyMs.p90, 2)} / ${n(result.latencyMs.p99, 2)}`;
+  return [
+    `# Benchmarks${results.kind === 'smoke' ? ' (smoke run: tiny load, numbers meaningless)' : ''}`,
+    '',
+    `Measured by \`npm run bench\` (tools/bench) on ${machine.date.slice(0, 10)}: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, ${machine.platform}; ` +
+      `load average ${machine.loadAverage.map((l) => l.toFixed(1)).join(' ')} when it started.`,
+    `Production builds from dist/, ${settings.database}, LOG_LEVEL=${settings.logLevel}; autocannon in the same machine. ` +
+      `Saturation: ${settings.connections} connections, best of ${settings.rounds} × ${settings.durationS} s; ` +
+      `latency: ${settings.rateConnections} connections at half of the secure saturated throughput, the round with the lowest median. ` +
+      '*Insecure* is the same system with `BENCH_INSECURE` (plaintext TCP, no token verification, no guards).',
+    '',
+    '## Targets',
+    '',
+    table(
+      ['target', 'goal', 'measured', 'met'],
+      results.targets.map((t) => [
+        t.name,
+        t.goal,
+        t.measured,
+        t.met ? 'yes' : `**no**, by ${t.missedBy ?? '?'}`,
+      ]),
+    ),
+    '',
+    '## Throughput and latency',
+    '',
+    table(
+      ['path', 'hops', 'mode', 'saturated req/s', 'fixed rate req/s', 'p50 / p90 / p99 ms'],
+      PATHS.flatMap((path) =>
+        modes.map((mode) => {
+          const result = results[mode].paths[path];
+          return [
+            `${results.paths[path].route}`,
+            String(results.paths[path].hops),
+            mode,
+            n(result.saturated.throughput),
+            n(results.paths[path].rate),
+            load(result.atRate),
+          ];
+        }),
+      ),
+    ),
+    '',
+    table(
+      [
+        'path',
+        'secure / insecure throughput',
+        'insecure / secure CPU per request',
+        'added p50 per hop ms',
+        'added p99 per hop ms',
+      ],
+      PATHS.map((path) => {
+        const c = results.comparison[path];
+        return [
+          results.paths[path].route,
+          n(c.throughputRatio, 2),
+          n(c.cpuRatio, 2),
+          n(c.addedMsPerHop.p50, 3),
+          n(c.addedMsPerHop.p99, 3),
+        ];
+      }),
+    ),
+    '',
+    '## CPU seconds per 1000 requests (saturated)',
+    '',
+    table(
+      ['path', 'mode', ...SERVICES],
+      PATHS.flatMap((path) =>
+        modes.map((mode) => [
+          results.paths[path].route,
+          mode,
+          ...SERVICES.map((s) => n(results[mode].paths[path].cpuSecondsPer1000[s], 3)),
+        ]),
+      ),
+    ),
+    '',
+    '## Start-up and memory',
+    '',
+    table(
+      [
+        'mode',
+        'whole system up s',
+        ...SERVICES.map((s) => `${s}: start-up CPU s, RSS idle / peak MB`),
+      ],
+      modes.map((mode) => [
+        mode,
+        n(results[mode].startupMs / 1000, 2),
+        ...SERVICES.map(
+          (s) =>
+            `${n(results[mode].startupCpuSeconds[s], 2)}, ${n(results[mode].idleRssMb[s])} / ${n(results[mode].peakRssMb[s])}`,
+        ),
+      ]),
+    ),
+    '',
+    `For scale: an idle \`node\` process with nothing loaded has an RSS of ${n(machine.bareNodeRssMb)} MB here.`,
+    '',
+    '## Token verification (mean)',
+    '',
+    table(
+      ['step', 'time'],
+      [
+        ['first verification, ES256 (CPU)', `${n(results.verification.firstUs.es256, 1)} us`],
+        ['first verification, RS256 (CPU)', `${n(results.verification.firstUs.rs256, 1)} us`],
+        ['repeat verification of a seen token (CPU)', `${n(results.verification.repeatUs, 2)} us`],
+        ['JWKS refresh (loopback HTTP)', `${n(results.verification.jwksRefreshMs, 2)} ms`],
+      ],
+    ),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,244 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync, closeSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+import { BENCH_INSECURE_CONSENT, HEALTH_ROUTES } from '@acme/bootstrap';
+import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
+
+export const SERVICES = ['gateway', 'order', 'payment'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export const TRUST_DOMAIN = 'acme.bench';
+export const AUDIENCE = 'urn:acme:api';
+/** The user who owns every order of a run, and whose token drives the load. */
+export const BENCH_USER = 'bench-user';
+export const PAYMENT_CLIENT_SECRET = 'payment-client-secret-for-benchmark-runs-01';
+
+/** Certificates, the payment client secret and data keys, shared by both systems of a run. */
+export async function writeMaterial(dir: string): Promise<void> {
+  const ca = await createCertificateAuthority('bench CA');
+  writeFileSync(join(dir, 'ca.crt'), ca.certPem);
+  for (const service of SERVICES) {
+    const issued = await issueServiceCertificate(ca, service, TRUST_DOMAIN);
+    writeFileSync(join(dir, `${service}.crt`), issued.certPem);
+    writeFileSync(join(dir, `${service}.key`), issued.keyPem);
+  }
+  writeFileSync(join(dir, 'payment.client-secret'), PAYMENT_CLIENT_SECRET);
+  const dataKey = Buffer.alloc(32, 7).toString('base64');
+  writeFileSync(
+    join(dir, 'payment.data-keys.json'),
+    JSON.stringify({ current: 'bench-1', keys: { 'bench-1': dataKey } }),
+  );
+}
+
+export interface SystemOptions {
+  /** `secure` or `insecure` (BENCH_INSECURE): names schemas and logs too. */
+  mode: 'secure' | 'insecure';
+  workspace: string;
+  materialDir: string;
+  logDir: string;
+  issuer: string;
+  databaseUrl: string;
+  runId: string;
+  /** Write a V8 CPU profile of each service here (`node --cpu-prof`), on exit. */
+  profileDir?: string;
+}
+
+/** gateway, order and payment started from dist/ as separate processes, production builds, NODE_ENV=benchmark. */
+export class BenchSystem {
+  readonly processes = new Map<ServiceName, ChildProcess>();
+  private ports = {} as Record<ServiceName, number>;
+
+  constructor(private readonly options: SystemOptions) {}
+
+  get gatewayUrl(): string {
+    return `http://127.0.0.1:${this.ports.gateway}`;
+  }
+
+  pid(service: ServiceName): number {
+    const pid = this.processes.get(service)?.pid;
+    if (pid === undefined) throw new Error(`${service} is not running`);
+    return pid;
+  }
+
+  schema(service: 'order' | 'payment'): string {
+    return `${service}_bench_${this.options.mode}_${this.options.runId}`;
+  }
+
+  /**
+   * Starts all three at once and resolves with the milliseconds until the
+   * gateway reports ready: issuer keys loaded, order and payment answering.
+   */
+  async start(): Promise<number> {
+    for (const service of SERVICES) this.ports[service] = await freePort();
+    const started = performance.now();
+    for (const service of SERVICES) this.spawn(service);
+    await Promise.all(SERVICES.map((service) => this.waitForPort(service)));
+    await this.waitUntilReady();
+    return performance.now() - started;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      [...this.processes.values()].map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(killer);
+      }),
+    );
+  }
+
+  /** Pending orders of the bench user, inserted straight into order's schema; returns their ids. */
+  async seedOrders(count: number): Promise<string[]> {
+    return this.withDatabase(async (client) => {
+      const { rows } = await client.query<{ id: string }>(
+        `INSERT INTO "${this.schema('order')}".orders (id, owner_id, status, items, total, currency)
+         SELECT gen_random_uuid(), $1, 'PENDING', '[{"sku":"book-1","quantity":1,"unitPrice":2999}]'::jsonb, 2999, 'EUR'
+         FROM generate_series(1, $2::int) RETURNING id`,
+        [BENCH_USER, count],
+      );
+      return rows.map((row) => row.id);
+    });
+  }
+
+  /** Payments recorded by payment: proves the write path reached the third service. */
+  async countPayments(): Promise<number> {
+    return this.withDatabase(async (client) => {
+      const { rows } = await client.query<{ count: string }>(
+        `SELECT count(*) FROM "${this.schema('payment')}".payments`,
+      );
+      return Number(rows[0].count);
+    });
+  }
+
+  async dropSchemas(): Promise<void> {
+    await this.withDatabase(async (client) => {
+      for (const service of ['order', 'payment'] as const)
+        await client.query(`DROP SCHEMA IF EXISTS "${this.schema(service)}" CASCADE`);
+    });
+  }
+
+  private async withDatabase<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    const client = new Client({ connectionString: this.options.databaseUrl });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  private spawn(service: ServiceName): void {
+    const log = openSync(join(this.options.logDir, `${this.options.mode}-${service}.log`), 'w');
+    const profile = this.options.profileDir
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${this.options.profileDir}`,
+          `--cpu-prof-name=${this.options.mode}-${service}.cpuprofile`,
+        ]
+      : [];
+    const child = spawn(
+      process.execPath,
+      [...profile, join(this.options.workspace, 'dist/apps', service, 'main.js')],
+      {
+        cwd: this.options.workspace,
+        env: { PATH: process.env['PATH'] ?? '', ...this.env(service) },
+        stdio: ['ignore', log, log],
+      },
+    );
+    closeSync(log);
+    this.processes.set(service, child);
+  }
+
+  private env(service: ServiceName): Record<string, string> {
+    const file = (name: string) => join(this.options.materialDir, name);
+    return {
+      NODE_ENV: 'benchmark',
+      ...(this.options.mode === 'insecure' ? { BENCH_INSECURE: BENCH_INSECURE_CONSENT } : {}),
+      HOST: '127.0.0.1',
+      PORT: String(this.ports[service]),
+      TRUST_DOMAIN,
+      TLS_CA_FILE: file('ca.crt'),
+      TLS_CERT_FILE: file(`${service}.crt`),
+      TLS_KEY_FILE: file(`${service}.key`),
+      AUTH_ISSUER: this.options.issuer,
+      AUTH_AUDIENCE: AUDIENCE,
+      ORDER_ADDRESS: `127.0.0.1:${this.ports.order}`,
+      PAYMENT_ADDRESS: `127.0.0.1:${this.ports.payment}`,
+      AUTH_CLIENT_SECRET_FILE: file('payment.client-secret'),
+      DATA_KEYS_FILE: file('payment.data-keys.json'),
+      DATABASE_URL: this.options.databaseUrl,
+      ...(service === 'gateway' ? {} : { DATABASE_SCHEMA: this.schema(service) }),
+      // Saturation queues requests for seconds on a busy machine: that is load, not a failure to measure.
+      CALL_TIMEOUT_MS: '30000',
+      // The edge's rate limit would measure itself: the load comes from one user.
+      RATE_LIMIT_REPLENISH_RATE: '1000000',
+      RATE_LIMIT_BURST_CAPACITY: '1000000',
+    };
+  }
+
+  private async waitForPort(service: ServiceName): Promise<void> {
+    await poll(
+      `${service} listening on ${this.ports[service]}`,
+      () => this.assertRunning(service),
+      () =>
+        new Promise<boolean>((resolve) => {
+          const socket = connect(this.ports[service], '127.0.0.1');
+          socket.once('connect', () => {
+            socket.destroy();
+            resolve(true);
+          });
+          socket.once('error', () => resolve(false));
+        }),
+    );
+  }
+
+  private async waitUntilReady(): Promise<void> {
+    await poll(
+      'the gateway ready',
+      () => SERVICES.forEach((s) => this.assertRunning(s)),
+      async () => {
+        const response = await fetch(`${this.gatewayUrl}/${HEALTH_ROUTES.readiness}`).catch(
+          () => undefined,
+        );
+        return response?.status === 200;
+      },
+    );
+  }
+
+  private assertRunning(service: ServiceName): void {
+    const child = this.processes.get(service);
+    if (child?.exitCode !== null && child?.exitCode !== undefined) {
+      throw new Error(
+        `${service} exited with ${child.exitCode}: see ${join(this.options.logDir, `${this.options.mode}-${service}.log`)}`,
+      );
+    }
+  }
+}
+
+/** Retries `check` every 20 ms for 60 s; `guard` throws to give up early (a process died). */
+async function poll(what: string, guard: () => void, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    guard();
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
