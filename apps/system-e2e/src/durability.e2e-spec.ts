@@ -38,7 +38,8 @@ describe.each([
 
   beforeAll(async () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
-    system = new SecureSystem(issuer.issuer, { database });
+    // The embedded engine runs one transaction at a time: 50 racing charges queue up.
+    system = new SecureSystem(issuer.issuer, { database, env: { CALL_TIMEOUT_MS: '20000' } });
     await system.start();
     alice = issuer.userToken('alice', { scope: SCOPE });
   });

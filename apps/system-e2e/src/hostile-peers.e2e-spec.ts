@@ -62,7 +62,7 @@ describe.each<ServiceName>(['order', 'payment'])('hostile peers on the %s port',
       env: {
         TLS_HANDSHAKE_TIMEOUT_MS: String(HANDSHAKE_TIMEOUT_MS),
         INCOMPLETE_FRAME_TIMEOUT_MS: String(INCOMPLETE_FRAME_TIMEOUT_MS),
-        IDLE_TIMEOUT_MS: '3000',
+        IDLE_TIMEOUT_MS: '6000',
         MAX_CONNECTIONS: '100',
       },
     });
@@ -118,6 +118,7 @@ describe.each<ServiceName>(['order', 'payment'])('hostile peers on the %s port',
   it('stays responsive with hundreds of idle TLS connections, and keeps memory bounded', async () => {
     const process = system.processes.get(service);
     const before = process?.rssBytes() ?? 0;
+    await stillServing(); // the services' own connections are established and fresh
     const sockets = Array.from({ length: 300 }, () => tlsSocket());
     for (const socket of sockets) socket.on('error', () => undefined);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -125,7 +126,7 @@ describe.each<ServiceName>(['order', 'payment'])('hostile peers on the %s port',
     const during = process?.rssBytes() ?? 0;
     expect(during - before).toBeLessThan(100 * 1024 * 1024);
     // Beyond MAX_CONNECTIONS the server refuses, and the idle timeout closes the rest.
-    await Promise.all(sockets.map((socket) => closedWithin(socket, 10_000)));
+    await Promise.all(sockets.map((socket) => closedWithin(socket, 20_000)));
     await stillServing();
     await new Promise((resolve) => setTimeout(resolve, 500));
   });
