@@ -100,10 +100,10 @@ describe('microservice generator', () => {
       expect(read(tree, 'apps/inventory/jest.config.cts')).not.toContain('ts-jest');
     });
 
-    it('picks the next free port and its own audience', () => {
+    it('picks the next free port and the API audience the auth server issues', () => {
       const config = read(tree, 'apps/inventory/src/config.ts');
       expect(config).toContain('listenerEnv(4003)');
-      expect(config).toContain(".default('urn:acme:inventory')");
+      expect(config).toContain(".default('urn:acme:api')");
     });
 
     it('guards the example handler with the callers, a role and a scope', () => {
@@ -159,7 +159,7 @@ describe('microservice generator', () => {
       expect(service['networks']).toEqual(['internal']);
       expect(service['environment']).toMatchObject({
         PORT: '4003',
-        AUTH_AUDIENCE: 'urn:acme:inventory',
+        AUTH_AUDIENCE: 'urn:acme:api',
       });
     });
 
@@ -199,7 +199,7 @@ describe('microservice generator', () => {
         name: 'storefront',
         http: true,
         port: 4100,
-        audience: 'urn:acme:api',
+        audience: 'urn:acme:storefront',
       });
       addServiceFiles(tree, options);
       addContracts(tree, options);
@@ -223,7 +223,7 @@ describe('microservice generator', () => {
     it('takes the given port and audience, and needs no message patterns', () => {
       const config = read(tree, 'apps/storefront/src/config.ts');
       expect(config).toContain('...httpAppEnv(4100)');
-      expect(config).toContain(".default('urn:acme:api')");
+      expect(config).toContain(".default('urn:acme:storefront')");
       expect(tree.exists('libs/contracts/src/lib/storefront.constants.ts')).toBe(false);
     });
 

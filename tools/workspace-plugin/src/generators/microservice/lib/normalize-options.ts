@@ -5,6 +5,8 @@ import type { MicroserviceGeneratorSchema } from '../schema';
 const KEBAB_CASE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const MAX_NAME_LENGTH = 30;
 const FIRST_SERVICE_PORT = 4001;
+/** The audience the bundled auth server issues and gateway, order and payment require (`AUTH_AUDIENCE`). */
+const API_AUDIENCE = 'urn:acme:api';
 
 export interface NormalizedOptions {
   /** kebab-case: project, folder, certificate, compose service and Kubernetes name. */
@@ -86,7 +88,7 @@ export function normalizeOptions(
     http: options.http ?? false,
     callers,
     port,
-    audience: options.audience?.trim() || `urn:acme:${name}`,
+    audience: options.audience?.trim() || API_AUDIENCE,
     skipFormat: options.skipFormat ?? false,
   };
 }
