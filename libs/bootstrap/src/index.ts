@@ -13,6 +13,7 @@ export {
   serviceCredentialsFrom,
   serviceEnv,
   tlsMaterialFrom,
+  transportSecurityFrom,
 } from './lib/service-env';
 export { createMicroservice } from './lib/create-microservice';
 export { createHttpApp, httpAppEnv } from './lib/create-http-app';

@@ -1,5 +1,6 @@
 export { readTlsMaterial } from './lib/tls-material';
 export type { TlsFiles, TlsMaterial } from './lib/tls-material';
+export type { TransportSecurity } from './lib/transport-security';
 export { mtlsClientOptions, mtlsServerOptions } from './lib/mtls.options';
 export { spiffeId, spiffeIdOf } from './lib/spiffe';
 export { isMessageEnvelope } from './lib/message-envelope';

@@ -5,16 +5,21 @@ import { firstValueFrom, timeout } from 'rxjs';
 
 /**
  * Sends one message straight to a service port, as any peer could: with the
- * given TLS options (or none of a client certificate), outside the gateway.
+ * given TLS options (or none of a client certificate), or in plaintext as a
+ * mesh's sidecar does, outside the gateway.
  */
 export async function rawCall(
   port: number,
-  tlsOptions: ConnectionOptions,
+  tlsOptions: ConnectionOptions | 'plaintext',
   pattern: string,
   data: unknown,
   options: { token?: string; envelope?: boolean } = {},
 ): Promise<unknown> {
-  const client = new ClientTCP({ host: '127.0.0.1', port, tlsOptions: { rejectUnauthorized: true, ...tlsOptions } });
+  const client = new ClientTCP({
+    host: '127.0.0.1',
+    port,
+    tlsOptions: tlsOptions === 'plaintext' ? undefined : { rejectUnauthorized: true, ...tlsOptions },
+  });
   const payload: MessageEnvelope | unknown =
     options.envelope === false
       ? data

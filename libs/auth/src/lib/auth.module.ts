@@ -107,6 +107,10 @@ export class AuthModule implements OnApplicationBootstrap {
       new Logger(AuthModule.name).warn(
         'BENCH_INSECURE: NO AUTHENTICATION, NO AUTHORIZATION. Every request is served to anyone. Benchmark only.',
       );
+    } else if (this.options.peerIdentity === 'mesh') {
+      new Logger(AuthModule.name).log(
+        'calling services are authenticated and authorized by the service mesh (TRANSPORT_SECURITY=mesh); tokens are still verified here',
+      );
     }
     void this.jwks.refresh();
   }

@@ -40,6 +40,13 @@ export interface AuthOptions {
   /** Verified tokens remembered (by hash) until they expire; 0 turns the cache off. */
   tokenCacheSize: number;
   /**
+   * Who names the calling service: its mutual-TLS `certificate` (the default),
+   * or the service `mesh` whose sidecars terminate mutual TLS and whose
+   * authorization policies admit only the allowed callers
+   * (`TRANSPORT_SECURITY=mesh`).
+   */
+  peerIdentity: 'certificate' | 'mesh';
+  /**
    * Benchmark only: no global guards and no token forwarding, to measure what
    * security costs. Set from `BENCH_INSECURE`, which configuration refuses
    * outside `NODE_ENV=benchmark`; never set it anywhere else.
@@ -58,4 +65,5 @@ export const DEFAULT_AUTH_OPTIONS = {
   jwksMaxAgeMs: 10 * 60_000,
   issuerTimeoutMs: 5_000,
   tokenCacheSize: 10_000,
+  peerIdentity: 'certificate',
 } satisfies Partial<AuthOptions>;

@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { RpcErrorFilter, SecureTcpServer } from '@acme/transport';
 import { DenialAuditFilter } from './denial-audit.filter';
-import { benchmarkInsecureFrom, tlsMaterialFrom } from './service-env';
+import { transportSecurityFrom } from './service-env';
 import type { listenerEnv, serviceEnv } from './service-env';
 import type { z } from 'zod';
 import { exitGracefullyOnSignals } from './shutdown';
@@ -15,8 +15,9 @@ type MicroserviceEnv = z.infer<z.ZodObject<ReturnType<typeof serviceEnv> & Retur
 
 /**
  * Starts a microservice on the mutual-TLS TCP transport, configured from its
- * validated environment. Nothing listens in plaintext, except in a benchmark
- * run with `BENCH_INSECURE` (refused outside `NODE_ENV=benchmark`).
+ * validated environment. Nothing listens in plaintext, except behind a service
+ * mesh that does mutual TLS instead (`TRANSPORT_SECURITY=mesh`) and in a
+ * benchmark run with `BENCH_INSECURE` (refused outside `NODE_ENV=benchmark`).
  *
  * @example
  * // main.ts
@@ -30,8 +31,7 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
   app.useLogger(app.get(PinoNestLogger));
   const env = app.get<ConfigService<MicroserviceEnv, true>>(ConfigService);
   const get = <K extends keyof MicroserviceEnv>(key: K) => env.get(key, { infer: true });
-  const tls = tlsMaterialFrom(env);
-  const benchmarkInsecure = benchmarkInsecureFrom(env);
+  const security = transportSecurityFrom(env);
   // Before connectMicroservice: the transport takes the global config as it is then.
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new DenialAuditFilter(new RpcErrorFilter()));
@@ -40,15 +40,13 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
       strategy: new SecureTcpServer({
         host: get('HOST'),
         port: get('PORT'),
-        tls,
-        minVersion: get('TLS_MIN_VERSION'),
+        security,
         maxFrameSize: get('MAX_FRAME_BYTES'),
         incompleteFrameTimeoutMs: get('INCOMPLETE_FRAME_TIMEOUT_MS'),
         handshakeTimeoutMs: get('TLS_HANDSHAKE_TIMEOUT_MS'),
         idleTimeoutMs: get('IDLE_TIMEOUT_MS'),
         maxConnections: get('MAX_CONNECTIONS'),
         drainTimeoutMs: get('DRAIN_TIMEOUT_MS'),
-        benchmarkInsecure,
       }),
     },
     { inheritAppConfig: true },
@@ -56,10 +54,16 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
   exitGracefullyOnSignals(app);
   await app.startAllMicroservices();
   await app.init();
-  if (benchmarkInsecure) {
-    Logger.warn(`BENCH_INSECURE: listening on PLAINTEXT tcp://${get('HOST')}:${get('PORT')}, no mutual TLS, no guards. Benchmark only.`, 'Bootstrap');
-  } else {
-    Logger.log(`listening on tls://${get('HOST')}:${get('PORT')} (mutual TLS, ${get('TLS_MIN_VERSION')}+)`, 'Bootstrap');
+  const address = `${get('HOST')}:${get('PORT')}`;
+  switch (security.mode) {
+    case 'mtls':
+      Logger.log(`listening on tls://${address} (mutual TLS, ${security.minVersion}+)`, 'Bootstrap');
+      break;
+    case 'mesh':
+      Logger.log(`listening on tcp://${address} for the service mesh's sidecar, which does mutual TLS (TRANSPORT_SECURITY=mesh)`, 'Bootstrap');
+      break;
+    case 'benchmark-insecure':
+      Logger.warn(`BENCH_INSECURE: listening on PLAINTEXT tcp://${address}, no mutual TLS, no guards. Benchmark only.`, 'Bootstrap');
   }
   return app;
 }

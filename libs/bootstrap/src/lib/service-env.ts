@@ -1,9 +1,9 @@
 import { ASYMMETRIC_ALGORITHMS, DEFAULT_AUTH_OPTIONS, DEFAULT_RESILIENCE } from '@acme/auth';
 import type { AuthOptions, ServiceClientsOptions, ServiceCredentials } from '@acme/auth';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Migration, PersistenceOptions } from '@acme/persistence';
 import { readTlsMaterial } from '@acme/transport';
-import type { TlsMaterial } from '@acme/transport';
+import type { TlsMaterial, TransportSecurity } from '@acme/transport';
 import { z } from 'zod';
 import { boolEnv, fileEnv, intEnv, listEnv } from './env';
 
@@ -25,9 +25,16 @@ export function serviceEnv(service: string) {
       .regex(/^[a-z0-9.-]+$/)
       .default('acme.internal')
       .describe('SPIFFE trust domain of the service certificates (spiffe://<domain>/<service>).'),
-    TLS_CA_FILE: fileEnv('.dev/certs/ca.crt').describe('PEM file of the CA that issues service certificates.'),
-    TLS_CERT_FILE: fileEnv(`.dev/certs/${service}.crt`).describe("PEM file of this service's certificate."),
-    TLS_KEY_FILE: fileEnv(`.dev/certs/${service}.key`).describe("PEM file of this service's private key."),
+    TRANSPORT_SECURITY: z
+      .enum(['tls', 'mesh'])
+      .default('tls')
+      .describe(
+        'Who does mutual TLS between services: `tls`, this service with its certificate; `mesh`, the sidecars of a service mesh (Istio, Linkerd) with STRICT mutual TLS and an authorization policy per service, this service speaking plaintext to its sidecar inside the pod.',
+      ),
+    // Checked when read (transportSecurityFrom): behind a mesh they are not needed.
+    TLS_CA_FILE: z.string().min(1).default('.dev/certs/ca.crt').describe('PEM file of the CA that issues service certificates (with TRANSPORT_SECURITY=tls).'),
+    TLS_CERT_FILE: z.string().min(1).default(`.dev/certs/${service}.crt`).describe("PEM file of this service's certificate (with TRANSPORT_SECURITY=tls)."),
+    TLS_KEY_FILE: z.string().min(1).default(`.dev/certs/${service}.key`).describe("PEM file of this service's private key (with TRANSPORT_SECURITY=tls)."),
     TLS_MIN_VERSION: z
       .enum(['TLSv1.3', 'TLSv1.2'])
       .default('TLSv1.3')
@@ -125,7 +132,6 @@ export function serviceClientsFrom(
   addresses: ServiceClientsOptions['addresses'],
 ): ServiceClientsOptions {
   const env = readConfig(config, [
-    'TLS_MIN_VERSION',
     'MAX_FRAME_BYTES',
     'CALL_TIMEOUT_MS',
     'CALL_RETRIES',
@@ -133,9 +139,7 @@ export function serviceClientsFrom(
     'CIRCUIT_RESET_MS',
   ]);
   return {
-    tls: tlsMaterialFrom(config),
-    benchmarkInsecure: benchmarkInsecureFrom(config),
-    minVersion: env.TLS_MIN_VERSION,
+    security: transportSecurityFrom(config),
     maxFrameSize: env.MAX_FRAME_BYTES,
     timeoutMs: env.CALL_TIMEOUT_MS,
     resilience: {
@@ -181,6 +185,7 @@ const AUTH_KEYS = [
   'AUTH_ROLES_CLAIM',
   'AUTH_JWKS_COOLDOWN_MS',
   'AUTH_TOKEN_CACHE_SIZE',
+  'TRANSPORT_SECURITY',
 ] as const satisfies readonly (keyof ServiceEnv)[];
 
 /** The auth library's options from a service's validated configuration. */
@@ -198,6 +203,7 @@ export function authOptionsFrom(config: ConfigReader<ServiceEnv>, service: strin
     rolesClaim: env.AUTH_ROLES_CLAIM,
     jwksCooldownMs: env.AUTH_JWKS_COOLDOWN_MS,
     tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
+    peerIdentity: env.TRANSPORT_SECURITY === 'mesh' ? 'mesh' : 'certificate',
     benchmarkInsecure: benchmarkInsecureFrom(config),
   };
 }
@@ -218,8 +224,27 @@ export function benchmarkInsecureFrom(config: ConfigReader<ServiceEnv>): boolean
   return true;
 }
 
+/**
+ * How this service secures its connections to other services: mutual TLS with
+ * its certificate (read now, so a missing file stops start-up naming its key),
+ * the mesh's, or none in a benchmark without security.
+ */
+export function transportSecurityFrom(config: ConfigReader<ServiceEnv>): TransportSecurity {
+  if (benchmarkInsecureFrom(config)) return { mode: 'benchmark-insecure' };
+  const env = readConfig(config, ['TRANSPORT_SECURITY', 'TLS_MIN_VERSION']);
+  if (env.TRANSPORT_SECURITY === 'mesh') return { mode: 'mesh' };
+  return { mode: 'mtls', tls: tlsMaterialFrom(config), minVersion: env.TLS_MIN_VERSION };
+}
+
+const TLS_FILE_KEYS = ['TLS_CA_FILE', 'TLS_CERT_FILE', 'TLS_KEY_FILE'] as const;
+
 /** This service's certificate, key and CA, read from the configured files. */
 export function tlsMaterialFrom(config: ConfigReader<ServiceEnv>): TlsMaterial {
-  const env = readConfig(config, ['TLS_CA_FILE', 'TLS_CERT_FILE', 'TLS_KEY_FILE']);
+  const env = readConfig(config, TLS_FILE_KEYS);
+  const missing = TLS_FILE_KEYS.filter((key) => !existsSync(env[key]));
+  if (missing.length > 0) {
+    const problems = missing.map((key) => `  ${key}: no file at ${env[key]} (run npm run dev:setup in development)`);
+    throw new Error(`Invalid configuration:\n${problems.join('\n')}`);
+  }
   return readTlsMaterial({ caFile: env.TLS_CA_FILE, certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE });
 }

@@ -32,8 +32,7 @@ describe(`${SecureTcpServer.name} shutdown`, () => {
     const server = new SecureTcpServer({
       host: '127.0.0.1',
       port: 0,
-      tls,
-      minVersion: 'TLSv1.3',
+      security: { mode: 'mtls', tls, minVersion: 'TLSv1.3' },
       maxFrameSize: 1 << 20,
       incompleteFrameTimeoutMs: 2_000,
       handshakeTimeoutMs: 1_000,
@@ -48,7 +47,7 @@ describe(`${SecureTcpServer.name} shutdown`, () => {
   }
 
   const call = (port: number, ms: number) => {
-    const client = createMtlsClient({ host: '127.0.0.1', port, service: 'payment', tls, minVersion: 'TLSv1.3', maxFrameSize: 1 << 20 });
+    const client = createMtlsClient({ host: '127.0.0.1', port, service: 'payment', security: { mode: 'mtls', tls, minVersion: 'TLSv1.3' }, maxFrameSize: 1 << 20 });
     return firstValueFrom(client.send('slow', { meta: {}, data: ms }).pipe(timeout(5_000))).finally(() => client.close());
   };
 

@@ -74,8 +74,7 @@ describe(SecureTcpServer.name, () => {
       host: '127.0.0.1',
       port,
       service: 'payment',
-      tls,
-      minVersion: 'TLSv1.3',
+      security: { mode: 'mtls', tls, minVersion: 'TLSv1.3' },
       maxFrameSize: MAX_FRAME_SIZE,
     });
     clients.push(client);
@@ -95,8 +94,7 @@ describe(SecureTcpServer.name, () => {
     const server = new SecureTcpServer({
       host: '127.0.0.1',
       port: 0,
-      tls: paymentTls,
-      minVersion: 'TLSv1.3',
+      security: { mode: 'mtls', tls: paymentTls, minVersion: 'TLSv1.3' },
       maxFrameSize: MAX_FRAME_SIZE,
       incompleteFrameTimeoutMs: 2_000,
       handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
@@ -205,6 +203,51 @@ describe(SecureTcpServer.name, () => {
       await once(socket, 'close', { signal: AbortSignal.timeout(IDLE_TIMEOUT_MS + 1_000) });
 
       expect(Date.now() - connectedAt).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 50);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
+describe(`${SecureTcpServer.name} behind a service mesh`, () => {
+  let app: INestMicroservice;
+  let port: number;
+
+  beforeAll(async () => {
+    const server = new SecureTcpServer({
+      host: '127.0.0.1',
+      port: 0,
+      security: { mode: 'mesh' },
+      maxFrameSize: MAX_FRAME_SIZE,
+      incompleteFrameTimeoutMs: 2_000,
+      handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+      idleTimeoutMs: IDLE_TIMEOUT_MS,
+      maxConnections: 16,
+      drainTimeoutMs: 1_000,
+    });
+    const moduleRef = await Test.createTestingModule({ controllers: [EchoController] }).compile();
+    app = moduleRef.createNestMicroservice({ strategy: server, logger: false });
+    await app.listen();
+    port = (server.unwrap<TlsServer>().address() as AddressInfo).port;
+  });
+
+  afterAll(() => app.close());
+
+  it('takes plaintext from the sidecar, still unwraps the envelope, and claims no peer identity', async () => {
+    const client = createMtlsClient({ host: '127.0.0.1', port, service: 'payment', security: { mode: 'mesh' }, maxFrameSize: MAX_FRAME_SIZE });
+    try {
+      const envelope: MessageEnvelope = { meta: { requestId: 'r-mesh' }, data: { n: 1 } };
+      await expect(ask(client, envelope)).resolves.toEqual({ data: { n: 1 }, meta: { requestId: 'r-mesh' }, peer: undefined });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('does not speak TLS itself', async () => {
+    const socket = connectTls({ host: '127.0.0.1', port, servername: 'payment', rejectUnauthorized: false, minVersion: 'TLSv1.3' });
+    try {
+      const [error] = (await once(socket, 'error')) as [Error];
+      expect(error.message).toMatch(/wrong version number|socket disconnected|ECONNRESET|packet length/i);
     } finally {
       socket.destroy();
     }

@@ -2,19 +2,19 @@ import { Logger } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
 import type { MessageHandler, TcpContext } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
-import type { SecureVersion, Server as TlsServer, TLSSocket } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { throwError } from 'rxjs';
 import { isMessageEnvelope } from './message-envelope';
 import { MessageContext } from './message.context';
 import { mtlsServerOptions } from './mtls.options';
 import type { RpcErrorBody } from './rpc-error';
-import type { TlsMaterial } from './tls-material';
+import type { TransportSecurity } from './transport-security';
 
 export interface SecureTcpServerOptions {
   host: string;
   port: number;
-  tls: TlsMaterial;
-  minVersion: SecureVersion;
+  /** Mutual TLS here, or by the mesh's sidecars; plaintext only in a benchmark. */
+  security: TransportSecurity;
   /** Largest accepted frame, in characters of its JSON; a bigger frame drops the connection. */
   maxFrameSize: number;
   /** A frame that is not complete after this long drops the connection. */
@@ -26,16 +26,10 @@ export interface SecureTcpServerOptions {
   maxConnections: number;
   /** On shutdown, how long messages already being handled may take to finish. */
   drainTimeoutMs: number;
-  /**
-   * Benchmark only: plaintext TCP, no certificates, no peer identity, to measure
-   * what mutual TLS costs. Set by `createMicroservice` from `BENCH_INSECURE`,
-   * which configuration refuses outside `NODE_ENV=benchmark`.
-   */
-  benchmarkInsecure?: boolean;
 }
 
 /**
- * The TCP transport over mutual TLS. Every message arrives as a
+ * The TCP transport over mutual TLS (or behind a mesh that does it). Every message arrives as a
  * {@link MessageEnvelope}; handlers receive only its `data`, and guards read
  * the metadata and the peer's identity from the {@link MessageContext}.
  *
@@ -48,18 +42,20 @@ export class SecureTcpServer extends ServerTCP {
   private drained?: () => void;
 
   constructor(private readonly secureOptions: SecureTcpServerOptions) {
+    const { security } = secureOptions;
     super({
       host: secureOptions.host,
       port: secureOptions.port,
-      tlsOptions: secureOptions.benchmarkInsecure
-        ? undefined
-        : { ...mtlsServerOptions(secureOptions.tls, secureOptions.minVersion), handshakeTimeout: secureOptions.handshakeTimeoutMs },
+      tlsOptions:
+        security.mode === 'mtls'
+          ? { ...mtlsServerOptions(security.tls, security.minVersion), handshakeTimeout: secureOptions.handshakeTimeoutMs }
+          : undefined,
       maxBufferSize: secureOptions.maxFrameSize,
       incompleteMessageTimeout: secureOptions.incompleteFrameTimeoutMs,
     });
     const server = this.unwrap<TlsServer>();
     server.maxConnections = secureOptions.maxConnections;
-    if (secureOptions.benchmarkInsecure) {
+    if (security.mode !== 'mtls') {
       server.on('connection', (socket: Socket) => socket.setTimeout(secureOptions.idleTimeoutMs, () => socket.destroy()));
       return;
     }

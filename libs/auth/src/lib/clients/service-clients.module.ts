@@ -1,16 +1,15 @@
 import { Inject, Module } from '@nestjs/common';
 import type { DynamicModule, FactoryProvider, InjectionToken, OnApplicationShutdown } from '@nestjs/common';
 import { createMtlsClient } from '@acme/transport';
-import type { TlsMaterial } from '@acme/transport';
-import type { SecureVersion } from 'node:tls';
+import type { TransportSecurity } from '@acme/transport';
 import { ServiceTokenProvider } from '../token/service-token.provider';
 import type { ServiceCredentials } from '../token/service-token.provider';
 import { ServiceClient } from './service-client';
 import type { ResilienceOptions } from './service-client';
 
 export interface ServiceClientsOptions {
-  tls: TlsMaterial;
-  minVersion: SecureVersion;
+  /** Mutual TLS with this service's certificate, or by the mesh's sidecars. */
+  security: TransportSecurity;
   maxFrameSize: number;
   timeoutMs: number;
   /** Where each service listens. */
@@ -18,8 +17,6 @@ export interface ServiceClientsOptions {
   resilience?: ResilienceOptions;
   /** This service's OAuth client, for `sendAsService`. */
   credentials?: ServiceCredentials;
-  /** Benchmark only: plaintext TCP to every service (see `MtlsClientOptions`). */
-  benchmarkInsecure?: boolean;
 }
 
 export interface ServiceClientsAsyncOptions {
@@ -64,10 +61,8 @@ export class ServiceClientsModule {
           const proxy = createMtlsClient({
             ...address,
             service,
-            tls: config.tls,
-            minVersion: config.minVersion,
+            security: config.security,
             maxFrameSize: config.maxFrameSize,
-            benchmarkInsecure: config.benchmarkInsecure,
           });
           return new ServiceClient(service, proxy, config.timeoutMs, tokens ?? undefined, config.resilience);
         },

@@ -151,6 +151,20 @@ describe(ServiceIdentityGuard.name, () => {
     });
   });
 
+  describe('behind a service mesh, which names and authorizes the caller', () => {
+    const meshGuard = new ServiceIdentityGuard(new Reflector(), { ...options, peerIdentity: 'mesh' });
+
+    it('lets a message from the sidecar through on a handler with @AllowServices', () => {
+      expect(meshGuard.canActivate(rpcContext('charge', new Socket()))).toBe(true);
+    });
+
+    it('still returns 403 on a handler without @AllowServices (deny by default)', () => {
+      expect(
+        refusal(() => meshGuard.canActivate(rpcContext('refund', new Socket()))).getResponse(),
+      ).toMatchObject({ statusCode: 403, message: 'no service may send this message' });
+    });
+  });
+
   describe('over HTTP', () => {
     it('lets a request through a route without @AllowServices', () => {
       expect(guard.canActivate(httpContext('refund'))).toBe(true);

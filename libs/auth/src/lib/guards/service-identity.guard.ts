@@ -12,6 +12,12 @@ import { AllowServicesMetadata } from '../decorators/auth-metadata';
  * certificate must name a service listed in `@AllowServices(...)`. Message
  * handlers without the decorator refuse every caller (deny by default); HTTP
  * has no peer certificate, so the decorator on an HTTP route refuses too.
+ *
+ * Behind a service mesh (`peerIdentity: 'mesh'`) the socket carries no
+ * certificate: the sidecar verified the caller's, and the mesh's authorization
+ * policy (k8s/overlays/mesh) admits only the services that some handler here
+ * allows. Handlers without the decorator still refuse everyone, and the token
+ * checks that follow still run.
  */
 @Injectable()
 export class ServiceIdentityGuard implements CanActivate {
@@ -36,6 +42,7 @@ export class ServiceIdentityGuard implements CanActivate {
 
   private checkPeer(context: ExecutionContext, allowed: readonly string[] | undefined): boolean {
     if (!allowed?.length) throw new InsufficientScopeException('no service may send this message');
+    if (this.options.peerIdentity === 'mesh') return true;
     const rpcContext = context.switchToRpc().getContext<unknown>();
     const peer = rpcContext instanceof MessageContext ? rpcContext.getPeerSpiffeId() : undefined;
     const permitted = allowed.some((service) => spiffeId(this.options.trustDomain, service) === peer);
