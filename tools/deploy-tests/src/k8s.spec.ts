@@ -23,6 +23,7 @@ interface Container {
 }
 
 interface PodSpec {
+  serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
   securityContext?: {
     runAsNonRoot?: boolean;
@@ -89,8 +90,12 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     const deployment = deployments.find((d) => d.metadata.name === app) as KubeObject;
     const spec = podSpec(deployment);
 
-    it('runs as a non-root user with the runtime default seccomp profile and no service-account token', () => {
+    it('runs as a non-root user with the runtime default seccomp profile, under its own service account without a token', () => {
       expect(spec.automountServiceAccountToken).toBe(false);
+      expect(spec.serviceAccountName).toBe(app);
+      expect(
+        objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === app),
+      ).toMatchObject({ automountServiceAccountToken: false });
       expect(spec.securityContext).toMatchObject({
         runAsNonRoot: true,
         seccompProfile: { type: 'RuntimeDefault' },
@@ -267,16 +272,99 @@ describe('the overlays', () => {
     expect(platform('prod')['TRANSPORT_SECURITY']).toBe('tls');
   });
 
-  it('mesh: switch app-level TLS off and let Istio require mutual TLS for every workload', () => {
+  describe('mesh', () => {
     const objects = render('mesh');
-    expect(platform('mesh')['TRANSPORT_SECURITY']).toBe('mesh');
-    const peerAuthentication = objects.find(
-      (object) => object.kind === 'PeerAuthentication',
-    ) as KubeObject & { spec: unknown };
-    expect(peerAuthentication.spec).toEqual({ mtls: { mode: 'STRICT' } });
-    expect(
-      objects.find((object) => object.kind === 'Namespace')?.metadata.labels?.['istio-injection'],
-    ).toBe('enabled');
+
+    it('switches app-level TLS off and lets Istio require mutual TLS for every workload', () => {
+      expect(platform('mesh')['TRANSPORT_SECURITY']).toBe('mesh');
+      const peerAuthentications = ofKind(objects, 'PeerAuthentication');
+      expect(peerAuthentications.find((p) => p.metadata.name === 'default')?.spec).toEqual({
+        mtls: { mode: 'STRICT' },
+      });
+      expect(
+        objects.find((object) => object.kind === 'Namespace')?.metadata.labels?.['istio-injection'],
+      ).toBe('enabled');
+    });
+
+    it('takes plaintext only on the public ports, from the ingress controller outside the mesh', () => {
+      const exceptions = ofKind<{
+        selector?: { matchLabels: Record<string, string> };
+        mtls: { mode: string };
+        portLevelMtls?: Record<string, { mode: string }>;
+      }>(objects, 'PeerAuthentication')
+        .filter((p) => p.metadata.name !== 'default')
+        .map((p) => ({
+          app: p.spec.selector?.matchLabels['app.kubernetes.io/name'],
+          mode: p.spec.mtls.mode,
+          permissive: Object.keys(p.spec.portLevelMtls ?? {}),
+        }));
+      expect(exceptions.sort((a, b) => String(a.app).localeCompare(String(b.app)))).toEqual([
+        { app: 'auth-server', mode: 'STRICT', permissive: ['3001'] },
+        { app: 'gateway', mode: 'STRICT', permissive: ['3000'] },
+      ]);
+    });
+
+    it('admits to each TCP service exactly the callers its NetworkPolicy admits, named by their service accounts', () => {
+      const policies = new NetworkPolicies(objects);
+      const deployments = ofKind(objects, 'Deployment');
+      const pods: Endpoint[] = deployments.map((deployment) => ({
+        name: deployment.metadata.name,
+        namespace: 'acme',
+        namespaceLabels: { 'kubernetes.io/metadata.name': 'acme' },
+        labels: podTemplate(deployment)?.metadata?.labels ?? {},
+        ports: podSpec(deployment).containers.flatMap((c) =>
+          (c.ports ?? []).map((p) => p.containerPort),
+        ),
+      }));
+      const internal = pods.filter((pod) => !PUBLISHED.includes(pod.name));
+      const byNetworkPolicy = pods
+        .flatMap((source) =>
+          internal.flatMap((target) =>
+            target.ports
+              .filter((port) => source !== target && policies.allows(source, target, port))
+              .map((port) => `${source.name} -> ${target.name}:${port}`),
+          ),
+        )
+        .sort();
+
+      const byMesh = ofKind<{
+        selector: { matchLabels: Record<string, string> };
+        action: string;
+        rules: {
+          from: { source: { principals: string[] } }[];
+          to: { operation: { ports: string[] } }[];
+        }[];
+      }>(objects, 'AuthorizationPolicy')
+        .flatMap((policy) => {
+          expect(policy.spec.action).toBe('ALLOW');
+          const target = policy.spec.selector.matchLabels['app.kubernetes.io/name'];
+          return policy.spec.rules.flatMap((rule) =>
+            rule.from.flatMap(({ source }) =>
+              source.principals.flatMap((principal) =>
+                rule.to.flatMap(({ operation }) =>
+                  operation.ports.map(
+                    (port) =>
+                      `${principal.replace('cluster.local/ns/acme/sa/', '')} -> ${target}:${port}`,
+                  ),
+                ),
+              ),
+            ),
+          );
+        })
+        .sort();
+
+      expect(internal.map((pod) => pod.name).sort()).toEqual(
+        deployableApps().filter((app) => !PUBLISHED.includes(app)),
+      );
+      expect(byMesh).toEqual(byNetworkPolicy);
+      expect(byMesh).toEqual(
+        expect.arrayContaining([
+          'gateway -> order:4001',
+          'payment -> order:4001',
+          'order -> payment:4002',
+        ]),
+      );
+    });
   });
 
   it('prod: the issuer at its public URL and a public certificate for the Ingress', () => {

@@ -1,10 +1,13 @@
 import { Certificate, Issuer } from '@kubernetes-models/cert-manager/cert-manager.io/v1';
-import { PeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1';
+import {
+  AuthorizationPolicy,
+  PeerAuthentication,
+} from '@kubernetes-models/istio/security.istio.io/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
+import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { KubeObject } from './kustomize';
 
 interface Model {
@@ -16,6 +19,7 @@ const MODELS: Record<string, new (data: never) => Model> = {
   'v1/ConfigMap': ConfigMap,
   'v1/Namespace': Namespace,
   'v1/Service': Service,
+  'v1/ServiceAccount': ServiceAccount,
   'apps/v1/Deployment': Deployment,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'networking.k8s.io/v1/Ingress': Ingress,
@@ -24,6 +28,7 @@ const MODELS: Record<string, new (data: never) => Model> = {
   'cert-manager.io/v1/Certificate': Certificate,
   'cert-manager.io/v1/Issuer': Issuer,
   'security.istio.io/v1/PeerAuthentication': PeerAuthentication,
+  'security.istio.io/v1/AuthorizationPolicy': AuthorizationPolicy,
 };
 
 /**

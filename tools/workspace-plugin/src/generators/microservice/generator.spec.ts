@@ -163,7 +163,7 @@ describe('microservice generator', () => {
       });
     });
 
-    it('writes its Kubernetes folder and lists it in the base and in the overlays that pin images', () => {
+    it('writes its Kubernetes folder, lists it in the base and in the overlays that pin images, and admits its callers in the mesh', () => {
       expect(readYaml(tree, 'k8s/base/kustomization.yaml')).toEqual({
         resources: ['platform.yaml', 'order', 'inventory'],
       });
@@ -174,7 +174,39 @@ describe('microservice generator', () => {
         newName: 'registry.example.com/acme/inventory',
         newTag: '1.2.3',
       });
-      expect(read(tree, 'k8s/overlays/mesh/kustomization.yaml')).toBe('resources:\n  - ../prod\n');
+      expect(readYaml(tree, 'k8s/overlays/mesh/kustomization.yaml')).toEqual({
+        resources: ['../prod', 'authorization/inventory.yaml'],
+      });
+      expect(readYaml(tree, 'k8s/overlays/mesh/authorization/inventory.yaml')).toMatchObject({
+        kind: 'AuthorizationPolicy',
+        spec: {
+          selector: { matchLabels: { 'app.kubernetes.io/name': 'inventory' } },
+          action: 'ALLOW',
+          rules: [
+            {
+              from: [
+                {
+                  source: {
+                    principals: [
+                      'cluster.local/ns/acme/sa/gateway',
+                      'cluster.local/ns/acme/sa/order',
+                    ],
+                  },
+                },
+              ],
+              to: [{ operation: { ports: ['4003'] } }],
+            },
+          ],
+        },
+      });
+      expect(readYaml(tree, 'k8s/base/inventory/service-account.yaml')).toMatchObject({
+        kind: 'ServiceAccount',
+        metadata: { name: 'inventory' },
+        automountServiceAccountToken: false,
+      });
+      expect(read(tree, 'k8s/base/inventory/deployment.yaml')).toContain(
+        'serviceAccountName: inventory',
+      );
       const certificate = readYaml<{ spec: { uris: string[]; dnsNames: string[] } }>(
         tree,
         'k8s/base/inventory/certificate.yaml',

@@ -6,11 +6,13 @@ import { appendToList, updateYaml } from './yaml-lists';
 
 const BASE = 'k8s/base';
 const OVERLAYS = 'k8s/overlays';
+const MESH = `${OVERLAYS}/mesh`;
 
 /**
- * The service's own folder under k8s/base (Deployment, Service, Certificate,
- * NetworkPolicy), listed in the base kustomization; and in every overlay that
- * pins images, an entry shaped like the others.
+ * The service's own folder under k8s/base (ServiceAccount, Deployment, Service,
+ * Certificate, NetworkPolicy), listed in the base kustomization; in every
+ * overlay that pins images, an entry shaped like the others; and in the mesh
+ * overlay, the AuthorizationPolicy that admits only its callers.
  */
 export function addKubernetesManifests(tree: Tree, options: NormalizedOptions): void {
   renderTemplates(tree, 'k8s', `${BASE}/${options.name}`, options);
@@ -34,6 +36,13 @@ export function addKubernetesManifests(tree: Tree, options: NormalizedOptions): 
         path,
       );
     });
+  }
+  const mesh = `${MESH}/kustomization.yaml`;
+  if (tree.exists(mesh)) {
+    renderTemplates(tree, 'k8s-mesh', `${MESH}/authorization`, options);
+    updateYaml(tree, mesh, (document) =>
+      appendToList(document, 'resources', `authorization/${options.name}.yaml`, mesh),
+    );
   }
 }
 
