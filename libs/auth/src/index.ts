@@ -8,6 +8,7 @@ export { AllowServices, Policy, Public, Roles, Scopes } from './lib/decorators/a
 export { CurrentUser } from './lib/decorators/current-user.decorator';
 export { allOf, anyOf, hasRole, hasScope, isOwner, isService } from './lib/policy/policy';
 export type { PolicyContext, PolicyRule, ResourceOwnerLoader } from './lib/policy/policy';
+export { AuthorizedResource } from './lib/policy/authorized-resource';
 export { getPrincipal } from './lib/context/principal.context';
 export { currentCallMeta, REQUEST_ID_HEADER } from './lib/context/call-context';
 export { AccessTokenVerifier } from './lib/token/access-token.verifier';

@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AllowServices,
   anyOf,
+  AuthorizedResource,
   CurrentUser,
   hasRole,
   InjectServiceClient,
@@ -60,8 +61,8 @@ export class OrdersController {
   @AllowServices('gateway')
   @Scopes('orders:read')
   @Policy(anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
-  get(@Payload() { id }: OrderIdDto): Promise<Order> {
-    return this.orders.get(id);
+  async get(@Payload() { id }: OrderIdDto, @AuthorizedResource() owned?: Order): Promise<Order> {
+    return owned ?? this.orders.get(id);
   }
 
   @MessagePattern(ORDER_PATTERNS.delete)
@@ -82,8 +83,11 @@ export class OrdersController {
   @AllowServices('gateway')
   @Scopes('orders:write')
   @Policy(isOwner(OrderOwnerLoader))
-  async pay(@Payload() { id, billing, cardToken }: PayOrderDto): Promise<Order> {
-    const order = await this.orders.get(id);
+  async pay(
+    @Payload() { id, billing, cardToken }: PayOrderDto,
+    @AuthorizedResource() owned?: Order,
+  ): Promise<Order> {
+    const order = owned ?? (await this.orders.get(id));
     if (order.status === 'PAID') return order;
     const charge: ChargePaymentDto = {
       orderId: order.id,
@@ -93,7 +97,9 @@ export class OrdersController {
       billing,
       cardToken,
     };
-    const payment = await this.payment.send<Payment>(PAYMENT_PATTERNS.charge, charge, { idempotent: true });
+    const payment = await this.payment.send<Payment>(PAYMENT_PATTERNS.charge, charge, {
+      idempotent: true,
+    });
     return this.orders.markPaid(order.id, payment.id);
   }
 

@@ -7,9 +7,13 @@ import type { ResourceOwnerLoader } from '@acme/auth';
  * with the token of whoever happens to be calling it.
  */
 @Injectable()
-export class PayerLoader implements ResourceOwnerLoader {
-  ownerOf(input: unknown): string | undefined {
+export class PayerLoader implements ResourceOwnerLoader<{ payerId: string }> {
+  load(input: unknown): { payerId: string } | undefined {
     const payerId = (input as { payerId?: unknown } | undefined)?.payerId;
-    return typeof payerId === 'string' ? payerId : undefined;
+    return typeof payerId === 'string' ? { payerId } : undefined;
+  }
+
+  ownerOf(charge: { payerId: string }): string {
+    return charge.payerId;
   }
 }

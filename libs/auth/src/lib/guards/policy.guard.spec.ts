@@ -1,4 +1,5 @@
 import { HttpException, Injectable } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import type { ExecutionContext } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { TcpSocket } from '@nestjs/microservices';
@@ -7,6 +8,7 @@ import { MessageContext } from '@acme/transport';
 import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
 import { setRpcPrincipal } from '../context/principal.context';
 import { Policy } from '../decorators/auth.decorators';
+import { AuthorizedResource } from '../policy/authorized-resource';
 import { anyOf, hasRole, isOwner, isService } from '../policy/policy';
 import type { ResourceOwnerLoader } from '../policy/policy';
 import type { Principal } from '../principal';
@@ -18,20 +20,34 @@ import { PolicyGuard } from './policy.guard';
 const AUDIENCE = 'urn:acme:orders';
 
 /** Who owns each order: order id -> user id. */
-@Injectable()
-class OrderOwnerLoader implements ResourceOwnerLoader {
-  private readonly owners = new Map([['order-1', 'alice']]);
+interface StoredOrder {
+  id: string;
+  ownerId: string;
+}
 
-  ownerOf(input: unknown): string | undefined {
-    return this.owners.get((input as { params: { id: string } }).params.id);
+@Injectable()
+class OrderOwnerLoader implements ResourceOwnerLoader<StoredOrder> {
+  private readonly orders = new Map([['order-1', { id: 'order-1', ownerId: 'alice' }]]);
+
+  load(input: unknown): StoredOrder | undefined {
+    return this.orders.get((input as { params: { id: string } }).params.id);
+  }
+
+  ownerOf(order: StoredOrder): string {
+    return order.ownerId;
   }
 }
 
 /** Over RPC the policy sees the message payload. */
 @Injectable()
-class PayerLoader implements ResourceOwnerLoader {
-  ownerOf(input: unknown): string | undefined {
-    return (input as { payerId?: string }).payerId;
+class PayerLoader implements ResourceOwnerLoader<{ payerId: string }> {
+  load(input: unknown): { payerId: string } | undefined {
+    const { payerId } = input as { payerId?: string };
+    return payerId === undefined ? undefined : { payerId };
+  }
+
+  ownerOf(charge: { payerId: string }): string {
+    return charge.payerId;
   }
 }
 
@@ -89,6 +105,20 @@ function rpcContext(
   return context;
 }
 
+/** What `@AuthorizedResource()` injects into the handler of `context`. */
+function authorizedResource(context: ExecutionContext): unknown {
+  class Handler {
+    handle(@AuthorizedResource() resource: unknown): unknown {
+      return resource; // never called: only its parameter's metadata is read
+    }
+  }
+  const args = Reflect.getMetadata(ROUTE_ARGS_METADATA, Handler, 'handle') as Record<
+    string,
+    { factory: (data: unknown, context: ExecutionContext) => unknown }
+  >;
+  return Object.values(args)[0].factory(undefined, context);
+}
+
 /** Runs a guard that must refuse, and returns the HTTP exception it threw. */
 async function refusal(action: () => Promise<unknown>): Promise<HttpException> {
   const error = await action().then(
@@ -141,10 +171,11 @@ describe(PolicyGuard.name, () => {
   });
 
   describe('@Policy(anyOf(hasRole(admin), isOwner(OrderOwnerLoader)))', () => {
-    it('lets the owner of the order through', async () => {
-      await expect(
-        guard.canActivate(httpContext('find', 'order-1', await user('alice'))),
-      ).resolves.toBe(true);
+    it('lets the owner of the order through, and hands the handler the order it loaded', async () => {
+      const context = httpContext('find', 'order-1', await user('alice'));
+
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(authorizedResource(context)).toEqual({ id: 'order-1', ownerId: 'alice' });
     });
 
     it('returns 403 when the caller neither owns the order nor is admin', async () => {
@@ -160,12 +191,13 @@ describe(PolicyGuard.name, () => {
     });
 
     it('lets an admin through without loading the order', async () => {
-      const ownerOf = jest.spyOn(ownerLoader, 'ownerOf');
+      const load = jest.spyOn(ownerLoader, 'load');
 
-      await expect(
-        guard.canActivate(httpContext('find', 'order-1', await user('carol', ['admin']))),
-      ).resolves.toBe(true);
-      expect(ownerOf).not.toHaveBeenCalled();
+      const context = httpContext('find', 'order-1', await user('carol', ['admin']));
+
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(load).not.toHaveBeenCalled();
+      expect(authorizedResource(context)).toBeUndefined();
     });
 
     it('returns 404 when the order does not exist', async () => {

@@ -5,6 +5,7 @@ import type { Request } from 'express';
 import { InsufficientScopeException, InvalidTokenException } from '../auth.errors';
 import { getPrincipal } from '../context/principal.context';
 import { PolicyMetadata } from '../decorators/auth-metadata';
+import { keepAuthorizedResource } from '../policy/authorized-resource';
 
 /** Enforces `@Policy(rule)`, e.g. `anyOf(hasRole('admin'), isOwner(OrderOwnerLoader))`. */
 @Injectable()
@@ -23,6 +24,7 @@ export class PolicyGuard implements CanActivate {
       principal,
       input: policyInput(context),
       resolve: <T>(type: Type<T>) => this.moduleRef.get(type, { strict: false }),
+      keep: (resource) => keepAuthorizedResource(context, resource),
     });
     if (!allowed) throw new InsufficientScopeException(`requires ${rule.description}`);
     return true;

@@ -3,16 +3,31 @@ import type { Principal } from '../principal';
 import { allOf, anyOf, hasRole, hasScope, isOwner, isService } from './policy';
 import type { PolicyContext, PolicyRule, ResourceOwnerLoader } from './policy';
 
-class OrderOwnerLoader implements ResourceOwnerLoader {
-  ownerOf(input: unknown): string | undefined {
-    return (input as { orderId: string }).orderId === 'order-1' ? 'alice' : undefined;
+interface StoredOrder {
+  id: string;
+  ownerId: string;
+}
+
+class OrderOwnerLoader implements ResourceOwnerLoader<StoredOrder> {
+  load(input: unknown): StoredOrder | undefined {
+    const { orderId } = input as { orderId: string };
+    return orderId === 'order-1' ? { id: orderId, ownerId: 'alice' } : undefined;
+  }
+
+  ownerOf(order: StoredOrder): string {
+    return order.ownerId;
   }
 }
 
 // Rules are pure functions of a principal: a literal one keeps these cases short. The
 // guard specs run the same rules on principals verified from real tokens.
-function contextOf(principal: Partial<Principal>, input: unknown = {}): PolicyContext {
+function contextOf(
+  principal: Partial<Principal>,
+  input: unknown = {},
+  keep?: (resource: unknown) => void,
+): PolicyContext {
   return {
+    keep,
     principal: {
       kind: 'user',
       subject: 'alice',
@@ -80,6 +95,20 @@ describe('policy rules', () => {
     await expect(
       rule.evaluate(contextOf({ subject: 'bob' }, { orderId: 'order-2' })),
     ).rejects.toThrow(NotFoundException);
+  });
+
+  it('isOwner hands the order it loaded to the handler, only when the caller owns it', async () => {
+    const kept: unknown[] = [];
+    const keep = (resource: unknown) => kept.push(resource);
+
+    await isOwner(OrderOwnerLoader).evaluate(
+      contextOf({ subject: 'bob' }, { orderId: 'order-1' }, keep),
+    );
+    expect(kept).toEqual([]);
+    await isOwner(OrderOwnerLoader).evaluate(
+      contextOf({ subject: 'alice' }, { orderId: 'order-1' }, keep),
+    );
+    expect(kept).toEqual([{ id: 'order-1', ownerId: 'alice' }]);
   });
 
   it('anyOf stops at the first rule that holds', async () => {

@@ -8,6 +8,8 @@ export interface PolicyContext {
   /** The message payload over RPC; `{ params, query, body }` over HTTP. */
   input: unknown;
   resolve<T>(type: Type<T>): T;
+  /** Hands the handler a resource loaded to decide (`@AuthorizedResource()`), so it is not read twice. */
+  keep?(resource: unknown): void;
 }
 
 /** A declarative authorization rule: composable, and printable in the authorization report. */
@@ -17,17 +19,21 @@ export interface PolicyRule {
 }
 
 /**
- * Loads who owns the resource a handler is about to touch. Register it as a
- * provider of the module that declares the policy.
+ * Loads the resource a handler is about to touch, and tells who owns it.
+ * Register it as a provider of the module that declares the policy; the
+ * handler receives what it loaded through `@AuthorizedResource()`.
  *
  * @example
- * @Injectable() class OrderOwnerLoader implements ResourceOwnerLoader {
- *   ownerOf(input: unknown) { return this.orders.find((input as OrderIdDto).id)?.ownerId; }
+ * @Injectable() class OrderOwnerLoader implements ResourceOwnerLoader<Order> {
+ *   load(input: unknown) { return this.orders.find((input as OrderIdDto).id); }
+ *   ownerOf(order: Order) { return order.ownerId; }
  * }
  */
-export interface ResourceOwnerLoader {
-  /** The owner's `sub`, or undefined when the resource does not exist (the call then gets 404). */
-  ownerOf(input: unknown): string | undefined | Promise<string | undefined>;
+export interface ResourceOwnerLoader<R = unknown> {
+  /** The resource the input names, or undefined when there is none (the call then gets 404). */
+  load(input: unknown): R | undefined | Promise<R | undefined>;
+  /** The `sub` of the user who owns it. */
+  ownerOf(resource: R): string;
 }
 
 /** The principal is a user with this role. */
@@ -40,7 +46,10 @@ export function hasRole(role: string): PolicyRule {
 
 /** The token grants this scope. */
 export function hasScope(scope: string): PolicyRule {
-  return { description: `hasScope('${scope}')`, evaluate: ({ principal }) => principal.scopes.includes(scope) };
+  return {
+    description: `hasScope('${scope}')`,
+    evaluate: ({ principal }) => principal.scopes.includes(scope),
+  };
 }
 
 /**
@@ -50,11 +59,14 @@ export function hasScope(scope: string): PolicyRule {
 export function isOwner(loader: Type<ResourceOwnerLoader>): PolicyRule {
   return {
     description: `isOwner(${loader.name})`,
-    async evaluate({ principal, input, resolve }) {
+    async evaluate({ principal, input, resolve, keep }) {
       if (principal.kind !== 'user') return false;
-      const owner = await resolve(loader).ownerOf(input);
-      if (owner === undefined) throw new NotFoundException('not found');
-      return owner === principal.subject;
+      const owners = resolve(loader);
+      const resource = await owners.load(input);
+      if (resource === undefined) throw new NotFoundException('not found');
+      if (owners.ownerOf(resource) !== principal.subject) return false;
+      keep?.(resource);
+      return true;
     },
   };
 }

@@ -1,0 +1,40 @@
+import { createParamDecorator } from '@nestjs/common';
+import type { ContextType, ExecutionContext } from '@nestjs/common';
+
+const resources = new WeakMap<object, unknown>();
+
+/** The object that lives exactly as long as one request or message: the HTTP request, or the RPC context. */
+function callOf(context: ExecutionContext): object | undefined {
+  switch (context.getType<ContextType>()) {
+    case 'http':
+      return context.switchToHttp().getRequest<object>();
+    case 'rpc':
+      return context.switchToRpc().getContext<object>();
+    case 'ws':
+      return undefined;
+  }
+}
+
+/** Set by `PolicyGuard` when an `isOwner(...)` rule loaded the resource to decide. */
+export function keepAuthorizedResource(context: ExecutionContext, resource: unknown): void {
+  const call = callOf(context);
+  if (call) resources.set(call, resource);
+}
+
+/**
+ * Injects the resource an `isOwner(Loader)` policy loaded to authorize this
+ * call, so the handler need not read it a second time; `undefined` when the
+ * policy decided without loading it (e.g. `hasRole('admin')` held first).
+ *
+ * @example
+ * @Policy(anyOf(hasRole('admin'), isOwner(OrderLoader)))
+ * get(@Payload() { id }: OrderIdDto, @AuthorizedResource() order?: Order) {
+ *   return order ?? this.orders.get(id);
+ * }
+ */
+export const AuthorizedResource = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): unknown => {
+    const call = callOf(context);
+    return call ? resources.get(call) : undefined;
+  },
+);
