@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
-import type { INestApplication, Type } from '@nestjs/common';
+import type { INestMicroservice, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import type { AsyncMicroserviceOptions, CustomStrategy } from '@nestjs/microservices';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { RpcErrorFilter, SecureTcpServer } from '@acme/transport';
+import type { TransportSecurity } from '@acme/transport';
 import { DenialAuditFilter } from './denial-audit.filter';
 import { transportSecurityFrom } from './service-env';
 import type { listenerEnv, serviceEnv } from './service-env';
@@ -18,43 +20,48 @@ type MicroserviceEnv = z.infer<z.ZodObject<ReturnType<typeof serviceEnv> & Retur
  * validated environment. Nothing listens in plaintext, except behind a service
  * mesh that does mutual TLS instead (`TRANSPORT_SECURITY=mesh`) and in a
  * benchmark run with `BENCH_INSECURE` (refused outside `NODE_ENV=benchmark`).
+ * No HTTP server is created, nor its framework loaded.
  *
  * @example
  * // main.ts
  * void createMicroservice(AppModule);
  */
-export async function createMicroservice(appModule: Type<unknown>): Promise<INestApplication> {
-  // A hybrid app with no HTTP listener: the only way to read ConfigService
-  // before the transport is built.
+export async function createMicroservice(appModule: Type<unknown>): Promise<INestMicroservice> {
+  let announce = (): void => undefined;
+  // The transport is built from ConfigService once the modules exist.
   // Start-up lines wait for pino (LoggingModule), so that they are JSON too.
-  const app = await NestFactory.create(appModule, { bufferLogs: true });
+  const app = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(appModule, {
+    bufferLogs: true,
+    inject: [ConfigService],
+    useFactory: (config: ConfigService<MicroserviceEnv, true>): CustomStrategy => {
+      const get = <K extends keyof MicroserviceEnv>(key: K) => config.get(key, { infer: true });
+      const security = transportSecurityFrom(config);
+      announce = () => logListening(security, `${get('HOST')}:${get('PORT')}`);
+      return {
+        strategy: new SecureTcpServer({
+          host: get('HOST'),
+          port: get('PORT'),
+          security,
+          maxFrameSize: get('MAX_FRAME_BYTES'),
+          incompleteFrameTimeoutMs: get('INCOMPLETE_FRAME_TIMEOUT_MS'),
+          handshakeTimeoutMs: get('TLS_HANDSHAKE_TIMEOUT_MS'),
+          idleTimeoutMs: get('IDLE_TIMEOUT_MS'),
+          maxConnections: get('MAX_CONNECTIONS'),
+          drainTimeoutMs: get('DRAIN_TIMEOUT_MS'),
+        }),
+      };
+    },
+  });
   app.useLogger(app.get(PinoNestLogger));
-  const env = app.get<ConfigService<MicroserviceEnv, true>>(ConfigService);
-  const get = <K extends keyof MicroserviceEnv>(key: K) => env.get(key, { infer: true });
-  const security = transportSecurityFrom(env);
-  // Before connectMicroservice: the transport takes the global config as it is then.
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new DenialAuditFilter(new RpcErrorFilter()));
-  app.connectMicroservice(
-    {
-      strategy: new SecureTcpServer({
-        host: get('HOST'),
-        port: get('PORT'),
-        security,
-        maxFrameSize: get('MAX_FRAME_BYTES'),
-        incompleteFrameTimeoutMs: get('INCOMPLETE_FRAME_TIMEOUT_MS'),
-        handshakeTimeoutMs: get('TLS_HANDSHAKE_TIMEOUT_MS'),
-        idleTimeoutMs: get('IDLE_TIMEOUT_MS'),
-        maxConnections: get('MAX_CONNECTIONS'),
-        drainTimeoutMs: get('DRAIN_TIMEOUT_MS'),
-      }),
-    },
-    { inheritAppConfig: true },
-  );
   exitGracefullyOnSignals(app);
-  await app.startAllMicroservices();
-  await app.init();
-  const address = `${get('HOST')}:${get('PORT')}`;
+  await app.listen();
+  announce();
+  return app;
+}
+
+function logListening(security: TransportSecurity, address: string): void {
   switch (security.mode) {
     case 'mtls':
       Logger.log(`listening on tls://${address} (mutual TLS, ${security.minVersion}+)`, 'Bootstrap');
@@ -65,5 +72,4 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
     case 'benchmark-insecure':
       Logger.warn(`BENCH_INSECURE: listening on PLAINTEXT tcp://${address}, no mutual TLS, no guards. Benchmark only.`, 'Bootstrap');
   }
-  return app;
 }

@@ -41,7 +41,9 @@ export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 export function createRootLogger(
   service: string,
   level: LoggerOptions['level'],
-  destination: DestinationStream = fileDescriptor(1),
+  // Asynchronous writes: a line costs no system call on the request's path;
+  // pino flushes what is pending when the process exits.
+  destination: DestinationStream = fileDescriptor({ dest: 1, sync: false }),
 ): Logger {
   return pino(
     {
