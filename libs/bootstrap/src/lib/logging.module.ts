@@ -7,7 +7,7 @@ import { currentCallMeta, REQUEST_ID_HEADER } from '@acme/auth';
 import type { Request, RequestHandler, Response } from 'express';
 import { LoggerModule } from 'nestjs-pino';
 import type { Params } from 'nestjs-pino';
-import { destination as fileDescriptor, pino, stdSerializers, stdTimeFunctions } from 'pino';
+import { destination as fileDescriptor, pino, stdSerializers, stdTimeFunctions, symbols } from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { z } from 'zod';
@@ -72,11 +72,19 @@ export function createRootLogger(
       // In a message handler the id comes from the call context; an HTTP request's logger has it bound already.
       mixin: (_object, _level, logger) => {
         const requestId = currentCallMeta()?.requestId;
-        return requestId && !('requestId' in logger.bindings()) ? { requestId } : {};
+        return requestId && !hasBoundRequestId(logger) ? { requestId } : {};
       },
     },
     destination,
   );
+}
+
+/**
+ * Whether a child logger (an HTTP request's) carries the id already. Reads
+ * pino's serialised bindings: `logger.bindings()` parses them on every line.
+ */
+function hasBoundRequestId(logger: Logger): boolean {
+  return (logger as unknown as Record<symbol, string | undefined>)[symbols.chindingsSym]?.includes('"requestId":') ?? false;
 }
 
 /**
