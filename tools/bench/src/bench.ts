@@ -6,6 +6,7 @@
  *   npm run bench               # full run: dist/bench/results.json and docs/BENCHMARKS.md
  *   npm run bench -- --smoke    # a few seconds of tiny load, to prove the harness works
  *   npm run bench -- --profile  # also a CPU profile of each service (node --cpu-prof), in dist/bench/profiles
+ *   npm run bench -- --node-flags="--max-semi-space-size=1"  # services run with these node flags
  *
  * Needs PostgreSQL at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test);
  * each system gets fresh schemas, dropped at the end.
@@ -78,6 +79,11 @@ async function main(): Promise<void> {
   const logDir = join(outDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const profileDir = process.argv.includes('--profile') ? join(outDir, 'profiles') : undefined;
+  const nodeFlags = process.argv
+    .find((arg) => arg.startsWith('--node-flags='))
+    ?.slice('--node-flags='.length)
+    .split(/\s+/)
+    .filter(Boolean);
   const machine = {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
@@ -103,6 +109,7 @@ async function main(): Promise<void> {
       databaseUrl: DATABASE_URL,
       runId,
       profileDir,
+      nodeFlags,
     });
   const systems: Record<Mode, BenchSystem> = {
     secure: system('secure'),
@@ -127,6 +134,7 @@ async function main(): Promise<void> {
         rateConnections: settings.rateConnections,
         logLevel: 'info',
         database: 'PostgreSQL',
+        nodeFlags: nodeFlags ?? [],
       },
       paths,
       ...modes,

@@ -53,6 +53,7 @@ function results(secure: ModeResult, insecure: ModeResult, repeatUs = 2): BenchR
       rounds: 2,
       rateConnections: 8,
       logLevel: 'info',
+      nodeFlags: [],
       database: 'PostgreSQL',
     },
     paths,

@@ -47,6 +47,8 @@ export interface SystemOptions {
   runId: string;
   /** Write a V8 CPU profile of each service here (`node --cpu-prof`), on exit. */
   profileDir?: string;
+  /** Extra flags for each service's `node`, e.g. `--max-semi-space-size=1`, to measure their effect. */
+  nodeFlags?: readonly string[];
 }
 
 /** gateway, order and payment started from dist/ as separate processes, production builds, NODE_ENV=benchmark. */
@@ -147,7 +149,11 @@ export class BenchSystem {
       : [];
     const child = spawn(
       process.execPath,
-      [...profile, join(this.options.workspace, 'dist/apps', service, 'main.js')],
+      [
+        ...(this.options.nodeFlags ?? []),
+        ...profile,
+        join(this.options.workspace, 'dist/apps', service, 'main.js'),
+      ],
       {
         cwd: this.options.workspace,
         env: { PATH: process.env['PATH'] ?? '', ...this.env(service) },
