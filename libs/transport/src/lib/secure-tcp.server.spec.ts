@@ -18,6 +18,7 @@ import { MessageContext } from './message.context';
 import { createMtlsClient } from './mtls-client';
 import { SecureTcpServer } from './secure-tcp.server';
 import type { TlsMaterial } from './tls-material';
+import type { TransportSecurity } from './transport-security';
 
 const TRUST_DOMAIN = 'acme.internal';
 const MAX_FRAME_SIZE = 16 * 1024;
@@ -42,6 +43,25 @@ async function tlsMaterial(ca: CertificateAuthority, service: string): Promise<T
     cert: Buffer.from(issued.certPem),
     key: Buffer.from(issued.keyPem),
   };
+}
+
+/** The echo controller on a SecureTcpServer with this security, on a free port of 127.0.0.1. */
+async function startEchoServer(security: TransportSecurity): Promise<{ app: INestMicroservice; port: number }> {
+  const server = new SecureTcpServer({
+    host: '127.0.0.1',
+    port: 0,
+    security,
+    maxFrameSize: MAX_FRAME_SIZE,
+    incompleteFrameTimeoutMs: 2_000,
+    handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+    idleTimeoutMs: IDLE_TIMEOUT_MS,
+    maxConnections: 16,
+    drainTimeoutMs: 1_000,
+  });
+  const moduleRef = await Test.createTestingModule({ controllers: [EchoController] }).compile();
+  const app = moduleRef.createNestMicroservice({ strategy: server, logger: false });
+  await app.listen();
+  return { app, port: (server.unwrap<TlsServer>().address() as AddressInfo).port };
 }
 
 /** Sends one message and waits for its answer; a silent server fails the call after 3 s instead of hanging the test. */
@@ -91,22 +111,8 @@ describe(SecureTcpServer.name, () => {
       tlsMaterial(ca, 'order'),
       tlsMaterial(foreignCa, 'order'),
     ]);
-    const server = new SecureTcpServer({
-      host: '127.0.0.1',
-      port: 0,
-      security: { mode: 'mtls', tls: paymentTls, minVersion: 'TLSv1.3' },
-      maxFrameSize: MAX_FRAME_SIZE,
-      incompleteFrameTimeoutMs: 2_000,
-      handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
-      idleTimeoutMs: IDLE_TIMEOUT_MS,
-      maxConnections: 16,
-      drainTimeoutMs: 1_000,
-    });
-    const moduleRef = await Test.createTestingModule({ controllers: [EchoController] }).compile();
-    app = moduleRef.createNestMicroservice({ strategy: server, logger: false });
-    await app.listen();
+    ({ app, port } = await startEchoServer({ mode: 'mtls', tls: paymentTls, minVersion: 'TLSv1.3' }));
     echo = app.get(EchoController);
-    port = (server.unwrap<TlsServer>().address() as AddressInfo).port;
   });
 
   afterEach(async () => {
@@ -214,21 +220,7 @@ describe(`${SecureTcpServer.name} behind a service mesh`, () => {
   let port: number;
 
   beforeAll(async () => {
-    const server = new SecureTcpServer({
-      host: '127.0.0.1',
-      port: 0,
-      security: { mode: 'mesh' },
-      maxFrameSize: MAX_FRAME_SIZE,
-      incompleteFrameTimeoutMs: 2_000,
-      handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
-      idleTimeoutMs: IDLE_TIMEOUT_MS,
-      maxConnections: 16,
-      drainTimeoutMs: 1_000,
-    });
-    const moduleRef = await Test.createTestingModule({ controllers: [EchoController] }).compile();
-    app = moduleRef.createNestMicroservice({ strategy: server, logger: false });
-    await app.listen();
-    port = (server.unwrap<TlsServer>().address() as AddressInfo).port;
+    ({ app, port } = await startEchoServer({ mode: 'mesh' }));
   });
 
   afterAll(() => app.close());
