@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { request } from './support/http';
-import { AppProcess, freePort } from './support/processes';
+import { AppProcess, freePort } from '@acme/bootstrap/testing';
 import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
 
 /** A request whose answer may not be JSON, with any headers (fetch would refuse some). */

@@ -2,7 +2,7 @@ import { TestIssuer } from '@acme/auth/testing';
 import { deleteKeysUnder, RedisServer, TEST_REDIS_URL, testKeyPrefix } from '@acme/edge/testing';
 import { Redis } from 'ioredis';
 import { request } from './support/http';
-import { AppProcess, freePort } from './support/processes';
+import { AppProcess, freePort } from '@acme/bootstrap/testing';
 import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

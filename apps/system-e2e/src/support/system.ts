@@ -8,7 +8,7 @@ import {
   issueServiceCertificate,
 } from '@acme/transport/testing';
 import type { CertificateAuthority } from '@acme/transport/testing';
-import { AppProcess, freePort } from './processes';
+import { AppProcess, freePort } from '@acme/bootstrap/testing';
 
 export const TRUST_DOMAIN = 'acme.test';
 export const AUDIENCE = 'urn:acme:api';

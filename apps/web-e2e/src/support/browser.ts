@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { WORKSPACE } from './processes';
+import { WORKSPACE } from '@acme/bootstrap/testing';
 
 /** Debian's `chromium` package: nothing is downloaded at install (`.ci/run` installs it). */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';

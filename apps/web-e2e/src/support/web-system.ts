@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
-import { AppProcess, freePort, WORKSPACE } from './processes';
+import { AppProcess, freePort, WORKSPACE } from '@acme/bootstrap/testing';
 
 const TRUST_DOMAIN = 'acme.test';
 const AUDIENCE = 'urn:acme:api';

@@ -1,0 +1,1 @@
+export { AppProcess, freePort, isListening, WORKSPACE } from './lib/testing/app-process';
