@@ -1,8 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { freePort, isListening } from '@acme/bootstrap/testing';
 import { ThrowawayWorkspace } from './throwaway-workspace';
 import type { RunResult } from './throwaway-workspace';
 
@@ -144,27 +143,10 @@ function succeeded(result: RunResult): RunResult {
   return result;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function waitForPort(port: number): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
+  while (!(await isListening(port))) {
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`nothing listens on ${port}`);
 }

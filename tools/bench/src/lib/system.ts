@@ -2,12 +2,11 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, closeSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { BENCH_INSECURE_CONSENT, HEALTH_ROUTES } from '@acme/bootstrap';
+import { freePort, isListening } from '@acme/bootstrap/testing';
 import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
 
 export const SERVICES = ['gateway', 'order', 'payment'] as const;
@@ -195,15 +194,7 @@ export class BenchSystem {
     await poll(
       `${service} listening on ${this.ports[service]}`,
       () => this.assertRunning(service),
-      () =>
-        new Promise<boolean>((resolve) => {
-          const socket = connect(this.ports[service], '127.0.0.1');
-          socket.once('connect', () => {
-            socket.destroy();
-            resolve(true);
-          });
-          socket.once('error', () => resolve(false));
-        }),
+      () => isListening(this.ports[service]),
     );
   }
 
@@ -239,12 +230,4 @@ async function poll(what: string, guard: () => void, check: () => Promise<boolea
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
