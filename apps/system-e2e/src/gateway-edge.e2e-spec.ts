@@ -213,6 +213,17 @@ describe('gateway edge', () => {
       expect(response.text).not.toMatch(/at .*\.js/);
     });
 
+    it('answers 400 to a body that would poison the prototype', async () => {
+      const response = await raw(
+        gateway(),
+        'POST',
+        '/api/orders',
+        { 'content-type': 'application/json', authorization: `Bearer ${alice}` },
+        '{"items": [], "__proto__": {"isAdmin": true}}',
+      );
+      expect(response.status).toBe(400);
+    });
+
     it('answers 414 to a URL over 2048 characters, and 431 to 20 kB of headers', async () => {
       expect((await raw(gateway(), 'GET', `/api/public/info?q=${'a'.repeat(2100)}`)).status).toBe(
         414,
@@ -238,6 +249,13 @@ describe('gateway edge', () => {
       expect(response.headers['content-security-policy']).toContain("default-src 'self'");
       expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
       expect(response.headers['x-powered-by']).toBeUndefined();
+    });
+
+    it('sets them on an answer refused before routing too', async () => {
+      const refused = await raw(gateway(), 'GET', `/api/public/info?q=${'a'.repeat(2100)}`);
+      expect(refused.status).toBe(414);
+      expect(refused.headers['x-content-type-options']).toBe('nosniff');
+      expect(refused.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     });
   });
 

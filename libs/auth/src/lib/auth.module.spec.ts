@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { AuthModule } from './auth.module';
 import { DEFAULT_AUTH_OPTIONS } from './auth.options';
@@ -29,7 +30,7 @@ async function statusWithoutToken(auth: AuthOptions): Promise<number> {
     imports: [AuthModule.forRootAsync({ useFactory: () => auth })],
     controllers: [OrdersController],
   }).compile();
-  const app: INestApplication = moduleRef.createNestApplication({ logger: false });
+  const app: INestApplication = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
   await app.listen(0, '127.0.0.1');
   try {
     return (await fetch(`${await app.getUrl()}/orders`)).status;

@@ -3,7 +3,7 @@ import type { ArgumentsHost, ContextType, ExceptionFilter, ExecutionContext } fr
 import { getPrincipal, REQUEST_ID_HEADER } from '@acme/auth';
 import type { Principal } from '@acme/auth';
 import { MessageContext } from '@acme/transport';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 /** The fields of an access-denied audit line. */
 export interface DenialAudit {
@@ -47,11 +47,14 @@ export function isDenial(exception: unknown): exception is HttpException {
 }
 
 /** The audit line of an HTTP request refused with `exception`. */
-export function httpDenial(request: Request, exception: HttpException): DenialAudit {
+export function httpDenial(
+  request: FastifyRequest & { user?: Principal },
+  exception: HttpException,
+): DenialAudit {
   const requestId = request.headers[REQUEST_ID_HEADER];
   return {
     ...denialOf(exception),
-    principal: nameOf(request.user as Principal | undefined),
+    principal: nameOf(request.user),
     action: `${request.method} ${request.originalUrl.split('?')[0]}`,
     from: request.ip,
     requestId: typeof requestId === 'string' ? requestId : undefined,

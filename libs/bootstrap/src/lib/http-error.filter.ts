@@ -2,7 +2,6 @@ import { Catch, HttpException } from '@nestjs/common';
 import type { ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { bearerChallenge } from '@acme/auth';
-import type { Response } from 'express';
 
 /**
  * Nest's default HTTP error handling (generic 500s, no stack traces), plus the
@@ -13,7 +12,8 @@ export class HttpErrorFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
     if (exception instanceof HttpException && host.getType() === 'http') {
       const challenge = bearerChallenge(exception);
-      if (challenge) host.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', challenge);
+      const adapter = this.applicationRef ?? this.httpAdapterHost?.httpAdapter;
+      if (challenge) adapter?.setHeader(host.switchToHttp().getResponse(), 'WWW-Authenticate', challenge);
     }
     super.catch(exception, host);
   }

@@ -4,12 +4,11 @@ import type { DynamicModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { currentCallMeta, REQUEST_ID_HEADER } from '@acme/auth';
-import type { Request, RequestHandler, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
 import type { Params } from 'nestjs-pino';
 import { destination as fileDescriptor, pino, stdSerializers, stdTimeFunctions, symbols } from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { z } from 'zod';
 import { REDACTED_PATHS, scrubSecrets } from './log-redaction';
 import { MessageLogInterceptor } from './message-log.interceptor';
@@ -107,7 +106,7 @@ export class LoggingModule {
         { provide: APP_INTERCEPTOR, useClass: MessageLogInterceptor },
       ],
       inject: [ROOT_LOGGER],
-      // HTTP requests are logged by httpLogger(), installed first by createHttpApp;
+      // HTTP requests are logged by requestLogging(), installed first by createHttpApp;
       // nestjs-pino only makes each request's logger the one Nest's Logger uses.
       useFactory: (logger: Logger): Params => ({
         pinoHttp: { logger },
@@ -121,39 +120,34 @@ export class LoggingModule {
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
 /**
- * Express middleware: a well-formed `X-Request-Id` is kept, anything else
- * replaced by a UUID; the id is returned to the client, logged with every
- * line of the request, and forwarded with every message it causes.
+ * Fastify hooks for every HTTP request, run by `createHttpApp` before anything
+ * else. `onRequest`: a well-formed `X-Request-Id` is kept, anything else
+ * replaced by a UUID; the id is returned to the client, bound to the request's
+ * logger (every line it logs), and forwarded with every message it causes.
+ * `onResponse`: one line per request (method, path, client address, status,
+ * duration, request id).
  */
-export function requestId(): RequestHandler {
-  return (request, response, next) => {
-    const given = request.headers[REQUEST_ID_HEADER];
-    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    request.headers[REQUEST_ID_HEADER] = id;
-    response.setHeader(REQUEST_ID_HEADER, id);
-    next();
-  };
-}
-
-/** Express middleware: one log line per request (method, path, client address, status, duration, request id). */
-export function httpLogger(logger: Logger): RequestHandler {
-  return pinoHttp({
-    logger,
-    genReqId: (request) => String(request.headers[REQUEST_ID_HEADER]),
-    quietReqLogger: true,
-    customAttributeKeys: { reqId: 'requestId' },
-    serializers: {
-      req: (request: { method: string; url: string; raw: Request }) => ({
-        method: request.method,
-        url: scrubSecrets(request.url),
-        ip: request.raw.ip,
-      }),
-      res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+export function requestLogging(logger: Logger) {
+  return {
+    onRequest(request: FastifyRequest, reply: FastifyReply): void {
+      const given = request.headers[REQUEST_ID_HEADER];
+      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      request.headers[REQUEST_ID_HEADER] = id;
+      reply.header(REQUEST_ID_HEADER, id);
+      // Fastify's own logger is off; middie hands this one to nestjs-pino's middleware.
+      request.log = logger.child({ requestId: id });
     },
-    customLogLevel: (_request, response: Response, error) =>
-      error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
-    customSuccessMessage: (request, response: Response) =>
-      `${request.method} ${response.statusCode}`,
-    customErrorMessage: (request, response: Response) => `${request.method} ${response.statusCode}`,
-  });
+    onResponse(request: FastifyRequest, reply: FastifyReply): void {
+      const { statusCode } = reply;
+      const level = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
+      request.log[level](
+        {
+          req: { method: request.method, url: scrubSecrets(request.url), ip: request.ip },
+          res: { statusCode },
+          responseTime: Math.round(reply.elapsedTime),
+        },
+        `${request.method} ${statusCode}`,
+      );
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { tap } from 'rxjs';
 /**
  * One log line per message a service handles: pattern, calling service,
  * request id, outcome and duration; the counterpart of the gateway's request
- * log. HTTP requests are logged by `httpLogger()` instead.
+ * log. HTTP requests are logged by `requestLogging()` instead.
  */
 @Injectable()
 export class MessageLogInterceptor implements NestInterceptor {

@@ -1,8 +1,9 @@
 import { Controller, Get, Injectable, Module } from '@nestjs/common';
 import type { CanActivate, ExecutionContext, INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { IpAllow, RateLimit } from './edge.decorators';
 import { EdgeModule } from './edge.module';
 import type { EdgeOptions } from './edge.options';
@@ -43,9 +44,9 @@ const options: EdgeOptions = {
 @Injectable()
 class TestPrincipalGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<Request & { user?: unknown }>();
-    const principal = request.header('x-test-principal');
-    if (principal) request.user = JSON.parse(principal);
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: unknown }>();
+    const principal = request.headers['x-test-principal'];
+    if (typeof principal === 'string') request.user = JSON.parse(principal);
     return true;
   }
 }
@@ -58,7 +59,7 @@ async function start(controller: new () => unknown, edge: EdgeOptions): Promise<
   })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
   await app.listen(0, '127.0.0.1');
   return app;
 }

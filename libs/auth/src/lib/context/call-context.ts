@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { CallHandler, ContextType, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { MessageContext } from '@acme/transport';
 import type { MessageMeta } from '@acme/transport';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
 
 /** The caller's credentials and request id, available to everything a handler calls. */
@@ -33,7 +33,7 @@ function readMeta(context: ExecutionContext): MessageMeta {
   const type = context.getType<ContextType>();
   switch (type) {
     case 'http': {
-      const request = context.switchToHttp().getRequest<Request>();
+      const request = context.switchToHttp().getRequest<FastifyRequest>();
       const requestId = request.headers[REQUEST_ID_HEADER];
       return {
         authorization: request.headers.authorization,

@@ -1,6 +1,6 @@
 import type { ExecutionContext } from '@nestjs/common';
 import type { ContextType } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../principal';
 
 const rpcPrincipals = new WeakMap<object, Principal>();
@@ -13,7 +13,7 @@ export function getPrincipal(context: ExecutionContext): Principal | undefined {
   const type = context.getType<ContextType>();
   switch (type) {
     case 'http':
-      return context.switchToHttp().getRequest<Request & { user?: Principal }>().user;
+      return context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>().user;
     case 'rpc':
       return rpcPrincipals.get(context.switchToRpc().getContext<object>());
     case 'ws':

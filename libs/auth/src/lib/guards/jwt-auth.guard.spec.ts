@@ -4,6 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { TcpContext } from '@nestjs/microservices';
 import type { TcpSocket } from '@nestjs/microservices';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { MessageContext } from '@acme/transport';
 import type { MessageMeta } from '@acme/transport';
@@ -184,7 +185,7 @@ describe(JwtAuthGuard.name, () => {
         imports: [AuthModule.forRootAsync({ useFactory: () => options })],
         controllers: [OrdersController],
       }).compile();
-      app = moduleRef.createNestApplication({ logger: false });
+      app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
       await app.listen(0, '127.0.0.1');
       url = await app.getUrl();
     });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CanActivate, ContextType, ExecutionContext, Type } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { InsufficientScopeException, InvalidTokenException } from '../auth.errors';
 import { getPrincipal } from '../context/principal.context';
 import { PolicyMetadata } from '../decorators/auth-metadata';
@@ -37,7 +37,7 @@ function policyInput(context: ExecutionContext): unknown {
     case 'rpc':
       return context.switchToRpc().getData();
     case 'http': {
-      const request = context.switchToHttp().getRequest<Request>();
+      const request = context.switchToHttp().getRequest<FastifyRequest>();
       return { params: request.params, query: request.query, body: request.body as unknown };
     }
     case 'ws':

@@ -1,76 +1,72 @@
-import {
-  ForbiddenException,
-  HttpException,
-  HttpStatus,
-  UnsupportedMediaTypeException,
-} from '@nestjs/common';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { BadRequestException, ForbiddenException, HttpException, HttpStatus } from '@nestjs/common';
+import type { FastifyBodyParser, FastifyInstance, FastifyRequest } from 'fastify';
 import { IpRanges } from '../ip/ip-ranges';
 
 /**
- * Express middleware: refuses (403) a client address in `deny`, or outside
- * `allow` when that is not empty. The address is `request.ip`: the socket's,
- * unless Express's `trust proxy` names the proxies whose `X-Forwarded-For` counts.
- * Errors go to `next`, for the app's error handler to answer.
+ * A check of a request before it is routed: the exception to answer with, or
+ * `undefined` to let it through. `createHttpApp` runs them in one Fastify
+ * `onRequest` hook; what they refuse goes to the app's exception filters.
+ */
+export type RequestFilter = (request: FastifyRequest) => HttpException | undefined;
+
+/**
+ * Refuses (403) a client address in `deny`, or outside `allow` when that is not
+ * empty. The address is `request.ip`: the socket's, unless Fastify's
+ * `trustProxy` names the proxies whose `X-Forwarded-For` counts.
  *
  * @example
- * app.use(ipFilter({ allow: [], deny: ['192.0.2.0/24'] }));
+ * ipFilter({ allow: [], deny: ['192.0.2.0/24'] });
  */
-export function ipFilter(rules: {
-  allow: readonly string[];
-  deny: readonly string[];
-}): RequestHandler {
+export function ipFilter(rules: { allow: readonly string[]; deny: readonly string[] }): RequestFilter {
   const allow = IpRanges.parse(rules.allow);
   const deny = IpRanges.parse(rules.deny);
-  return (request: Request, _response: Response, next: NextFunction) => {
-    const { ip } = request;
-    const refused = deny.contains(ip) || (allow.size > 0 && !allow.contains(ip));
-    next(
-      refused
-        ? new ForbiddenException(`requests from ${ip ?? 'an unknown address'} are not allowed`)
-        : undefined,
-    );
-  };
+  return ({ ip }) =>
+    deny.contains(ip) || (allow.size > 0 && !allow.contains(ip))
+      ? new ForbiddenException(`requests from ${ip} are not allowed`)
+      : undefined;
 }
 
 /**
- * Express middleware: 414 for a request target (path and query) longer than `maxLength`.
+ * 414 for a request target (path and query) longer than `maxLength`.
  *
  * @example
- * app.use(urlLengthLimit(2048));
+ * urlLengthLimit(2048);
  */
-export function urlLengthLimit(maxLength: number): RequestHandler {
-  return (request: Request, _response: Response, next: NextFunction) => {
-    next(
-      request.originalUrl.length > maxLength
-        ? new HttpException(
-            {
-              statusCode: 414,
-              error: 'URI Too Long',
-              message: `the URL is longer than ${maxLength} characters`,
-            },
-            HttpStatus.URI_TOO_LONG,
-          )
-        : undefined,
-    );
-  };
+export function urlLengthLimit(maxLength: number): RequestFilter {
+  return ({ url }) =>
+    url.length > maxLength
+      ? new HttpException(
+          {
+            statusCode: 414,
+            error: 'URI Too Long',
+            message: `the URL is longer than ${maxLength} characters`,
+          },
+          HttpStatus.URI_TOO_LONG,
+        )
+      : undefined;
 }
 
+
 /**
- * Express middleware: 415 for a request with a body that is not JSON (`application/json` or `+json`).
+ * Makes a Fastify instance parse JSON bodies (`application/json`, `+json`) of
+ * at most `maxBodyBytes` and nothing else: another media type gets 415, a
+ * larger body 413, malformed JSON 400, and a `__proto__` or `constructor` key
+ * 400 too (prototype poisoning).
  *
  * @example
- * app.use(jsonBodiesOnly());
+ * acceptJsonBodiesOnly(app.getHttpAdapter().getInstance(), 100 * 1024);
  */
-export function jsonBodiesOnly(): RequestHandler {
-  return (request: Request, _response: Response, next: NextFunction) => {
-    // null: no body; false: a body of another type. `Content-Length: 0` is no body either.
-    const json = request.is(['application/json', 'application/*+json']);
-    const refused = json === false && request.headers['content-length'] !== '0';
-    next(
-      refused
-        ? new UnsupportedMediaTypeException('request bodies must be application/json')
-        : undefined,
+export function acceptJsonBodiesOnly(fastify: FastifyInstance, maxBodyBytes: number): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  const parse: FastifyBodyParser<string> = (request, body, done) => {
+    // `Content-Length: 0` is no body, as on a request without Content-Type.
+    if (body === '') return done(null, undefined);
+    void parseJson(request, body, (error, parsed) =>
+      // Fastify's own error would reach Nest as a 500: a SyntaxError has no `status`.
+      error ? done(new BadRequestException(error.message), undefined) : done(null, parsed),
     );
   };
+  fastify.removeAllContentTypeParsers();
+  for (const mediaType of ['application/json', /^application\/[\w.-]+\+json$/])
+    fastify.addContentTypeParser(mediaType, { parseAs: 'string', bodyLimit: maxBodyBytes }, parse);
 }

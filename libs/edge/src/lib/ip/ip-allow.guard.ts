@@ -1,7 +1,7 @@
 import { ForbiddenException, Inject, Injectable } from '@nestjs/common';
 import type { CanActivate, ContextType, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { IpAllowMetadata } from '../edge.decorators';
 import { EDGE_OPTIONS } from '../edge.options';
 import type { EdgeOptions } from '../edge.options';
@@ -33,11 +33,11 @@ export class IpAllowGuard implements CanActivate {
     const type = context.getType<ContextType>();
     switch (type) {
       case 'http': {
-        const { ip } = context.switchToHttp().getRequest<Request>();
+        const { ip } = context.switchToHttp().getRequest<FastifyRequest>();
         // An unknown list admits nobody (EdgeModule refuses to start with one anyway).
         if (this.lists.get(name)?.contains(ip)) return true;
         throw new ForbiddenException(
-          `requests from ${ip ?? 'an unknown address'} are not allowed here`,
+          `requests from ${ip} are not allowed here`,
         );
       }
       case 'rpc':

@@ -2,7 +2,7 @@ import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { CallHandler, ContextType, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Principal } from '@acme/auth';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Observable } from 'rxjs';
 import { RateLimitMetadata } from '../edge.decorators';
 import { EDGE_OPTIONS } from '../edge.options';
@@ -56,15 +56,15 @@ export class RateLimitInterceptor implements NestInterceptor {
       ? `${context.getClass().name}.${context.getHandler().name}`
       : 'default';
     const http = context.switchToHttp();
-    const request = http.getRequest<Request & { user?: Principal }>();
-    const response = http.getResponse<Response>();
+    const request = http.getRequest<FastifyRequest & { user?: Principal }>();
+    const reply = http.getResponse<FastifyReply>();
     const taken = await this.buckets.take(`${bucket}:${callerOf(request)}`, limit);
-    response.setHeader('RateLimit-Limit', limit.burstCapacity);
-    response.setHeader('RateLimit-Remaining', Math.floor(taken.remaining));
-    response.setHeader('RateLimit-Reset', Math.ceil(taken.resetMs / 1000));
+    reply.header('RateLimit-Limit', limit.burstCapacity);
+    reply.header('RateLimit-Remaining', Math.floor(taken.remaining));
+    reply.header('RateLimit-Reset', Math.ceil(taken.resetMs / 1000));
     if (taken.allowed) return;
     const retryAfter = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
-    response.setHeader('Retry-After', retryAfter);
+    reply.header('Retry-After', retryAfter);
     throw new HttpException(
       {
         statusCode: 429,
@@ -76,7 +76,7 @@ export class RateLimitInterceptor implements NestInterceptor {
   }
 }
 
-function callerOf(request: Request & { user?: Principal }): string {
+function callerOf(request: FastifyRequest & { user?: Principal }): string {
   const principal = request.user;
   if (!principal) return `ip:${clientAddressKey(request.ip)}`;
   return principal.kind === 'service'
