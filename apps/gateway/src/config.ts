@@ -1,13 +1,6 @@
-import {
-  addressEnv,
-  callerEnv,
-  httpAppEnv,
-  intEnv,
-  loggingEnv,
-  parseEnv,
-  serviceEnv,
-} from '@acme/bootstrap';
+import { addressEnv, callerEnv, intEnv, loggingEnv, parseEnv, serviceEnv } from '@acme/bootstrap';
 import type { ConfigReader } from '@acme/bootstrap';
+import { httpAppEnv } from '@acme/bootstrap/http';
 import { isIpRange } from '@acme/edge';
 import type { EdgeOptions } from '@acme/edge';
 import { z } from 'zod';

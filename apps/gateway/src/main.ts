@@ -1,4 +1,4 @@
-import { createHttpApp } from '@acme/bootstrap';
+import { createHttpApp } from '@acme/bootstrap/http';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config';
 

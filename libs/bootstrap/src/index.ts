@@ -16,8 +16,6 @@ export {
   transportSecurityFrom,
 } from './lib/service-env';
 export { createMicroservice } from './lib/create-microservice';
-export { createHttpApp, httpAppEnv } from './lib/create-http-app';
-export type { HttpAppEnv } from './lib/create-http-app';
 export { HEALTH_ROUTES, HealthModule } from './lib/health.module';
 export type { HealthAnswer, HealthModuleOptions } from './lib/health.module';
 export { LoggingModule, loggingEnv } from './lib/logging.module';

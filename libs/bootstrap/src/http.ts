@@ -1,0 +1,3 @@
+// Apart from the main entry point, so that microservices never load Fastify, Swagger or the edge.
+export { createHttpApp, httpAppEnv } from './lib/create-http-app';
+export type { HttpAppEnv } from './lib/create-http-app';
