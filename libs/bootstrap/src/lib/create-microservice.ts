@@ -7,6 +7,7 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { RpcErrorFilter, SecureTcpServer } from '@acme/transport';
 import type { TransportSecurity } from '@acme/transport';
 import { DenialAuditFilter } from './denial-audit.filter';
+import { MessageLogInterceptor } from './message-log.interceptor';
 import { transportSecurityFrom } from './service-env';
 import type { listenerEnv, serviceEnv } from './service-env';
 import type { z } from 'zod';
@@ -55,6 +56,8 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
   app.useLogger(app.get(PinoNestLogger));
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new DenialAuditFilter(new RpcErrorFilter()));
+  // Here, not in LoggingModule: every interceptor costs each HTTP request an AsyncResource in Nest.
+  app.useGlobalInterceptors(new MessageLogInterceptor());
   exitGracefullyOnSignals(app);
   await app.listen();
   announce();

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { RequestMethod } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { currentCallMeta, REQUEST_ID_HEADER } from '@acme/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
@@ -11,7 +10,6 @@ import { destination as fileDescriptor, pino, stdSerializers, stdTimeFunctions, 
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { z } from 'zod';
 import { REDACTED_PATHS, scrubSecrets } from './log-redaction';
-import { MessageLogInterceptor } from './message-log.interceptor';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -88,7 +86,8 @@ function hasBoundRequestId(logger: Logger): boolean {
 
 /**
  * Logging for a service: nestjs-pino over {@link createRootLogger}, at
- * `LOG_LEVEL`, and one line per message handled.
+ * `LOG_LEVEL`. The line per request or message comes from `createHttpApp`
+ * (`requestLogging()`) or `createMicroservice` (`MessageLogInterceptor`).
  *
  * @example
  * imports: [ConfigModule.forRoot(...), LoggingModule.forRoot(SERVICE_NAME), ...]
@@ -103,7 +102,6 @@ export class LoggingModule {
           useFactory: (config: ConfigService<LoggingConfig, true>) =>
             createRootLogger(service, config.get('LOG_LEVEL', { infer: true })),
         },
-        { provide: APP_INTERCEPTOR, useClass: MessageLogInterceptor },
       ],
       inject: [ROOT_LOGGER],
       // HTTP requests are logged by requestLogging(), installed first by createHttpApp;
