@@ -112,8 +112,8 @@ const HTTP_KEYS = Object.keys(httpAppEnv(0)) as (keyof HttpAppEnv)[];
  * app's schema must include {@link httpAppEnv} (`TConfig`, the app's config
  * type, is checked for it); the app imports `LoggingModule`.
  *
- * Fastify, not Express: it measured 28 % less gateway CPU per request with the
- * same edge (docs/BENCHMARKS.md).
+ * Fastify, not Express: with the same edge, the gateway spent a third less CPU
+ * per request on it (docs/BENCHMARKS.md).
  *
  * @example
  * // main.ts
@@ -161,10 +161,12 @@ export async function createHttpApp<TConfig extends HttpAppEnv>(
       });
     },
   );
-  adapter.setOnResponseHook((request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    logging.onResponse(request, reply);
-    done();
-  });
+  adapter.setOnResponseHook(
+    (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      logging.onResponse(request, reply);
+      done();
+    },
+  );
   app.enableCors({
     // Never reflect an arbitrary origin: a listed one gets CORS headers (with credentials), any other none.
     delegator: (request, callback) => {

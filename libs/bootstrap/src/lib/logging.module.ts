@@ -6,7 +6,13 @@ import { currentCallMeta, REQUEST_ID_HEADER } from '@acme/auth';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LoggerModule } from 'nestjs-pino';
 import type { Params } from 'nestjs-pino';
-import { destination as fileDescriptor, pino, stdSerializers, stdTimeFunctions, symbols } from 'pino';
+import {
+  destination as fileDescriptor,
+  pino,
+  stdSerializers,
+  stdTimeFunctions,
+  symbols,
+} from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { z } from 'zod';
 import { REDACTED_PATHS, scrubSecrets } from './log-redaction';
@@ -81,7 +87,11 @@ export function createRootLogger(
  * pino's serialised bindings: `logger.bindings()` parses them on every line.
  */
 function hasBoundRequestId(logger: Logger): boolean {
-  return (logger as unknown as Record<symbol, string | undefined>)[symbols.chindingsSym]?.includes('"requestId":') ?? false;
+  return (
+    (logger as unknown as Record<symbol, string | undefined>)[symbols.chindingsSym]?.includes(
+      '"requestId":',
+    ) ?? false
+  );
 }
 
 /**

@@ -17,7 +17,10 @@ export type RequestFilter = (request: FastifyRequest) => HttpException | undefin
  * @example
  * ipFilter({ allow: [], deny: ['192.0.2.0/24'] });
  */
-export function ipFilter(rules: { allow: readonly string[]; deny: readonly string[] }): RequestFilter {
+export function ipFilter(rules: {
+  allow: readonly string[];
+  deny: readonly string[];
+}): RequestFilter {
   const allow = IpRanges.parse(rules.allow);
   const deny = IpRanges.parse(rules.deny);
   return ({ ip }) =>
@@ -45,7 +48,6 @@ export function urlLengthLimit(maxLength: number): RequestFilter {
         )
       : undefined;
 }
-
 
 /**
  * Makes a Fastify instance parse JSON bodies (`application/json`, `+json`) of
