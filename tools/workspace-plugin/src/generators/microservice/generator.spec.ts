@@ -76,6 +76,7 @@ describe('microservice generator', () => {
       expect(project.root).toBe('apps/inventory');
       expect(project.tags).toEqual(['type:app', 'scope:inventory']);
       expect(project.targets?.['serve']?.options?.inspect).toBe(false);
+      expect(project.targets?.['serve']?.dependsOn).toBeUndefined();
       expect(tree.exists('apps/inventory/webpack.config.js')).toBe(true);
       expect(read(tree, 'apps/inventory/webpack.config.js')).not.toContain('assets');
     });

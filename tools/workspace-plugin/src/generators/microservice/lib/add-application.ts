@@ -45,6 +45,8 @@ export async function addApplication(
   const serve = app.targets?.['serve'];
   // Every app would open the inspector on port 9229: `npm start` serves them all at once.
   if (serve) serve.options = { ...serve.options, inspect: false };
+  // The executor builds (and watches) the app itself: a dependency on build would build it twice.
+  if (serve) delete serve.dependsOn;
   // A service without tests must fail its test run, not pass it (the test target itself is inferred).
   if (app.targets?.['test']?.options?.passWithNoTests) delete app.targets['test'];
   updateProjectConfiguration(tree, options.name, app);
