@@ -11,6 +11,7 @@ import 'reflect-metadata';
 import { auditFinding, collectAuthRules, renderAuthRules } from '@acme/auth';
 import { HEALTH_ROUTES } from '@acme/bootstrap';
 import type { Type } from '@nestjs/common';
+import { format, resolveConfig } from 'prettier';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,7 +27,9 @@ function resourceServers(): App[] {
   return readdirSync('apps')
     .filter((name) => existsSync(join('apps', name, 'src', 'app.module.ts')))
     .filter((name) => {
-      const project = JSON.parse(readFileSync(join('apps', name, 'project.json'), 'utf8')) as { tags?: string[] };
+      const project = JSON.parse(readFileSync(join('apps', name, 'project.json'), 'utf8')) as {
+        tags?: string[];
+      };
       return project.tags?.includes('type:app') && !project.tags.includes('scope:auth');
     })
     .sort()
@@ -44,13 +47,20 @@ function render(): { markdown: string; findings: string[] } {
   const findings: string[] = [];
   for (const app of resourceServers()) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { AppModule } = require(join(process.cwd(), 'apps', app.name, 'src', 'app.module')) as { AppModule: Type<unknown> };
+    const { AppModule } = require(join(process.cwd(), 'apps', app.name, 'src', 'app.module')) as {
+      AppModule: Type<unknown>;
+    };
     // createHttpApp keeps the health routes out of the global prefix.
     const rules = collectAuthRules(AppModule, {
       globalPrefix: app.globalPrefix,
       excludeFromPrefix: Object.values(HEALTH_ROUTES),
     });
-    findings.push(...rules.map(auditFinding).filter((f): f is string => f !== undefined).map((f) => `${app.name}: ${f}`));
+    findings.push(
+      ...rules
+        .map(auditFinding)
+        .filter((f): f is string => f !== undefined)
+        .map((f) => `${app.name}: ${f}`),
+    );
     sections.push(`## ${app.name}\n\n${renderAuthRules(rules)}\n`);
   }
   const markdown = [
@@ -65,19 +75,28 @@ function render(): { markdown: string; findings: string[] } {
   return { markdown, findings };
 }
 
-const { markdown, findings } = render();
-if (findings.length > 0) {
-  console.error(`Handlers without an auth rule:\n${findings.join('\n')}`);
-  process.exit(1);
-}
-if (process.argv.includes('--check')) {
-  const committed = existsSync(REPORT) ? readFileSync(REPORT, 'utf8') : '';
-  if (committed !== markdown) {
-    console.error(`${REPORT} is stale: run npm run auth:report and commit the result.`);
+async function main(): Promise<void> {
+  const { markdown: generated, findings } = render();
+  if (findings.length > 0) {
+    console.error(`Handlers without an auth rule:\n${findings.join('\n')}`);
     process.exit(1);
   }
-  console.log(`${REPORT} is up to date.`);
-} else {
-  writeFileSync(REPORT, markdown);
-  console.log(`wrote ${REPORT}`);
+  // As `npm test` checks every file: formatted by Prettier, with the repository's settings.
+  const markdown = await format(generated, { ...(await resolveConfig(REPORT)), filepath: REPORT });
+  if (process.argv.includes('--check')) {
+    const committed = existsSync(REPORT) ? readFileSync(REPORT, 'utf8') : '';
+    if (committed !== markdown) {
+      console.error(`${REPORT} is stale: run npm run auth:report and commit the result.`);
+      process.exit(1);
+    }
+    console.log(`${REPORT} is up to date.`);
+  } else {
+    writeFileSync(REPORT, markdown);
+    console.log(`wrote ${REPORT}`);
+  }
 }
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -7,6 +7,7 @@
  *   npm run config:docs -- --check # verify (part of npm test)
  */
 import 'reflect-metadata';
+import { format, resolveConfig } from 'prettier';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -25,7 +26,12 @@ function table(schema: z.ZodType): string {
   };
   const rows = Object.entries(json.properties).map(([key, property]) => {
     const required = json.required?.includes(key) && property.default === undefined;
-    const fallback = property.default === undefined ? (required ? '**required**' : '-') : `\`${String(property.default)}\``;
+    const fallback =
+      property.default === undefined
+        ? required
+          ? '**required**'
+          : '-'
+        : `\`${String(property.default)}\``;
     return `| \`${key}\` | ${fallback} | ${(property.description ?? '').replace(/\|/g, '\\|')} |`;
   });
   return ['| Key | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
@@ -37,7 +43,9 @@ async function render(): Promise<string> {
     const file = join(process.cwd(), 'apps', app, 'src', 'config.ts');
     if (!existsSync(file) || app === 'auth-server') continue;
     const exports = (await import(file)) as Record<string, unknown>;
-    const schema = Object.entries(exports).find(([name, value]) => name.endsWith('Env') && value instanceof z.ZodObject)?.[1];
+    const schema = Object.entries(exports).find(
+      ([name, value]) => name.endsWith('Env') && value instanceof z.ZodObject,
+    )?.[1];
     if (schema) sections.push(`## ${app}\n\n${table(schema as z.ZodType)}\n`);
   }
   return [
@@ -52,7 +60,12 @@ async function render(): Promise<string> {
 }
 
 render()
-  .then((markdown) => {
+  .then(async (generated) => {
+    // As `npm test` checks every file: formatted by Prettier, with the repository's settings.
+    const markdown = await format(generated, {
+      ...(await resolveConfig(OUTPUT)),
+      filepath: OUTPUT,
+    });
     if (process.argv.includes('--check')) {
       const committed = existsSync(OUTPUT) ? readFileSync(OUTPUT, 'utf8') : '';
       if (committed !== markdown) {

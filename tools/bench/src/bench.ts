@@ -13,6 +13,7 @@
  */
 import { TestIssuer } from '@acme/auth/testing';
 import { spawn } from 'node:child_process';
+import { format, resolveConfig } from 'prettier';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
     const markdown = renderMarkdown(results);
     writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    if (!smoke) writeFileSync(REPORT, withKeptAnalysis(markdown));
+    if (!smoke) writeFileSync(REPORT, await withKeptAnalysis(markdown));
     process.stdout.write(`\n${markdown}\n`);
     log(
       `results: ${join(outDir, 'results.json')}${smoke ? '' : `, ${REPORT}`}; service logs: ${logDir}${profileDir ? `; profiles: ${profileDir}` : ''}`,
@@ -292,13 +293,16 @@ function perService(value: (service: ServiceName) => number): Record<ServiceName
   >;
 }
 
-/** The new tables, followed by the hand-written analysis of the current report, if any. */
-function withKeptAnalysis(markdown: string): string {
+/**
+ * The new tables, followed by the hand-written analysis of the current report,
+ * if any; formatted by Prettier, as `npm test` checks every file.
+ */
+async function withKeptAnalysis(markdown: string): Promise<string> {
   const current = existsSync(REPORT) ? readFileSync(REPORT, 'utf8') : '';
   const kept = current.includes(ANALYSIS_MARKER)
     ? current.slice(current.indexOf(ANALYSIS_MARKER))
     : `${ANALYSIS_MARKER}\n`;
-  return `${markdown}\n${kept}`;
+  return format(`${markdown}\n${kept}`, { ...(await resolveConfig(REPORT)), filepath: REPORT });
 }
 
 main().then(

@@ -156,7 +156,7 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     `Measured by \`npm run bench\` (tools/bench) on ${machine.date.slice(0, 10)}: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, ${machine.platform}; ` +
       `load average ${machine.loadAverage.map((l) => l.toFixed(1)).join(' ')} when it started.`,
-    `Production builds from dist/, ${settings.database}, LOG_LEVEL=${settings.logLevel}` +
+    `Production builds from \`dist/\`, ${settings.database}, \`LOG_LEVEL=${settings.logLevel}\`` +
       `${settings.nodeFlags.length ? `, services run with \`node ${settings.nodeFlags.join(' ')}\`` : ''}; autocannon in the same machine. ` +
       `Saturation: ${settings.connections} connections, best of ${settings.rounds} × ${settings.durationS} s; ` +
       `latency: ${settings.rateConnections} connections at half of the secure saturated throughput, the round with the lowest median. ` +
