@@ -16,11 +16,16 @@ module.exports = {
       main: './src/main.ts',
       tsConfig: './tsconfig.app.json',
       // OpenAPI schemas of the DTOs (class-validator rules, doc comments) at /docs, generated at build time.
-      transformers: [{ name: '@nestjs/swagger/plugin', options: { classValidatorShim: true, introspectComments: true } }],
+      transformers: [
+        {
+          name: '@nestjs/swagger/plugin',
+          options: { classValidatorShim: true, introspectComments: true },
+        },
+      ],
       optimization: false,
       outputHashing: 'none',
       generatePackageJson: true,
       sourceMap: true,
-    })
+    }),
   ],
 };

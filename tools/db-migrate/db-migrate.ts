@@ -29,16 +29,23 @@ async function main(): Promise<void> {
     | ((env: NodeJS.ProcessEnv) => DatabaseConfig)
     | undefined;
   const exported = (await import(join(root, 'migrations'))) as Record<string, unknown>;
-  const migrations = Object.entries(exported).find(([name]) => name.endsWith('_MIGRATIONS'))?.[1] as
-    | readonly Migration[]
-    | undefined;
-  if (!validate || !migrations) throw new Error(`${service} exports no validate*Env or *_MIGRATIONS`);
+  const migrations = Object.entries(exported).find(([name]) =>
+    name.endsWith('_MIGRATIONS'),
+  )?.[1] as readonly Migration[] | undefined;
+  if (!validate || !migrations)
+    throw new Error(`${service} exports no validate*Env or *_MIGRATIONS`);
 
   const env = validate(process.env);
-  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.DATA_DIR, schema: env.DATABASE_SCHEMA });
+  const database = await openDatabase({
+    url: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    schema: env.DATABASE_SCHEMA,
+  });
   try {
     const applied = await migrate(database, migrations);
-    console.log(applied.length ? `${service}: applied ${applied.join(', ')}` : `${service}: up to date`);
+    console.log(
+      applied.length ? `${service}: applied ${applied.join(', ')}` : `${service}: up to date`,
+    );
   } finally {
     await database.close();
   }

@@ -19,7 +19,9 @@ function services(): string[] {
   return readdirSync('apps')
     .filter((name) => existsSync(join('apps', name, 'project.json')))
     .filter((name) => {
-      const project = JSON.parse(readFileSync(join('apps', name, 'project.json'), 'utf8')) as { tags?: string[] };
+      const project = JSON.parse(readFileSync(join('apps', name, 'project.json'), 'utf8')) as {
+        tags?: string[];
+      };
       return project.tags?.includes('type:app');
     })
     .sort();
@@ -47,7 +49,9 @@ async function main(): Promise<void> {
   rmSync(join(DEV_DIR, 'certs'), { recursive: true, force: true });
   rmSync(join(DEV_DIR, 'secrets'), { recursive: true, force: true });
   await writeDevPki(DEV_DIR, all, TRUST_DOMAIN);
-  console.log(`dev PKI written to ${DEV_DIR}/ for: ${all.join(', ')} (trust domain ${TRUST_DOMAIN})`);
+  console.log(
+    `dev PKI written to ${DEV_DIR}/ for: ${all.join(', ')} (trust domain ${TRUST_DOMAIN})`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -7,16 +7,24 @@ import { join } from 'node:path';
 const APPS = process.env.APPS ?? 'auth-server,gateway,order,payment,web';
 const nx = join('node_modules', '.bin', 'nx');
 
-const setup = spawnSync(process.execPath, ['-r', '@swc-node/register', 'tools/dev-setup/dev-setup.ts'], {
-  stdio: 'inherit',
-});
+const setup = spawnSync(
+  process.execPath,
+  ['-r', '@swc-node/register', 'tools/dev-setup/dev-setup.ts'],
+  {
+    stdio: 'inherit',
+  },
+);
 if (setup.status !== 0) process.exit(setup.status ?? 1);
 
-const child = spawn(nx, ['run-many', '-t', 'serve', '-p', APPS, '--output-style=stream', ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  detached: true,
-  env: { NX_NO_CLOUD: 'true', NX_DAEMON: 'false', ...process.env },
-});
+const child = spawn(
+  nx,
+  ['run-many', '-t', 'serve', '-p', APPS, '--output-style=stream', ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+    detached: true,
+    env: { NX_NO_CLOUD: 'true', NX_DAEMON: 'false', ...process.env },
+  },
+);
 
 let stopping = false;
 const stop = (signal) => {

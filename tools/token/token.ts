@@ -5,7 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clientCredentials, loginWithPkce, OidcLoginError, type TokenResponse } from '@acme/auth/testing';
+import {
+  clientCredentials,
+  loginWithPkce,
+  OidcLoginError,
+  type TokenResponse,
+} from '@acme/auth/testing';
 
 const DEFAULT_USER_SCOPE = 'openid orders:read orders:write admin:read';
 

@@ -1,7 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuthModule, ServiceClientsModule } from '@acme/auth';
-import { authOptionsFrom, HealthModule, LoggingModule, serviceClientsFrom, validatedConfig } from '@acme/bootstrap';
+import {
+  authOptionsFrom,
+  HealthModule,
+  LoggingModule,
+  serviceClientsFrom,
+  validatedConfig,
+} from '@acme/bootstrap';
 import { EdgeModule } from '@acme/edge';
 import { AdminOrdersController } from './admin/admin-orders.controller';
 import { edgeOptionsFrom, SERVICE_NAME, validateGatewayEnv } from './config';

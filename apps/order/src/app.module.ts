@@ -1,7 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuthModule } from '@acme/auth';
-import { authOptionsFrom, HealthModule, LoggingModule, persistenceFrom, validatedConfig } from '@acme/bootstrap';
+import {
+  authOptionsFrom,
+  HealthModule,
+  LoggingModule,
+  persistenceFrom,
+  validatedConfig,
+} from '@acme/bootstrap';
 import { PersistenceModule } from '@acme/persistence';
 import { SERVICE_NAME, validateOrderEnv } from './config';
 import type { OrderConfig } from './config';
@@ -12,14 +18,20 @@ import { OrdersModule } from './orders/orders.module';
   imports: [
     validatedConfig(validateOrderEnv),
     LoggingModule.forRoot(SERVICE_NAME),
-    HealthModule.forMicroservice({ service: SERVICE_NAME, callers: ['gateway'], dependencies: ['payment'] }),
+    HealthModule.forMicroservice({
+      service: SERVICE_NAME,
+      callers: ['gateway'],
+      dependencies: ['payment'],
+    }),
     AuthModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<OrderConfig, true>) => authOptionsFrom(config, SERVICE_NAME),
+      useFactory: (config: ConfigService<OrderConfig, true>) =>
+        authOptionsFrom(config, SERVICE_NAME),
     }),
     PersistenceModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<OrderConfig, true>) => persistenceFrom(config, ORDER_MIGRATIONS),
+      useFactory: (config: ConfigService<OrderConfig, true>) =>
+        persistenceFrom(config, ORDER_MIGRATIONS),
     }),
     OrdersModule,
   ],

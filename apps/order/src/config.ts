@@ -1,4 +1,12 @@
-import { addressEnv, callerEnv, databaseEnv, listenerEnv, loggingEnv, parseEnv, serviceEnv } from '@acme/bootstrap';
+import {
+  addressEnv,
+  callerEnv,
+  databaseEnv,
+  listenerEnv,
+  loggingEnv,
+  parseEnv,
+  serviceEnv,
+} from '@acme/bootstrap';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'order';
@@ -15,4 +23,5 @@ export const orderEnv = z.object({
 
 export type OrderConfig = z.infer<typeof orderEnv>;
 
-export const validateOrderEnv = (env: Record<string, unknown>): OrderConfig => parseEnv(orderEnv, env);
+export const validateOrderEnv = (env: Record<string, unknown>): OrderConfig =>
+  parseEnv(orderEnv, env);

@@ -1,7 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuthModule } from '@acme/auth';
-import { authOptionsFrom, HealthModule, LoggingModule, persistenceFrom, validatedConfig } from '@acme/bootstrap';
+import {
+  authOptionsFrom,
+  HealthModule,
+  LoggingModule,
+  persistenceFrom,
+  validatedConfig,
+} from '@acme/bootstrap';
 import { PersistenceModule } from '@acme/persistence';
 import { SERVICE_NAME, validatePaymentEnv } from './config';
 import type { PaymentConfig } from './config';
@@ -15,11 +21,13 @@ import { PaymentsModule } from './payments/payments.module';
     HealthModule.forMicroservice({ service: SERVICE_NAME, callers: ['order'] }),
     AuthModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<PaymentConfig, true>) => authOptionsFrom(config, SERVICE_NAME),
+      useFactory: (config: ConfigService<PaymentConfig, true>) =>
+        authOptionsFrom(config, SERVICE_NAME),
     }),
     PersistenceModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<PaymentConfig, true>) => persistenceFrom(config, PAYMENT_MIGRATIONS),
+      useFactory: (config: ConfigService<PaymentConfig, true>) =>
+        persistenceFrom(config, PAYMENT_MIGRATIONS),
     }),
     PaymentsModule,
   ],

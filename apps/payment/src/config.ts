@@ -29,4 +29,5 @@ export const paymentEnv = z.object({
 
 export type PaymentConfig = z.infer<typeof paymentEnv>;
 
-export const validatePaymentEnv = (env: Record<string, unknown>): PaymentConfig => parseEnv(paymentEnv, env);
+export const validatePaymentEnv = (env: Record<string, unknown>): PaymentConfig =>
+  parseEnv(paymentEnv, env);

@@ -21,7 +21,9 @@ describe('authorization matrix through the gateway', () => {
     request<T>(system.gatewayUrl, method, path, { token: callers[caller], body });
 
   const newOrder = async (caller: Caller = 'owner') => {
-    const created = await call<Order>(caller, 'POST', '/api/orders', { items: [{ sku: 'book-1', quantity: 2 }] });
+    const created = await call<Order>(caller, 'POST', '/api/orders', {
+      items: [{ sku: 'book-1', quantity: 2 }],
+    });
     expect(created.status).toBe(201);
     return created.body;
   };
@@ -32,12 +34,18 @@ describe('authorization matrix through the gateway', () => {
     await system.start();
     const alice = issuer.userToken('alice', { roles: ['user'], scope: userScope });
     const [header, payload, signature] = alice.split('.');
-    const elevated = { ...JSON.parse(Buffer.from(payload, 'base64url').toString()), roles: ['user', 'admin'] };
+    const elevated = {
+      ...JSON.parse(Buffer.from(payload, 'base64url').toString()),
+      roles: ['user', 'admin'],
+    };
     callers = {
       anonymous: undefined,
       owner: alice,
       otherUser: issuer.userToken('carol', { roles: ['user'], scope: userScope }),
-      admin: issuer.userToken('bob', { roles: ['user', 'admin'], scope: `${userScope} admin:read` }),
+      admin: issuer.userToken('bob', {
+        roles: ['user', 'admin'],
+        scope: `${userScope} admin:read`,
+      }),
       expired: issuer.userToken('alice', { roles: ['user'], scope: userScope, expiresIn: -120 }),
       forged: `${header}.${Buffer.from(JSON.stringify(elevated)).toString('base64url')}.${signature}`,
       service: issuer.serviceToken('order', `${userScope} admin:read`),
@@ -71,16 +79,24 @@ describe('authorization matrix through the gateway', () => {
   });
 
   describe('GET /api/public/info', () => {
-    it.each<Caller>(['anonymous', 'owner', 'expired', 'forged'])('answers 200 to %s', async (caller) => {
-      const response = await call<{ issuer: string }>(caller, 'GET', '/api/public/info');
-      expect(response.status).toBe(200);
-      expect(response.body.issuer).toBe(issuer.issuer);
-    });
+    it.each<Caller>(['anonymous', 'owner', 'expired', 'forged'])(
+      'answers 200 to %s',
+      async (caller) => {
+        const response = await call<{ issuer: string }>(caller, 'GET', '/api/public/info');
+        expect(response.status).toBe(200);
+        expect(response.body.issuer).toBe(issuer.issuer);
+      },
+    );
   });
 
   describe('POST /api/orders', () => {
     it('creates a PENDING order owned by the caller, priced from the catalog', async () => {
-      expect(aliceOrder).toMatchObject({ ownerId: 'alice', status: 'PENDING', total: 2 * 2999, currency: 'EUR' });
+      expect(aliceOrder).toMatchObject({
+        ownerId: 'alice',
+        status: 'PENDING',
+        total: 2 * 2999,
+        currency: 'EUR',
+      });
       expect(aliceOrder.items).toEqual([{ sku: 'book-1', quantity: 2, unitPrice: 2999 }]);
     });
 
@@ -89,7 +105,9 @@ describe('authorization matrix through the gateway', () => {
     });
 
     it('answers 403 insufficient_scope to a service token', async () => {
-      const response = await call('service', 'POST', '/api/orders', { items: [{ sku: 'book-1', quantity: 1 }] });
+      const response = await call('service', 'POST', '/api/orders', {
+        items: [{ sku: 'book-1', quantity: 1 }],
+      });
       expect(response.status).toBe(403);
       expect(response.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
     });
@@ -137,7 +155,9 @@ describe('authorization matrix through the gateway', () => {
     });
 
     it('answers 404 for an order that does not exist, and 400 for an id that is not a UUID', async () => {
-      expect((await call('owner', 'GET', '/api/orders/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+      expect(
+        (await call('owner', 'GET', '/api/orders/00000000-0000-4000-8000-000000000000')).status,
+      ).toBe(404);
       expect((await call('owner', 'GET', '/api/orders/not-a-uuid')).status).toBe(400);
     });
   });
@@ -155,15 +175,20 @@ describe('authorization matrix through the gateway', () => {
 
     it('answers 403 to an admin whose token lacks admin:read', async () => {
       const token = issuer.userToken('bob', { roles: ['user', 'admin'], scope: userScope });
-      expect((await request(system.gatewayUrl, 'GET', '/api/admin/orders', { token })).status).toBe(403);
+      expect((await request(system.gatewayUrl, 'GET', '/api/admin/orders', { token })).status).toBe(
+        403,
+      );
     });
   });
 
   describe('DELETE /api/orders/:id', () => {
-    it.each<Caller>(['otherUser', 'service'])('answers 403 to %s and deletes nothing', async (caller) => {
-      expect((await call(caller, 'DELETE', `/api/orders/${aliceOrder.id}`)).status).toBe(403);
-      expect((await call('owner', 'GET', `/api/orders/${aliceOrder.id}`)).status).toBe(200);
-    });
+    it.each<Caller>(['otherUser', 'service'])(
+      'answers 403 to %s and deletes nothing',
+      async (caller) => {
+        expect((await call(caller, 'DELETE', `/api/orders/${aliceOrder.id}`)).status).toBe(403);
+        expect((await call('owner', 'GET', `/api/orders/${aliceOrder.id}`)).status).toBe(200);
+      },
+    );
 
     it.each<Caller>(['owner', 'admin'])('lets %s delete the order', async (caller) => {
       const order = await newOrder('owner');
@@ -173,11 +198,16 @@ describe('authorization matrix through the gateway', () => {
   });
 
   describe('POST /api/orders/:id/pay', () => {
-    it.each<Caller>(['otherUser', 'admin', 'service'])('answers 403 to %s, who does not own the order', async (caller) => {
-      const order = await newOrder('owner');
-      expect((await call(caller, 'POST', `/api/orders/${order.id}/pay`)).status).toBe(403);
-      expect((await call<Order>('owner', 'GET', `/api/orders/${order.id}`)).body.status).toBe('PENDING');
-    });
+    it.each<Caller>(['otherUser', 'admin', 'service'])(
+      'answers 403 to %s, who does not own the order',
+      async (caller) => {
+        const order = await newOrder('owner');
+        expect((await call(caller, 'POST', `/api/orders/${order.id}/pay`)).status).toBe(403);
+        expect((await call<Order>('owner', 'GET', `/api/orders/${order.id}`)).body.status).toBe(
+          'PENDING',
+        );
+      },
+    );
 
     it('charges through payment and marks the order PAID for its owner, once', async () => {
       const order = await newOrder('owner');
@@ -185,7 +215,9 @@ describe('authorization matrix through the gateway', () => {
       expect(paid.status).toBe(200);
       expect(paid.body).toMatchObject({ id: order.id, status: 'PAID' });
       expect(paid.body.paymentId).toMatch(/^[0-9a-f-]{36}$/);
-      expect((await call<Order>('owner', 'GET', `/api/orders/${order.id}`)).body.status).toBe('PAID');
+      expect((await call<Order>('owner', 'GET', `/api/orders/${order.id}`)).body.status).toBe(
+        'PAID',
+      );
       const again = await call<Order>('owner', 'POST', `/api/orders/${order.id}/pay`);
       expect(again.status).toBe(200);
       expect(again.body.paymentId).toBe(paid.body.paymentId);

@@ -7,7 +7,11 @@ import { rawCall } from './support/rpc';
 import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
 const SCOPE = 'orders:read orders:write';
 
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await probe();
   while (!accept(value) && Date.now() < deadline) {
@@ -52,13 +56,21 @@ describe.each([
   it('keeps orders and payments across a restart of every service', async () => {
     const pending = await createOrder(1);
     const paid = await createOrder(2);
-    const paidAnswer = await request<Order>(system.gatewayUrl, 'POST', `/api/orders/${paid.id}/pay`, { token: alice });
+    const paidAnswer = await request<Order>(
+      system.gatewayUrl,
+      'POST',
+      `/api/orders/${paid.id}/pay`,
+      { token: alice },
+    );
     expect(paidAnswer.body.status).toBe('PAID');
 
     for (const service of ['gateway', 'order', 'payment'] as const) await system.restart(service);
 
     expect(await getOrder(pending.id)).toEqual(pending);
-    expect(await getOrder(paid.id)).toMatchObject({ status: 'PAID', paymentId: paidAnswer.body.paymentId });
+    expect(await getOrder(paid.id)).toMatchObject({
+      status: 'PAID',
+      paymentId: paidAnswer.body.paymentId,
+    });
   });
 
   it('charges once for 50 concurrent pay calls on one order, and answers each with that payment', async () => {
@@ -72,7 +84,7 @@ describe.each([
     expect(new Set(answers.map((a) => a.body.paymentId)).size).toBe(1);
   });
 
-  it("converges to PAID when order is down as payment completes (the outbox redelivers)", async () => {
+  it('converges to PAID when order is down as payment completes (the outbox redelivers)', async () => {
     const order = await createOrder();
     await system.processes.get('order')?.stop();
     const identity = {
@@ -81,14 +93,28 @@ describe.each([
       key: readFileSync(system.file('order.key')),
       servername: 'payment',
     };
-    const charge = { orderId: order.id, payerId: 'alice', amount: order.total, currency: order.currency };
-    const payment = (await rawCall(system.port('payment'), identity, PAYMENT_PATTERNS.charge, charge, { token: alice })) as {
+    const charge = {
+      orderId: order.id,
+      payerId: 'alice',
+      amount: order.total,
+      currency: order.currency,
+    };
+    const payment = (await rawCall(
+      system.port('payment'),
+      identity,
+      PAYMENT_PATTERNS.charge,
+      charge,
+      { token: alice },
+    )) as {
       id: string;
     };
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // at least one failed delivery
     await system.processes.get('order')?.start();
 
-    const converged = await eventually(() => getOrder(order.id), (o) => o.status === 'PAID');
+    const converged = await eventually(
+      () => getOrder(order.id),
+      (o) => o.status === 'PAID',
+    );
     expect(converged).toMatchObject({ status: 'PAID', paymentId: payment.id });
   });
 
@@ -109,7 +135,10 @@ describe.each([
     const settled = await Promise.all(
       orders.map((order) =>
         eventually(
-          () => request<Order>(system.gatewayUrl, 'POST', `/api/orders/${order.id}/pay`, { token: alice }),
+          () =>
+            request<Order>(system.gatewayUrl, 'POST', `/api/orders/${order.id}/pay`, {
+              token: alice,
+            }),
           (answer) => answer.status === 200,
         ),
       ),
@@ -118,10 +147,14 @@ describe.each([
     for (const [index, order] of orders.entries()) {
       const first = answers[index];
       if (first.status === 200) expect(settled[index].body.paymentId).toBe(first.body.paymentId);
-      expect(await getOrder(order.id)).toMatchObject({ status: 'PAID', paymentId: settled[index].body.paymentId });
+      expect(await getOrder(order.id)).toMatchObject({
+        status: 'PAID',
+        paymentId: settled[index].body.paymentId,
+      });
     }
-    expect((await request<Order[]>(system.gatewayUrl, 'GET', '/api/orders', { token: alice })).body.length).toBeGreaterThanOrEqual(
-      orders.length,
-    );
+    expect(
+      (await request<Order[]>(system.gatewayUrl, 'GET', '/api/orders', { token: alice })).body
+        .length,
+    ).toBeGreaterThanOrEqual(orders.length);
   });
 });

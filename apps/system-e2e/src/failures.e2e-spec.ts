@@ -31,10 +31,17 @@ describe('failures', () => {
 
       expect(await system.processes.get('payment')?.stop()).toBe(0);
       const started = Date.now();
-      const paid = await request(system.gatewayUrl, 'POST', `/api/orders/${created.body.id}/pay`, { token });
+      const paid = await request(system.gatewayUrl, 'POST', `/api/orders/${created.body.id}/pay`, {
+        token,
+      });
       expect(paid.status).toBe(503);
       expect(Date.now() - started).toBeLessThan(3_000);
-      const order = await request<Order>(system.gatewayUrl, 'GET', `/api/orders/${created.body.id}`, { token });
+      const order = await request<Order>(
+        system.gatewayUrl,
+        'GET',
+        `/api/orders/${created.body.id}`,
+        { token },
+      );
       expect(order.body.status).toBe('PENDING');
     });
 
@@ -55,14 +62,17 @@ describe('failures', () => {
     it('refuses to start without its certificate, naming the key', () => {
       const result = start({ TLS_CERT_FILE: '/nonexistent/order.crt' });
       expect(result.status).not.toBe(0);
-      expect(result.stderr + result.stdout).toMatch(/TLS_CERT_FILE: no file at \/nonexistent\/order\.crt/);
+      expect(result.stderr + result.stdout).toMatch(
+        /TLS_CERT_FILE: no file at \/nonexistent\/order\.crt/,
+      );
     });
 
     it('names every bad key at once', () => {
       const result = start({ PORT: 'eighty', AUTH_ISSUER: 'not a url', TLS_MIN_VERSION: 'SSLv3' });
       const output = result.stderr + result.stdout;
       expect(result.status).not.toBe(0);
-      for (const key of ['PORT', 'AUTH_ISSUER', 'TLS_MIN_VERSION']) expect(output).toContain(`${key}:`);
+      for (const key of ['PORT', 'AUTH_ISSUER', 'TLS_MIN_VERSION'])
+        expect(output).toContain(`${key}:`);
     });
   });
 });

@@ -20,7 +20,10 @@ function closedWithin(socket: Socket, limitMs: number): Promise<number> {
   const started = Date.now();
   if (socket.closed) return Promise.resolve(0);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`socket still open after ${limitMs} ms`)), limitMs);
+    const timer = setTimeout(
+      () => reject(new Error(`socket still open after ${limitMs} ms`)),
+      limitMs,
+    );
     socket.on('error', () => undefined);
     socket.once('close', () => {
       clearTimeout(timer);
@@ -49,12 +52,18 @@ describe.each<ServiceName>(['order', 'payment'])('hostile peers on the %s port',
     });
     expect(created.status).toBe(201);
     if (service === 'payment') {
-      const paid = await request<Order>(system.gatewayUrl, 'POST', `/api/orders/${created.body.id}/pay`, { token });
+      const paid = await request<Order>(
+        system.gatewayUrl,
+        'POST',
+        `/api/orders/${created.body.id}/pay`,
+        { token },
+      );
       expect(paid.body).toMatchObject({ status: 'PAID' });
     }
   };
 
-  const tlsSocket = () => connectTls({ ...identity, host: '127.0.0.1', port: system.port(service) });
+  const tlsSocket = () =>
+    connectTls({ ...identity, host: '127.0.0.1', port: system.port(service) });
 
   beforeAll(async () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
@@ -133,10 +142,16 @@ describe.each<ServiceName>(['order', 'payment'])('hostile peers on the %s port',
 
   it('answers garbage inside a valid frame with 400, not a crash', async () => {
     await expect(
-      rawCall(system.port(service), identity, service === 'order' ? ORDER_PATTERNS.get : 'payment.charge', 'not-an-object', {
-        token,
-        envelope: false,
-      }),
+      rawCall(
+        system.port(service),
+        identity,
+        service === 'order' ? ORDER_PATTERNS.get : 'payment.charge',
+        'not-an-object',
+        {
+          token,
+          envelope: false,
+        },
+      ),
     ).rejects.toMatchObject({ status: 400 });
     await stillServing();
   });

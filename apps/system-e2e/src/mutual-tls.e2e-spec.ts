@@ -5,10 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import {
-  createCertificateAuthority,
-  issueServiceCertificate,
-} from '@acme/transport/testing';
+import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
 import { rawCall } from './support/rpc';
 import { AUDIENCE, CLIENT_SECRETS, SecureSystem, TRUST_DOMAIN } from './support/system';
 
@@ -29,7 +26,12 @@ describe('mutual TLS between services', () => {
     servername,
   });
 
-  const charge = (): ChargePaymentDto => ({ orderId: randomUUID(), payerId: 'alice', amount: 1000, currency: 'EUR' });
+  const charge = (): ChargePaymentDto => ({
+    orderId: randomUUID(),
+    payerId: 'alice',
+    amount: 1000,
+    currency: 'EUR',
+  });
 
   beforeAll(async () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
@@ -44,9 +46,15 @@ describe('mutual TLS between services', () => {
   });
 
   it('answers the order service calling payment.charge with the payer token (the control case)', async () => {
-    const payment = await rawCall(system.port('payment'), identity('order', 'payment'), PAYMENT_PATTERNS.charge, charge(), {
-      token: aliceToken,
-    });
+    const payment = await rawCall(
+      system.port('payment'),
+      identity('order', 'payment'),
+      PAYMENT_PATTERNS.charge,
+      charge(),
+      {
+        token: aliceToken,
+      },
+    );
     expect(payment).toMatchObject({ payerId: 'alice', amount: 1000, status: 'SUCCEEDED' });
   });
 
@@ -54,7 +62,9 @@ describe('mutual TLS between services', () => {
     it('refuses a client without a certificate', async () => {
       const { cert: _cert, key: _key, ...noCertificate } = identity('order', 'payment');
       await expect(
-        rawCall(system.port('payment'), noCertificate, PAYMENT_PATTERNS.charge, charge(), { token: aliceToken }),
+        rawCall(system.port('payment'), noCertificate, PAYMENT_PATTERNS.charge, charge(), {
+          token: aliceToken,
+        }),
       ).rejects.toThrow();
     });
 
@@ -63,7 +73,9 @@ describe('mutual TLS between services', () => {
       const forged = await issueServiceCertificate(foreignCa, 'order', TRUST_DOMAIN);
       const options = { ...identity('order', 'payment'), cert: forged.certPem, key: forged.keyPem };
       await expect(
-        rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), { token: aliceToken }),
+        rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), {
+          token: aliceToken,
+        }),
       ).rejects.toThrow();
     });
 
@@ -72,22 +84,36 @@ describe('mutual TLS between services', () => {
         notBefore: new Date(Date.now() - 2 * 86_400_000),
         notAfter: new Date(Date.now() - 86_400_000),
       });
-      const options = { ...identity('order', 'payment'), cert: expired.certPem, key: expired.keyPem };
+      const options = {
+        ...identity('order', 'payment'),
+        cert: expired.certPem,
+        key: expired.keyPem,
+      };
       await expect(
-        rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), { token: aliceToken }),
+        rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), {
+          token: aliceToken,
+        }),
       ).rejects.toThrow();
     });
 
     it('refuses TLS 1.2', async () => {
       const options = { ...identity('order', 'payment'), maxVersion: 'TLSv1.2' as const };
       await expect(
-        rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), { token: aliceToken }),
+        rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), {
+          token: aliceToken,
+        }),
       ).rejects.toThrow();
     });
 
     it('lets the client refuse a server whose certificate names another service', async () => {
       await expect(
-        rawCall(system.port('payment'), identity('gateway', 'order'), ORDER_PATTERNS.list, {}, { token: aliceToken }),
+        rawCall(
+          system.port('payment'),
+          identity('gateway', 'order'),
+          ORDER_PATTERNS.list,
+          {},
+          { token: aliceToken },
+        ),
       ).rejects.toThrow();
     });
 
@@ -96,7 +122,11 @@ describe('mutual TLS between services', () => {
       let received = '';
       socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
       socket.on('error', () => undefined);
-      const frame = JSON.stringify({ pattern: ORDER_PATTERNS.listAll, data: { meta: {}, data: {} }, id: '1' });
+      const frame = JSON.stringify({
+        pattern: ORDER_PATTERNS.listAll,
+        data: { meta: {}, data: {} },
+        id: '1',
+      });
       socket.write(`${frame.length}#${frame}`);
       await new Promise<void>((resolve) => socket.once('close', () => resolve()));
       expect(received).not.toContain('"response"');
@@ -106,33 +136,56 @@ describe('mutual TLS between services', () => {
   describe('refused by the handler rules', () => {
     it("refuses the gateway's certificate calling payment.charge directly (403)", async () => {
       await expect(
-        rawCall(system.port('payment'), identity('gateway', 'payment'), PAYMENT_PATTERNS.charge, charge(), {
-          token: aliceToken,
-        }),
+        rawCall(
+          system.port('payment'),
+          identity('gateway', 'payment'),
+          PAYMENT_PATTERNS.charge,
+          charge(),
+          {
+            token: aliceToken,
+          },
+        ),
       ).rejects.toMatchObject({ status: 403, error: 'insufficient_scope' });
     });
 
     it("refuses the order service charging someone other than the token's user (403)", async () => {
       const forCarol = { ...charge(), payerId: 'carol' };
       await expect(
-        rawCall(system.port('payment'), identity('order', 'payment'), PAYMENT_PATTERNS.charge, forCarol, {
-          token: aliceToken,
-        }),
+        rawCall(
+          system.port('payment'),
+          identity('order', 'payment'),
+          PAYMENT_PATTERNS.charge,
+          forCarol,
+          {
+            token: aliceToken,
+          },
+        ),
       ).rejects.toMatchObject({ status: 403 });
     });
 
     it('refuses the order service without a token (401)', async () => {
       await expect(
-        rawCall(system.port('payment'), identity('order', 'payment'), PAYMENT_PATTERNS.charge, charge()),
+        rawCall(
+          system.port('payment'),
+          identity('order', 'payment'),
+          PAYMENT_PATTERNS.charge,
+          charge(),
+        ),
       ).rejects.toMatchObject({ status: 401 });
     });
 
     it('refuses a payment-completed event from the gateway, even with a payment service token (403)', async () => {
       const event: PaymentCompletedDto = { orderId: randomUUID(), paymentId: randomUUID() };
       await expect(
-        rawCall(system.port('order'), identity('gateway', 'order'), ORDER_PATTERNS.paymentCompleted, event, {
-          token: issuer.serviceToken('payment', 'orders:settle'),
-        }),
+        rawCall(
+          system.port('order'),
+          identity('gateway', 'order'),
+          ORDER_PATTERNS.paymentCompleted,
+          event,
+          {
+            token: issuer.serviceToken('payment', 'orders:settle'),
+          },
+        ),
       ).rejects.toMatchObject({ status: 403 });
     });
 
@@ -140,9 +193,15 @@ describe('mutual TLS between services', () => {
       const event: PaymentCompletedDto = { orderId: randomUUID(), paymentId: randomUUID() };
       const userWithScope = issuer.userToken('alice', { roles: ['user'], scope: 'orders:settle' });
       await expect(
-        rawCall(system.port('order'), identity('payment', 'order'), ORDER_PATTERNS.paymentCompleted, event, {
-          token: userWithScope,
-        }),
+        rawCall(
+          system.port('order'),
+          identity('payment', 'order'),
+          ORDER_PATTERNS.paymentCompleted,
+          event,
+          {
+            token: userWithScope,
+          },
+        ),
       ).rejects.toMatchObject({ status: 403 });
     });
   });
@@ -150,19 +209,33 @@ describe('mutual TLS between services', () => {
   describe('malformed and oversized messages', () => {
     it('answers a payload that is not an envelope with 400', async () => {
       await expect(
-        rawCall(system.port('order'), identity('gateway', 'order'), ORDER_PATTERNS.list, { token: aliceToken }, {
-          envelope: false,
-        }),
+        rawCall(
+          system.port('order'),
+          identity('gateway', 'order'),
+          ORDER_PATTERNS.list,
+          { token: aliceToken },
+          {
+            envelope: false,
+          },
+        ),
       ).rejects.toMatchObject({ status: 400, message: 'malformed message envelope' });
     });
 
     it('drops the connection on a frame over 1 MiB, and keeps serving others', async () => {
       const huge = { items: [{ sku: 'x'.repeat(2 * 1024 * 1024), quantity: 1 }] };
       await expect(
-        rawCall(system.port('order'), identity('gateway', 'order'), ORDER_PATTERNS.create, huge, { token: aliceToken }),
+        rawCall(system.port('order'), identity('gateway', 'order'), ORDER_PATTERNS.create, huge, {
+          token: aliceToken,
+        }),
       ).rejects.toThrow();
       await expect(
-        rawCall(system.port('order'), identity('gateway', 'order'), ORDER_PATTERNS.list, {}, { token: aliceToken }),
+        rawCall(
+          system.port('order'),
+          identity('gateway', 'order'),
+          ORDER_PATTERNS.list,
+          {},
+          { token: aliceToken },
+        ),
       ).resolves.toEqual([]);
     });
   });

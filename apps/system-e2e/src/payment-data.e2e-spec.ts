@@ -49,10 +49,15 @@ describe('payment data at rest', () => {
       body: { items: [{ sku: 'book-1', quantity: 1 }] },
     });
     const billing = { name: 'Alice Liddell', address: '1 Rabbit Hole, Oxford' };
-    const paid = await request<Order>(system.gatewayUrl, 'POST', `/api/orders/${order.body.id}/pay`, {
-      token: alice,
-      body: { billing, cardToken: 'tok_visa4242abcdef' },
-    });
+    const paid = await request<Order>(
+      system.gatewayUrl,
+      'POST',
+      `/api/orders/${order.body.id}/pay`,
+      {
+        token: alice,
+        body: { billing, cardToken: 'tok_visa4242abcdef' },
+      },
+    );
     expect(paid.status).toBe(200);
     expect(JSON.stringify(paid.body)).not.toContain('Rabbit');
     const paymentId = paid.body.paymentId as string;
@@ -65,7 +70,12 @@ describe('payment data at rest', () => {
     const rotation = spawnSync(
       process.execPath,
       ['-r', '@swc-node/register', 'apps/payment/src/cli/rotate-data-key.ts', '--key-id', 'e2e-2'],
-      { cwd: WORKSPACE, env: { PATH: process.env['PATH'] ?? '', ...system.envOf('payment') }, encoding: 'utf8', timeout: 60_000 },
+      {
+        cwd: WORKSPACE,
+        env: { PATH: process.env['PATH'] ?? '', ...system.envOf('payment') },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
     );
     expect(rotation.stderr).toBe('');
     expect(rotation.stdout).toContain('data key e2e-2 is current');
@@ -73,10 +83,14 @@ describe('payment data at rest', () => {
     const rotated = await paymentRow(paymentId);
     expect(rotated.billing_details).toMatch(/^v1\.e2e-2\./);
     const cipher = FieldCipher.fromFile(system.envOf('payment')['DATA_KEYS_FILE']);
-    expect(JSON.parse(cipher.decrypt(rotated.billing_details, `payment:${paymentId}`))).toEqual(billing);
+    expect(JSON.parse(cipher.decrypt(rotated.billing_details, `payment:${paymentId}`))).toEqual(
+      billing,
+    );
 
     // A value written before the rotation (old key) still decrypts with the rotated key set.
-    expect(JSON.parse(cipher.decrypt(stored.billing_details, `payment:${paymentId}`))).toEqual(billing);
+    expect(JSON.parse(cipher.decrypt(stored.billing_details, `payment:${paymentId}`))).toEqual(
+      billing,
+    );
     expect(system.logs()).not.toContain('Rabbit');
   });
 

@@ -40,10 +40,18 @@ describe('with the auth server as issuer', () => {
     expect(created.status).toBe(201);
     expect(created.body.ownerId).toBe('alice');
 
-    const paid = await request<Order>(system.gatewayUrl, 'POST', `/api/orders/${created.body.id}/pay`, {
-      token: alice.access_token,
-      body: { billing: { name: 'Alice Liddell', address: '1 Rabbit Hole' }, cardToken: 'tok_visa4242abcd' },
-    });
+    const paid = await request<Order>(
+      system.gatewayUrl,
+      'POST',
+      `/api/orders/${created.body.id}/pay`,
+      {
+        token: alice.access_token,
+        body: {
+          billing: { name: 'Alice Liddell', address: '1 Rabbit Hole' },
+          cardToken: 'tok_visa4242abcd',
+        },
+      },
+    );
     expect(paid.status).toBe(200);
     expect(paid.body.status).toBe('PAID');
     // The outbox event arrives too, authenticated by payment's client credentials: no failure logged.
@@ -53,28 +61,46 @@ describe('with the auth server as issuer', () => {
   });
 
   it('grants admin:read to bob only', async () => {
-    expect((await request(system.gatewayUrl, 'GET', '/api/admin/orders', { token: bob.access_token })).status).toBe(200);
-    expect((await request(system.gatewayUrl, 'GET', '/api/admin/orders', { token: alice.access_token })).status).toBe(403);
+    expect(
+      (await request(system.gatewayUrl, 'GET', '/api/admin/orders', { token: bob.access_token }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await request(system.gatewayUrl, 'GET', '/api/admin/orders', { token: alice.access_token }))
+        .status,
+    ).toBe(403);
   });
 
   it('refuses an ID token used as an access token', async () => {
     expect(alice.id_token).toBeDefined();
-    const response = await request(system.gatewayUrl, 'GET', '/api/orders', { token: alice.id_token });
+    const response = await request(system.gatewayUrl, 'GET', '/api/orders', {
+      token: alice.id_token,
+    });
     expect(response.status).toBe(401);
   });
 
   it('keeps serving valid tokens while the auth server is down, and recovers when it returns', async () => {
     await system.authServer?.stop();
-    const orders = await request<Order[]>(system.gatewayUrl, 'GET', '/api/orders', { token: alice.access_token });
+    const orders = await request<Order[]>(system.gatewayUrl, 'GET', '/api/orders', {
+      token: alice.access_token,
+    });
     expect(orders.status).toBe(200);
     await system.authServer?.start();
     const carol = await login('carol');
-    expect((await request(system.gatewayUrl, 'GET', '/api/orders', { token: carol.access_token })).status).toBe(200);
+    expect(
+      (await request(system.gatewayUrl, 'GET', '/api/orders', { token: carol.access_token }))
+        .status,
+    ).toBe(200);
   });
 
   it('writes no token, password or client secret to any log', () => {
     const logs = system.logs();
-    for (const token of [alice.access_token, bob.access_token, alice.refresh_token, alice.id_token]) {
+    for (const token of [
+      alice.access_token,
+      bob.access_token,
+      alice.refresh_token,
+      alice.id_token,
+    ]) {
       if (token) expect(logs).not.toContain(token.split('.').pop());
     }
     for (const secret of Object.values(system.clientSecrets)) expect(logs).not.toContain(secret);

@@ -46,28 +46,42 @@ describe('behind a service mesh (TRANSPORT_SECURITY=mesh)', () => {
     });
     expect(created.status).toBe(201);
 
-    const paid = await request<Order>(system.gatewayUrl, 'POST', `/api/orders/${created.body.id}/pay`, {
-      token: aliceToken,
-      body: {},
-    });
+    const paid = await request<Order>(
+      system.gatewayUrl,
+      'POST',
+      `/api/orders/${created.body.id}/pay`,
+      {
+        token: aliceToken,
+        body: {},
+      },
+    );
     expect(paid.status).toBe(200);
     expect(paid.body).toMatchObject({ id: created.body.id, status: 'PAID' });
-    expect(system.logs()).toContain("listening on tcp://127.0.0.1:");
+    expect(system.logs()).toContain('listening on tcp://127.0.0.1:');
     expect(system.logs()).toContain('authenticated and authorized by the service mesh');
   });
 
   it('leaves TLS to the sidecar: a TLS client gets no handshake from the service', async () => {
-    const socket = connect({ host: '127.0.0.1', port: system.port('order'), servername: 'order', rejectUnauthorized: false });
+    const socket = connect({
+      host: '127.0.0.1',
+      port: system.port('order'),
+      servername: 'order',
+      rejectUnauthorized: false,
+    });
     try {
       const [error] = (await once(socket, 'error')) as [Error];
-      expect(error.message).toMatch(/wrong version number|socket disconnected|ECONNRESET|packet length/i);
+      expect(error.message).toMatch(
+        /wrong version number|socket disconnected|ECONNRESET|packet length/i,
+      );
     } finally {
       socket.destroy();
     }
   });
 
   it('still verifies the token at every hop: no token is 401, a forged one is 401', async () => {
-    await expect(rawCall(system.port('order'), 'plaintext', ORDER_PATTERNS.list, {})).rejects.toMatchObject({ status: 401 });
+    await expect(
+      rawCall(system.port('order'), 'plaintext', ORDER_PATTERNS.list, {}),
+    ).rejects.toMatchObject({ status: 401 });
 
     const forged = `${aliceToken.slice(0, -4)}AAAA`;
     await expect(
@@ -87,9 +101,13 @@ describe('behind a service mesh (TRANSPORT_SECURITY=mesh)', () => {
     const event = { orderId: created.body.id, paymentId: '00000000-0000-4000-8000-000000000000' };
 
     await expect(
-      rawCall(system.port('order'), 'plaintext', ORDER_PATTERNS.paymentCompleted, event, { token: aliceToken }),
+      rawCall(system.port('order'), 'plaintext', ORDER_PATTERNS.paymentCompleted, event, {
+        token: aliceToken,
+      }),
     ).rejects.toMatchObject({ status: 403 });
-    const order = await request<Order>(system.gatewayUrl, 'GET', `/api/orders/${created.body.id}`, { token: aliceToken });
+    const order = await request<Order>(system.gatewayUrl, 'GET', `/api/orders/${created.body.id}`, {
+      token: aliceToken,
+    });
     expect(order.body.status).toBe('PENDING');
   });
 });

@@ -2,7 +2,12 @@ export { AuthModule } from './lib/auth.module';
 export type { AuthModuleAsyncOptions } from './lib/auth.module';
 export { ASYMMETRIC_ALGORITHMS, AUTH_OPTIONS, DEFAULT_AUTH_OPTIONS } from './lib/auth.options';
 export type { AsymmetricAlgorithm, AuthOptions } from './lib/auth.options';
-export { bearerChallenge, BEARER_ERRORS, InsufficientScopeException, InvalidTokenException } from './lib/auth.errors';
+export {
+  bearerChallenge,
+  BEARER_ERRORS,
+  InsufficientScopeException,
+  InvalidTokenException,
+} from './lib/auth.errors';
 export type { Principal } from './lib/principal';
 export { AllowServices, Policy, Public, Roles, Scopes } from './lib/decorators/auth.decorators';
 export { CurrentUser } from './lib/decorators/current-user.decorator';

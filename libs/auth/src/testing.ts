@@ -1,4 +1,10 @@
 export { TestIssuer } from './lib/testing/test-issuer';
 export type { TestTokenOptions } from './lib/testing/test-issuer';
-export { authorize, clientCredentials, discover, loginWithPkce, OidcLoginError } from './lib/testing/oidc-login';
+export {
+  authorize,
+  clientCredentials,
+  discover,
+  loginWithPkce,
+  OidcLoginError,
+} from './lib/testing/oidc-login';
 export type { TokenResponse } from './lib/testing/oidc-login';

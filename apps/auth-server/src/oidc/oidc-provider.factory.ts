@@ -67,7 +67,9 @@ export function createOidcProvider(
     conformIdTokenClaims: false,
     findAccount: (_ctx, sub) => {
       const user = users.findByUsername(sub);
-      return user && { accountId: sub, claims: () => ({ sub, name: user.name, roles: user.roles }) };
+      return (
+        user && { accountId: sub, claims: () => ({ sub, name: user.name, roles: user.roles }) }
+      );
     },
     // RFC 9068 access tokens carry the user's roles for the resource servers' role checks.
     extraTokenClaims: (_ctx, token) => {

@@ -1,4 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+} from '@nestjs/common';
 import { InjectServiceClient, Roles, Scopes } from '@acme/auth';
 import type { ServiceClient } from '@acme/auth';
 import { CreateOrderDto, ORDER_PATTERNS, PayOrderBodyDto } from '@acme/contracts';
@@ -50,6 +59,8 @@ export class OrdersController {
   @Scopes('orders:write')
   pay(@Param('id', ParseUUIDPipe) id: string, @Body() body: PayOrderBodyDto): Promise<Order> {
     // Idempotent: payment charges an order at most once, however often it is asked.
-    return this.order.send(ORDER_PATTERNS.pay, { ...body, id } satisfies PayOrderDto, { idempotent: true });
+    return this.order.send(ORDER_PATTERNS.pay, { ...body, id } satisfies PayOrderDto, {
+      idempotent: true,
+    });
   }
 }

@@ -1,4 +1,10 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
 import type { Order, OrderItemDto } from '@acme/contracts';
 import { DATABASE } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
@@ -46,16 +52,25 @@ export class OrdersService {
   }
 
   async listByOwner(ownerId: string): Promise<Order[]> {
-    const rows = await this.database.db.select().from(orders).where(eq(orders.ownerId, ownerId)).orderBy(asc(orders.createdAt));
+    const rows = await this.database.db
+      .select()
+      .from(orders)
+      .where(eq(orders.ownerId, ownerId))
+      .orderBy(asc(orders.createdAt));
     return rows.map(toOrder);
   }
 
   async listAll(): Promise<Order[]> {
-    return (await this.database.db.select().from(orders).orderBy(asc(orders.createdAt))).map(toOrder);
+    return (await this.database.db.select().from(orders).orderBy(asc(orders.createdAt))).map(
+      toOrder,
+    );
   }
 
   async delete(id: string): Promise<void> {
-    const deleted = await this.database.db.delete(orders).where(eq(orders.id, id)).returning({ id: orders.id });
+    const deleted = await this.database.db
+      .delete(orders)
+      .where(eq(orders.id, id))
+      .returning({ id: orders.id });
     if (deleted.length === 0) throw new NotFoundException('order not found');
   }
 
@@ -67,7 +82,9 @@ export class OrdersService {
     const [row] = await this.database.db
       .update(orders)
       .set({ status: 'PAID', paymentId })
-      .where(and(eq(orders.id, id), or(eq(orders.status, 'PENDING'), eq(orders.paymentId, paymentId))))
+      .where(
+        and(eq(orders.id, id), or(eq(orders.status, 'PENDING'), eq(orders.paymentId, paymentId))),
+      )
       .returning();
     if (row) return toOrder(row);
     const existing = await this.get(id);

@@ -87,18 +87,26 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   private async deliver(event: PendingEvent): Promise<void> {
     try {
       await this.order.sendAsService(event.topic, event.payload);
-      await this.database.query('UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1', [event.id]);
+      await this.database.query(
+        'UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1',
+        [event.id],
+      );
     } catch (error) {
       const status = error instanceof HttpException ? error.getStatus() : 0;
       const reason = error instanceof Error ? error.message : String(error);
       if (status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429) {
         // Refused for good (e.g. the order was deleted): retrying cannot help.
         this.log.error(`outbox event ${event.id} refused by order (${status}): ${reason}`);
-        await this.database.query('UPDATE outbox SET delivered_at = now(), last_error = $2 WHERE id = $1', [event.id, reason]);
+        await this.database.query(
+          'UPDATE outbox SET delivered_at = now(), last_error = $2 WHERE id = $1',
+          [event.id, reason],
+        );
         return;
       }
       const backoff = Math.min(2 ** event.attempts, MAX_BACKOFF_SECONDS);
-      this.log.warn(`outbox event ${event.id} not delivered (attempt ${event.attempts}), retry in ${backoff} s: ${reason}`);
+      this.log.warn(
+        `outbox event ${event.id} not delivered (attempt ${event.attempts}), retry in ${backoff} s: ${reason}`,
+      );
       await this.database.query(
         `UPDATE outbox SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3 WHERE id = $1`,
         [event.id, backoff, reason],

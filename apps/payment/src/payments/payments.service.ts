@@ -34,8 +34,12 @@ export class PaymentsService {
           amount: request.amount,
           currency: request.currency,
           status: 'SUCCEEDED',
-          billingDetails: request.billing ? this.cipher.encrypt(JSON.stringify(request.billing), fieldContext(id)) : null,
-          cardFingerprint: request.cardToken ? this.cipher.encrypt(fingerprint(request.cardToken), fieldContext(id)) : null,
+          billingDetails: request.billing
+            ? this.cipher.encrypt(JSON.stringify(request.billing), fieldContext(id))
+            : null,
+          cardFingerprint: request.cardToken
+            ? this.cipher.encrypt(fingerprint(request.cardToken), fieldContext(id))
+            : null,
         })
         .onConflictDoNothing({ target: payments.orderId })
         .returning({ id: payments.id });
@@ -44,8 +48,15 @@ export class PaymentsService {
       await tx.insert(outbox).values({ topic: ORDER_PATTERNS.paymentCompleted, payload: event });
       return true;
     });
-    const [row] = await this.database.db.select().from(payments).where(eq(payments.orderId, request.orderId));
-    if (row.amount !== request.amount || row.payerId !== request.payerId || row.currency !== request.currency) {
+    const [row] = await this.database.db
+      .select()
+      .from(payments)
+      .where(eq(payments.orderId, request.orderId));
+    if (
+      row.amount !== request.amount ||
+      row.payerId !== request.payerId ||
+      row.currency !== request.currency
+    ) {
       throw new ConflictException('order was already charged with different terms');
     }
     return { payment: toPayment(row), created };

@@ -18,7 +18,8 @@ export async function rawCall(
   const client = new ClientTCP({
     host: '127.0.0.1',
     port,
-    tlsOptions: tlsOptions === 'plaintext' ? undefined : { rejectUnauthorized: true, ...tlsOptions },
+    tlsOptions:
+      tlsOptions === 'plaintext' ? undefined : { rejectUnauthorized: true, ...tlsOptions },
   });
   const payload: MessageEnvelope | unknown =
     options.envelope === false

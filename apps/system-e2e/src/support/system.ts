@@ -3,17 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import {
-  createCertificateAuthority,
-  issueServiceCertificate,
-} from '@acme/transport/testing';
+import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
 import type { CertificateAuthority } from '@acme/transport/testing';
 import { AppProcess, freePort } from '@acme/bootstrap/testing';
 
 export const TRUST_DOMAIN = 'acme.test';
 export const AUDIENCE = 'urn:acme:api';
 /** PostgreSQL of the test machine (CI starts it). */
-export const POSTGRES_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const POSTGRES_URL =
+  process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** OAuth client secrets of the services in e2e runs (the issuer needs them too). */
 export const CLIENT_SECRETS: Readonly<Record<string, string>> = {
   order: 'order-client-secret-for-e2e-runs-0000000001',
@@ -36,7 +34,10 @@ export class SecureSystem {
    */
   constructor(
     private issuer: string | 'auth-server',
-    private readonly options: { database?: 'postgres' | 'embedded'; env?: Record<string, string> } = {},
+    private readonly options: {
+      database?: 'postgres' | 'embedded';
+      env?: Record<string, string>;
+    } = {},
   ) {}
 
   get databaseUrl(): string | undefined {
@@ -80,13 +81,17 @@ export class SecureSystem {
       const issued = await issueServiceCertificate(this.ca, service, TRUST_DOMAIN);
       writeFileSync(this.file(`${service}.crt`), issued.certPem);
       writeFileSync(this.file(`${service}.key`), issued.keyPem);
-      if (this.clientSecrets[service]) writeFileSync(this.file(`${service}.client-secret`), this.clientSecrets[service]);
+      if (this.clientSecrets[service])
+        writeFileSync(this.file(`${service}.client-secret`), this.clientSecrets[service]);
     }
     writeFileSync(this.file('payment.data-keys.json'), JSON.stringify(this.dataKeys));
     if (this.issuer === 'auth-server') await this.startAuthServer();
     const ports = { gateway: await freePort(), order: await freePort(), payment: await freePort() };
     for (const service of SERVICES) {
-      this.processes.set(service, new AppProcess(service, ports[service], this.env(service, ports)));
+      this.processes.set(
+        service,
+        new AppProcess(service, ports[service], this.env(service, ports)),
+      );
     }
     // Callees first, so the readiness of each is known before its callers start.
     await this.processes.get('payment')?.start();
@@ -95,7 +100,11 @@ export class SecureSystem {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.processes.values(), ...(this.authServer ? [this.authServer] : [])].map((p) => p.stop()));
+    await Promise.all(
+      [...this.processes.values(), ...(this.authServer ? [this.authServer] : [])].map((p) =>
+        p.stop(),
+      ),
+    );
     rmSync(this.dir, { recursive: true, force: true });
     if (this.databaseUrl) {
       const client = new Client({ connectionString: this.databaseUrl });
@@ -130,7 +139,9 @@ export class SecureSystem {
 
   /** Everything the processes printed, to check what must never be logged. */
   logs(): string {
-    return [...this.processes.values(), ...(this.authServer ? [this.authServer] : [])].map((p) => p.output).join('\n');
+    return [...this.processes.values(), ...(this.authServer ? [this.authServer] : [])]
+      .map((p) => p.output)
+      .join('\n');
   }
 
   /** The environment a service runs with. */
@@ -152,7 +163,9 @@ export class SecureSystem {
       ORDER_ADDRESS: `localhost:${ports.order}`,
       PAYMENT_ADDRESS: `localhost:${ports.payment}`,
       CALL_TIMEOUT_MS: '3000',
-      ...(this.clientSecrets[service] ? { AUTH_CLIENT_SECRET_FILE: this.file(`${service}.client-secret`) } : {}),
+      ...(this.clientSecrets[service]
+        ? { AUTH_CLIENT_SECRET_FILE: this.file(`${service}.client-secret`) }
+        : {}),
       DATA_DIR: this.file(`data-${service}`),
       DATA_KEYS_FILE: this.file('payment.data-keys.json'),
       DATABASE_SCHEMA: this.schema(service),

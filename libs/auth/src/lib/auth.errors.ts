@@ -1,7 +1,10 @@
 import { ForbiddenException, HttpException, UnauthorizedException } from '@nestjs/common';
 
 /** RFC 6750 error codes, carried in the body's `error` and in `WWW-Authenticate`. */
-export const BEARER_ERRORS = { invalidToken: 'invalid_token', insufficientScope: 'insufficient_scope' } as const;
+export const BEARER_ERRORS = {
+  invalidToken: 'invalid_token',
+  insufficientScope: 'insufficient_scope',
+} as const;
 
 /** 401: no token, or a token that failed verification (the reason is safe to show). */
 export class InvalidTokenException extends UnauthorizedException {
@@ -40,6 +43,7 @@ export function bearerChallenge(exception: HttpException): string | undefined {
   const message = (body as Record<string, unknown>)['message'];
   // RFC 6750 3 allows only %x20-21 / %x23-5B / %x5D-7E here. Reasons may quote the token's
   // own header (its `alg`, `typ`), so anything else (quotes, line breaks) is dropped.
-  const description = typeof message === 'string' ? message.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '') : '';
+  const description =
+    typeof message === 'string' ? message.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '') : '';
   return `Bearer error="${error}", error_description="${description}"`;
 }

@@ -30,7 +30,9 @@ async function statusWithoutToken(auth: AuthOptions): Promise<number> {
     imports: [AuthModule.forRootAsync({ useFactory: () => auth })],
     controllers: [OrdersController],
   }).compile();
-  const app: INestApplication = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
+  const app: INestApplication = moduleRef.createNestApplication(new FastifyAdapter(), {
+    logger: false,
+  });
   await app.listen(0, '127.0.0.1');
   try {
     return (await fetch(`${await app.getUrl()}/orders`)).status;

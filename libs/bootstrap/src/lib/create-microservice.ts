@@ -14,7 +14,9 @@ import type { z } from 'zod';
 import { exitGracefullyOnSignals } from './shutdown';
 import { strictValidationPipe } from './validation.pipe';
 
-type MicroserviceEnv = z.infer<z.ZodObject<ReturnType<typeof serviceEnv> & ReturnType<typeof listenerEnv>>>;
+type MicroserviceEnv = z.infer<
+  z.ZodObject<ReturnType<typeof serviceEnv> & ReturnType<typeof listenerEnv>>
+>;
 
 /**
  * Starts a microservice on the mutual-TLS TCP transport, configured from its
@@ -67,12 +69,21 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
 function logListening(security: TransportSecurity, address: string): void {
   switch (security.mode) {
     case 'mtls':
-      Logger.log(`listening on tls://${address} (mutual TLS, ${security.minVersion}+)`, 'Bootstrap');
+      Logger.log(
+        `listening on tls://${address} (mutual TLS, ${security.minVersion}+)`,
+        'Bootstrap',
+      );
       break;
     case 'mesh':
-      Logger.log(`listening on tcp://${address} for the service mesh's sidecar, which does mutual TLS (TRANSPORT_SECURITY=mesh)`, 'Bootstrap');
+      Logger.log(
+        `listening on tcp://${address} for the service mesh's sidecar, which does mutual TLS (TRANSPORT_SECURITY=mesh)`,
+        'Bootstrap',
+      );
       break;
     case 'benchmark-insecure':
-      Logger.warn(`BENCH_INSECURE: listening on PLAINTEXT tcp://${address}, no mutual TLS, no guards. Benchmark only.`, 'Bootstrap');
+      Logger.warn(
+        `BENCH_INSECURE: listening on PLAINTEXT tcp://${address}, no mutual TLS, no guards. Benchmark only.`,
+        'Bootstrap',
+      );
   }
 }

@@ -21,13 +21,28 @@ describe(parseEnv.name, () => {
   });
 
   it('parses given values', () => {
-    const env = parseEnv(schema, { PORT: '8080', VERBOSE: 'true', PEER: '[::1]:9000', ORIGINS: 'http://c.test' });
-    expect(env).toMatchObject({ PORT: 8080, VERBOSE: true, PEER: { host: '::1', port: 9000 }, ORIGINS: ['http://c.test'] });
+    const env = parseEnv(schema, {
+      PORT: '8080',
+      VERBOSE: 'true',
+      PEER: '[::1]:9000',
+      ORIGINS: 'http://c.test',
+    });
+    expect(env).toMatchObject({
+      PORT: 8080,
+      VERBOSE: true,
+      PEER: { host: '::1', port: 9000 },
+      ORIGINS: ['http://c.test'],
+    });
   });
 
   it('names every bad key in one error', () => {
     const parse = () =>
-      parseEnv(schema, { PORT: '70000', VERBOSE: 'yes', PEER: 'no-port', CERT: '/nonexistent/cert.pem' });
+      parseEnv(schema, {
+        PORT: '70000',
+        VERBOSE: 'yes',
+        PEER: 'no-port',
+        CERT: '/nonexistent/cert.pem',
+      });
     expect(parse).toThrow(/PORT:/);
     expect(parse).toThrow(/VERBOSE:/);
     expect(parse).toThrow(/PEER: expected host:port, got "no-port"/);

@@ -11,7 +11,9 @@ import { z } from 'zod';
 export function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, unknown>): z.infer<T> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = result.error.issues.map(
+    (issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+  );
   throw new Error(`Invalid configuration:\n${problems.join('\n')}`);
 }
 
@@ -34,7 +36,9 @@ export function fileEnv(defaultPath: string) {
     .string()
     .min(1)
     .default(defaultPath)
-    .refine((path) => existsSync(path), { error: (issue) => `no file at ${String(issue.input)} (run npm run dev:setup in development)` });
+    .refine((path) => existsSync(path), {
+      error: (issue) => `no file at ${String(issue.input)} (run npm run dev:setup in development)`,
+    });
 }
 
 /** `host:port` of another service. */
@@ -58,5 +62,10 @@ export function listEnv(defaultValue: string) {
   return z
     .string()
     .default(defaultValue)
-    .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
 }

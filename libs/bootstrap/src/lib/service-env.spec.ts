@@ -98,7 +98,11 @@ describe('TRANSPORT_SECURITY', () => {
   });
 
   it('stops start-up with tls when a certificate file is missing, naming each key', () => {
-    const config = configOf({ ...files, TLS_CERT_FILE: '/nonexistent/order.crt', TLS_KEY_FILE: '/nonexistent/order.key' });
+    const config = configOf({
+      ...files,
+      TLS_CERT_FILE: '/nonexistent/order.crt',
+      TLS_KEY_FILE: '/nonexistent/order.key',
+    });
 
     expect(() => transportSecurityFrom(config)).toThrow(
       'Invalid configuration:\n  TLS_CERT_FILE: no file at /nonexistent/order.crt (run npm run dev:setup in development)\n  TLS_KEY_FILE: no file at /nonexistent/order.key',
@@ -121,7 +125,13 @@ describe('TRANSPORT_SECURITY', () => {
 
     expect(transportSecurityFrom(benchmark)).toEqual({ mode: 'benchmark-insecure' });
     expect(() =>
-      transportSecurityFrom(configOf({ NODE_ENV: 'production', BENCH_INSECURE: BENCH_INSECURE_CONSENT, TRANSPORT_SECURITY: 'mesh' })),
+      transportSecurityFrom(
+        configOf({
+          NODE_ENV: 'production',
+          BENCH_INSECURE: BENCH_INSECURE_CONSENT,
+          TRANSPORT_SECURITY: 'mesh',
+        }),
+      ),
     ).toThrow(/BENCH_INSECURE: refused/);
   });
 });

@@ -13,7 +13,9 @@ import type { DynamicModule } from '@nestjs/common';
  * @example
  * imports: [validatedConfig(validateOrderEnv), ...]
  */
-export function validatedConfig(validate: (env: Record<string, unknown>) => Record<string, unknown>): Promise<DynamicModule> {
+export function validatedConfig(
+  validate: (env: Record<string, unknown>) => Record<string, unknown>,
+): Promise<DynamicModule> {
   const module = ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate });
   module.catch(() => undefined);
   return module;

@@ -60,7 +60,9 @@ export class PayOrderBodyDto {
 
   /** A payment provider's card token, never a card number. */
   @IsOptional()
-  @Matches(/^tok_[A-Za-z0-9]{8,64}$/, { message: 'cardToken must be a provider token (tok_...), never a card number' })
+  @Matches(/^tok_[A-Za-z0-9]{8,64}$/, {
+    message: 'cardToken must be a provider token (tok_...), never a card number',
+  })
   cardToken?: string;
 }
 

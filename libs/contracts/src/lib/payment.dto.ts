@@ -1,7 +1,16 @@
 // Class decorators record design types through reflect-metadata: load it whoever imports first.
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Min, ValidateNested } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { BillingDetailsDto } from './order.dto';
 
 export class ChargePaymentDto {

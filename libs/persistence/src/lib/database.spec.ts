@@ -7,14 +7,23 @@ import { migrate } from './migrations';
 
 const MIGRATIONS = [
   { id: '0001_notes', sql: 'CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);' },
-  { id: '0002_notes_author', sql: "ALTER TABLE notes ADD COLUMN author text NOT NULL DEFAULT 'nobody';" },
+  {
+    id: '0002_notes_author',
+    sql: "ALTER TABLE notes ADD COLUMN author text NOT NULL DEFAULT 'nobody';",
+  },
 ];
 
 const POSTGRES_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 describe.each<[string, () => DatabaseOptions]>([
-  ['embedded PGlite', () => ({ dataDir: mkdtempSync(join(tmpdir(), 'pglite-')), schema: 'notes_test' })],
-  ['PostgreSQL', () => ({ url: POSTGRES_URL, dataDir: '', schema: `notes_${process.pid}_${Date.now()}` })],
+  [
+    'embedded PGlite',
+    () => ({ dataDir: mkdtempSync(join(tmpdir(), 'pglite-')), schema: 'notes_test' }),
+  ],
+  [
+    'PostgreSQL',
+    () => ({ url: POSTGRES_URL, dataDir: '', schema: `notes_${process.pid}_${Date.now()}` }),
+  ],
 ])('openDatabase with %s', (_engine, options) => {
   let settings: DatabaseOptions;
   let database: OpenDatabase;
@@ -35,7 +44,7 @@ describe.each<[string, () => DatabaseOptions]>([
     expect(await migrate(database, MIGRATIONS)).toEqual([]);
     await database.query('INSERT INTO notes (id, body) VALUES ($1, $2)', [1, 'hello']);
     const [row] = await database.query<{ schema: string; author: string }>(
-      "SELECT current_schema() AS schema, author FROM notes WHERE id = 1",
+      'SELECT current_schema() AS schema, author FROM notes WHERE id = 1',
     );
     expect(row).toEqual({ schema: settings.schema, author: 'nobody' });
   });
@@ -51,7 +60,9 @@ describe.each<[string, () => DatabaseOptions]>([
   });
 
   it('refuses a schema name that is not a plain identifier', async () => {
-    await expect(openDatabase({ ...settings, schema: 'x"; DROP TABLE notes; --' })).rejects.toThrow(/invalid schema/);
+    await expect(openDatabase({ ...settings, schema: 'x"; DROP TABLE notes; --' })).rejects.toThrow(
+      /invalid schema/,
+    );
   });
 });
 

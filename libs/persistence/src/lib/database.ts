@@ -68,7 +68,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
         try {
           await client.query('BEGIN');
           const result = await work({
-            query: async <R>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as R[],
+            query: async <R>(sql: string, params: unknown[] = []) =>
+              (await client.query(sql, params)).rows as R[],
             exec: async (sql: string) => void (await client.query(sql)),
           });
           await client.query('COMMIT');
@@ -88,7 +89,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
     };
   }
   mkdirSync(options.dataDir, { recursive: true });
-  Logger.log(`embedded PostgreSQL (PGlite) in ${options.dataDir}; set DATABASE_URL for a server`, 'Database');
+  Logger.log(
+    `embedded PostgreSQL (PGlite) in ${options.dataDir}; set DATABASE_URL for a server`,
+    'Database',
+  );
   const client = await PGlite.create(options.dataDir);
   await client.exec(setSchema);
   return {
@@ -97,7 +101,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
     transaction: <T>(work: (tx: SqlRunner) => Promise<T>) =>
       client.transaction((tx) =>
         work({
-          query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows,
+          query: async <R>(sql: string, params: unknown[] = []) =>
+            (await tx.query<R>(sql, params)).rows,
           exec: async (sql: string) => void (await tx.exec(sql)),
         }),
       ),

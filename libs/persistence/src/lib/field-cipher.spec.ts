@@ -41,6 +41,8 @@ describe(FieldCipher.name, () => {
   });
 
   it('refuses keys that are not 256 bits', () => {
-    expect(() => new FieldCipher({ current: 'k', keys: { k: randomBytes(16).toString('base64') } })).toThrow(/32 bytes/);
+    expect(
+      () => new FieldCipher({ current: 'k', keys: { k: randomBytes(16).toString('base64') } }),
+    ).toThrow(/32 bytes/);
   });
 });

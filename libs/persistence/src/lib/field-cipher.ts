@@ -26,10 +26,12 @@ export class FieldCipher {
     const keys = new Map<string, Buffer>();
     for (const [id, encoded] of Object.entries(dataKeys.keys)) {
       const key = Buffer.from(encoded, 'base64');
-      if (!KEY_ID.test(id) || key.length !== 32) throw new Error(`data key ${id} must be 32 bytes, base64`);
+      if (!KEY_ID.test(id) || key.length !== 32)
+        throw new Error(`data key ${id} must be 32 bytes, base64`);
       keys.set(id, key);
     }
-    if (!keys.has(dataKeys.current)) throw new Error(`current data key ${dataKeys.current} is missing`);
+    if (!keys.has(dataKeys.current))
+      throw new Error(`current data key ${dataKeys.current} is missing`);
     this.keys = keys;
   }
 
@@ -39,8 +41,12 @@ export class FieldCipher {
 
   /** A new key set with a fresh current key; the old keys stay for decryption. */
   static rotate(dataKeys: DataKeys, newKeyId: string): DataKeys {
-    if (!KEY_ID.test(newKeyId) || dataKeys.keys[newKeyId]) throw new Error(`invalid or existing key id ${newKeyId}`);
-    return { current: newKeyId, keys: { ...dataKeys.keys, [newKeyId]: randomBytes(32).toString('base64') } };
+    if (!KEY_ID.test(newKeyId) || dataKeys.keys[newKeyId])
+      throw new Error(`invalid or existing key id ${newKeyId}`);
+    return {
+      current: newKeyId,
+      keys: { ...dataKeys.keys, [newKeyId]: randomBytes(32).toString('base64') },
+    };
   }
 
   get currentKeyId(): string {
@@ -69,7 +75,10 @@ export class FieldCipher {
     const decipher = createDecipheriv('aes-256-gcm', this.key(keyId), Buffer.from(iv, 'base64url'));
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+    return Buffer.concat([
+      decipher.update(Buffer.from(ciphertext, 'base64url')),
+      decipher.final(),
+    ]).toString('utf8');
   }
 
   /** The key id a stored value was encrypted with. */

@@ -14,10 +14,15 @@ export interface Migration {
  * @example
  * await migrate(database, ORDER_MIGRATIONS);
  */
-export async function migrate(database: OpenDatabase, migrations: readonly Migration[]): Promise<string[]> {
+export async function migrate(
+  database: OpenDatabase,
+  migrations: readonly Migration[],
+): Promise<string[]> {
   await database.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext(current_schema()))');
-    await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    await tx.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
   });
   const applied: string[] = [];
   for (const migration of [...migrations].sort((a, b) => a.id.localeCompare(b.id))) {

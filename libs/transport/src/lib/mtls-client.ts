@@ -25,7 +25,10 @@ export function createMtlsClient(options: MtlsClientOptions): ClientTCP {
   return new ClientTCP({
     host: options.host,
     port: options.port,
-    tlsOptions: security.mode === 'mtls' ? mtlsClientOptions(security.tls, options.service, security.minVersion) : undefined,
+    tlsOptions:
+      security.mode === 'mtls'
+        ? mtlsClientOptions(security.tls, options.service, security.minVersion)
+        : undefined,
     maxBufferSize: options.maxFrameSize,
   });
 }

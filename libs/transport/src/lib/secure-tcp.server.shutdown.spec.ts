@@ -25,7 +25,11 @@ describe(`${SecureTcpServer.name} shutdown`, () => {
   beforeAll(async () => {
     const ca = await createCertificateAuthority('test CA');
     const issued = await issueServiceCertificate(ca, 'payment', 'acme.internal');
-    tls = { ca: Buffer.from(ca.certPem), cert: Buffer.from(issued.certPem), key: Buffer.from(issued.keyPem) };
+    tls = {
+      ca: Buffer.from(ca.certPem),
+      cert: Buffer.from(issued.certPem),
+      key: Buffer.from(issued.keyPem),
+    };
   });
 
   async function start(drainTimeoutMs: number): Promise<{ app: INestMicroservice; port: number }> {
@@ -47,8 +51,16 @@ describe(`${SecureTcpServer.name} shutdown`, () => {
   }
 
   const call = (port: number, ms: number) => {
-    const client = createMtlsClient({ host: '127.0.0.1', port, service: 'payment', security: { mode: 'mtls', tls, minVersion: 'TLSv1.3' }, maxFrameSize: 1 << 20 });
-    return firstValueFrom(client.send('slow', { meta: {}, data: ms }).pipe(timeout(5_000))).finally(() => client.close());
+    const client = createMtlsClient({
+      host: '127.0.0.1',
+      port,
+      service: 'payment',
+      security: { mode: 'mtls', tls, minVersion: 'TLSv1.3' },
+      maxFrameSize: 1 << 20,
+    });
+    return firstValueFrom(client.send('slow', { meta: {}, data: ms }).pipe(timeout(5_000))).finally(
+      () => client.close(),
+    );
   };
 
   it('finishes a message already being handled before it closes', async () => {

@@ -8,10 +8,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import { ClientTCP, Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom, timeout } from 'rxjs';
-import {
-  createCertificateAuthority,
-  issueServiceCertificate,
-} from './testing/dev-pki';
+import { createCertificateAuthority, issueServiceCertificate } from './testing/dev-pki';
 import type { CertificateAuthority } from './testing/dev-pki';
 import type { MessageEnvelope } from './message-envelope';
 import { MessageContext } from './message.context';
@@ -46,7 +43,9 @@ async function tlsMaterial(ca: CertificateAuthority, service: string): Promise<T
 }
 
 /** The echo controller on a SecureTcpServer with this security, on a free port of 127.0.0.1. */
-async function startEchoServer(security: TransportSecurity): Promise<{ app: INestMicroservice; port: number }> {
+async function startEchoServer(
+  security: TransportSecurity,
+): Promise<{ app: INestMicroservice; port: number }> {
   const server = new SecureTcpServer({
     host: '127.0.0.1',
     port: 0,
@@ -111,7 +110,11 @@ describe(SecureTcpServer.name, () => {
       tlsMaterial(ca, 'order'),
       tlsMaterial(foreignCa, 'order'),
     ]);
-    ({ app, port } = await startEchoServer({ mode: 'mtls', tls: paymentTls, minVersion: 'TLSv1.3' }));
+    ({ app, port } = await startEchoServer({
+      mode: 'mtls',
+      tls: paymentTls,
+      minVersion: 'TLSv1.3',
+    }));
     echo = app.get(EchoController);
   });
 
@@ -226,20 +229,38 @@ describe(`${SecureTcpServer.name} behind a service mesh`, () => {
   afterAll(() => app.close());
 
   it('takes plaintext from the sidecar, still unwraps the envelope, and claims no peer identity', async () => {
-    const client = createMtlsClient({ host: '127.0.0.1', port, service: 'payment', security: { mode: 'mesh' }, maxFrameSize: MAX_FRAME_SIZE });
+    const client = createMtlsClient({
+      host: '127.0.0.1',
+      port,
+      service: 'payment',
+      security: { mode: 'mesh' },
+      maxFrameSize: MAX_FRAME_SIZE,
+    });
     try {
       const envelope: MessageEnvelope = { meta: { requestId: 'r-mesh' }, data: { n: 1 } };
-      await expect(ask(client, envelope)).resolves.toEqual({ data: { n: 1 }, meta: { requestId: 'r-mesh' }, peer: undefined });
+      await expect(ask(client, envelope)).resolves.toEqual({
+        data: { n: 1 },
+        meta: { requestId: 'r-mesh' },
+        peer: undefined,
+      });
     } finally {
       await client.close();
     }
   });
 
   it('does not speak TLS itself', async () => {
-    const socket = connectTls({ host: '127.0.0.1', port, servername: 'payment', rejectUnauthorized: false, minVersion: 'TLSv1.3' });
+    const socket = connectTls({
+      host: '127.0.0.1',
+      port,
+      servername: 'payment',
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.3',
+    });
     try {
       const [error] = (await once(socket, 'error')) as [Error];
-      expect(error.message).toMatch(/wrong version number|socket disconnected|ECONNRESET|packet length/i);
+      expect(error.message).toMatch(
+        /wrong version number|socket disconnected|ECONNRESET|packet length/i,
+      );
     } finally {
       socket.destroy();
     }

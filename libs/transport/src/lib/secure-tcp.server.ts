@@ -48,7 +48,10 @@ export class SecureTcpServer extends ServerTCP {
       port: secureOptions.port,
       tlsOptions:
         security.mode === 'mtls'
-          ? { ...mtlsServerOptions(security.tls, security.minVersion), handshakeTimeout: secureOptions.handshakeTimeoutMs }
+          ? {
+              ...mtlsServerOptions(security.tls, security.minVersion),
+              handshakeTimeout: secureOptions.handshakeTimeoutMs,
+            }
           : undefined,
       maxBufferSize: secureOptions.maxFrameSize,
       incompleteMessageTimeout: secureOptions.incompleteFrameTimeoutMs,
@@ -56,13 +59,17 @@ export class SecureTcpServer extends ServerTCP {
     const server = this.unwrap<TlsServer>();
     server.maxConnections = secureOptions.maxConnections;
     if (security.mode !== 'mtls') {
-      server.on('connection', (socket: Socket) => socket.setTimeout(secureOptions.idleTimeoutMs, () => socket.destroy()));
+      server.on('connection', (socket: Socket) =>
+        socket.setTimeout(secureOptions.idleTimeoutMs, () => socket.destroy()),
+      );
       return;
     }
     // Node reports a failed or timed-out handshake (handshakeTimeout) here but
     // leaves the socket open: close it, and log the reason the client never learns.
     server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
-      this.log.warn(`TLS handshake refused from ${socket.remoteAddress ?? 'unknown'}: ${error.message}`);
+      this.log.warn(
+        `TLS handshake refused from ${socket.remoteAddress ?? 'unknown'}: ${error.message}`,
+      );
       socket.destroy();
     });
     server.on('secureConnection', (socket: TLSSocket) => {
@@ -75,10 +82,18 @@ export class SecureTcpServer extends ServerTCP {
     if (!handler) return null;
     const unwrapEnvelope: MessageHandler = async (envelope: unknown, context?: TcpContext) => {
       if (!isMessageEnvelope(envelope) || !context) {
-        const body: RpcErrorBody = { status: 400, error: 'bad_request', message: 'malformed message envelope' };
+        const body: RpcErrorBody = {
+          status: 400,
+          error: 'bad_request',
+          message: 'malformed message envelope',
+        };
         return throwError(() => body);
       }
-      const messageContext = new MessageContext(context.getSocketRef(), context.getPattern(), envelope.meta);
+      const messageContext = new MessageContext(
+        context.getSocketRef(),
+        context.getPattern(),
+        envelope.meta,
+      );
       this.inFlight++;
       try {
         return await handler(envelope.data, messageContext);

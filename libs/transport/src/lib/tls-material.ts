@@ -21,5 +21,9 @@ export interface TlsFiles {
  * const material = readTlsMaterial({ caFile: '/run/secrets/ca.crt', certFile, keyFile });
  */
 export function readTlsMaterial(files: TlsFiles): TlsMaterial {
-  return { ca: readFileSync(files.caFile), cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) };
+  return {
+    ca: readFileSync(files.caFile),
+    cert: readFileSync(files.certFile),
+    key: readFileSync(files.keyFile),
+  };
 }

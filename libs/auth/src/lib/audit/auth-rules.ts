@@ -38,22 +38,35 @@ export function collectAuthRules(
 ): AuthRuleEntry[] {
   const entries: AuthRuleEntry[] = [];
   for (const controller of controllersOf(root)) {
-    const basePath = (Reflect.getMetadata(PATH_METADATA, controller) as string | string[] | undefined) ?? '';
+    const basePath =
+      (Reflect.getMetadata(PATH_METADATA, controller) as string | string[] | undefined) ?? '';
     for (const name of Object.getOwnPropertyNames(controller.prototype)) {
       const handler = (controller.prototype as Record<string, unknown>)[name];
       if (name === 'constructor' || typeof handler !== 'function') continue;
-      const route = routeOf(handler, basePath, options.globalPrefix, options.excludeFromPrefix ?? []);
+      const route = routeOf(
+        handler,
+        basePath,
+        options.globalPrefix,
+        options.excludeFromPrefix ?? [],
+      );
       if (!route) continue;
       const targets = [handler, controller];
-      const roles = readLast(RolesMetadata.KEY, targets) as { roles: string[]; match: string } | undefined;
+      const roles = readLast(RolesMetadata.KEY, targets) as
+        | { roles: string[]; match: string }
+        | undefined;
       entries.push({
         ...route,
         handler: `${controller.name}.${name}`,
         public: readLast(PublicMetadata.KEY, targets) === true,
-        roles: roles ? `${roles.match === 'all' ? 'all of' : 'any of'} ${roles.roles.join(', ')}` : undefined,
+        roles: roles
+          ? `${roles.match === 'all' ? 'all of' : 'any of'} ${roles.roles.join(', ')}`
+          : undefined,
         scopes: (readLast(ScopesMetadata.KEY, targets) as string[] | undefined)?.join(' '),
-        policy: (readLast(PolicyMetadata.KEY, targets) as { description: string } | undefined)?.description,
-        services: (readLast(AllowServicesMetadata.KEY, targets) as string[] | undefined)?.join(', '),
+        policy: (readLast(PolicyMetadata.KEY, targets) as { description: string } | undefined)
+          ?.description,
+        services: (readLast(AllowServicesMetadata.KEY, targets) as string[] | undefined)?.join(
+          ', ',
+        ),
       });
     }
   }
@@ -105,7 +118,10 @@ function routeOf(
 ): Pick<AuthRuleEntry, 'kind' | 'route'> | undefined {
   const patterns = Reflect.getMetadata(PATTERN_METADATA, handler) as unknown[] | undefined;
   if (patterns?.length) {
-    return { kind: 'rpc', route: patterns.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(', ') };
+    return {
+      kind: 'rpc',
+      route: patterns.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(', '),
+    };
   }
   const path = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
   const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
@@ -130,9 +146,13 @@ function controllersOf(root: Type<unknown>): Type<unknown>[] {
     seen.add(entry);
     const moduleClass = 'module' in entry ? entry.module : entry;
     const dynamic = 'module' in entry ? entry : undefined;
-    const own = (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, moduleClass) as Type<unknown>[] | undefined) ?? [];
+    const own =
+      (Reflect.getMetadata(MODULE_METADATA.CONTROLLERS, moduleClass) as
+        | Type<unknown>[]
+        | undefined) ?? [];
     controllers.push(...own, ...(dynamic?.controllers ?? []));
-    const imports = (Reflect.getMetadata(MODULE_METADATA.IMPORTS, moduleClass) as ModuleLike[] | undefined) ?? [];
+    const imports =
+      (Reflect.getMetadata(MODULE_METADATA.IMPORTS, moduleClass) as ModuleLike[] | undefined) ?? [];
     [...imports, ...((dynamic?.imports ?? []) as ModuleLike[])].forEach(visit);
   };
   visit(root);

@@ -5,7 +5,10 @@ export interface CircuitBreakerOptions {
   resetAfterMs: number;
 }
 
-type State = { name: 'closed'; failures: number } | { name: 'open'; until: number } | { name: 'half-open' };
+type State =
+  | { name: 'closed'; failures: number }
+  | { name: 'open'; until: number }
+  | { name: 'half-open' };
 
 /**
  * Stops calling a service that keeps failing: after `failureThreshold`
@@ -45,7 +48,8 @@ export class CircuitBreaker {
   }
 
   failure(): void {
-    const failures = this.state.name === 'closed' ? this.state.failures + 1 : this.options.failureThreshold;
+    const failures =
+      this.state.name === 'closed' ? this.state.failures + 1 : this.options.failureThreshold;
     this.state =
       failures >= this.options.failureThreshold
         ? { name: 'open', until: this.now() + this.options.resetAfterMs }

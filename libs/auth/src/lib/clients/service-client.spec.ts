@@ -271,7 +271,11 @@ describe(ServiceClient.name, () => {
   });
 
   describe('resilience', () => {
-    const resilience = { retries: 2, retryDelayMs: 1, breaker: { failureThreshold: 3, resetAfterMs: 60_000 } };
+    const resilience = {
+      retries: 2,
+      retryDelayMs: 1,
+      breaker: { failureThreshold: 3, resetAfterMs: 60_000 },
+    };
     const down = () => throwError(() => new Error('Connection closed'));
 
     it('retries an idempotent call after a transport failure, and succeeds when the service answers', async () => {
@@ -279,7 +283,9 @@ describe(ServiceClient.name, () => {
       let calls = 0;
       proxy.reply = () => (++calls < 3 ? down() : of({ ok: true }));
       const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
-      await expect(client.send('order.get', {}, { idempotent: true })).resolves.toEqual({ ok: true });
+      await expect(client.send('order.get', {}, { idempotent: true })).resolves.toEqual({
+        ok: true,
+      });
       expect(proxy.sent).toHaveLength(3);
     });
 
@@ -296,7 +302,9 @@ describe(ServiceClient.name, () => {
       const refusal: RpcErrorBody = { status: 403, error: 'insufficient_scope', message: 'no' };
       proxy.reply = () => throwError(() => refusal);
       const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
-      expect((await failure(client.send('order.get', {}, { idempotent: true }))).getStatus()).toBe(403);
+      expect((await failure(client.send('order.get', {}, { idempotent: true }))).getStatus()).toBe(
+        403,
+      );
       expect(proxy.sent).toHaveLength(1);
     });
 

@@ -64,12 +64,18 @@ export class ServiceClient {
   /** On behalf of the principal of the current request or message. */
   send<TResult>(pattern: string, data: unknown, options: SendOptions = {}): Promise<TResult> {
     const meta = currentCallMeta();
-    return this.dispatch(pattern, data, { authorization: meta?.authorization, requestId: meta?.requestId }, options);
+    return this.dispatch(
+      pattern,
+      data,
+      { authorization: meta?.authorization, requestId: meta?.requestId },
+      options,
+    );
   }
 
   /** As this service, with its own client-credentials token. */
   async sendAsService<TResult>(pattern: string, data: unknown): Promise<TResult> {
-    if (!this.serviceTokens) throw new Error(`no service credentials configured to call ${this.service}`);
+    if (!this.serviceTokens)
+      throw new Error(`no service credentials configured to call ${this.service}`);
     let token: string;
     try {
       token = await this.serviceTokens.getToken();
@@ -77,7 +83,12 @@ export class ServiceClient {
       this.log.error(`cannot obtain a service token: ${(error as Error).message}`);
       throw new ServiceUnavailableException('the issuer is unavailable');
     }
-    return this.dispatch(pattern, data, { authorization: `Bearer ${token}`, requestId: currentCallMeta()?.requestId }, {});
+    return this.dispatch(
+      pattern,
+      data,
+      { authorization: `Bearer ${token}`, requestId: currentCallMeta()?.requestId },
+      {},
+    );
   }
 
   close(): Promise<void> {
@@ -93,9 +104,12 @@ export class ServiceClient {
     const envelope: MessageEnvelope = { meta, data };
     const attempts = options.idempotent ? 1 + this.resilience.retries : 1;
     for (let attempt = 1; ; attempt++) {
-      if (!this.breaker.allow()) throw new ServiceUnavailableException(`${this.service} is unavailable`);
+      if (!this.breaker.allow())
+        throw new ServiceUnavailableException(`${this.service} is unavailable`);
       try {
-        const result = await firstValueFrom(this.proxy.send<TResult>(pattern, envelope).pipe(timeout(this.timeoutMs)));
+        const result = await firstValueFrom(
+          this.proxy.send<TResult>(pattern, envelope).pipe(timeout(this.timeoutMs)),
+        );
         this.breaker.success();
         return result;
       } catch (error) {
@@ -105,7 +119,8 @@ export class ServiceClient {
         }
         this.breaker.failure();
         // A timeout may mean the callee is overloaded: retrying would only add to its load.
-        if (attempt >= attempts || error instanceof TimeoutError) throw this.toHttpException(pattern, error);
+        if (attempt >= attempts || error instanceof TimeoutError)
+          throw this.toHttpException(pattern, error);
         const backoff = this.resilience.retryDelayMs * 2 ** (attempt - 1);
         await new Promise((resolve) => setTimeout(resolve, backoff / 2 + Math.random() * backoff));
       }
@@ -114,13 +129,18 @@ export class ServiceClient {
 
   private toHttpException(pattern: string, error: unknown): HttpException {
     if (isRpcErrorBody(error)) {
-      return new HttpException({ statusCode: error.status, error: error.error, message: error.message }, error.status);
+      return new HttpException(
+        { statusCode: error.status, error: error.error, message: error.message },
+        error.status,
+      );
     }
     if (error instanceof TimeoutError) {
       this.log.warn(`${this.service} did not answer ${pattern} within ${this.timeoutMs} ms`);
       return new GatewayTimeoutException(`${this.service} did not answer in time`);
     }
-    this.log.warn(`${this.service} unavailable for ${pattern}: ${error instanceof Error ? error.message : JSON.stringify(error)}`);
+    this.log.warn(
+      `${this.service} unavailable for ${pattern}: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+    );
     return new ServiceUnavailableException(`${this.service} is unavailable`);
   }
 }

@@ -1,5 +1,10 @@
 import { Inject, Module } from '@nestjs/common';
-import type { DynamicModule, FactoryProvider, InjectionToken, OnApplicationShutdown } from '@nestjs/common';
+import type {
+  DynamicModule,
+  FactoryProvider,
+  InjectionToken,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { createMtlsClient } from '@acme/transport';
 import type { TransportSecurity } from '@acme/transport';
 import { ServiceTokenProvider } from '../token/service-token.provider';
@@ -64,7 +69,13 @@ export class ServiceClientsModule {
             security: config.security,
             maxFrameSize: config.maxFrameSize,
           });
-          return new ServiceClient(service, proxy, config.timeoutMs, tokens ?? undefined, config.resilience);
+          return new ServiceClient(
+            service,
+            proxy,
+            config.timeoutMs,
+            tokens ?? undefined,
+            config.resilience,
+          );
         },
       }),
     );
@@ -72,7 +83,11 @@ export class ServiceClientsModule {
       module: ServiceClientsModule,
       imports: options.imports ?? [],
       providers: [
-        { provide: SERVICE_CLIENTS_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
+        {
+          provide: SERVICE_CLIENTS_OPTIONS,
+          inject: options.inject ?? [],
+          useFactory: options.useFactory,
+        },
         {
           provide: SERVICE_TOKENS,
           inject: [SERVICE_CLIENTS_OPTIONS],

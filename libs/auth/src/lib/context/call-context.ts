@@ -25,7 +25,9 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 export class CallContextInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const meta = readMeta(context);
-    return new Observable((subscriber) => storage.run(meta, () => next.handle().subscribe(subscriber)));
+    return new Observable((subscriber) =>
+      storage.run(meta, () => next.handle().subscribe(subscriber)),
+    );
   }
 }
 

@@ -7,8 +7,13 @@ export interface RolesRequirement {
 }
 
 /** Typed metadata behind the auth decorators; the guards and the route audit read these. */
-export const PublicMetadata = Reflector.createDecorator<void, true>({ key: 'auth:public', transform: () => true });
+export const PublicMetadata = Reflector.createDecorator<void, true>({
+  key: 'auth:public',
+  transform: () => true,
+});
 export const RolesMetadata = Reflector.createDecorator<RolesRequirement>({ key: 'auth:roles' });
 export const ScopesMetadata = Reflector.createDecorator<readonly string[]>({ key: 'auth:scopes' });
 export const PolicyMetadata = Reflector.createDecorator<PolicyRule>({ key: 'auth:policy' });
-export const AllowServicesMetadata = Reflector.createDecorator<readonly string[]>({ key: 'auth:services' });
+export const AllowServicesMetadata = Reflector.createDecorator<readonly string[]>({
+  key: 'auth:services',
+});

@@ -36,7 +36,8 @@ export function Roles(...roles: string[] | [{ all: string[] }]): MethodDecorator
     typeof first === 'object'
       ? { roles: first.all, match: 'all' as const }
       : { roles: roles as string[], match: 'any' as const };
-  const roleList = requirement.match === 'all' ? { allOf: requirement.roles } : { anyOf: requirement.roles };
+  const roleList =
+    requirement.match === 'all' ? { allOf: requirement.roles } : { anyOf: requirement.roles };
   return applyDecorators(RolesMetadata(requirement), ApiRequires('x-required-roles', roleList));
 }
 
@@ -78,11 +79,15 @@ export function AllowServices(...services: string[]): MethodDecorator & ClassDec
  * many rules the operation has) and what the token must grant, as an
  * `x-required-*` extension that /docs shows.
  */
-function ApiRequires(extension: `x-required-${string}`, value: unknown): MethodDecorator & ClassDecorator {
+function ApiRequires(
+  extension: `x-required-${string}`,
+  value: unknown,
+): MethodDecorator & ClassDecorator {
   const bearerOnce = (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     const holder = (descriptor?.value ?? target) as object;
     const security = (Reflect.getMetadata(DECORATORS.API_SECURITY, holder) ?? []) as object[];
-    if (!security.some((requirement) => 'bearer' in requirement)) applyDecorators(ApiBearerAuth())(target, key, descriptor);
+    if (!security.some((requirement) => 'bearer' in requirement))
+      applyDecorators(ApiBearerAuth())(target, key, descriptor);
   };
   return applyDecorators(bearerOnce, ApiExtension(extension, value));
 }

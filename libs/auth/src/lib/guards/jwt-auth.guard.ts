@@ -29,7 +29,10 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride(PublicMetadata, [context.getHandler(), context.getClass()]);
+    const isPublic = this.reflector.getAllAndOverride(PublicMetadata, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (isPublic) return true;
     const type = context.getType<ContextType>();
     switch (type) {
@@ -51,7 +54,8 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
 
   private async verifyMessage(context: ExecutionContext): Promise<Principal> {
     const rpcContext = context.switchToRpc().getContext<unknown>();
-    if (!(rpcContext instanceof MessageContext)) throw new InvalidTokenException('unsupported transport');
+    if (!(rpcContext instanceof MessageContext))
+      throw new InvalidTokenException('unsupported transport');
     const match = BEARER.exec(rpcContext.getMeta().authorization ?? '');
     if (!match) throw new InvalidTokenException();
     try {
@@ -65,6 +69,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
 function toInvalidTokenException(error: unknown): InvalidTokenException {
   if (error instanceof InvalidTokenException) return error;
   // passport-jwt reports a missing token as a plain "No auth token" error.
-  if (error instanceof Error && error.message === 'No auth token') return new InvalidTokenException();
+  if (error instanceof Error && error.message === 'No auth token')
+    return new InvalidTokenException();
   return new InvalidTokenException(asInvalidTokenError(error).message);
 }

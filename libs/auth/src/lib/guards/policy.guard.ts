@@ -16,7 +16,10 @@ export class PolicyGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const rule = this.reflector.getAllAndOverride(PolicyMetadata, [context.getHandler(), context.getClass()]);
+    const rule = this.reflector.getAllAndOverride(PolicyMetadata, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (!rule) return true;
     const principal = getPrincipal(context);
     if (!principal) throw new InvalidTokenException();

@@ -11,7 +11,10 @@ export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndOverride(RolesMetadata, [context.getHandler(), context.getClass()]);
+    const required = this.reflector.getAllAndOverride(RolesMetadata, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (!required) return true;
     const roles = getPrincipal(context)?.roles ?? [];
     const granted =
@@ -19,7 +22,9 @@ export class RolesGuard implements CanActivate {
         ? required.roles.every((role) => roles.includes(role))
         : required.roles.some((role) => roles.includes(role));
     if (!granted) {
-      throw new InsufficientScopeException(`requires ${required.match} of roles: ${required.roles.join(', ')}`);
+      throw new InsufficientScopeException(
+        `requires ${required.match} of roles: ${required.roles.join(', ')}`,
+      );
     }
     return true;
   }

@@ -11,11 +11,15 @@ export class ScopesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndOverride(ScopesMetadata, [context.getHandler(), context.getClass()]);
+    const required = this.reflector.getAllAndOverride(ScopesMetadata, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (!required) return true;
     const scopes = getPrincipal(context)?.scopes ?? [];
     const missing = required.filter((scope) => !scopes.includes(scope));
-    if (missing.length > 0) throw new InsufficientScopeException(`requires scope: ${missing.join(' ')}`);
+    if (missing.length > 0)
+      throw new InsufficientScopeException(`requires scope: ${missing.join(' ')}`);
     return true;
   }
 }

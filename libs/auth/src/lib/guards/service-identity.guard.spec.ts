@@ -152,7 +152,10 @@ describe(ServiceIdentityGuard.name, () => {
   });
 
   describe('behind a service mesh, which names and authorizes the caller', () => {
-    const meshGuard = new ServiceIdentityGuard(new Reflector(), { ...options, peerIdentity: 'mesh' });
+    const meshGuard = new ServiceIdentityGuard(new Reflector(), {
+      ...options,
+      peerIdentity: 'mesh',
+    });
 
     it('lets a message from the sidecar through on a handler with @AllowServices', () => {
       expect(meshGuard.canActivate(rpcContext('charge', new Socket()))).toBe(true);

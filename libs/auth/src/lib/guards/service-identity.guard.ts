@@ -27,13 +27,19 @@ export class ServiceIdentityGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const allowed = this.reflector.getAllAndOverride(AllowServicesMetadata, [context.getHandler(), context.getClass()]);
+    const allowed = this.reflector.getAllAndOverride(AllowServicesMetadata, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     const type = context.getType<ContextType>();
     switch (type) {
       case 'rpc':
         return this.checkPeer(context, allowed);
       case 'http':
-        if (allowed) throw new InsufficientScopeException('this operation is only for services over mutual TLS');
+        if (allowed)
+          throw new InsufficientScopeException(
+            'this operation is only for services over mutual TLS',
+          );
         return true;
       case 'ws':
         throw new InsufficientScopeException('unsupported transport');
@@ -45,8 +51,11 @@ export class ServiceIdentityGuard implements CanActivate {
     if (this.options.peerIdentity === 'mesh') return true;
     const rpcContext = context.switchToRpc().getContext<unknown>();
     const peer = rpcContext instanceof MessageContext ? rpcContext.getPeerSpiffeId() : undefined;
-    const permitted = allowed.some((service) => spiffeId(this.options.trustDomain, service) === peer);
-    if (!permitted) throw new InsufficientScopeException(`calling service ${peer ?? 'unknown'} is not allowed`);
+    const permitted = allowed.some(
+      (service) => spiffeId(this.options.trustDomain, service) === peer,
+    );
+    if (!permitted)
+      throw new InsufficientScopeException(`calling service ${peer ?? 'unknown'} is not allowed`);
     return true;
   }
 }

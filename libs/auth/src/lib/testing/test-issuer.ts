@@ -49,7 +49,10 @@ export class TestIssuer {
    * @param options.clients client id -> secret of the confidential clients that
    *   may use the client credentials grant at `/token`.
    */
-  static async start(options: { audience: string; clients?: Record<string, string> }): Promise<TestIssuer> {
+  static async start(options: {
+    audience: string;
+    clients?: Record<string, string>;
+  }): Promise<TestIssuer> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -60,7 +63,11 @@ export class TestIssuer {
         response.end(JSON.stringify(body));
       };
       if (request.url === '/.well-known/openid-configuration') {
-        return reply(200, { issuer: issuer.issuer, jwks_uri: `${issuer.issuer}/jwks`, token_endpoint: `${issuer.issuer}/token` });
+        return reply(200, {
+          issuer: issuer.issuer,
+          jwks_uri: `${issuer.issuer}/jwks`,
+          token_endpoint: `${issuer.issuer}/token`,
+        });
       }
       if (request.url === '/jwks') {
         issuer.jwksRequests++;
@@ -70,15 +77,26 @@ export class TestIssuer {
         let form = '';
         request.on('data', (chunk: Buffer) => (form += chunk.toString()));
         request.on('end', () => {
-          const [clientId, secret] = Buffer.from((request.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+          const [clientId, secret] = Buffer.from(
+            (request.headers.authorization ?? '').replace(/^Basic /, ''),
+            'base64',
+          )
             .toString()
             .split(':')
             .map(decodeURIComponent);
           const params = new URLSearchParams(form);
-          if (params.get('grant_type') !== 'client_credentials' || !clientId || options.clients?.[clientId] !== secret) {
+          if (
+            params.get('grant_type') !== 'client_credentials' ||
+            !clientId ||
+            options.clients?.[clientId] !== secret
+          ) {
             return reply(401, { error: 'invalid_client' });
           }
-          reply(200, { access_token: issuer.serviceToken(clientId, params.get('scope') ?? ''), token_type: 'Bearer', expires_in: 300 });
+          reply(200, {
+            access_token: issuer.serviceToken(clientId, params.get('scope') ?? ''),
+            token_type: 'Bearer',
+            expires_in: 300,
+          });
         });
         return;
       }
@@ -90,7 +108,12 @@ export class TestIssuer {
   /** The published public keys. */
   jwks(): { keys: Record<string, unknown>[] } {
     return {
-      keys: this.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg, use: 'sig' })),
+      keys: this.keys.map((k) => ({
+        ...k.publicKey.export({ format: 'jwk' }),
+        kid: k.kid,
+        alg: k.alg,
+        use: 'sig',
+      })),
     };
   }
 
@@ -122,7 +145,8 @@ export class TestIssuer {
       scope: '',
       ...options.claims,
     };
-    for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
+    for (const [name, value] of Object.entries(claims))
+      if (value === undefined) delete claims[name];
     return jwt.sign(claims, key.privateKey, {
       algorithm: key.alg,
       // jsonwebtoken adds `iat` unless told not to; a removed `iat` must stay removed.
@@ -132,7 +156,10 @@ export class TestIssuer {
   }
 
   /** An access token of a user, as the auth server issues it. */
-  userToken(sub: string, options: { roles?: string[]; scope?: string; expiresIn?: number } = {}): string {
+  userToken(
+    sub: string,
+    options: { roles?: string[]; scope?: string; expiresIn?: number } = {},
+  ): string {
     return this.sign({
       claims: { sub, roles: options.roles ?? ['user'], scope: options.scope ?? '' },
       expiresIn: options.expiresIn,

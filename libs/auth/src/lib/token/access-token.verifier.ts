@@ -103,7 +103,8 @@ export class AccessTokenVerifier {
   /** Claim checks that follow a valid signature, and the mapping to a principal. */
   toPrincipal(decoded: Jwt): Principal {
     const claims = decoded.payload;
-    if (typeof claims !== 'object' || claims === null) throw new InvalidTokenError('malformed token');
+    if (typeof claims !== 'object' || claims === null)
+      throw new InvalidTokenError('malformed token');
     for (const [name, type] of Object.entries(REQUIRED_CLAIMS)) {
       if (typeof claims[name] !== type) throw new InvalidTokenError(`missing claim ${name}`);
     }
@@ -139,8 +140,14 @@ function decodeHeader(token: string): JwtHeader {
   const dot = token.indexOf('.');
   if (dot <= 0) throw new InvalidTokenError('malformed token');
   try {
-    const header: unknown = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'));
-    if (typeof header !== 'object' || header === null || typeof (header as JwtHeader).alg !== 'string') {
+    const header: unknown = JSON.parse(
+      Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'),
+    );
+    if (
+      typeof header !== 'object' ||
+      header === null ||
+      typeof (header as JwtHeader).alg !== 'string'
+    ) {
       throw new Error('no alg');
     }
     return header as JwtHeader;

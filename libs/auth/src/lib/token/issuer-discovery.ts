@@ -14,7 +14,11 @@ export async function discoverIssuer(
   fetchFn: typeof fetch,
   timeoutMs: number,
 ): Promise<IssuerMetadata> {
-  const metadata = await getJson(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, fetchFn, timeoutMs);
+  const metadata = await getJson(
+    `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`,
+    fetchFn,
+    timeoutMs,
+  );
   if (metadata['issuer'] !== issuer) {
     throw new Error(`discovery names issuer ${String(metadata['issuer'])}, expected ${issuer}`);
   }
@@ -22,7 +26,11 @@ export async function discoverIssuer(
   return metadata as unknown as IssuerMetadata;
 }
 
-export async function getJson(url: string, fetchFn: typeof fetch, timeoutMs: number): Promise<Record<string, unknown>> {
+export async function getJson(
+  url: string,
+  fetchFn: typeof fetch,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
   const response = await fetchFn(url, {
     headers: { accept: 'application/json' },
     redirect: 'error',

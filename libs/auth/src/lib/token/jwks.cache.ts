@@ -49,7 +49,8 @@ export class JwksCache {
     const now = Date.now();
     let key = this.keys.get(kid);
     // Until the issuer has answered once (it may start after us), retry every second.
-    const cooldownMs = this.fetchedAt === 0 ? Math.min(this.options.cooldownMs, 1000) : this.options.cooldownMs;
+    const cooldownMs =
+      this.fetchedAt === 0 ? Math.min(this.options.cooldownMs, 1000) : this.options.cooldownMs;
     // A fetch in flight may bring the key: wait for it rather than refuse the token meanwhile.
     if (!key && (this.inFlight !== undefined || now - this.attemptedAt >= cooldownMs)) {
       await this.refresh();
@@ -77,26 +78,37 @@ export class JwksCache {
   private async load(): Promise<void> {
     this.attemptedAt = Date.now();
     try {
-      this.jwksUri ??= (await discoverIssuer(this.options.issuer, this.fetchFn, this.options.timeoutMs)).jwks_uri;
+      this.jwksUri ??= (
+        await discoverIssuer(this.options.issuer, this.fetchFn, this.options.timeoutMs)
+      ).jwks_uri;
       const jwks = await getJson(this.jwksUri, this.fetchFn, this.options.timeoutMs);
       const keys = this.parseKeys(jwks);
       this.keys = keys;
       this.fetchedAt = Date.now();
     } catch (error) {
-      this.log.warn(`cannot refresh the keys of ${this.options.issuer}: ${(error as Error).message}`);
+      this.log.warn(
+        `cannot refresh the keys of ${this.options.issuer}: ${(error as Error).message}`,
+      );
     }
   }
 
   private parseKeys(jwks: Record<string, unknown>): Map<string, PublishedKey> {
     const keys = new Map<string, PublishedKey>();
     if (!Array.isArray(jwks['keys'])) throw new Error('JWKS has no keys array');
-    for (const jwk of jwks['keys'] as (JsonWebKey & { kid?: string; use?: string; alg?: string })[]) {
+    for (const jwk of jwks['keys'] as (JsonWebKey & {
+      kid?: string;
+      use?: string;
+      alg?: string;
+    })[]) {
       const members = jwk.kty ? PUBLIC_MEMBERS[jwk.kty] : undefined;
       if (!jwk.kid || !members) continue;
       if (jwk.use !== undefined && jwk.use !== 'sig') continue;
       const publicJwk = Object.fromEntries(members.map((name) => [name, jwk[name]])) as JsonWebKey;
       try {
-        keys.set(jwk.kid, { key: createPublicKey({ key: publicJwk, format: 'jwk' }), alg: jwk.alg });
+        keys.set(jwk.kid, {
+          key: createPublicKey({ key: publicJwk, format: 'jwk' }),
+          alg: jwk.alg,
+        });
       } catch {
         this.log.warn(`skipping unusable key ${jwk.kid}`);
       }

@@ -41,10 +41,15 @@ export class ServiceTokenProvider {
     const { issuer, clientId, clientSecret, scope, timeoutMs } = this.credentials;
     this.tokenEndpoint ??= (await discoverIssuer(issuer, this.fetchFn, timeoutMs)).token_endpoint;
     if (!this.tokenEndpoint) throw new Error(`${issuer} publishes no token_endpoint`);
-    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64');
+    const basic = Buffer.from(
+      `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`,
+    ).toString('base64');
     const response = await this.fetchFn(this.tokenEndpoint, {
       method: 'POST',
-      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
       redirect: 'error',
       signal: AbortSignal.timeout(timeoutMs),
@@ -54,9 +59,13 @@ export class ServiceTokenProvider {
       throw new Error(`token endpoint answered ${response.status}`);
     }
     const body = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
-    if (typeof body.access_token !== 'string') throw new Error('token response has no access_token');
+    if (typeof body.access_token !== 'string')
+      throw new Error('token response has no access_token');
     const lifetimeMs = (typeof body.expires_in === 'number' ? body.expires_in : 60) * 1000;
-    this.token = { value: body.access_token, renewAt: Date.now() + Math.max(lifetimeMs - RENEW_BEFORE_MS, lifetimeMs / 2) };
+    this.token = {
+      value: body.access_token,
+      renewAt: Date.now() + Math.max(lifetimeMs - RENEW_BEFORE_MS, lifetimeMs / 2),
+    };
     return body.access_token;
   }
 }

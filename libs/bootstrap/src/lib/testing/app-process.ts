@@ -65,7 +65,12 @@ export class AppProcess {
   async start(): Promise<void> {
     this.child = spawn(process.execPath, [join(WORKSPACE, 'dist/apps', this.app, this.entry)], {
       cwd: WORKSPACE,
-      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'test', PORT: String(this.port), ...this.env },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        NODE_ENV: 'test',
+        PORT: String(this.port),
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const append = (chunk: Buffer) => (this.output += chunk.toString());
@@ -73,8 +78,12 @@ export class AppProcess {
     this.child.stderr?.on('data', append);
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (!(await isListening(this.port))) {
-      if (this.child.exitCode !== null) throw new Error(`${this.app} exited with ${this.child.exitCode}:\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`${this.app}: nothing listens on ${this.port} after ${START_TIMEOUT_MS} ms:\n${this.output}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`${this.app} exited with ${this.child.exitCode}:\n${this.output}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.app}: nothing listens on ${this.port} after ${START_TIMEOUT_MS} ms:\n${this.output}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -82,8 +91,11 @@ export class AppProcess {
   /** Sends the signal and resolves with the exit code (null if killed by a signal); SIGKILL after 10 s. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     child.kill(signal);
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     const code = await exited;

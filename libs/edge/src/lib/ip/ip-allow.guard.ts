@@ -36,9 +36,7 @@ export class IpAllowGuard implements CanActivate {
         const { ip } = context.switchToHttp().getRequest<FastifyRequest>();
         // An unknown list admits nobody (EdgeModule refuses to start with one anyway).
         if (this.lists.get(name)?.contains(ip)) return true;
-        throw new ForbiddenException(
-          `requests from ${ip} are not allowed here`,
-        );
+        throw new ForbiddenException(`requests from ${ip} are not allowed here`);
       }
       case 'rpc':
       case 'ws':

@@ -23,8 +23,14 @@ export interface IssuedCertificate {
 }
 
 /** A self-signed ECDSA P-256 CA. */
-export async function createCertificateAuthority(name: string, validDays = 365): Promise<CertificateAuthority> {
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
+export async function createCertificateAuthority(
+  name: string,
+  validDays = 365,
+): Promise<CertificateAuthority> {
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
+    'sign',
+    'verify',
+  ])) as WebCrypto.CryptoKeyPair;
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=${name}`,
@@ -34,7 +40,10 @@ export async function createCertificateAuthority(name: string, validDays = 365):
     signingAlgorithm: ALGORITHM,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
     ],
   });
   return { certificate, keys, certPem: certificate.toString('pem') };
@@ -51,7 +60,10 @@ export async function issueServiceCertificate(
   trustDomain: string,
   validity: { notBefore?: Date; notAfter?: Date } = {},
 ): Promise<IssuedCertificate> {
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as WebCrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
+    'sign',
+    'verify',
+  ])) as WebCrypto.CryptoKeyPair;
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: `CN=${service}`,
@@ -64,7 +76,10 @@ export async function issueServiceCertificate(
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+      new x509.ExtendedKeyUsageExtension([
+        x509.ExtendedKeyUsage.serverAuth,
+        x509.ExtendedKeyUsage.clientAuth,
+      ]),
       new x509.SubjectAlternativeNameExtension([
         { type: 'dns', value: service },
         { type: 'dns', value: 'localhost' },
@@ -81,7 +96,11 @@ export async function issueServiceCertificate(
  * Writes a dev CA, one certificate and key per service, and one OAuth client
  * secret per service into `dir` (`certs/`, `secrets/`).
  */
-export async function writeDevPki(dir: string, services: readonly string[], trustDomain: string): Promise<void> {
+export async function writeDevPki(
+  dir: string,
+  services: readonly string[],
+  trustDomain: string,
+): Promise<void> {
   const certs = join(dir, 'certs');
   const secrets = join(dir, 'secrets');
   mkdirSync(certs, { recursive: true, mode: 0o700 });
@@ -92,7 +111,11 @@ export async function writeDevPki(dir: string, services: readonly string[], trus
     const issued = await issueServiceCertificate(ca, service, trustDomain);
     writeFileSync(join(certs, `${service}.crt`), issued.certPem);
     writeFileSync(join(certs, `${service}.key`), issued.keyPem, { mode: 0o600 });
-    writeFileSync(join(secrets, `${service}.client-secret`), randomBytes(32).toString('base64url'), { mode: 0o600 });
+    writeFileSync(
+      join(secrets, `${service}.client-secret`),
+      randomBytes(32).toString('base64url'),
+      { mode: 0o600 },
+    );
   }
 }
 
