@@ -46,7 +46,6 @@ function render(): { markdown: string; findings: string[] } {
   const sections: string[] = [];
   const findings: string[] = [];
   for (const app of resourceServers()) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { AppModule } = require(join(process.cwd(), 'apps', app.name, 'src', 'app.module')) as {
       AppModule: Type<unknown>;
     };
