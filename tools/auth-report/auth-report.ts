@@ -11,9 +11,9 @@ import 'reflect-metadata';
 import { auditFinding, collectAuthRules, renderAuthRules } from '@acme/auth';
 import { HEALTH_ROUTES } from '@acme/bootstrap';
 import type { Type } from '@nestjs/common';
-import { format, resolveConfig } from 'prettier';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { publishGeneratedDoc } from '../generated-doc/generated-doc';
 
 const REPORT = 'docs/AUTHORIZATION.md';
 
@@ -80,19 +80,7 @@ async function main(): Promise<void> {
     console.error(`Handlers without an auth rule:\n${findings.join('\n')}`);
     process.exit(1);
   }
-  // As `npm test` checks every file: formatted by Prettier, with the repository's settings.
-  const markdown = await format(generated, { ...(await resolveConfig(REPORT)), filepath: REPORT });
-  if (process.argv.includes('--check')) {
-    const committed = existsSync(REPORT) ? readFileSync(REPORT, 'utf8') : '';
-    if (committed !== markdown) {
-      console.error(`${REPORT} is stale: run npm run auth:report and commit the result.`);
-      process.exit(1);
-    }
-    console.log(`${REPORT} is up to date.`);
-  } else {
-    writeFileSync(REPORT, markdown);
-    console.log(`wrote ${REPORT}`);
-  }
+  await publishGeneratedDoc(REPORT, generated, 'npm run auth:report');
 }
 
 main().catch((error: unknown) => {

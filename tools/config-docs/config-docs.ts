@@ -7,10 +7,10 @@
  *   npm run config:docs -- --check # verify (part of npm test)
  */
 import 'reflect-metadata';
-import { format, resolveConfig } from 'prettier';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { publishGeneratedDoc } from '../generated-doc/generated-doc';
 
 const OUTPUT = 'docs/CONFIGURATION.md';
 
@@ -60,24 +60,7 @@ async function render(): Promise<string> {
 }
 
 render()
-  .then(async (generated) => {
-    // As `npm test` checks every file: formatted by Prettier, with the repository's settings.
-    const markdown = await format(generated, {
-      ...(await resolveConfig(OUTPUT)),
-      filepath: OUTPUT,
-    });
-    if (process.argv.includes('--check')) {
-      const committed = existsSync(OUTPUT) ? readFileSync(OUTPUT, 'utf8') : '';
-      if (committed !== markdown) {
-        console.error(`${OUTPUT} is stale: run npm run config:docs and commit the result.`);
-        process.exit(1);
-      }
-      console.log(`${OUTPUT} is up to date.`);
-    } else {
-      writeFileSync(OUTPUT, markdown);
-      console.log(`wrote ${OUTPUT}`);
-    }
-  })
+  .then((markdown) => publishGeneratedDoc(OUTPUT, markdown, 'npm run config:docs'))
   .catch((error: unknown) => {
     console.error(error);
     process.exit(1);
