@@ -1,6 +1,7 @@
 import { TestIssuer } from '@acme/auth/testing';
 import { deleteKeysUnder, RedisServer, TEST_REDIS_URL, testKeyPrefix } from '@acme/edge/testing';
 import { Redis } from 'ioredis';
+import type { Order } from '@acme/contracts';
 import { request } from './support/http';
 import { AppProcess, freePort } from '@acme/bootstrap/testing';
 import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
@@ -105,6 +106,29 @@ describe('gateway rate limits', () => {
     expect(recovered.slice(0, 2)).toEqual([200, 200]);
     expect(recovered.at(-1)).toBe(429);
     expect(admitted).toBeLessThanOrEqual(earned); // the burst spent the first 4
+  });
+
+  it("charges a payment its @RateLimit cost of 3 from the payer's budget", async () => {
+    const token = issuer.userToken('payer', {
+      roles: ['user'],
+      scope: 'orders:read orders:write',
+    });
+    const created = await request<Order>(system.gatewayUrl, 'POST', '/api/orders', {
+      token,
+      body: { items: [{ sku: 'book-1', quantity: 1 }] },
+    });
+    expect(created.status).toBe(201);
+    const started = Date.now();
+    const paid = await request(system.gatewayUrl, 'POST', `/api/orders/${created.body.id}/pay`, {
+      token,
+      body: {},
+    });
+    const earned = Math.ceil((Date.now() - started) / 1000);
+    expect(paid.status).toBe(200);
+    const before = Number(created.headers.get('ratelimit-remaining'));
+    const after = Number(paid.headers.get('ratelimit-remaining'));
+    expect(after).toBeGreaterThanOrEqual(before - 3);
+    expect(after).toBeLessThanOrEqual(before - 3 + earned);
   });
 
   it('gives each user a budget of their own, and anonymous callers one per address', async () => {

@@ -12,6 +12,7 @@ import { InjectServiceClient, Roles, Scopes } from '@acme/auth';
 import type { ServiceClient } from '@acme/auth';
 import { CreateOrderDto, ORDER_PATTERNS, PayOrderBodyDto } from '@acme/contracts';
 import type { Order, OrderIdDto, PayOrderDto } from '@acme/contracts';
+import { RateLimit } from '@acme/edge';
 
 /**
  * The gateway checks who may call each route; the order service checks again,
@@ -52,11 +53,16 @@ export class OrdersController {
     await this.order.send(ORDER_PATTERNS.delete, { id } satisfies OrderIdDto);
   }
 
-  /** Owner only: enforced by the order service, and by payment against the payer. */
+  /**
+   * Owner only: enforced by the order service, and by payment against the payer.
+   * A payment crosses three services and a card processor: it costs the caller
+   * three requests' worth of their rate limit.
+   */
   @Post(':id/pay')
   @HttpCode(200)
   @Roles('user')
   @Scopes('orders:write')
+  @RateLimit({ cost: 3 })
   pay(@Param('id', ParseUUIDPipe) id: string, @Body() body: PayOrderBodyDto): Promise<Order> {
     // Idempotent: payment charges an order at most once, however often it is asked.
     return this.order.send(ORDER_PATTERNS.pay, { ...body, id } satisfies PayOrderDto, {
