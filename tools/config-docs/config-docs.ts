@@ -10,32 +10,10 @@ import 'reflect-metadata';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { configTable } from '@acme/bootstrap';
 import { publishGeneratedDoc } from '../generated-doc/generated-doc';
 
 const OUTPUT = 'docs/CONFIGURATION.md';
-
-interface JsonProperty {
-  default?: unknown;
-  description?: string;
-}
-
-function table(schema: z.ZodType): string {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
-    properties: Record<string, JsonProperty>;
-    required?: string[];
-  };
-  const rows = Object.entries(json.properties).map(([key, property]) => {
-    const required = json.required?.includes(key) && property.default === undefined;
-    const fallback =
-      property.default === undefined
-        ? required
-          ? '**required**'
-          : '-'
-        : `\`${String(property.default)}\``;
-    return `| \`${key}\` | ${fallback} | ${(property.description ?? '').replace(/\|/g, '\\|')} |`;
-  });
-  return ['| Key | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
-}
 
 async function render(): Promise<string> {
   const sections: string[] = [];
@@ -46,7 +24,7 @@ async function render(): Promise<string> {
     const schema = Object.entries(exports).find(
       ([name, value]) => name.endsWith('Env') && value instanceof z.ZodObject,
     )?.[1];
-    if (schema) sections.push(`## ${app}\n\n${table(schema as z.ZodType)}\n`);
+    if (schema) sections.push(`## ${app}\n\n${configTable(schema as z.ZodType)}\n`);
   }
   return [
     '# Configuration',

@@ -1,35 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import { configTable, normalizeTables } from '@acme/bootstrap';
 import { envSchema, parseConfig } from './config';
-
-/** The README's config table, as generated from the schema's descriptions and defaults. */
-function configTable(): string {
-  const { properties } = z.toJSONSchema(envSchema, { io: 'input' }) as {
-    properties: Record<string, { default?: unknown; description?: string }>;
-  };
-  const rows = Object.entries(properties).map(
-    ([name, { default: value, description }]) =>
-      `| \`${name}\` | ${value === undefined ? '' : `\`${String(value)}\``} | ${description} |`,
-  );
-  return ['| Variable | Default | Description |', '| --- | --- | --- |', ...rows].join('\n');
-}
-
-/** Trims table cells, so Prettier's column alignment does not count. */
-function normalizeTables(markdown: string): string {
-  return markdown
-    .split('\n')
-    .map((line) =>
-      line.startsWith('|')
-        ? line
-            .split('|')
-            .map((cell) => cell.trim().replace(/^-+$/, '---'))
-            .join('|')
-        : line,
-    )
-    .join('\n');
-}
 
 describe(parseConfig.name, () => {
   const problemsOf = (env: Record<string, string>): string => {
@@ -115,6 +88,6 @@ describe(parseConfig.name, () => {
 
   it('is documented in the README, which shows every variable as config.ts describes it', () => {
     const readme = readFileSync(join(__dirname, '../README.md'), 'utf8');
-    expect(normalizeTables(readme)).toContain(normalizeTables(configTable()));
+    expect(normalizeTables(readme)).toContain(normalizeTables(configTable(envSchema)));
   });
 });

@@ -1,34 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { configTable, normalizeTables } from '@acme/bootstrap';
 import { readConfig, webEnv } from './config.mjs';
-
-/** The README's config table, as generated from the schema's descriptions and defaults. */
-function configTable(): string {
-  const { properties } = z.toJSONSchema(webEnv, { io: 'input' }) as {
-    properties: Record<string, { default?: unknown; description?: string }>;
-  };
-  const rows = Object.entries(properties).map(
-    ([name, { default: value, description }]) =>
-      `| \`${name}\` | ${value === undefined ? '' : `\`${String(value)}\``} | ${description} |`,
-  );
-  return ['| Variable | Default | Description |', '| --- | --- | --- |', ...rows].join('\n');
-}
-
-/** Trims table cells, so Prettier's column alignment does not count. */
-function normalizeTables(markdown: string): string {
-  return markdown
-    .split('\n')
-    .map((line) =>
-      line.startsWith('|')
-        ? line
-            .split('|')
-            .map((cell) => cell.trim().replace(/^-+$/, '---'))
-            .join('|')
-        : line,
-    )
-    .join('\n');
-}
 
 describe(readConfig.name, () => {
   const problemsOf = (env: Record<string, string>): string => {
@@ -72,6 +45,6 @@ describe(readConfig.name, () => {
 
   it('is documented in the README (regenerate the table from config.mjs)', () => {
     const readme = readFileSync(join(__dirname, '../README.md'), 'utf8');
-    expect(normalizeTables(readme)).toContain(normalizeTables(configTable()));
+    expect(normalizeTables(readme)).toContain(normalizeTables(configTable(webEnv)));
   });
 });

@@ -25,3 +25,4 @@ export { strictValidationPipe } from './lib/validation.pipe';
 export type { ConfigReader, ServiceEnv } from './lib/service-env';
 export { exitGracefullyOnSignals } from './lib/shutdown';
 export { validatedConfig } from './lib/validated-config';
+export { configTable, normalizeTables } from './lib/config-table';
