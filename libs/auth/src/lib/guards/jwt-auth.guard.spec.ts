@@ -1,12 +1,11 @@
-import { Controller, Get, HttpException } from '@nestjs/common';
-import type { ExecutionContext, INestApplication } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { TcpContext } from '@nestjs/microservices';
 import type { TcpSocket } from '@nestjs/microservices';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { MessageContext } from '@acme/transport';
 import type { MessageMeta } from '@acme/transport';
 import { InvalidTokenException } from '../auth.errors';
 import { AuthModule } from '../auth.module';
@@ -16,9 +15,8 @@ import { getPrincipal } from '../context/principal.context';
 import { Public } from '../decorators/auth.decorators';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import type { Principal } from '../principal';
+import { rejection, rpcContext as rpc, testVerifier } from '../testing/guard-contexts';
 import { TestIssuer } from '../testing/test-issuer';
-import { AccessTokenVerifier } from '../token/access-token.verifier';
-import { JwksCache } from '../token/jwks.cache';
 import { JwtAuthGuard } from './jwt-auth.guard';
 
 const AUDIENCE = 'urn:acme:orders';
@@ -37,27 +35,9 @@ class OrdersController {
   }
 }
 
-/** The context of a message whose metadata is `meta`, received by SecureTcpServer. */
-function rpcContext(handler: keyof OrdersController, meta: MessageMeta): ExecutionContext {
-  const message = new MessageContext({} as TcpSocket, 'orders.mine', meta); // this guard never reads the socket
-  const context = new ExecutionContextHost(
-    [{}, message],
-    OrdersController,
-    OrdersController.prototype[handler],
-  );
-  context.setType('rpc');
-  return context;
-}
-
-/** Runs a guard that must refuse, and returns the HTTP exception it threw. */
-async function refusal(action: () => Promise<unknown>): Promise<HttpException> {
-  const error = await action().then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (error instanceof HttpException) return error;
-  throw error ?? new Error('the guard let the call through');
-}
+/** A message whose metadata is `meta`, received by SecureTcpServer. */
+const rpcContext = (handler: keyof OrdersController & string, meta: MessageMeta) =>
+  rpc(OrdersController, handler, { meta });
 
 describe(JwtAuthGuard.name, () => {
   let issuer: TestIssuer;
@@ -81,13 +61,7 @@ describe(JwtAuthGuard.name, () => {
     let guard: JwtAuthGuard;
 
     beforeAll(() => {
-      const jwks = new JwksCache({
-        issuer: issuer.issuer,
-        cooldownMs: 1_000,
-        maxAgeMs: 60_000,
-        timeoutMs: 2_000,
-      });
-      guard = new JwtAuthGuard(new Reflector(), new AccessTokenVerifier(options, jwks));
+      guard = new JwtAuthGuard(new Reflector(), testVerifier(issuer, AUDIENCE, options));
     });
 
     it('verifies a valid bearer token and sets the principal for getPrincipal', async () => {
@@ -106,7 +80,7 @@ describe(JwtAuthGuard.name, () => {
     it('returns 401 asking for a token when the metadata carries none', async () => {
       const context = rpcContext('mine', {});
 
-      expect((await refusal(() => guard.canActivate(context))).getResponse()).toEqual({
+      expect((await rejection(() => guard.canActivate(context))).getResponse()).toEqual({
         statusCode: 401,
         error: 'unauthorized',
         message: 'a bearer token is required',
@@ -123,7 +97,7 @@ describe(JwtAuthGuard.name, () => {
     it.each(['Basic YWxpY2U6c2VjcmV0', 'Bearer', 'Bearer not-a-jwt', 'Bearer a.b.c extra'])(
       'returns 401 for a garbled authorization %j',
       async (authorization) => {
-        const denied = await refusal(() =>
+        const denied = await rejection(() =>
           guard.canActivate(rpcContext('mine', { authorization })),
         );
 
@@ -135,7 +109,7 @@ describe(JwtAuthGuard.name, () => {
     it('returns 401 invalid_token saying why a token was refused', async () => {
       const expired = issuer.userToken('alice', { expiresIn: -3_600 });
 
-      const denied = await refusal(() =>
+      const denied = await rejection(() =>
         guard.canActivate(rpcContext('mine', { authorization: `Bearer ${expired}` })),
       );
 
@@ -155,7 +129,7 @@ describe(JwtAuthGuard.name, () => {
       );
       context.setType('rpc');
 
-      expect((await refusal(() => guard.canActivate(context))).getResponse()).toMatchObject({
+      expect((await rejection(() => guard.canActivate(context))).getResponse()).toMatchObject({
         statusCode: 401,
         message: 'unsupported transport',
       });

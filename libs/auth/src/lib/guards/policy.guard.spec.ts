@@ -1,20 +1,20 @@
-import { HttpException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import type { ExecutionContext } from '@nestjs/common';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
-import type { TcpSocket } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { MessageContext } from '@acme/transport';
-import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
-import { setRpcPrincipal } from '../context/principal.context';
 import { Policy } from '../decorators/auth.decorators';
 import { AuthorizedResource } from '../policy/authorized-resource';
 import { anyOf, hasRole, isOwner, isService } from '../policy/policy';
 import type { ResourceOwnerLoader } from '../policy/policy';
 import type { Principal } from '../principal';
+import {
+  httpContext as http,
+  rejection,
+  rpcContext as rpc,
+  testVerifier,
+} from '../testing/guard-contexts';
 import { TestIssuer } from '../testing/test-issuer';
-import { AccessTokenVerifier } from '../token/access-token.verifier';
-import { JwksCache } from '../token/jwks.cache';
+import type { AccessTokenVerifier } from '../token/access-token.verifier';
 import { PolicyGuard } from './policy.guard';
 
 const AUDIENCE = 'urn:acme:orders';
@@ -72,38 +72,16 @@ class OrdersController {
   }
 }
 
-/** The context of `GET /orders/:id` that `JwtAuthGuard` authenticated as `user`. */
-function httpContext(
-  handler: keyof OrdersController,
-  id: string,
-  user?: Principal,
-): ExecutionContext {
-  const request = { user, headers: {}, params: { id }, query: {}, body: undefined };
-  const context = new ExecutionContextHost(
-    [request, {}, () => undefined],
-    OrdersController,
-    OrdersController.prototype[handler],
-  );
-  context.setType('http');
-  return context;
-}
+/** `GET /orders/:id` that `JwtAuthGuard` authenticated as `user`. */
+const httpContext = (handler: keyof OrdersController & string, id: string, user?: Principal) =>
+  http(OrdersController, handler, { params: { id }, user });
 
-/** The context of a message with payload `data` that `JwtAuthGuard` authenticated as `principal`. */
-function rpcContext(
-  handler: keyof OrdersController,
+/** A message with payload `data` that `JwtAuthGuard` authenticated as `principal`. */
+const rpcContext = (
+  handler: keyof OrdersController & string,
   data: unknown,
   principal: Principal,
-): ExecutionContext {
-  const message = new MessageContext({} as TcpSocket, 'payments.charge', {}); // this guard never reads the socket
-  const context = new ExecutionContextHost(
-    [data, message],
-    OrdersController,
-    OrdersController.prototype[handler],
-  );
-  context.setType('rpc');
-  setRpcPrincipal(context, principal);
-  return context;
-}
+) => rpc(OrdersController, handler, { data, principal });
 
 /** What `@AuthorizedResource()` injects into the handler of `context`. */
 function authorizedResource(context: ExecutionContext): unknown {
@@ -119,16 +97,6 @@ function authorizedResource(context: ExecutionContext): unknown {
   return Object.values(args)[0].factory(undefined, context);
 }
 
-/** Runs a guard that must refuse, and returns the HTTP exception it threw. */
-async function refusal(action: () => Promise<unknown>): Promise<HttpException> {
-  const error = await action().then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (error instanceof HttpException) return error;
-  throw error ?? new Error('the guard let the call through');
-}
-
 describe(PolicyGuard.name, () => {
   let guard: PolicyGuard;
   let ownerLoader: OrderOwnerLoader;
@@ -140,21 +108,7 @@ describe(PolicyGuard.name, () => {
 
   beforeAll(async () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE });
-    verifier = new AccessTokenVerifier(
-      {
-        ...DEFAULT_AUTH_OPTIONS,
-        issuer: issuer.issuer,
-        audience: AUDIENCE,
-        serviceName: 'order',
-        trustDomain: 'acme.internal',
-      },
-      new JwksCache({
-        issuer: issuer.issuer,
-        cooldownMs: 1_000,
-        maxAgeMs: 60_000,
-        timeoutMs: 2_000,
-      }),
-    );
+    verifier = testVerifier(issuer, AUDIENCE);
     const moduleRef = await Test.createTestingModule({
       providers: [PolicyGuard, OrderOwnerLoader, PayerLoader],
     }).compile();
@@ -181,7 +135,7 @@ describe(PolicyGuard.name, () => {
     it('returns 403 when the caller neither owns the order nor is admin', async () => {
       const bob = await user('bob');
 
-      const denied = await refusal(() => guard.canActivate(httpContext('find', 'order-1', bob)));
+      const denied = await rejection(() => guard.canActivate(httpContext('find', 'order-1', bob)));
 
       expect(denied.getResponse()).toEqual({
         statusCode: 403,
@@ -204,7 +158,9 @@ describe(PolicyGuard.name, () => {
       const bob = await user('bob');
 
       expect(
-        (await refusal(() => guard.canActivate(httpContext('find', 'order-404', bob)))).getStatus(),
+        (
+          await rejection(() => guard.canActivate(httpContext('find', 'order-404', bob)))
+        ).getStatus(),
       ).toBe(404);
     });
 
@@ -216,7 +172,7 @@ describe(PolicyGuard.name, () => {
 
       expect(
         (
-          await refusal(() => guard.canActivate(httpContext('find', 'order-1', impostor)))
+          await rejection(() => guard.canActivate(httpContext('find', 'order-1', impostor)))
         ).getStatus(),
       ).toBe(403);
     });
@@ -234,7 +190,7 @@ describe(PolicyGuard.name, () => {
 
       expect(
         (
-          await refusal(() => guard.canActivate(httpContext('purge', 'order-1', payment)))
+          await rejection(() => guard.canActivate(httpContext('purge', 'order-1', payment)))
         ).getStatus(),
       ).toBe(403);
     });
@@ -246,7 +202,7 @@ describe(PolicyGuard.name, () => {
 
       expect(
         (
-          await refusal(() => guard.canActivate(httpContext('purge', 'order-1', viaGateway)))
+          await rejection(() => guard.canActivate(httpContext('purge', 'order-1', viaGateway)))
         ).getStatus(),
       ).toBe(403);
     });
@@ -260,14 +216,14 @@ describe(PolicyGuard.name, () => {
     ).resolves.toBe(true);
     expect(
       (
-        await refusal(() => guard.canActivate(rpcContext('charge', { payerId: 'bob' }, alice)))
+        await rejection(() => guard.canActivate(rpcContext('charge', { payerId: 'bob' }, alice)))
       ).getStatus(),
     ).toBe(403);
   });
 
   it('returns 401 when no principal was set', async () => {
     expect(
-      (await refusal(() => guard.canActivate(httpContext('find', 'order-1')))).getStatus(),
+      (await rejection(() => guard.canActivate(httpContext('find', 'order-1')))).getStatus(),
     ).toBe(401);
   });
 });

@@ -1,16 +1,14 @@
-import { HttpException } from '@nestjs/common';
-import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
-import type { TcpSocket } from '@nestjs/microservices';
-import { MessageContext } from '@acme/transport';
-import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
-import { setRpcPrincipal } from '../context/principal.context';
 import { Roles } from '../decorators/auth.decorators';
 import type { Principal } from '../principal';
+import {
+  httpContext as http,
+  refusal,
+  rpcContext as rpc,
+  testVerifier,
+} from '../testing/guard-contexts';
 import { TestIssuer } from '../testing/test-issuer';
-import { AccessTokenVerifier } from '../token/access-token.verifier';
-import { JwksCache } from '../token/jwks.cache';
+import type { AccessTokenVerifier } from '../token/access-token.verifier';
 import { RolesGuard } from './roles.guard';
 
 const AUDIENCE = 'urn:acme:orders';
@@ -38,41 +36,13 @@ class HealthController {
   }
 }
 
-/** The context of an HTTP request to `OrdersController[handler]` that `JwtAuthGuard` authenticated as `user`. */
-function httpContext(handler: keyof OrdersController, user?: Principal): ExecutionContext {
-  const request = { user, headers: {}, params: {}, query: {} };
-  const context = new ExecutionContextHost(
-    [request, {}, () => undefined],
-    OrdersController,
-    OrdersController.prototype[handler],
-  );
-  context.setType('http');
-  return context;
-}
+/** An HTTP request to `OrdersController[handler]` that `JwtAuthGuard` authenticated as `user`. */
+const httpContext = (handler: keyof OrdersController & string, user?: Principal) =>
+  http(OrdersController, handler, { user });
 
-/** The context of a message to `OrdersController[handler]` that `JwtAuthGuard` authenticated as `principal`. */
-function rpcContext(handler: keyof OrdersController, principal?: Principal): ExecutionContext {
-  const message = new MessageContext({} as TcpSocket, 'orders.find', {}); // this guard never reads the socket
-  const context = new ExecutionContextHost(
-    [{}, message],
-    OrdersController,
-    OrdersController.prototype[handler],
-  );
-  context.setType('rpc');
-  if (principal) setRpcPrincipal(context, principal);
-  return context;
-}
-
-/** Runs a guard that must refuse, and returns the HTTP exception it threw. */
-function refusal(action: () => unknown): HttpException {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof HttpException) return error;
-    throw error;
-  }
-  throw new Error('the guard let the call through');
-}
+/** A message to `OrdersController[handler]` that `JwtAuthGuard` authenticated as `principal`. */
+const rpcContext = (handler: keyof OrdersController & string, principal?: Principal) =>
+  rpc(OrdersController, handler, { principal });
 
 describe(RolesGuard.name, () => {
   const guard = new RolesGuard(new Reflector());
@@ -83,34 +53,13 @@ describe(RolesGuard.name, () => {
 
   beforeAll(async () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE });
-    verifier = new AccessTokenVerifier(
-      {
-        ...DEFAULT_AUTH_OPTIONS,
-        issuer: issuer.issuer,
-        audience: AUDIENCE,
-        serviceName: 'order',
-        trustDomain: 'acme.internal',
-      },
-      new JwksCache({
-        issuer: issuer.issuer,
-        cooldownMs: 1_000,
-        maxAgeMs: 60_000,
-        timeoutMs: 2_000,
-      }),
-    );
+    verifier = testVerifier(issuer, AUDIENCE);
   });
 
   afterAll(() => issuer.stop());
 
   it('lets any call through a handler that requires no role', () => {
-    const context = new ExecutionContextHost(
-      [{ headers: {} }],
-      HealthController,
-      HealthController.prototype.check,
-    );
-    context.setType('http');
-
-    expect(guard.canActivate(context)).toBe(true);
+    expect(guard.canActivate(http(HealthController, 'check'))).toBe(true);
   });
 
   describe('@Roles(a, b): any of the roles', () => {

@@ -1,16 +1,14 @@
 import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { PeerCertificate } from 'node:tls';
-import { HttpException } from '@nestjs/common';
-import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { TcpContext } from '@nestjs/microservices';
 import type { TcpSocket } from '@nestjs/microservices';
-import { MessageContext } from '@acme/transport';
 import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions } from '../auth.options';
 import { AllowServices } from '../decorators/auth.decorators';
+import { httpContext as http, refusal, rpcContext as rpc } from '../testing/guard-contexts';
 import { ServiceIdentityGuard } from './service-identity.guard';
 
 const TRUST_DOMAIN = 'acme.internal';
@@ -47,38 +45,12 @@ function peerOf(service: string): TLSSocket {
   );
 }
 
-/** The context of a message received on `socket` for `PaymentsController[handler]`. */
-function rpcContext(handler: keyof PaymentsController, socket: Socket): ExecutionContext {
-  const message = new MessageContext({ socket } as TcpSocket, 'payments.charge', {});
-  const context = new ExecutionContextHost(
-    [{}, message],
-    PaymentsController,
-    PaymentsController.prototype[handler],
-  );
-  context.setType('rpc');
-  return context;
-}
+/** A message received on `socket` for `PaymentsController[handler]`. */
+const rpcContext = (handler: keyof PaymentsController & string, socket: Socket) =>
+  rpc(PaymentsController, handler, { socket });
 
-function httpContext(handler: keyof PaymentsController): ExecutionContext {
-  const context = new ExecutionContextHost(
-    [{ headers: {} }, {}, () => undefined],
-    PaymentsController,
-    PaymentsController.prototype[handler],
-  );
-  context.setType('http');
-  return context;
-}
-
-/** Runs a guard that must refuse, and returns the HTTP exception it threw. */
-function refusal(action: () => unknown): HttpException {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof HttpException) return error;
-    throw error;
-  }
-  throw new Error('the guard let the call through');
-}
+const httpContext = (handler: keyof PaymentsController & string) =>
+  http(PaymentsController, handler);
 
 describe(ServiceIdentityGuard.name, () => {
   const options: AuthOptions = {
