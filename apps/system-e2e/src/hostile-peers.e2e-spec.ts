@@ -25,6 +25,9 @@ function closedWithin(socket: Socket, limitMs: number): Promise<number> {
       limitMs,
     );
     socket.on('error', () => undefined);
+    // Read (and drop) what the server sends, a TLS alert say: a socket that never
+    // reads would not notice the server's close behind it.
+    socket.resume();
     socket.once('close', () => {
       clearTimeout(timer);
       resolve(Date.now() - started);
