@@ -167,25 +167,28 @@ export async function createHttpApp<TConfig extends HttpAppEnv>(
       done();
     },
   );
+  // Never reflect an arbitrary origin: a listed one gets CORS headers (with credentials), any other none.
+  const listedOrigin = {
+    origin: env.CORS_ORIGINS,
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', REQUEST_ID_HEADER],
+    exposedHeaders: [
+      REQUEST_ID_HEADER,
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+      'Retry-After',
+    ],
+    maxAge: 600,
+  };
+  const otherOrigin = { origin: false };
   app.enableCors({
-    // Never reflect an arbitrary origin: a listed one gets CORS headers (with credentials), any other none.
-    delegator: (request, callback) => {
-      const listed = env.CORS_ORIGINS.includes(request.headers.origin ?? '');
-      callback(null, {
-        origin: listed ? env.CORS_ORIGINS : false,
-        credentials: listed,
-        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-        allowedHeaders: ['Authorization', 'Content-Type', REQUEST_ID_HEADER],
-        exposedHeaders: [
-          REQUEST_ID_HEADER,
-          'RateLimit-Limit',
-          'RateLimit-Remaining',
-          'RateLimit-Reset',
-          'Retry-After',
-        ],
-        maxAge: 600,
-      });
-    },
+    delegator: (request, callback) =>
+      callback(
+        null,
+        env.CORS_ORIGINS.includes(request.headers.origin ?? '') ? listedOrigin : otherOrigin,
+      ),
   });
   acceptJsonBodiesOnly(adapter.getInstance(), env.MAX_BODY_BYTES);
 
