@@ -213,15 +213,18 @@ describe('gateway edge', () => {
       expect(response.text).not.toMatch(/at .*\.js/);
     });
 
-    it('answers 400 to a body that would poison the prototype', async () => {
+    it('answers 400 to an otherwise valid body that would poison the prototype', async () => {
       const response = await raw(
         gateway(),
         'POST',
         '/api/orders',
         { 'content-type': 'application/json', authorization: `Bearer ${alice}` },
-        '{"items": [], "__proto__": {"isAdmin": true}}',
+        '{"items": [{"sku": "book-1", "quantity": 1}], "__proto__": {"isAdmin": true}}',
       );
       expect(response.status).toBe(400);
+      expect(JSON.parse(response.text)).toMatchObject({
+        message: 'a "__proto__" key is not accepted anywhere in the input',
+      });
     });
 
     it('answers 414 to a URL over 2048 characters, and 431 to 20 kB of headers', async () => {

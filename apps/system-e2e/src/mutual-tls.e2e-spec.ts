@@ -221,6 +221,26 @@ describe('mutual TLS between services', () => {
       ).rejects.toMatchObject({ status: 400, message: 'malformed message envelope' });
     });
 
+    it('answers a payload with a __proto__ key with 400, from an allowed peer with a valid token', async () => {
+      const poisoned = JSON.parse(
+        `{"orderId":"${randomUUID()}","payerId":"alice","amount":1000,"currency":"EUR","__proto__":{"status":"SUCCEEDED"}}`,
+      ) as unknown;
+      await expect(
+        rawCall(
+          system.port('payment'),
+          identity('order', 'payment'),
+          PAYMENT_PATTERNS.charge,
+          poisoned,
+          {
+            token: aliceToken,
+          },
+        ),
+      ).rejects.toMatchObject({
+        status: 400,
+        message: 'a "__proto__" key is not accepted anywhere in the input',
+      });
+    });
+
     it('drops the connection on a frame over 1 MiB, and keeps serving others', async () => {
       const huge = { items: [{ sku: 'x'.repeat(2 * 1024 * 1024), quantity: 1 }] };
       await expect(

@@ -1,11 +1,41 @@
-import { ValidationPipe } from '@nestjs/common';
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import type { ArgumentMetadata } from '@nestjs/common';
+
+const POISONING_KEYS = new Set(['__proto__', 'constructor']);
+
+/** The first key, at any depth, that could poison a prototype when the value is copied or merged. */
+function poisoningKey(value: unknown, depth = 0): string | undefined {
+  if (typeof value !== 'object' || value === null || depth > 64) return undefined;
+  for (const key of Object.keys(value)) {
+    if (POISONING_KEYS.has(key)) return key;
+    const found = poisoningKey((value as Record<string, unknown>)[key], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a `__proto__` or `constructor` key anywhere in the
+ * value, before validation: class-transformer would drop it silently. HTTP
+ * bodies meet the same rule earlier, in the gateway's JSON parser; messages
+ * between services meet it here.
+ */
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // Bodies, message payloads, queries and params: what callers send, not what custom decorators make.
+    const key = metadata.type === 'custom' ? undefined : poisoningKey(value);
+    if (key) throw new BadRequestException(`a "${key}" key is not accepted anywhere in the input`);
+    return super.transform(value, metadata);
+  }
+}
 
 /**
  * DTO validation for HTTP bodies and message payloads alike: unknown fields
- * are refused, not silently dropped, and every failing field is named.
+ * are refused, not silently dropped, every failing field is named, and keys
+ * that could poison a prototype are refused.
  */
 export function strictValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

@@ -52,21 +52,21 @@ export function urlLengthLimit(maxLength: number): RequestFilter {
 /**
  * Makes a Fastify instance parse JSON bodies (`application/json`, `+json`) of
  * at most `maxBodyBytes` and nothing else: another media type gets 415, a
- * larger body 413, malformed JSON 400, and a `__proto__` or `constructor` key
- * 400 too (prototype poisoning).
+ * larger body 413, malformed JSON 400. Keys that could poison a prototype are
+ * refused by `strictValidationPipe`, for HTTP bodies and messages alike.
  *
  * @example
  * acceptJsonBodiesOnly(app.getHttpAdapter().getInstance(), 100 * 1024);
  */
 export function acceptJsonBodiesOnly(fastify: FastifyInstance, maxBodyBytes: number): void {
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  const parse: FastifyBodyParser<string> = (request, body, done) => {
+  const parse: FastifyBodyParser<string> = (_request, body, done) => {
     // `Content-Length: 0` is no body, as on a request without Content-Type.
     if (body === '') return done(null, undefined);
-    void parseJson(request, body, (error, parsed) =>
-      // Fastify's own error would reach Nest as a 500: a SyntaxError has no `status`.
-      error ? done(new BadRequestException(error.message), undefined) : done(null, parsed),
-    );
+    try {
+      done(null, JSON.parse(body) as unknown);
+    } catch {
+      done(new BadRequestException('the body is not valid JSON'), undefined);
+    }
   };
   fastify.removeAllContentTypeParsers();
   for (const mediaType of ['application/json', /^application\/[\w.-]+\+json$/])
