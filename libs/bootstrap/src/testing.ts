@@ -1,1 +1,3 @@
-export { AppProcess, freePort, isListening, WORKSPACE } from './lib/testing/app-process';
+export { AppProcess, WORKSPACE } from './lib/testing/app-process';
+// The port helpers every e2e suite uses; they live in the lowest lib, for @acme/edge's Redis server too.
+export { freePort, isListening } from '@acme/transport/testing';

@@ -4,3 +4,4 @@ export {
   writeDevPki,
 } from './lib/testing/dev-pki';
 export type { CertificateAuthority, IssuedCertificate } from './lib/testing/dev-pki';
+export { freePort, isListening } from './lib/testing/ports';

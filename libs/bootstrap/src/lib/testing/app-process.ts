@@ -1,35 +1,13 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { isListening } from '@acme/transport/testing';
 
 /** The workspace root, where `dist/apps/<app>` is built. */
 export const WORKSPACE = join(__dirname, '../../../../..');
 /** Generous: a busy CI machine can take this long to start an app with an embedded database. */
 const START_TIMEOUT_MS = 60_000;
-
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Whether something accepts TCP connections on the port of 127.0.0.1. */
-export function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /**
  * One built app (`dist/apps/<app>/<entry>`) running as its own process on

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort, isListening } from '@acme/transport/testing';
 
 /** The Redis of the test environment; tests write only under their own {@link testKeyPrefix}. */
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -62,7 +61,7 @@ export class RedisServer {
     );
     this.child = child;
     const deadline = Date.now() + 5_000;
-    while (!(await accepts(this.port))) {
+    while (!(await isListening(this.port))) {
       if (child.exitCode !== null || Date.now() > deadline)
         throw new Error(`redis-server did not start on ${this.port}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -77,23 +76,4 @@ export class RedisServer {
     child.kill('SIGKILL');
     await exited;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
