@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { Request } from 'express';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier } from '../token/access-token.verifier';
@@ -26,7 +25,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   }
 
   /** Reports to passport as passport-jwt does: `fail` with the reason, which JwtAuthGuard turns into a 401. */
-  override authenticate(request: Request): void {
+  // The request is Fastify's; passport's typings call it Express's, so the type comes from them.
+  override authenticate(request: Parameters<Strategy['authenticate']>[0]): void {
     const token = bearerToken(request);
     if (!token) return this.fail(new Error('No auth token'), 401);
     this.verifier.verify(token).then(
