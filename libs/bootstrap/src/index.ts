@@ -1,20 +1,15 @@
 export { addressEnv, boolEnv, fileEnv, intEnv, listEnv, parseEnv } from './lib/env';
-export {
-  authOptionsFrom,
-  BENCH_INSECURE_CONSENT,
-  benchmarkInsecureFrom,
-  callerEnv,
-  databaseEnv,
-  persistenceFrom,
-  readConfig,
-  listenerEnv,
-  serviceClientEnv,
-  serviceClientsFrom,
-  serviceCredentialsFrom,
-  serviceEnv,
-  tlsMaterialFrom,
-  transportSecurityFrom,
-} from './lib/service-env';
+export { readConfig } from './lib/config/config-reader';
+export type { ConfigReader } from './lib/config/config-reader';
+export { BENCH_INSECURE_CONSENT, benchmarkInsecureFrom } from './lib/config/runtime.env';
+export { tlsMaterialFrom, transportSecurityFrom } from './lib/config/transport-security.env';
+export { authOptionsFrom } from './lib/config/token-verification.env';
+export { serviceEnv } from './lib/config/service.env';
+export type { ServiceEnv } from './lib/config/service.env';
+export { listenerEnv } from './lib/config/listener.env';
+export { databaseEnv, persistenceFrom } from './lib/config/database.env';
+export { callerEnv, serviceClientsFrom } from './lib/config/service-calls.env';
+export { serviceClientEnv, serviceCredentialsFrom } from './lib/config/service-credentials.env';
 export { createMicroservice } from './lib/create-microservice';
 export { HEALTH_ROUTES, HealthModule } from './lib/health.module';
 export type { HealthAnswer, HealthModuleOptions } from './lib/health.module';
@@ -22,7 +17,6 @@ export { LoggingModule, loggingEnv } from './lib/logging.module';
 export { scrubSecrets } from './lib/log-redaction';
 export { HttpErrorFilter } from './lib/http-error.filter';
 export { strictValidationPipe } from './lib/validation.pipe';
-export type { ConfigReader, ServiceEnv } from './lib/service-env';
 export { exitGracefullyOnSignals } from './lib/shutdown';
 export { validatedConfig } from './lib/validated-config';
 export { configTable, normalizeTables } from './lib/config-table';

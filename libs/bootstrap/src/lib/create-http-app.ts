@@ -26,8 +26,8 @@ import { boolEnv, intEnv, listEnv } from './env';
 import { HEALTH_ROUTES } from './health.module';
 import { HttpErrorFilter } from './http-error.filter';
 import { requestLogging, ROOT_LOGGER } from './logging.module';
-import { readConfig } from './service-env';
-import type { ConfigReader } from './service-env';
+import { readConfig } from './config/config-reader';
+import type { ConfigReader } from './config/config-reader';
 import { exitGracefullyOnSignals } from './shutdown';
 import { strictValidationPipe } from './validation.pipe';
 

@@ -18,7 +18,7 @@ import {
 } from '@acme/auth';
 import type { ServiceClient } from '@acme/auth';
 import { HEALTH_PATTERN } from '@acme/contracts';
-import { serviceClientsFrom } from './service-env';
+import { serviceClientsFrom } from './config/service-calls.env';
 
 /** Paths of the HTTP probes, outside any global prefix. */
 export const HEALTH_ROUTES = { liveness: 'healthz', readiness: 'readyz' } as const;

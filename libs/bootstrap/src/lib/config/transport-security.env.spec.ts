@@ -2,15 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseEnv } from './env';
-import {
-  authOptionsFrom,
-  BENCH_INSECURE_CONSENT,
-  benchmarkInsecureFrom,
-  serviceEnv,
-  transportSecurityFrom,
-} from './service-env';
-import type { ConfigReader, ServiceEnv } from './service-env';
+import { parseEnv } from '../env';
+import type { ConfigReader } from './config-reader';
+import { BENCH_INSECURE_CONSENT } from './runtime.env';
+import { authOptionsFrom } from './token-verification.env';
+import { transportSecurityFrom } from './transport-security.env';
+import { serviceEnv } from './service.env';
+import type { ServiceEnv } from './service.env';
 
 const schema = z.object(serviceEnv('order'));
 
@@ -20,58 +18,12 @@ function configOf(env: Record<string, string>): ConfigReader<ServiceEnv> {
   return { get: (key) => values[key] };
 }
 
-describe('BENCH_INSECURE', () => {
-  it.each(['production', 'test', 'development'])(
-    'is refused with NODE_ENV=%s, naming the key',
-    (nodeEnv) => {
-      const config = configOf({ NODE_ENV: nodeEnv, BENCH_INSECURE: BENCH_INSECURE_CONSENT });
-
-      expect(() => benchmarkInsecureFrom(config)).toThrow(/BENCH_INSECURE: refused with NODE_ENV=/);
-    },
-  );
-
-  it('is refused when NODE_ENV is not set (development by default)', () => {
-    expect(() =>
-      benchmarkInsecureFrom(configOf({ BENCH_INSECURE: BENCH_INSECURE_CONSENT })),
-    ).toThrow(/BENCH_INSECURE/);
-  });
-
-  it('keeps a production service from building its auth options, so it never starts', () => {
-    const config = configOf({ NODE_ENV: 'production', BENCH_INSECURE: BENCH_INSECURE_CONSENT });
-
-    expect(() => authOptionsFrom(config, 'order')).toThrow(/BENCH_INSECURE/);
-  });
-
-  it.each(['true', '1', 'yes'])(
-    'accepts no value but the consent phrase (%s is refused)',
-    (value) => {
-      expect(() => configOf({ NODE_ENV: 'benchmark', BENCH_INSECURE: value })).toThrow(
-        /BENCH_INSECURE:/,
-      );
-    },
-  );
-
-  it('switches security off only with NODE_ENV=benchmark and the consent phrase', () => {
-    const config = configOf({ NODE_ENV: 'benchmark', BENCH_INSECURE: BENCH_INSECURE_CONSENT });
-
-    expect(benchmarkInsecureFrom(config)).toBe(true);
-    expect(authOptionsFrom(config, 'order').benchmarkInsecure).toBe(true);
-  });
-
-  it('leaves security on when unset, even with NODE_ENV=benchmark', () => {
-    expect(benchmarkInsecureFrom(configOf({ NODE_ENV: 'benchmark' }))).toBe(false);
-    expect(authOptionsFrom(configOf({ NODE_ENV: 'production' }), 'order').benchmarkInsecure).toBe(
-      false,
-    );
-  });
-});
-
 describe('TRANSPORT_SECURITY', () => {
   let dir: string;
   let files: Record<'TLS_CA_FILE' | 'TLS_CERT_FILE' | 'TLS_KEY_FILE', string>;
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'service-env-'));
+    dir = mkdtempSync(join(tmpdir(), 'transport-security-env-'));
     files = {
       TLS_CA_FILE: join(dir, 'ca.crt'),
       TLS_CERT_FILE: join(dir, 'order.crt'),
