@@ -35,6 +35,28 @@ export default [
               onlyDependOnLibsWithTags: ['type:platform', 'type:contracts'],
             },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
+            // The platform libs are layered: transport below auth below edge below
+            // bootstrap; persistence stands alone. A lib never imports one above it.
+            { sourceTag: 'layer:transport', onlyDependOnLibsWithTags: ['type:contracts'] },
+            { sourceTag: 'layer:persistence', onlyDependOnLibsWithTags: ['type:contracts'] },
+            {
+              sourceTag: 'layer:auth',
+              onlyDependOnLibsWithTags: ['layer:transport', 'type:contracts'],
+            },
+            {
+              sourceTag: 'layer:edge',
+              onlyDependOnLibsWithTags: ['layer:auth', 'layer:transport', 'type:contracts'],
+            },
+            {
+              sourceTag: 'layer:bootstrap',
+              onlyDependOnLibsWithTags: [
+                'layer:edge',
+                'layer:auth',
+                'layer:transport',
+                'layer:persistence',
+                'type:contracts',
+              ],
+            },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             {
               sourceTag: 'scope:gateway',
@@ -63,6 +85,32 @@ export default [
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    // Test helpers (throwaway PKI, test issuers, process runners) never reach a
+    // production bundle: only specs, e2e suites, tools and other testing entries use them.
+    files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    ignores: [
+      '**/*.spec.ts',
+      '**/*.e2e-spec.ts',
+      '**/testing.ts',
+      '**/testing/**',
+      'apps/*-e2e/**',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@acme/*/testing'],
+              message:
+                'Testing entries are for specs, e2e suites and tools, never production code.',
+            },
+          ],
+        },
+      ],
     },
   },
 ];
