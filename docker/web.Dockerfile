@@ -20,7 +20,7 @@ ENV HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build /workspace/node_modules/zod ./node_modules/zod
 COPY --from=build /workspace/dist/apps/web/ ./
-COPY docker/healthcheck.js ./
+COPY --from=build /workspace/docker/healthcheck.js ./
 # The image's node user, numeric so that Kubernetes can verify runAsNonRoot.
 USER 1000:1000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 CMD ["node", "healthcheck.js"]
