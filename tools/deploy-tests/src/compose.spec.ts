@@ -373,7 +373,8 @@ describe('docker-compose.yml', () => {
 
 describe('deploy/compose/postgres-init.sql, on a real PostgreSQL', () => {
   // Roles belong to the whole server: the script runs in a throwaway database, and its roles
-  // are dropped afterwards (and before, in case an earlier run stopped half-way).
+  // are dropped afterwards (and before, in case an earlier run stopped half-way). A lock held
+  // for the whole block keeps runs in parallel (another workspace's) from meeting.
   const database = `compose_init_${process.pid}`;
   const ROLES = ['order_service', 'payment_service'];
   const admin = new Client({ connectionString: POSTGRES_URL });
@@ -398,6 +399,7 @@ describe('deploy/compose/postgres-init.sql, on a real PostgreSQL', () => {
 
   beforeAll(async () => {
     await admin.connect();
+    await admin.query("SELECT pg_advisory_lock(hashtext('deploy-tests:postgres-init'))");
     await dropAll();
     await admin.query(`CREATE DATABASE "${database}"`);
     const url = new URL(POSTGRES_URL);
@@ -418,12 +420,12 @@ describe('deploy/compose/postgres-init.sql, on a real PostgreSQL', () => {
     if (run.error)
       throw new Error(`psql could not run (install postgresql-client): ${run.error.message}`);
     if (run.status !== 0) throw new Error(`postgres-init.sql failed:\n${run.stderr}`);
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await Promise.all(opened.map((client) => client.end()));
     await dropAll();
-    await admin.end();
+    await admin.end(); // releases the lock
   });
 
   it('makes a login role per service that is no superuser and may create neither roles nor databases', async () => {
