@@ -1,7 +1,10 @@
 import { FieldCipher } from '@acme/persistence';
 import type { DataKeys, FieldRef, OpenDatabase } from '@acme/persistence';
 
-/** The columns of `payments` stored encrypted; each value is bound to its column and row. */
+/**
+ * The columns of `payments` stored encrypted; each value is bound to its column and row
+ * (FieldCipher's v2 format; migration 0001 describes v1, which the rotate command upgrades).
+ */
 export const ENCRYPTED_COLUMNS = ['billing_details', 'card_fingerprint'] as const;
 export type EncryptedColumn = (typeof ENCRYPTED_COLUMNS)[number];
 
