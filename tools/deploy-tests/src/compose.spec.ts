@@ -155,6 +155,21 @@ describe('docker-compose.yml', () => {
     expect(readFileSync(join(WORKSPACE, '.gitignore'), 'utf8')).toMatch(/^\/?\.dev\/?$/m);
   });
 
+  it("wires web to the gateway and the issuer, and both admit web's origin", () => {
+    const published = (name: string) =>
+      `http://localhost:${String(model.services[name].ports?.[0]).split(':')[1]}`;
+    const web = environment(model.services['web']);
+    expect(web['GATEWAY_URL']).toBe(published('gateway'));
+    expect(web['AUTH_ISSUER']).toBe(environment(model.services['auth-server'])['ISSUER']);
+    expect(environment(model.services['gateway'])['CORS_ORIGINS']).toBe(published('web'));
+    const clients = JSON.parse(
+      readFileSync(join(WORKSPACE, 'apps/auth-server/config/clients.json'), 'utf8'),
+    ) as { client_id: string; redirect_uris: string[] }[];
+    expect(
+      clients.find((client) => client.client_id === (web['CLIENT_ID'] ?? 'web'))?.redirect_uris,
+    ).toContain(`${published('web')}/callback`);
+  });
+
   it('gives no two services the same datastore credential, nor the datastores their admin', () => {
     const holders = new Map<string, string[]>();
     for (const [name, service] of services) {
