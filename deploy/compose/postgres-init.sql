@@ -12,6 +12,11 @@
 \else
   \set payment_password `cat /run/secrets/postgres_payment_password`
 \endif
+-- A secret that is missing or empty stops the script before it changes anything.
+SELECT :'order_password' = '' OR :'payment_password' = '' AS password_missing \gset
+\if :password_missing
+  DO $$ BEGIN RAISE EXCEPTION 'a service password is missing or empty (postgres_order_password, postgres_payment_password)'; END $$;
+\endif
 
 -- Only the roles granted below may connect; nobody else may create anything in public.
 REVOKE ALL ON DATABASE :"DBNAME" FROM PUBLIC;

@@ -412,21 +412,14 @@ describe('deploy/compose/postgres-init.sql, on a real PostgreSQL', () => {
     for (const role of ROLES) await admin.query(`DROP ROLE IF EXISTS ${role}`);
   };
 
-  beforeAll(async () => {
-    await admin.connect();
-    await admin.query("SELECT pg_advisory_lock(hashtext('deploy-tests:postgres-init'))");
-    await dropAll();
-    await admin.query(`CREATE DATABASE "${database}"`);
+  const initScript = (...variables: string[]) => {
     const url = new URL(POSTGRES_URL);
     url.pathname = `/${database}`;
     const run = spawnSync(
       'psql',
       [
         url.toString(),
-        '-v',
-        'order_password=order-secret',
-        '-v',
-        'payment_password=payment-secret',
+        ...variables.flatMap((variable) => ['-v', variable]),
         '-f',
         join(WORKSPACE, 'deploy/compose/postgres-init.sql'),
       ],
@@ -434,6 +427,27 @@ describe('deploy/compose/postgres-init.sql, on a real PostgreSQL', () => {
     );
     if (run.error)
       throw new Error(`psql could not run (install postgresql-client): ${run.error.message}`);
+    return run;
+  };
+  const existingRoles = async () =>
+    (
+      await admin.query<{ rolname: string }>(
+        'SELECT rolname FROM pg_roles WHERE rolname = ANY($1)',
+        [ROLES],
+      )
+    ).rows.map((row) => row.rolname);
+
+  let withoutPassword: ReturnType<typeof initScript>;
+  let rolesWithoutPassword: string[];
+
+  beforeAll(async () => {
+    await admin.connect();
+    await admin.query("SELECT pg_advisory_lock(hashtext('deploy-tests:postgres-init'))");
+    await dropAll();
+    await admin.query(`CREATE DATABASE "${database}"`);
+    withoutPassword = initScript('order_password=order-secret', 'payment_password=');
+    rolesWithoutPassword = await existingRoles();
+    const run = initScript('order_password=order-secret', 'payment_password=payment-secret');
     if (run.status !== 0) throw new Error(`postgres-init.sql failed:\n${run.stderr}`);
   }, 60_000);
 
@@ -441,6 +455,12 @@ describe('deploy/compose/postgres-init.sql, on a real PostgreSQL', () => {
     await Promise.all(opened.map((client) => client.end()));
     await dropAll();
     await admin.end(); // releases the lock
+  });
+
+  it('stops before changing anything when a password is missing', () => {
+    expect(withoutPassword.status).not.toBe(0);
+    expect(withoutPassword.stderr).toContain('a service password is missing or empty');
+    expect(rolesWithoutPassword).toEqual([]);
   });
 
   it('makes a login role per service that is no superuser and may create neither roles nor databases', async () => {
