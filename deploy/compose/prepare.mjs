@@ -1,8 +1,9 @@
 // Prepares what `docker compose up` mounts, under .dev/compose/ (git-ignored):
 // the dev PKI (npm run dev:setup), copies of the certificates, client secrets and data keys,
-// and the secrets only the compose system uses (Redis and PostgreSQL passwords,
-// the auth-server's signing and cookie keys). Generated secrets are kept on
-// later runs; certificates are copied afresh.
+// and the secrets only the compose system uses: a Redis user and a PostgreSQL role per
+// service, each with its own password (redis-users.acl and postgres-init.sql say what each
+// may do), and the auth-server's signing and cookie keys. Generated secrets are kept on later
+// runs; certificates are copied afresh.
 //
 //   node deploy/compose/prepare.mjs
 //
@@ -14,7 +15,7 @@
 // users (node is 1000): the copies are readable by all (0644) inside a folder
 // only you can enter (0700).
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
@@ -28,10 +29,13 @@ import { join } from 'node:path';
 
 const DEV = process.env.ACME_DEV_DIR ?? '.dev';
 const OUT = join(DEV, 'compose');
-/** The services that own a database, each in its own schema. */
+/** The services that own a database: each logs in as `<service>_service` (postgres-init.sql). */
 const DATABASE_SERVICES = ['order', 'payment'];
-/** The services that keep state in Redis through REDIS_URL (the auth-server reads REDIS_URL_FILE). */
-const REDIS_SERVICES = ['gateway'];
+/** The Redis users of redis-users.acl, and the file each service reads its URL from. */
+const REDIS_URL_FILES = {
+  gateway: (url) => writeReadable(join(OUT, 'gateway.env'), `REDIS_URL=${url}\n`),
+  'auth-server': (url) => writeReadable(join(OUT, 'auth-server/redis-url'), url),
+};
 
 const secret = () => randomBytes(32).toString('hex');
 
@@ -53,6 +57,12 @@ function writeOnce(file, make) {
   if (!existsSync(file)) writeReadable(file, make());
 }
 
+/** A generated password, written on the first run and read back on later ones. */
+function readOnce(file) {
+  writeOnce(file, secret);
+  return readFileSync(file, 'utf8').trim();
+}
+
 function copyReadable(fromDir, toDir, filter) {
   mkdirSync(toDir, { recursive: true });
   for (const name of readdirSync(fromDir).filter(filter)) {
@@ -68,27 +78,35 @@ copyReadable(join(DEV, 'certs'), join(OUT, 'certs'), (name) => /\.(crt|key)$/.te
 copyReadable(join(DEV, 'secrets'), join(OUT, 'clients'), (name) => name.endsWith('.client-secret'));
 copyReadable(join(DEV, 'keys'), join(OUT, 'keys'), (name) => name.endsWith('.data-keys.json'));
 
+const auth = join(OUT, 'auth-server');
+mkdirSync(auth, { recursive: true });
+
+// PostgreSQL: the admin password (the container only) and one role per service.
 writeOnce(join(OUT, 'postgres-password'), secret);
-writeOnce(join(OUT, 'redis-password'), secret);
-const redisPassword = readFileSync(join(OUT, 'redis-password'), 'utf8').trim();
-const postgresPassword = readFileSync(join(OUT, 'postgres-password'), 'utf8').trim();
-writeReadable(join(OUT, 'redis.conf'), `requirepass ${redisPassword}\nsave ""\nappendonly no\n`);
-writeReadable(join(OUT, 'redis-url'), `redis://default:${redisPassword}@redis:6379`);
-for (const service of REDIS_SERVICES) {
-  writeReadable(
-    join(OUT, `${service}.env`),
-    `REDIS_URL=redis://default:${redisPassword}@redis:6379\n`,
-  );
-}
 for (const service of DATABASE_SERVICES) {
+  const password = readOnce(join(OUT, `postgres-${service}-password`));
   writeReadable(
     join(OUT, `${service}.env`),
-    `DATABASE_URL=postgres://acme:${postgresPassword}@postgres:5432/acme\n`,
+    `DATABASE_URL=postgres://${service}_service:${password}@postgres:5432/acme\n`,
   );
 }
 
-const auth = join(OUT, 'auth-server');
-mkdirSync(auth, { recursive: true });
+// Redis: the committed ACL with each user's password added, as its SHA-256, and without the
+// comments (Redis reads `user` lines only).
+let acl = readFileSync(join(import.meta.dirname, 'redis-users.acl'), 'utf8')
+  .split('\n')
+  .filter((line) => line.startsWith('user '))
+  .join('\n');
+for (const [user, writeUrl] of Object.entries(REDIS_URL_FILES)) {
+  const password = readOnce(join(OUT, `redis-${user}-password`));
+  const line = new RegExp(`^user ${user} on `, 'm');
+  if (!line.test(acl)) throw new Error(`redis-users.acl has no line "user ${user} on ..."`);
+  const hash = createHash('sha256').update(password).digest('hex');
+  acl = acl.replace(line, `user ${user} on #${hash} `);
+  writeUrl(`redis://${user}:${password}@redis:6379`);
+}
+writeReadable(join(OUT, 'redis-users.acl'), `${acl}\n`);
+
 writeOnce(join(auth, 'cookie-keys'), () => `${randomBytes(32).toString('base64url')}\n`);
 const signingKeys = join(auth, 'signing-keys.json');
 if (!existsSync(signingKeys)) {

@@ -28,6 +28,18 @@ describe('payment data at rest', () => {
       )
     ).rows[0];
 
+  const cli = (command: string, ...args: string[]) =>
+    spawnSync(
+      process.execPath,
+      ['-r', '@swc-node/register', `apps/payment/src/cli/${command}.ts`, ...args],
+      {
+        cwd: WORKSPACE,
+        env: { PATH: process.env['PATH'] ?? '', ...system.envOf('payment') },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+
   beforeAll(async () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
     system = new SecureSystem(issuer.issuer, { database: 'postgres' });
@@ -63,35 +75,32 @@ describe('payment data at rest', () => {
     const paymentId = paid.body.paymentId as string;
 
     const stored = await paymentRow(paymentId);
-    expect(stored.billing_details).toMatch(/^v1\.e2e-1\./);
-    expect(stored.card_fingerprint).toMatch(/^v1\.e2e-1\./);
+    expect(stored.billing_details).toMatch(/^v2\.e2e-1\./);
+    expect(stored.card_fingerprint).toMatch(/^v2\.e2e-1\./);
     expect(JSON.stringify(stored)).not.toMatch(/Alice|Rabbit|tok_visa/);
 
-    const rotation = spawnSync(
-      process.execPath,
-      ['-r', '@swc-node/register', 'apps/payment/src/cli/rotate-data-key.ts', '--key-id', 'e2e-2'],
-      {
-        cwd: WORKSPACE,
-        env: { PATH: process.env['PATH'] ?? '', ...system.envOf('payment') },
-        encoding: 'utf8',
-        timeout: 60_000,
-      },
-    );
+    const rotation = cli('rotate-data-key', '--key-id', 'e2e-2');
     expect(rotation.stderr).toBe('');
     expect(rotation.stdout).toContain('data key e2e-2 is current');
 
     const rotated = await paymentRow(paymentId);
-    expect(rotated.billing_details).toMatch(/^v1\.e2e-2\./);
-    const cipher = FieldCipher.fromFile(system.envOf('payment')['DATA_KEYS_FILE']);
-    expect(JSON.parse(cipher.decrypt(rotated.billing_details, `payment:${paymentId}`))).toEqual(
-      billing,
-    );
+    expect(rotated.billing_details).toMatch(/^v2\.e2e-2\./);
+    const keysFile = system.envOf('payment')['DATA_KEYS_FILE'];
+    const cipher = FieldCipher.fromFile(keysFile);
+    const field = { table: 'payments', column: 'billing_details', rowId: paymentId };
+    expect(JSON.parse(cipher.decrypt(rotated.billing_details, field))).toEqual(billing);
 
     // A value written before the rotation (old key) still decrypts with the rotated key set.
-    expect(JSON.parse(cipher.decrypt(stored.billing_details, `payment:${paymentId}`))).toEqual(
-      billing,
-    );
+    expect(JSON.parse(cipher.decrypt(stored.billing_details, field))).toEqual(billing);
     expect(system.logs()).not.toContain('Rabbit');
+
+    // Once nothing uses it, the old key is dropped: the old value no longer decrypts.
+    const retire = cli('retire-data-key', '--key-id', 'e2e-1');
+    expect(retire.stderr).toBe('');
+    expect(retire.stdout).toContain('data key e2e-1 retired');
+    expect(() => FieldCipher.fromFile(keysFile).decrypt(stored.billing_details, field)).toThrow(
+      /unknown data key e2e-1/,
+    );
   });
 
   it('refuses a card number in place of a card token', async () => {

@@ -5,4 +5,4 @@ export type { Migration } from './lib/migrations';
 export { DATABASE, PersistenceModule } from './lib/persistence.module';
 export type { PersistenceOptions } from './lib/persistence.module';
 export { FieldCipher } from './lib/field-cipher';
-export type { DataKeys } from './lib/field-cipher';
+export type { DataKeys, FieldRef } from './lib/field-cipher';

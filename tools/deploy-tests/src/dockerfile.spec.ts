@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { WORKSPACE } from './lib/workspace';
 
-/** The Dockerfile as stages: `FROM ... AS name` and the instructions under it. */
-function stages(): { name: string; from: string; lines: string[] }[] {
-  const text = readFileSync(join(WORKSPACE, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+/** A Dockerfile as stages: `FROM ... AS name` and the instructions under it. */
+function stages(file = 'Dockerfile'): { name: string; from: string; lines: string[] }[] {
+  const text = readFileSync(join(WORKSPACE, file), 'utf8').replace(/\\\n/g, ' ');
   const result: { name: string; from: string; lines: string[] }[] = [];
   for (const line of text
     .split('\n')
@@ -71,6 +71,30 @@ describe('Dockerfile', () => {
         '**/*.pem',
       ]),
     );
+  });
+});
+
+describe('docker/web.Dockerfile', () => {
+  const all = stages('docker/web.Dockerfile');
+  const final = all.at(-1) as (typeof all)[number];
+
+  it('builds the web client with nx, then copies only its build output, zod and the health check', () => {
+    expect(all.map((stage) => stage.name)).toEqual(['build', 'final']);
+    expect(all[0].lines).toContainEqual('RUN npx nx build web');
+    expect(final.lines.filter((line) => line.startsWith('COPY'))).toEqual([
+      'COPY --from=build /workspace/node_modules/zod ./node_modules/zod',
+      'COPY --from=build /workspace/dist/apps/web/ ./',
+      'COPY --from=build /workspace/docker/healthcheck.js ./',
+    ]);
+  });
+
+  it('runs the server as a non-root user, with a health check', () => {
+    expect(final.lines).toContainEqual(expect.stringMatching(/^USER [1-9]\d*:[1-9]\d*$/));
+    expect(final.lines.some((line) => /^RUN /.test(line))).toBe(false);
+    expect(final.lines).toContainEqual(
+      expect.stringMatching(/^HEALTHCHECK .*CMD \["node", "healthcheck\.js"\]$/),
+    );
+    expect(final.lines.at(-1)).toBe('CMD ["node", "server.mjs"]');
   });
 });
 

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { renderKustomization, strategicMerge } from './lib/kustomize';
+import { renderKustomization } from './lib/kustomize';
 
 describe(renderKustomization.name, () => {
   let dir: string;
@@ -11,107 +11,62 @@ describe(renderKustomization.name, () => {
       writeFileSync(join(dir, path), content);
     }
   };
-  const deployment = `apiVersion: apps/v1
-kind: Deployment
+  const peerAuthentication = (portKey: string) => `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
 metadata: { name: api }
 spec:
-  template:
-    metadata: { labels: { app: api } }
-    spec:
-      containers:
-        - name: api
-          image: acme/api
-          env: [{ name: A, value: '1' }, { name: B, value: '2' }]
+  mtls: { mode: STRICT }
+  portLevelMtls:
+    ${portKey}: { mode: PERMISSIVE }
 `;
 
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'kustomize-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('renders nested kustomizations, then namespace, labels and images', () => {
+  it('renders with kubectl kustomize: nested kustomizations, namespace and images', () => {
     write({
-      'base/kustomization.yaml':
-        'resources: [api]\nlabels: [{ pairs: { team: core }, includeTemplates: true }]\n',
-      'base/api/kustomization.yaml': 'resources: [deployment.yaml, namespace.yaml]\n',
-      'base/api/deployment.yaml': deployment,
-      'base/api/namespace.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: { name: prod }\n',
-      'prod/kustomization.yaml':
-        'namespace: prod\nresources: [../base]\nimages: [{ name: acme/api, newName: registry/acme/api, newTag: "1.0" }]\n',
-    });
-    const [api, namespace] = renderKustomization(join(dir, 'prod'));
-    expect(api.metadata).toEqual({ name: 'api', namespace: 'prod', labels: { team: 'core' } });
-    expect(api['spec']).toMatchObject({
-      template: {
-        metadata: { labels: { app: 'api', team: 'core' } },
-        spec: { containers: [{ image: 'registry/acme/api:1.0' }] },
-      },
-    });
-    expect(namespace.metadata.namespace).toBeUndefined();
-  });
-
-  it('applies strategic-merge patches: lists merged by key, null and $patch: delete remove', () => {
-    write({
-      'kustomization.yaml': 'resources: [deployment.yaml]\npatches: [{ path: patch.yaml }]\n',
-      'deployment.yaml': deployment,
-      'patch.yaml': `apiVersion: apps/v1
+      'base/kustomization.yaml': 'resources: [api]\n',
+      'base/api/kustomization.yaml': 'resources: [deployment.yaml]\n',
+      'base/api/deployment.yaml': `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: api }
 spec:
-  replicas: 3
+  selector: { matchLabels: { app: api } }
   template:
-    metadata: { labels: { app: null } }
-    spec:
-      containers:
-        - name: api
-          env: [{ name: B, value: '20' }, { name: A, $patch: delete }, { name: C, value: '3' }]
+    metadata: { labels: { app: api } }
+    spec: { containers: [{ name: api, image: acme/api }] }
 `,
+      'prod/kustomization.yaml':
+        'namespace: prod\nresources: [../base]\nimages: [{ name: acme/api, newName: registry/acme/api, newTag: "1.0" }]\n',
     });
-    const [api] = renderKustomization(dir);
-    expect(api['spec']).toEqual({
-      replicas: 3,
-      template: {
-        metadata: { labels: {} },
-        spec: {
-          containers: [
-            {
-              name: 'api',
-              image: 'acme/api',
-              env: [
-                { name: 'B', value: '20' },
-                { name: 'C', value: '3' },
-              ],
-            },
-          ],
-        },
-      },
+    const [api] = renderKustomization(join(dir, 'prod'));
+    expect(api.metadata).toEqual({ name: 'api', namespace: 'prod' });
+    expect(api['spec']).toMatchObject({
+      template: { spec: { containers: [{ image: 'registry/acme/api:1.0' }] } },
     });
   });
 
-  it('refuses what it does not implement, a patch that matches nothing, and duplicate objects', () => {
+  it('fails as kubectl does on a map with integer keys, which Istio port maps need quoted', () => {
     write({
-      'a/kustomization.yaml': 'resources: [d.yaml]\nnamePrefix: x-\n',
-      'a/d.yaml': deployment,
+      'bad/kustomization.yaml': 'resources: [p.yaml]\n',
+      'bad/p.yaml': peerAuthentication('3001'),
+      'good/kustomization.yaml': 'resources: [p.yaml]\n',
+      'good/p.yaml': peerAuthentication('"3001"'),
     });
-    expect(() => renderKustomization(join(dir, 'a'))).toThrow(/unsupported fields namePrefix/);
-    write({
-      'b/kustomization.yaml': 'resources: [d.yaml]\npatches: [{ path: p.yaml }]\n',
-      'b/d.yaml': deployment,
-      'b/p.yaml': 'kind: Deployment\nmetadata: { name: other }\n',
+    expect(() => renderKustomization(join(dir, 'bad'))).toThrow(/kubectl kustomize .* failed/);
+    expect(renderKustomization(join(dir, 'good'))[0]['spec']).toMatchObject({
+      portLevelMtls: { '3001': { mode: 'PERMISSIVE' } },
     });
-    expect(() => renderKustomization(join(dir, 'b'))).toThrow(/matches 0 objects/);
-    write({
-      'c/kustomization.yaml': 'resources: [d.yaml, e.yaml]\n',
-      'c/d.yaml': deployment,
-      'c/e.yaml': deployment,
-    });
-    expect(() => renderKustomization(join(dir, 'c'))).toThrow(/defined twice/);
   });
-});
 
-describe(strategicMerge.name, () => {
-  it('replaces lists that have no merge key', () => {
-    expect(strategicMerge({ rules: [1, 2], keep: true }, { rules: [3] })).toEqual({
-      rules: [3],
-      keep: true,
-    });
+  it('says what to install when kubectl is missing, rather than render nothing', () => {
+    write({ 'kustomization.yaml': 'resources: []\n' });
+    const path = process.env['PATH'];
+    process.env['PATH'] = dir;
+    try {
+      expect(() => renderKustomization(dir)).toThrow(/kubectl not found: .*Install kubectl/);
+    } finally {
+      process.env['PATH'] = path;
+    }
   });
 });

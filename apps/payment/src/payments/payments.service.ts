@@ -5,6 +5,7 @@ import { DATABASE, FieldCipher } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
 import { eq } from 'drizzle-orm';
 import { createHash, randomUUID } from 'node:crypto';
+import { paymentField } from './payment-fields';
 import { outbox, payments } from './payments.table';
 
 type PaymentRow = typeof payments.$inferSelect;
@@ -35,10 +36,16 @@ export class PaymentsService {
           currency: request.currency,
           status: 'SUCCEEDED',
           billingDetails: request.billing
-            ? this.cipher.encrypt(JSON.stringify(request.billing), fieldContext(id))
+            ? this.cipher.encrypt(
+                JSON.stringify(request.billing),
+                paymentField('billing_details', id),
+              )
             : null,
           cardFingerprint: request.cardToken
-            ? this.cipher.encrypt(fingerprint(request.cardToken), fieldContext(id))
+            ? this.cipher.encrypt(
+                fingerprint(request.cardToken),
+                paymentField('card_fingerprint', id),
+              )
             : null,
         })
         .onConflictDoNothing({ target: payments.orderId })
@@ -61,11 +68,6 @@ export class PaymentsService {
     }
     return { payment: toPayment(row), created };
   }
-}
-
-/** Binds an encrypted value to its row. */
-export function fieldContext(paymentId: string): string {
-  return `payment:${paymentId}`;
 }
 
 /** Recognises a card without keeping anything that could charge it. */

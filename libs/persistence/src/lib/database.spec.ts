@@ -66,6 +66,35 @@ describe.each<[string, () => DatabaseOptions]>([
   });
 });
 
+describe('openDatabase as a role that owns its schema but may not create one (PostgreSQL)', () => {
+  const role = `owner_${process.pid}_${Date.now()}`;
+  let admin: OpenDatabase;
+
+  beforeAll(async () => {
+    admin = await openDatabase({ url: POSTGRES_URL, dataDir: '', schema: 'public' });
+    // No CREATE on the database: PUBLIC does not have it by default.
+    await admin.exec(
+      `CREATE ROLE "${role}" LOGIN; CREATE SCHEMA "${role}" AUTHORIZATION "${role}";`,
+    );
+  });
+
+  afterAll(async () => {
+    await admin.exec(`DROP SCHEMA "${role}" CASCADE; DROP ROLE "${role}";`);
+    await admin.close();
+  });
+
+  it('opens and migrates it without trying to create it', async () => {
+    const url = new URL(POSTGRES_URL);
+    url.username = role;
+    const database = await openDatabase({ url: url.toString(), dataDir: '', schema: role });
+    try {
+      expect(await migrate(database, MIGRATIONS)).toEqual(['0001_notes', '0002_notes_author']);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
 describe('migrate under concurrency (PostgreSQL)', () => {
   it('applies a migration once when two replicas start together', async () => {
     const schema = `race_${process.pid}_${Date.now()}`;

@@ -45,9 +45,16 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  */
 export async function openDatabase(options: DatabaseOptions): Promise<OpenDatabase> {
   if (!SCHEMA_NAME.test(options.schema)) throw new Error(`invalid schema name: ${options.schema}`);
-  // Under a lock: replicas starting together would otherwise race on CREATE SCHEMA.
+  // Under a lock: replicas starting together would otherwise race on CREATE SCHEMA. Created
+  // only when missing: a service role that owns its schema but may not create any (compose's
+  // init script makes such roles) is refused even CREATE SCHEMA IF NOT EXISTS.
   const setSchema = `BEGIN; SELECT pg_advisory_xact_lock(hashtext('${options.schema}'));
-    CREATE SCHEMA IF NOT EXISTS "${options.schema}"; COMMIT; SET search_path TO "${options.schema}";`;
+    DO $$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = '${options.schema}') THEN
+        CREATE SCHEMA "${options.schema}";
+      END IF;
+    END $$;
+    COMMIT; SET search_path TO "${options.schema}";`;
   if (options.url) {
     const pool = new Pool({
       connectionString: options.url,

@@ -7,17 +7,32 @@ export interface DataKeys {
   keys: Record<string, string>;
 }
 
-const VERSION = 'v1';
+/** Where an encrypted value lives: it decrypts there and nowhere else. */
+export interface FieldRef {
+  table: string;
+  column: string;
+  rowId: string;
+}
+
+const VERSION = 'v2';
+/** The first format: bound to a caller-chosen context only (the row), not to its column or key. */
+const LEGACY_VERSION = 'v1';
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const IV_BYTES = 12;
+// GCM accepts tags down to 4 bytes; a shorter tag is easier to forge, so only the full one is valid.
+const TAG_BYTES = 16;
 
 /**
  * Encrypts single fields at rest with AES-256-GCM. Each value carries the id of
- * its key (`v1.<kid>.<iv>.<tag>.<ciphertext>`, base64url), so keys can rotate
- * while old rows stay readable until they are re-encrypted.
+ * its key (`v2.<kid>.<iv>.<tag>.<ciphertext>`, base64url), so keys can rotate
+ * while old rows stay readable until they are re-encrypted. The associated
+ * data binds a value to its table, column, row and key
+ * (`v2/<table>/<column>/<rowId>/<kid>`): copied into another column or row,
+ * or relabelled with another key id, it does not decrypt.
  *
  * @example
  * const cipher = FieldCipher.fromFile('/run/secrets/payment-data-keys.json');
- * const stored = cipher.encrypt(JSON.stringify(billing), `payment:${id}`);
+ * const stored = cipher.encrypt(JSON.stringify(billing), { table: 'payments', column: 'billing_details', rowId: id });
  */
 export class FieldCipher {
   private readonly keys: ReadonlyMap<string, Buffer>;
@@ -49,41 +64,75 @@ export class FieldCipher {
     };
   }
 
+  /**
+   * The key set without `keyId`. Only the caller can know that no stored value
+   * still uses it (count them first); the current key is never retired.
+   */
+  static retire(dataKeys: DataKeys, keyId: string): DataKeys {
+    if (!dataKeys.keys[keyId]) throw new Error(`unknown data key ${keyId}`);
+    if (keyId === dataKeys.current)
+      throw new Error(`data key ${keyId} is current: rotate to a new key before retiring it`);
+    const keys = { ...dataKeys.keys };
+    delete keys[keyId];
+    return { current: dataKeys.current, keys };
+  }
+
   get currentKeyId(): string {
     return this.dataKeys.current;
   }
 
-  /**
-   * @param context binds the value to its row (authenticated, not stored): a
-   *   ciphertext copied into another row does not decrypt.
-   */
-  encrypt(plaintext: string, context: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key(this.dataKeys.current), iv);
-    cipher.setAAD(Buffer.from(context));
+  /** How every value `encrypt` writes now begins: a stored value without it needs re-encrypting. */
+  get currentPrefix(): string {
+    return `${VERSION}.${this.dataKeys.current}.`;
+  }
+
+  encrypt(plaintext: string, field: FieldRef): string {
+    const keyId = this.dataKeys.current;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.key(keyId), iv, {
+      authTagLength: TAG_BYTES,
+    });
+    cipher.setAAD(associatedData(field, keyId));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, this.dataKeys.current, iv, cipher.getAuthTag(), ciphertext]
+    return [VERSION, keyId, iv, cipher.getAuthTag(), ciphertext]
       .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
       .join('.');
   }
 
-  decrypt(stored: string, context: string): string {
-    const [version, keyId, iv, tag, ciphertext] = stored.split('.');
-    if (version !== VERSION || !keyId || !iv || !tag || ciphertext === undefined) {
-      throw new Error('not an encrypted field');
-    }
-    const decipher = createDecipheriv('aes-256-gcm', this.key(keyId), Buffer.from(iv, 'base64url'));
-    decipher.setAAD(Buffer.from(context));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([
-      decipher.update(Buffer.from(ciphertext, 'base64url')),
-      decipher.final(),
-    ]).toString('utf8');
+  decrypt(stored: string, field: FieldRef): string {
+    const { version, keyId } = parse(stored);
+    if (version === LEGACY_VERSION)
+      throw new Error('v1 value: run the rotate step to re-encrypt it in the v2 format');
+    return this.open(stored, associatedData(field, keyId));
+  }
+
+  /**
+   * The value re-encrypted with the current key, in the current format. A v1
+   * value (written before values were bound to their column and key) is read
+   * with the context it was written with, `v1Context`, so that rotation
+   * upgrades old rows; nothing else reads v1.
+   */
+  reencrypt(stored: string, field: FieldRef, v1Context: string): string {
+    const { version, keyId } = parse(stored);
+    const aad = version === LEGACY_VERSION ? Buffer.from(v1Context) : associatedData(field, keyId);
+    return this.encrypt(this.open(stored, aad), field);
   }
 
   /** The key id a stored value was encrypted with. */
-  keyIdOf(stored: string): string | undefined {
-    return stored.split('.')[1];
+  keyIdOf(stored: string): string {
+    return parse(stored).keyId;
+  }
+
+  private open(stored: string, aad: Buffer): string {
+    const { keyId, iv, tag, ciphertext } = parse(stored);
+    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES)
+      throw new Error(`encrypted field needs a ${IV_BYTES}-byte IV and a ${TAG_BYTES}-byte tag`);
+    const decipher = createDecipheriv('aes-256-gcm', this.key(keyId), iv, {
+      authTagLength: TAG_BYTES,
+    });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
   }
 
   private key(id: string): Buffer {
@@ -91,4 +140,32 @@ export class FieldCipher {
     if (!key) throw new Error(`unknown data key ${id}`);
     return key;
   }
+}
+
+function parse(stored: string) {
+  const [version, keyId, iv, tag, ciphertext, extra] = stored.split('.');
+  if (
+    (version !== VERSION && version !== LEGACY_VERSION) ||
+    !keyId ||
+    !iv ||
+    !tag ||
+    ciphertext === undefined ||
+    extra !== undefined
+  ) {
+    throw new Error('not an encrypted field');
+  }
+  return {
+    version,
+    keyId,
+    iv: Buffer.from(iv, 'base64url'),
+    tag: Buffer.from(tag, 'base64url'),
+    ciphertext: Buffer.from(ciphertext, 'base64url'),
+  };
+}
+
+function associatedData({ table, column, rowId }: FieldRef, keyId: string): Buffer {
+  // Each part is checked, so that no two fields share a string ('/' cannot move between parts).
+  for (const part of [table, column, rowId])
+    if (!part || part.includes('/')) throw new Error(`invalid field reference part: ${part}`);
+  return Buffer.from([VERSION, table, column, rowId, keyId].join('/'));
 }

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 export const WORKSPACE = join(__dirname, '../../../..');
 
 /**
- * Apps tagged `type:app` that the compose file and the manifests leave out, each
- * with the reason. Any other app, a generated service included, must be deployed.
+ * Apps tagged `type:app` that the root Dockerfile and the Kubernetes manifests
+ * leave out, each with the reason. Any other app, a generated service included,
+ * must be deployed.
  */
 export const NOT_DEPLOYED: Record<string, string> = {
-  web: 'the browser client: static files and a small dev server, not a Node service built by the Dockerfile',
+  web: 'the browser client: static files and a small server, built by docker/web.Dockerfile and run by compose only',
 };
 
 /** Every app tagged `type:app` but those above: each must be deployable by compose and Kubernetes. */
