@@ -420,6 +420,14 @@ describe('gateway edge', () => {
       );
     });
 
+    it('refuses TLS terminated at a proxy when no trusted proxy is listed, naming TRUSTED_PROXIES', () => {
+      const result = start({ HOST: '0.0.0.0', TLS_TERMINATED_BY_PROXY: 'true' });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr + result.stdout).toContain(
+        'TRUSTED_PROXIES: empty while TLS_TERMINATED_BY_PROXY=true',
+      );
+    });
+
     it('names every bad edge key at once', () => {
       const result = start({
         IP_DENY: '10.0.0.0/33',
