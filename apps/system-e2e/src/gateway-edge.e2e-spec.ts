@@ -358,18 +358,22 @@ describe('gateway edge', () => {
       expect(response).toMatchObject({ status: 200, body: { status: 'ok' } });
     });
 
-    it('is ready with the issuer keys, order, and payment (as order reports it), and not ready when payment stops', async () => {
+    it('is ready with the issuer keys alone, and reports order and payment at /healthz/dependencies to admin networks only', async () => {
+      const report = (headers: Record<string, string>) =>
+        request(urlOf(proxied), 'GET', '/healthz/dependencies', { headers });
       const ready = await request(gateway(), 'GET', '/readyz');
-      expect(ready).toMatchObject({
+      expect(ready).toMatchObject({ status: 200, body: { details: { issuer: { status: 'up' } } } });
+      expect(Object.keys((ready.body as { details: object }).details)).toEqual(['issuer']);
+      expect(await report({ 'x-forwarded-for': '203.0.113.5' })).toMatchObject({
         status: 200,
-        body: {
-          status: 'ok',
-          details: { issuer: { status: 'up' }, order: { status: 'up' }, payment: { status: 'up' } },
-        },
+        body: { details: { order: { status: 'up' }, payment: { status: 'up' } } },
       });
+      expect((await report({ 'x-forwarded-for': '192.0.2.9' })).status).toBe(403);
+      expect((await request(gateway(), 'GET', '/healthz/dependencies')).status).toBe(403);
+
       await system.processes.get('payment')?.stop();
-      const notReady = await request(gateway(), 'GET', '/readyz');
-      expect(notReady).toMatchObject({
+      expect((await request(gateway(), 'GET', '/readyz')).status).toBe(200);
+      expect(await report({ 'x-forwarded-for': '203.0.113.5' })).toMatchObject({
         status: 503,
         body: {
           status: 'error',
@@ -377,7 +381,6 @@ describe('gateway edge', () => {
         },
       });
       await system.processes.get('payment')?.start();
-      expect((await request(gateway(), 'GET', '/readyz')).status).toBe(200);
     });
   });
 
