@@ -141,6 +141,46 @@ describe('gateway edge', () => {
     });
   });
 
+  describe("an admin on another user's order (order's anyOf(hasRole('admin', { from: 'admin' }), isOwner) policy)", () => {
+    const inside = { 'x-forwarded-for': '203.0.113.5' };
+    const outside = { 'x-forwarded-for': '192.0.2.9' };
+    let orderId: string;
+    let adminWriter: string;
+
+    beforeAll(async () => {
+      adminWriter = issuer.userToken('bob', {
+        roles: ['user', 'admin'],
+        scope: 'orders:read orders:write',
+      });
+      const created = await request<Order>(urlOf(proxied), 'POST', '/api/orders', {
+        token: alice,
+        headers: outside,
+        body: { items: [{ sku: 'book-1', quantity: 1 }] },
+      });
+      expect(created.status).toBe(201);
+      orderId = created.body.id;
+    });
+
+    const order = (method: string, token: string, headers: Record<string, string>) =>
+      request(urlOf(proxied), method, `/api/orders/${orderId}`, { token, headers });
+
+    it('answers 403 to an admin outside the admin ranges, who can neither read nor delete it', async () => {
+      expect((await order('GET', adminWriter, outside)).status).toBe(403);
+      expect((await order('DELETE', adminWriter, outside)).status).toBe(403);
+      expect(
+        (await request(gateway(), 'GET', `/api/orders/${orderId}`, { token: admin })).status,
+      ).toBe(403);
+      expect((await order('GET', alice, outside)).status).toBe(200);
+    });
+
+    it('lets the owner read her order from anywhere, and an admin from the admin ranges read and delete it', async () => {
+      expect((await order('GET', alice, outside)).status).toBe(200);
+      expect((await order('GET', adminWriter, inside)).status).toBe(200);
+      expect((await order('DELETE', adminWriter, inside)).status).toBe(204);
+      expect((await order('GET', alice, outside)).status).toBe(404);
+    });
+  });
+
   describe('CORS', () => {
     const preflight = (origin: string) =>
       raw(gateway(), 'OPTIONS', '/api/orders', {
