@@ -75,7 +75,7 @@ export function httpAppEnv(defaultPort: number) {
         error: 'a /0 range would trust every client to name its own address',
       })
       .describe(
-        'Addresses or CIDR ranges of the proxies whose `X-Forwarded-For` gives the client address; empty: the socket address, and `X-Forwarded-For` is ignored. Required with TLS_TERMINATED_BY_PROXY: behind a proxy every socket is the proxy\'s.',
+        "Addresses or CIDR ranges of the proxies whose `X-Forwarded-For` gives the client address; empty: the socket address, and `X-Forwarded-For` is ignored. Required with TLS_TERMINATED_BY_PROXY: behind a proxy every socket is the proxy's.",
       ),
     IP_ALLOW: cidrList('').describe(
       'If not empty, only clients in these addresses or CIDR ranges (IPv4, IPv6) are served; others get 403.',
@@ -231,7 +231,7 @@ function refuseUntrustedProxy(tlsTerminatedByProxy: boolean, trustedProxies: str
   if (!tlsTerminatedByProxy || trustedProxies.length > 0) return;
   throw new Error(
     'Invalid configuration:\n  TRUSTED_PROXIES: empty while TLS_TERMINATED_BY_PROXY=true; ' +
-      'list the addresses of the proxy in front (e.g. the ingress controller\'s pod range), ' +
+      "list the addresses of the proxy in front (e.g. the ingress controller's pod range), " +
       'or every client has the address of the proxy',
   );
 }
