@@ -8,7 +8,7 @@ import {
   serviceClientsFrom,
   validatedConfig,
 } from '@acme/bootstrap';
-import { EdgeModule } from '@acme/edge';
+import { EdgeModule, IpAllow } from '@acme/edge';
 import { AdminOrdersController } from './admin/admin-orders.controller';
 import { edgeOptionsFrom, SERVICE_NAME, validateGatewayEnv } from './config';
 import type { GatewayConfig } from './config';
@@ -35,8 +35,9 @@ import { PublicInfoController } from './public/public-info.controller';
       useFactory: (config: ConfigService<GatewayConfig, true>) =>
         serviceClientsFrom(config, { order: config.get('ORDER_ADDRESS', { infer: true }) }),
     }),
-    // Readiness: the issuer's keys, order, and what order reports of payment.
-    HealthModule.forHttp({ dependencies: ['order'] }),
+    // Readiness: the issuer's keys only, so that payment being down fails `pay`, not the whole API.
+    // The state of order and payment is at /healthz/dependencies, for operators' networks only.
+    HealthModule.forHttp({ dependencies: ['order'], dependencyReportAccess: IpAllow('admin') }),
   ],
   controllers: [PublicInfoController, OrdersController, AdminOrdersController],
 })

@@ -14,7 +14,7 @@ const problemsOf = (env: Record<string, string>): string => {
 const files = { TLS_CA_FILE: __filename, TLS_CERT_FILE: __filename, TLS_KEY_FILE: __filename };
 
 describe('gateway configuration', () => {
-  it('is safe by default: loopback, no trusted proxy, one CORS origin, 100 kB bodies, 10/s with bursts of 20, admin from loopback only', () => {
+  it('is safe by default: loopback, no trusted proxy, one CORS origin, 100 kB bodies, 10/s with bursts of 20 per caller and 100/s with bursts of 200 per address, admin from loopback only', () => {
     const config = validateGatewayEnv(files);
     expect(config).toMatchObject({
       HOST: '127.0.0.1',
@@ -30,6 +30,8 @@ describe('gateway configuration', () => {
       IP_ALLOW_LISTS: { admin: ['127.0.0.0/8', '::1/128'] },
       RATE_LIMIT_REPLENISH_RATE: 10,
       RATE_LIMIT_BURST_CAPACITY: 20,
+      RATE_LIMIT_PER_ADDRESS_REPLENISH_RATE: 100,
+      RATE_LIMIT_PER_ADDRESS_BURST_CAPACITY: 200,
       RATE_LIMIT_ON_REDIS_ERROR: 'local',
       LOG_LEVEL: 'info',
     });
@@ -47,6 +49,7 @@ describe('gateway configuration', () => {
         replenishRate: 10,
         burstCapacity: 20,
         onStoreFailure: 'local',
+        perAddress: { replenishRate: 100, burstCapacity: 200 },
         redis: { url: 'redis://:secret@redis:6379/0', keyPrefix: 'gateway:', timeoutMs: 500 },
       },
       ipLists: { admin: ['10.0.0.0/8', '2001:db8::/32'], partners: ['198.51.100.7'] },

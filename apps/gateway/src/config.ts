@@ -61,6 +61,17 @@ export const gatewayEnv = z.object({
   RATE_LIMIT_BURST_CAPACITY: intEnv(20, 1, 1_000_000).describe(
     "Size of each caller's bucket: the burst it may send at once; over it, 429 with `Retry-After`.",
   ),
+  RATE_LIMIT_PER_ADDRESS_REPLENISH_RATE: z.coerce
+    .number()
+    .positive()
+    .max(1_000_000)
+    .default(100)
+    .describe(
+      "Tokens per second added to each client address's bucket, spent by every request before its token is verified, so that a flood of forged tokens is refused (429) without a signature check each. Larger than a caller's budget: users behind one NAT share it.",
+    ),
+  RATE_LIMIT_PER_ADDRESS_BURST_CAPACITY: intEnv(200, 1, 1_000_000).describe(
+    "Size of each client address's bucket; over it, 429 with `Retry-After` before any token is looked at.",
+  ),
   RATE_LIMIT_ON_REDIS_ERROR: z
     .enum(['local', 'reject'])
     .default('local')
@@ -100,6 +111,10 @@ export function edgeOptionsFrom(config: ConfigReader<GatewayConfig>): EdgeOption
         ? { url, keyPrefix: get('REDIS_KEY_PREFIX'), timeoutMs: get('REDIS_TIMEOUT_MS') }
         : undefined,
       onStoreFailure: get('RATE_LIMIT_ON_REDIS_ERROR'),
+      perAddress: {
+        replenishRate: get('RATE_LIMIT_PER_ADDRESS_REPLENISH_RATE'),
+        burstCapacity: get('RATE_LIMIT_PER_ADDRESS_BURST_CAPACITY'),
+      },
     },
     ipLists: get('IP_ALLOW_LISTS'),
   };

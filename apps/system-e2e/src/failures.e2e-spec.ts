@@ -21,7 +21,7 @@ describe('failures', () => {
       await issuer?.stop();
     });
 
-    it('answers 503 quickly instead of hanging, and the order stays PENDING', async () => {
+    it('answers 503 to pay quickly instead of hanging, serves the rest, stays ready, and reports payment down', async () => {
       const token = issuer.userToken('alice', { scope: 'orders:read orders:write' });
       const created = await request<Order>(system.gatewayUrl, 'POST', '/api/orders', {
         token,
@@ -43,6 +43,17 @@ describe('failures', () => {
         { token },
       );
       expect(order.body.status).toBe('PENDING');
+      const orders = await request<Order[]>(system.gatewayUrl, 'GET', '/api/orders', { token });
+      expect(orders.status).toBe(200);
+      expect(orders.body.map((o) => o.id)).toContain(created.body.id);
+
+      // Only what needs payment fails: the gateway stays in rotation.
+      expect((await request(system.gatewayUrl, 'GET', '/readyz')).status).toBe(200);
+      // From loopback, the default admin network.
+      expect(await request(system.gatewayUrl, 'GET', '/healthz/dependencies')).toMatchObject({
+        status: 503,
+        body: { details: { order: { status: 'up' }, payment: { status: 'down' } } },
+      });
     });
 
     it('exits 0 on SIGTERM', async () => {

@@ -141,6 +141,46 @@ describe('gateway edge', () => {
     });
   });
 
+  describe("an admin on another user's order (order's anyOf(hasRole('admin', { from: 'admin' }), isOwner) policy)", () => {
+    const inside = { 'x-forwarded-for': '203.0.113.5' };
+    const outside = { 'x-forwarded-for': '192.0.2.9' };
+    let orderId: string;
+    let adminWriter: string;
+
+    beforeAll(async () => {
+      adminWriter = issuer.userToken('bob', {
+        roles: ['user', 'admin'],
+        scope: 'orders:read orders:write',
+      });
+      const created = await request<Order>(urlOf(proxied), 'POST', '/api/orders', {
+        token: alice,
+        headers: outside,
+        body: { items: [{ sku: 'book-1', quantity: 1 }] },
+      });
+      expect(created.status).toBe(201);
+      orderId = created.body.id;
+    });
+
+    const order = (method: string, token: string, headers: Record<string, string>) =>
+      request(urlOf(proxied), method, `/api/orders/${orderId}`, { token, headers });
+
+    it('answers 403 to an admin outside the admin ranges, who can neither read nor delete it', async () => {
+      expect((await order('GET', adminWriter, outside)).status).toBe(403);
+      expect((await order('DELETE', adminWriter, outside)).status).toBe(403);
+      expect(
+        (await request(gateway(), 'GET', `/api/orders/${orderId}`, { token: admin })).status,
+      ).toBe(403);
+      expect((await order('GET', alice, outside)).status).toBe(200);
+    });
+
+    it('lets the owner read her order from anywhere, and an admin from the admin ranges read and delete it', async () => {
+      expect((await order('GET', alice, outside)).status).toBe(200);
+      expect((await order('GET', adminWriter, inside)).status).toBe(200);
+      expect((await order('DELETE', adminWriter, inside)).status).toBe(204);
+      expect((await order('GET', alice, outside)).status).toBe(404);
+    });
+  });
+
   describe('CORS', () => {
     const preflight = (origin: string) =>
       raw(gateway(), 'OPTIONS', '/api/orders', {
@@ -358,18 +398,22 @@ describe('gateway edge', () => {
       expect(response).toMatchObject({ status: 200, body: { status: 'ok' } });
     });
 
-    it('is ready with the issuer keys, order, and payment (as order reports it), and not ready when payment stops', async () => {
+    it('is ready with the issuer keys alone, and reports order and payment at /healthz/dependencies to admin networks only', async () => {
+      const report = (headers: Record<string, string>) =>
+        request(urlOf(proxied), 'GET', '/healthz/dependencies', { headers });
       const ready = await request(gateway(), 'GET', '/readyz');
-      expect(ready).toMatchObject({
+      expect(ready).toMatchObject({ status: 200, body: { details: { issuer: { status: 'up' } } } });
+      expect(Object.keys((ready.body as { details: object }).details)).toEqual(['issuer']);
+      expect(await report({ 'x-forwarded-for': '203.0.113.5' })).toMatchObject({
         status: 200,
-        body: {
-          status: 'ok',
-          details: { issuer: { status: 'up' }, order: { status: 'up' }, payment: { status: 'up' } },
-        },
+        body: { details: { order: { status: 'up' }, payment: { status: 'up' } } },
       });
+      expect((await report({ 'x-forwarded-for': '192.0.2.9' })).status).toBe(403);
+      expect((await request(gateway(), 'GET', '/healthz/dependencies')).status).toBe(403);
+
       await system.processes.get('payment')?.stop();
-      const notReady = await request(gateway(), 'GET', '/readyz');
-      expect(notReady).toMatchObject({
+      expect((await request(gateway(), 'GET', '/readyz')).status).toBe(200);
+      expect(await report({ 'x-forwarded-for': '203.0.113.5' })).toMatchObject({
         status: 503,
         body: {
           status: 'error',
@@ -377,7 +421,6 @@ describe('gateway edge', () => {
         },
       });
       await system.processes.get('payment')?.start();
-      expect((await request(gateway(), 'GET', '/readyz')).status).toBe(200);
     });
   });
 
@@ -417,6 +460,14 @@ describe('gateway edge', () => {
       expect(result.status).not.toBe(0);
       expect(result.stderr + result.stdout).toMatch(
         /HOST: 0\.0\.0\.0 is not a loopback address.*TLS_TERMINATED_BY_PROXY=true/,
+      );
+    });
+
+    it('refuses TLS terminated at a proxy when no trusted proxy is listed, naming TRUSTED_PROXIES', () => {
+      const result = start({ HOST: '0.0.0.0', TLS_TERMINATED_BY_PROXY: 'true' });
+      expect(result.status).not.toBe(0);
+      expect(result.stderr + result.stdout).toContain(
+        'TRUSTED_PROXIES: empty while TLS_TERMINATED_BY_PROXY=true',
       );
     });
 

@@ -22,6 +22,7 @@ describe('gateway rate limits', () => {
   let ownRedis: RedisServer;
   let failOpen: AppProcess;
   let failClosed: AppProcess;
+  let perAddress: AppProcess;
 
   const urlOf = (process: AppProcess) => `http://127.0.0.1:${process.port}`;
   const userToken = (sub: string) =>
@@ -60,7 +61,17 @@ describe('gateway rate limits', () => {
       RATE_LIMIT_ON_REDIS_ERROR: 'reject',
       REDIS_TIMEOUT_MS: '200',
     });
-    await Promise.all([twin.start(), failOpen.start(), failClosed.start()]);
+    // Behind a trusted proxy (127.0.0.1, so X-Forwarded-For names the client), with a budget
+    // of 5 per address and a caller's budget too large to matter.
+    perAddress = await gatewayAt({
+      TRUSTED_PROXIES: '127.0.0.1',
+      REDIS_KEY_PREFIX: `${prefix}per-address:`,
+      RATE_LIMIT_PER_ADDRESS_REPLENISH_RATE: '1',
+      RATE_LIMIT_PER_ADDRESS_BURST_CAPACITY: '5',
+      RATE_LIMIT_REPLENISH_RATE: '1000',
+      RATE_LIMIT_BURST_CAPACITY: '1000',
+    });
+    await Promise.all([twin.start(), failOpen.start(), failClosed.start(), perAddress.start()]);
     // The first request fetches the issuer's keys and opens the Redis connection: pay that
     // here, with a bucket of its own, so the bursts below measure the buckets, not a cold start.
     for (const gateway of [system.gatewayUrl, urlOf(twin)])
@@ -68,7 +79,7 @@ describe('gateway rate limits', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([twin?.stop(), failOpen?.stop(), failClosed?.stop()]);
+    await Promise.all([twin?.stop(), failOpen?.stop(), failClosed?.stop(), perAddress?.stop()]);
     await ownRedis?.stop();
     await system?.stop();
     await issuer?.stop();
@@ -171,6 +182,43 @@ describe('gateway rate limits', () => {
     expect(admitted).toBeGreaterThanOrEqual(4);
     expect(admitted).toBeLessThanOrEqual(4 + refilled);
     expect(results.filter((r) => r.status === 429)).toHaveLength(40 - admitted);
+  });
+
+  it('refuses a flood of forged tokens from one address with 429 before verifying them, and serves other addresses', async () => {
+    // A valid header (known key id) and claims, with the signature of another token: each one
+    // the auth guard sees costs a signature check, then 401.
+    const forged = (i: number) => {
+      const [header, payload] = userToken(`forger-${i}`).split('.');
+      return `${header}.${payload}.${userToken('someone-else').split('.')[2]}`;
+    };
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+    const started = Date.now();
+    const flood = [];
+    for (let i = 0; i < 20; i++)
+      flood.push(
+        await request(urlOf(perAddress), 'GET', '/api/orders', {
+          token: forged(i),
+          headers: from('192.0.2.66'),
+        }),
+      );
+    const earned = Math.floor((Date.now() - started) / 1000);
+    const statuses = flood.map((r) => r.status);
+    const verifiedCount = statuses.filter((status) => status === 401).length;
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(verifiedCount).toBeLessThanOrEqual(5 + earned);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(20 - verifiedCount);
+    expect(flood.find((r) => r.status === 429)?.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    // Only the requests answered 401 reached the verifier: one audit line each, none for a 429.
+    const verified = perAddress.output
+      .split('\n')
+      .filter((line) => line.includes('"access-denied"') && line.includes('192.0.2.66'));
+    expect(verified).toHaveLength(verifiedCount);
+
+    const other = await request(urlOf(perAddress), 'GET', '/api/orders', {
+      token: userToken('neighbour'),
+      headers: from('192.0.2.67'),
+    });
+    expect(other.status).toBe(200);
   });
 
   describe('when Redis goes away', () => {

@@ -11,10 +11,19 @@ export {
 export type { Principal } from './lib/principal';
 export { AllowServices, Policy, Public, Roles, Scopes } from './lib/decorators/auth.decorators';
 export { CurrentUser } from './lib/decorators/current-user.decorator';
-export { allOf, anyOf, hasRole, hasScope, isOwner, isService } from './lib/policy/policy';
+export {
+  allOf,
+  anyOf,
+  fromNetwork,
+  hasRole,
+  hasScope,
+  isOwner,
+  isService,
+} from './lib/policy/policy';
 export type { PolicyContext, PolicyRule, ResourceOwnerLoader } from './lib/policy/policy';
 export { AuthorizedResource } from './lib/policy/authorized-resource';
 export { getPrincipal } from './lib/context/principal.context';
+export { getClientNetworks, setClientNetworks } from './lib/context/client-networks.context';
 export { currentCallMeta, REQUEST_ID_HEADER } from './lib/context/call-context';
 export { AccessTokenVerifier } from './lib/token/access-token.verifier';
 export { InvalidTokenError } from './lib/token/invalid-token.error';

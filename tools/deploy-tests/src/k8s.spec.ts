@@ -183,6 +183,20 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect([...new Set(backends)].sort()).toEqual(PUBLISHED);
   });
 
+  it('names the trusted proxies of every Deployment whose TLS ends at a proxy, never all addresses', () => {
+    const behindProxy = deployments
+      .flatMap((deployment) => podSpec(deployment).containers)
+      .map((container) => new Map((container.env ?? []).map((v) => [v.name, v.value])))
+      .filter((env) => env.get('TLS_TERMINATED_BY_PROXY') === 'true');
+    expect(behindProxy.length).toBeGreaterThan(0);
+    for (const env of behindProxy) {
+      const ranges = (env.get('TRUSTED_PROXIES') ?? '').split(',').filter(Boolean);
+      expect(ranges.length).toBeGreaterThan(0);
+      for (const range of ranges)
+        expect(range).toMatch(/^[\d.]+\/([1-9]|[12]\d|3[0-2])$|^[\da-f:]+\/\d+$/);
+    }
+  });
+
   describe('network policies', () => {
     const policies = new NetworkPolicies(objects);
     const namespaceLabels = { 'kubernetes.io/metadata.name': 'acme' };

@@ -57,10 +57,15 @@ export class OrdersController {
     return this.orders.listAll();
   }
 
+  /**
+   * An admin reads or deletes anyone's order only from the gateway's `admin` IP
+   * list, the one /api/admin/** is served to: the gateway alone sees the client's
+   * address and says which lists hold it; this service alone knows the owner.
+   */
   @MessagePattern(ORDER_PATTERNS.get)
   @AllowServices('gateway')
   @Scopes('orders:read')
-  @Policy(anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
+  @Policy(anyOf(hasRole('admin', { from: 'admin' }), isOwner(OrderOwnerLoader)))
   async get(@Payload() { id }: OrderIdDto, @AuthorizedResource() owned?: Order): Promise<Order> {
     return owned ?? this.orders.get(id);
   }
@@ -68,7 +73,7 @@ export class OrdersController {
   @MessagePattern(ORDER_PATTERNS.delete)
   @AllowServices('gateway')
   @Scopes('orders:write')
-  @Policy(anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
+  @Policy(anyOf(hasRole('admin', { from: 'admin' }), isOwner(OrderOwnerLoader)))
   async delete(@Payload() { id }: OrderIdDto): Promise<{ deleted: string }> {
     await this.orders.delete(id);
     return { deleted: id };

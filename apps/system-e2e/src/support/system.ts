@@ -174,6 +174,8 @@ export class SecureSystem {
       // Generous, for suites that test other things; the gateway-rate-limit suite sets its own.
       RATE_LIMIT_REPLENISH_RATE: '10000',
       RATE_LIMIT_BURST_CAPACITY: '10000',
+      RATE_LIMIT_PER_ADDRESS_REPLENISH_RATE: '10000',
+      RATE_LIMIT_PER_ADDRESS_BURST_CAPACITY: '10000',
       ...this.options.env,
     };
   }

@@ -47,6 +47,12 @@ export interface AuthOptions {
    */
   peerIdentity: 'certificate' | 'mesh';
   /**
+   * The services that face clients (their address, their proxies): only their
+   * word on the client's network (`fromNetwork`, `hasRole(role, { from })`)
+   * counts in a message.
+   */
+  edgeServices: readonly string[];
+  /**
    * Benchmark only: no global guards and no token forwarding, to measure what
    * security costs. Set from `BENCH_INSECURE`, which configuration refuses
    * outside `NODE_ENV=benchmark`; never set it anywhere else.
@@ -66,4 +72,5 @@ export const DEFAULT_AUTH_OPTIONS = {
   issuerTimeoutMs: 5_000,
   tokenCacheSize: 10_000,
   peerIdentity: 'certificate',
+  edgeServices: ['gateway'],
 } satisfies Partial<AuthOptions>;

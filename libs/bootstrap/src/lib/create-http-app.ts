@@ -68,14 +68,14 @@ export function httpAppEnv(defaultPort: number) {
       ),
     PORT: intEnv(defaultPort, 1, 65535).describe('HTTP port.'),
     TLS_TERMINATED_BY_PROXY: boolEnv(false).describe(
-      'The server speaks plain HTTP: `true` declares that a proxy in front terminates TLS (a Kubernetes ingress), which allows a non-loopback HOST.',
+      'The server speaks plain HTTP: `true` declares that a proxy in front terminates TLS (a Kubernetes ingress), which allows a non-loopback HOST and requires TRUSTED_PROXIES.',
     ),
     TRUSTED_PROXIES: cidrList('')
       .refine((ranges) => !ranges.some((range) => range.endsWith('/0')), {
         error: 'a /0 range would trust every client to name its own address',
       })
       .describe(
-        'Addresses or CIDR ranges of the proxies whose `X-Forwarded-For` gives the client address; empty: the socket address, and `X-Forwarded-For` is ignored.',
+        "Addresses or CIDR ranges of the proxies whose `X-Forwarded-For` gives the client address; empty: the socket address, and `X-Forwarded-For` is ignored. Required with TLS_TERMINATED_BY_PROXY: behind a proxy every socket is the proxy's.",
       ),
     IP_ALLOW: cidrList('').describe(
       'If not empty, only clients in these addresses or CIDR ranges (IPv4, IPv6) are served; others get 403.',
@@ -138,6 +138,7 @@ export async function createHttpApp<TConfig extends HttpAppEnv>(
   const config: ConfigReader<HttpAppEnv> = app.get<ConfigService<TConfig, true>>(ConfigService);
   const env = readConfig(config, HTTP_KEYS);
   refuseCleartextOnNetwork(env.HOST, env.TLS_TERMINATED_BY_PROXY);
+  refuseUntrustedProxy(env.TLS_TERMINATED_BY_PROXY, env.TRUSTED_PROXIES);
 
   // The client address (request.ip) is the socket's unless the peer is a trusted proxy.
   trustedProxies = IpRanges.parse(env.TRUSTED_PROXIES);
@@ -218,6 +219,20 @@ function refuseCleartextOnNetwork(host: string, tlsTerminatedByProxy: boolean): 
   throw new Error(
     `Invalid configuration:\n  HOST: ${host} is not a loopback address and this server speaks plain HTTP; ` +
       'set TLS_TERMINATED_BY_PROXY=true if a proxy in front of it terminates TLS',
+  );
+}
+
+/**
+ * Behind a proxy that terminates TLS every connection comes from the proxy: without
+ * trusting its `X-Forwarded-For`, all clients share one address, so one per-address
+ * rate limit bucket and IP rules that see only the proxy.
+ */
+function refuseUntrustedProxy(tlsTerminatedByProxy: boolean, trustedProxies: string[]): void {
+  if (!tlsTerminatedByProxy || trustedProxies.length > 0) return;
+  throw new Error(
+    'Invalid configuration:\n  TRUSTED_PROXIES: empty while TLS_TERMINATED_BY_PROXY=true; ' +
+      "list the addresses of the proxy in front (e.g. the ingress controller's pod range), " +
+      'or every client has the address of the proxy',
   );
 }
 

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MessagePattern } from '@nestjs/microservices';
@@ -20,8 +20,12 @@ import type { ServiceClient } from '@acme/auth';
 import { HEALTH_PATTERN } from '@acme/contracts';
 import { serviceClientsFrom } from './config/service-calls.env';
 
-/** Paths of the HTTP probes, outside any global prefix. */
-export const HEALTH_ROUTES = { liveness: 'healthz', readiness: 'readyz' } as const;
+/** Paths of the HTTP probes and of the dependency report, outside any global prefix. */
+export const HEALTH_ROUTES = {
+  liveness: 'healthz',
+  readiness: 'readyz',
+  dependencies: 'healthz/dependencies',
+} as const;
 
 /** What a service answers to `HEALTH_PATTERN`: it is up, and so (or not) is each service it depends on. */
 export interface HealthAnswer {
@@ -59,16 +63,27 @@ export interface HealthModuleOptions {
    * at `<NAME>_ADDRESS` of the configuration (as the service clients use).
    */
   dependencies?: readonly string[];
+  /**
+   * HTTP only: who may read `GET /healthz/dependencies`, the state of every
+   * dependency (with error messages). Without it there is no such route. It is
+   * `@Public()` (no token), so give it a network rule, e.g. `IpAllow('admin')`.
+   */
+  dependencyReportAccess?: MethodDecorator;
 }
 
 /**
  * Health checks with @nestjs/terminus. Over HTTP, `GET /healthz` (liveness:
- * the process serves) and `GET /readyz` (readiness: the issuer's keys are
- * cached or reachable, and every dependency answers its ping). Over the
- * transport, a `HEALTH_PATTERN` handler that answers with its dependencies.
+ * the process serves), `GET /readyz` (readiness: the issuer's keys are cached
+ * or reachable, all it needs to serve anything) and, where the app says who
+ * may read it, `GET /healthz/dependencies` (every dependency answers its
+ * ping). Readiness leaves dependencies out on purpose: one service down
+ * would otherwise take every replica of its callers out of rotation, and the
+ * whole API would answer 503 where only the calls that need it should fail.
+ * Over the transport, a `HEALTH_PATTERN` handler that answers with its
+ * dependencies.
  *
  * @example
- * HealthModule.forHttp({ dependencies: ['order'] })                                  // gateway
+ * HealthModule.forHttp({ dependencies: ['order'], dependencyReportAccess: IpAllow('admin') }) // gateway
  * HealthModule.forMicroservice({ service: 'order', callers: ['gateway'], dependencies: ['payment'] })
  */
 @Module({})
@@ -77,7 +92,8 @@ export class HealthModule {
     const pings = pingsOf(options.dependencies ?? []);
 
     @Controller()
-    // Public: probes come from the orchestrator, without a token, and learn only up or down.
+    // Public: probes come from the orchestrator, without a token, and learn only up or down;
+    // the dependency report is public too, but only from where dependencyReportAccess admits.
     @Public()
     class HealthController {
       constructor(
@@ -96,7 +112,12 @@ export class HealthModule {
       @Get(HEALTH_ROUTES.readiness)
       @HealthCheck()
       readiness() {
-        return this.health.check([() => this.issuer(), () => this.dependencies.check()]);
+        return this.health.check([() => this.issuer()]);
+      }
+
+      @HealthCheck()
+      dependencyReport() {
+        return this.health.check([() => this.dependencies.check()]);
       }
 
       private async issuer(): Promise<HealthIndicatorResult> {
@@ -108,6 +129,17 @@ export class HealthModule {
       }
     }
 
+    const access = options.dependencyReportAccess;
+    if (access) {
+      const prototype = HealthController.prototype;
+      const descriptor = Object.getOwnPropertyDescriptor(prototype, 'dependencyReport');
+      if (descriptor)
+        applyDecorators(Get(HEALTH_ROUTES.dependencies), access)(
+          prototype,
+          'dependencyReport',
+          descriptor,
+        );
+    }
     return healthModule(options, pings, HealthController);
   }
 

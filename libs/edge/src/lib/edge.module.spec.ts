@@ -36,14 +36,23 @@ class RoutesController {
 }
 
 const options: EdgeOptions = {
-  rateLimit: { replenishRate: 0.01, burstCapacity: 4, onStoreFailure: 'local' },
+  rateLimit: {
+    replenishRate: 0.01,
+    burstCapacity: 4,
+    onStoreFailure: 'local',
+    perAddress: { replenishRate: 0.01, burstCapacity: 20 },
+  },
   ipLists: { local: ['127.0.0.0/8', '::1'], office: ['203.0.113.0/24'] },
 };
 
 /** Stands in for the auth guards: the principal they would have verified, from a test header. */
 @Injectable()
 class TestPrincipalGuard implements CanActivate {
+  /** Requests that reached it: each would have cost a signature check. */
+  static verified = 0;
+
   canActivate(context: ExecutionContext): boolean {
+    TestPrincipalGuard.verified++;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: unknown }>();
     const principal = request.headers['x-test-principal'];
     if (typeof principal === 'string') request.user = JSON.parse(principal);
@@ -51,11 +60,14 @@ class TestPrincipalGuard implements CanActivate {
   }
 }
 
+/** In the place of AuthModule: imported after EdgeModule, as the gateway does. */
+@Module({ providers: [{ provide: APP_GUARD, useClass: TestPrincipalGuard }] })
+class TestAuthModule {}
+
 async function start(controller: new () => unknown, edge: EdgeOptions): Promise<INestApplication> {
   @Module({
-    imports: [EdgeModule.forRootAsync({ useFactory: () => edge })],
+    imports: [EdgeModule.forRootAsync({ useFactory: () => edge }), TestAuthModule],
     controllers: [controller],
-    providers: [{ provide: APP_GUARD, useClass: TestPrincipalGuard }],
   })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
@@ -113,6 +125,24 @@ describe(EdgeModule.name, () => {
       expect((await get('/expensive')).status).toBe(200);
       expect((await get('/expensive')).status).toBe(200);
       expect((await get('/default-a')).status).toBe(429);
+    });
+
+    it('refuses an address that spent its budget with 429 before any token is verified, whoever it claims to be', async () => {
+      await app.close();
+      app = await start(RoutesController, {
+        ...options,
+        rateLimit: { ...options.rateLimit, perAddress: { replenishRate: 0.01, burstCapacity: 3 } },
+      });
+      base = await app.getUrl();
+      TestPrincipalGuard.verified = 0;
+      const responses = [];
+      for (let i = 0; i < 5; i++) {
+        const principal = { kind: 'user', subject: `forged-${i}`, clientId: 'web' };
+        responses.push(await get('/default-a', { 'x-test-principal': JSON.stringify(principal) }));
+      }
+      expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 429, 429]);
+      expect(Number(responses[3].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(TestPrincipalGuard.verified).toBe(3);
     });
 
     it('gives a route with its own @RateLimit rate a budget of its own', async () => {

@@ -11,11 +11,12 @@ import type { Redis } from 'ioredis';
 import { EDGE_OPTIONS } from './edge.options';
 import type { EdgeOptions } from './edge.options';
 import { IpAllowGuard } from './ip/ip-allow.guard';
+import { AddressRateLimitGuard } from './rate-limit/address-rate-limit.guard';
 import { FallbackTokenBuckets } from './rate-limit/fallback-token-buckets';
-import { RateLimitInterceptor, TOKEN_BUCKETS } from './rate-limit/rate-limit.interceptor';
+import { RateLimitInterceptor } from './rate-limit/rate-limit.interceptor';
 import { createRedisClient } from './rate-limit/redis-client';
 import { RedisTokenBuckets } from './rate-limit/redis-token-buckets';
-import { MemoryTokenBuckets } from './rate-limit/token-buckets';
+import { MemoryTokenBuckets, TOKEN_BUCKETS } from './rate-limit/token-buckets';
 import { routeRuleProblems } from './route-rules';
 
 export interface EdgeModuleAsyncOptions {
@@ -28,9 +29,10 @@ const REDIS = Symbol('EDGE_REDIS');
 
 /**
  * The per-route policy of a public HTTP edge: `@IpAllow(list)` and rate limits
- * (token buckets per caller, in Redis when configured). Import it before
- * `AuthModule`: global guards run in import order, so a refused address is
- * refused before any token is looked at.
+ * (token buckets per client address, then per caller, in Redis when
+ * configured). Import it before `AuthModule`: global guards run in import
+ * order, so a refused address, or one that spent its budget, is refused before
+ * any token is looked at.
  *
  * @example
  * EdgeModule.forRootAsync({ inject: [ConfigService], useFactory: (config) => edgeOptionsFrom(config) })
@@ -67,7 +69,10 @@ export class EdgeModule implements OnModuleInit, OnApplicationShutdown {
                 )
               : new MemoryTokenBuckets(),
         },
+        // In this order, and before AuthModule's: a refused address, then a spent address
+        // budget, are refused before any token is verified.
         { provide: APP_GUARD, useClass: IpAllowGuard },
+        { provide: APP_GUARD, useClass: AddressRateLimitGuard },
         { provide: APP_INTERCEPTOR, useClass: RateLimitInterceptor },
       ],
     };

@@ -11,6 +11,11 @@ export interface EdgeOptions {
     redis?: RedisStoreOptions;
     /** While Redis is unreachable: limit per replica, or answer 503. */
     onStoreFailure: StoreFailureMode;
+    /**
+     * The budget of each client address, spent before the token is verified:
+     * larger than a principal's, since users behind one NAT share it.
+     */
+    perAddress: { replenishRate: number; burstCapacity: number };
   };
   /** Named CIDR lists that `@IpAllow(name)` refers to. */
   ipLists: Readonly<Record<string, readonly string[]>>;

@@ -12,6 +12,12 @@ describe(isMessageEnvelope.name, () => {
     ).toBe(true);
   });
 
+  it('accepts the names of the client networks the edge saw', () => {
+    expect(isMessageEnvelope({ meta: { clientNetworks: ['admin', 'office-2'] }, data: {} })).toBe(
+      true,
+    );
+  });
+
   it('accepts empty meta and any data, null included (a caller without a token, a message without payload)', () => {
     expect(isMessageEnvelope({ meta: {}, data: null })).toBe(true);
   });
@@ -35,6 +41,15 @@ describe(isMessageEnvelope.name, () => {
     [
       'an oversized authorization',
       { meta: { authorization: 'x'.repeat(MAX_META_VALUE + 1) }, data: {} },
+    ],
+    ['client networks that are not a list', { meta: { clientNetworks: 'admin' }, data: {} }],
+    [
+      'a client network that is not a list name',
+      { meta: { clientNetworks: ['Admin!'] }, data: {} },
+    ],
+    [
+      'more than 16 client networks',
+      { meta: { clientNetworks: Array.from({ length: 17 }, (_, i) => `n${i}`) }, data: {} },
     ],
     ['an oversized request id', { meta: { requestId: 'x'.repeat(MAX_META_VALUE + 1) }, data: {} }],
   ])('rejects %s', (_case, value) => {

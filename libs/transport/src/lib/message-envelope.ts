@@ -3,6 +3,12 @@ export interface MessageMeta {
   /** The bearer token of the principal on whose behalf the call is made, as `Bearer <jwt>`. */
   authorization?: string;
   requestId?: string;
+  /**
+   * The named IP lists (`IP_ALLOW_LISTS` of the gateway) that hold the client's
+   * address, as the edge service that received the request saw it. Only the
+   * edge sees the client; a receiver counts this only from an edge peer.
+   */
+  clientNetworks?: string[];
 }
 
 /** The wire shape of every message on the secure transport. */
@@ -17,6 +23,17 @@ function isOptionalString(value: unknown): boolean {
   return value === undefined || (typeof value === 'string' && value.length <= MAX_META_VALUE);
 }
 
+const MAX_CLIENT_NETWORKS = 16;
+
+function isOptionalNetworkList(value: unknown): boolean {
+  return (
+    value === undefined ||
+    (Array.isArray(value) &&
+      value.length <= MAX_CLIENT_NETWORKS &&
+      value.every((name) => typeof name === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(name)))
+  );
+}
+
 export function isMessageEnvelope(value: unknown): value is MessageEnvelope {
   if (typeof value !== 'object' || value === null || !('meta' in value) || !('data' in value)) {
     return false;
@@ -26,6 +43,7 @@ export function isMessageEnvelope(value: unknown): value is MessageEnvelope {
     typeof meta === 'object' &&
     meta !== null &&
     isOptionalString(meta.authorization) &&
-    isOptionalString(meta.requestId)
+    isOptionalString(meta.requestId) &&
+    isOptionalNetworkList(meta.clientNetworks)
   );
 }

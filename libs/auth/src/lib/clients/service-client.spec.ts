@@ -8,6 +8,7 @@ import { defer, delay, from, lastValueFrom, NEVER, of, throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
 import { CallContextInterceptor, REQUEST_ID_HEADER } from '../context/call-context';
+import { setClientNetworks } from '../context/client-networks.context';
 import { TestIssuer } from '../testing/test-issuer';
 import { AccessTokenVerifier } from '../token/access-token.verifier';
 import { JwksCache } from '../token/jwks.cache';
@@ -133,17 +134,20 @@ describe(ServiceClient.name, () => {
   });
 
   describe('send: on behalf of the current caller', () => {
-    it("forwards the HTTP request's authorization and request id beside the data", async () => {
+    it("forwards the HTTP request's authorization, request id and client networks beside the data", async () => {
       const authorization = `Bearer ${issuer.userToken('alice')}`;
+      const context = httpRequestContext({ authorization, [REQUEST_ID_HEADER]: 'req-1' });
+      setClientNetworks(context.switchToHttp().getRequest(), ['admin']);
 
-      await inHandler(httpRequestContext({ authorization, [REQUEST_ID_HEADER]: 'req-1' }), () =>
-        client.send('payments.charge', { amount: 5 }),
-      );
+      await inHandler(context, () => client.send('payments.charge', { amount: 5 }));
 
       expect(proxy.sent).toEqual([
         {
           pattern: 'payments.charge',
-          envelope: { meta: { authorization, requestId: 'req-1' }, data: { amount: 5 } },
+          envelope: {
+            meta: { authorization, requestId: 'req-1', clientNetworks: ['admin'] },
+            data: { amount: 5 },
+          },
         },
       ]);
     });

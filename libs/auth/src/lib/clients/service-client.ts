@@ -67,7 +67,11 @@ export class ServiceClient {
     return this.dispatch(
       pattern,
       data,
-      { authorization: meta?.authorization, requestId: meta?.requestId },
+      {
+        authorization: meta?.authorization,
+        requestId: meta?.requestId,
+        clientNetworks: meta?.clientNetworks,
+      },
       options,
     );
   }

@@ -5,6 +5,7 @@ import { MessageContext } from '@acme/transport';
 import type { MessageMeta } from '@acme/transport';
 import type { FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
+import { recordedClientNetworks } from './client-networks.context';
 
 /** The caller's credentials and request id, available to everything a handler calls. */
 const storage = new AsyncLocalStorage<MessageMeta>();
@@ -40,6 +41,7 @@ function readMeta(context: ExecutionContext): MessageMeta {
       return {
         authorization: request.headers.authorization,
         requestId: typeof requestId === 'string' ? requestId : undefined,
+        clientNetworks: [...recordedClientNetworks(request)],
       };
     }
     case 'rpc': {

@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import type { ExecutionContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { InsufficientScopeException } from '../auth.errors';
+import { AUTH_OPTIONS, DEFAULT_AUTH_OPTIONS } from '../auth.options';
+import { setClientNetworks } from '../context/client-networks.context';
 import { Policy } from '../decorators/auth.decorators';
 import { AuthorizedResource } from '../policy/authorized-resource';
 import { anyOf, hasRole, isOwner, isService } from '../policy/policy';
@@ -61,6 +64,11 @@ class OrdersController {
     // the owner, or an admin
   }
 
+  @Policy(anyOf(hasRole('admin', { from: 'admin' }), isOwner(OrderOwnerLoader)))
+  remove(): void {
+    // the owner from anywhere, or an admin from the admin network
+  }
+
   @Policy(isService('gateway'))
   purge(): void {
     // only the gateway acting for itself
@@ -110,7 +118,12 @@ describe(PolicyGuard.name, () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE });
     verifier = testVerifier(issuer, AUDIENCE);
     const moduleRef = await Test.createTestingModule({
-      providers: [PolicyGuard, OrderOwnerLoader, PayerLoader],
+      providers: [
+        PolicyGuard,
+        OrderOwnerLoader,
+        PayerLoader,
+        { provide: AUTH_OPTIONS, useValue: { ...DEFAULT_AUTH_OPTIONS, trustDomain: 'acme.test' } },
+      ],
     }).compile();
     guard = moduleRef.get(PolicyGuard);
     ownerLoader = moduleRef.get(OrderOwnerLoader);
@@ -175,6 +188,33 @@ describe(PolicyGuard.name, () => {
           await rejection(() => guard.canActivate(httpContext('find', 'order-1', impostor)))
         ).getStatus(),
       ).toBe(403);
+    });
+  });
+
+  describe("@Policy(anyOf(hasRole('admin', { from: 'admin' }), isOwner(OrderOwnerLoader)))", () => {
+    const removal = async (sub: string, roles: string[], networks?: string[]) => {
+      const context = httpContext('remove', 'order-1', await user(sub, roles));
+      if (networks) setClientNetworks(context.switchToHttp().getRequest(), networks);
+      return context;
+    };
+
+    it("lets an admin act on another user's order from the admin network", async () => {
+      await expect(guard.canActivate(await removal('bob', ['admin'], ['admin']))).resolves.toBe(
+        true,
+      );
+    });
+
+    it('returns 403 to the same admin from anywhere else', async () => {
+      await expect(guard.canActivate(await removal('bob', ['admin'], ['office']))).rejects.toThrow(
+        "requires (hasRole('admin', { from: 'admin' }) or isOwner(OrderOwnerLoader))",
+      );
+      await expect(guard.canActivate(await removal('bob', ['admin']))).rejects.toThrow(
+        InsufficientScopeException,
+      );
+    });
+
+    it('lets the owner through from anywhere', async () => {
+      await expect(guard.canActivate(await removal('alice', ['user']))).resolves.toBe(true);
     });
   });
 

@@ -1,6 +1,6 @@
 import { NotFoundException } from '@nestjs/common';
 import type { Principal } from '../principal';
-import { allOf, anyOf, hasRole, hasScope, isOwner, isService } from './policy';
+import { allOf, anyOf, fromNetwork, hasRole, hasScope, isOwner, isService } from './policy';
 import type { PolicyContext, PolicyRule, ResourceOwnerLoader } from './policy';
 
 interface StoredOrder {
@@ -25,9 +25,11 @@ function contextOf(
   principal: Partial<Principal>,
   input: unknown = {},
   keep?: (resource: unknown) => void,
+  clientNetworks: readonly string[] = [],
 ): PolicyContext {
   return {
     keep,
+    clientNetworks,
     principal: {
       kind: 'user',
       subject: 'alice',
@@ -64,6 +66,24 @@ describe('policy rules', () => {
     expect(await hasRole('admin').evaluate(contextOf({ kind: 'service', roles: ['admin'] }))).toBe(
       false,
     );
+  });
+
+  it('fromNetwork holds when the client comes from the named IP list', async () => {
+    const from = (networks: string[]) => contextOf({}, {}, undefined, networks);
+    expect(await fromNetwork('admin').evaluate(from(['office', 'admin']))).toBe(true);
+    expect(await fromNetwork('admin').evaluate(from(['office']))).toBe(false);
+    expect(fromNetwork('admin').description).toBe("fromNetwork('admin')");
+  });
+
+  it("hasRole with `from` needs the role and the client's network both", async () => {
+    const rule = hasRole('admin', { from: 'admin' });
+    const admin = (networks: string[]) => contextOf({ roles: ['admin'] }, {}, undefined, networks);
+    expect(await rule.evaluate(admin(['admin']))).toBe(true);
+    expect(await rule.evaluate(admin([]))).toBe(false);
+    expect(await rule.evaluate(contextOf({ roles: ['user'] }, {}, undefined, ['admin']))).toBe(
+      false,
+    );
+    expect(rule.description).toBe("hasRole('admin', { from: 'admin' })");
   });
 
   it('hasScope holds when the token grants the scope', async () => {

@@ -8,6 +8,11 @@ export interface PolicyContext {
   /** The message payload over RPC; `{ params, query, body }` over HTTP. */
   input: unknown;
   resolve<T>(type: Type<T>): T;
+  /**
+   * The named IP lists (`IP_ALLOW_LISTS` of the gateway) that hold the client's
+   * address: as the edge saw it, and over RPC only when an edge service says so.
+   */
+  clientNetworks: readonly string[];
   /** Hands the handler a resource loaded to decide (`@AuthorizedResource()`), so it is not read twice. */
   keep?(resource: unknown): void;
 }
@@ -36,11 +41,41 @@ export interface ResourceOwnerLoader<R = unknown> {
   ownerOf(resource: R): string;
 }
 
-/** The principal is a user with this role. */
-export function hasRole(role: string): PolicyRule {
+/**
+ * The principal is a user with this role; with `from`, and the client comes
+ * from the named IP list (see {@link fromNetwork}).
+ *
+ * @example
+ * @Policy(anyOf(hasRole('admin', { from: 'admin' }), isOwner(OrderOwnerLoader)))
+ */
+export function hasRole(role: string, options: { from?: string } = {}): PolicyRule {
+  const { from } = options;
+  const network = from === undefined ? undefined : fromNetwork(from);
   return {
-    description: `hasRole('${role}')`,
-    evaluate: ({ principal }) => principal.kind === 'user' && principal.roles.includes(role),
+    description:
+      from === undefined ? `hasRole('${role}')` : `hasRole('${role}', { from: '${from}' })`,
+    evaluate: (context) =>
+      context.principal.kind === 'user' &&
+      context.principal.roles.includes(role) &&
+      (network?.evaluate(context) ?? true),
+  };
+}
+
+/**
+ * The client comes from the named IP list of the gateway's `IP_ALLOW_LISTS`,
+ * the same list `@IpAllow(name)` names. Only the gateway sees the client's
+ * address (through its trusted proxies), and only the service that holds a
+ * resource can tell its owner: so the gateway says which lists the address is
+ * in, with every message, and the policy where the data lives decides. The
+ * ranges stay declared once, in the gateway's configuration.
+ *
+ * @example
+ * @Policy(allOf(hasRole('operator'), fromNetwork('admin')))
+ */
+export function fromNetwork(name: string): PolicyRule {
+  return {
+    description: `fromNetwork('${name}')`,
+    evaluate: ({ clientNetworks }) => clientNetworks.includes(name),
   };
 }
 

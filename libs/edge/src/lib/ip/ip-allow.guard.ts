@@ -1,6 +1,7 @@
 import { ForbiddenException, Inject, Injectable } from '@nestjs/common';
 import type { CanActivate, ContextType, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { setClientNetworks } from '@acme/auth';
 import type { FastifyRequest } from 'fastify';
 import { IpAllowMetadata } from '../edge.decorators';
 import { EDGE_OPTIONS } from '../edge.options';
@@ -9,7 +10,9 @@ import { IpRanges } from './ip-ranges';
 
 /**
  * Enforces `@IpAllow(name)`: the client address (`request.ip`: the socket's,
- * or the one trusted proxies report) must be in the named list.
+ * or the one trusted proxies report) must be in the named list. On every HTTP
+ * request it also records which lists hold the address, for policies such as
+ * `hasRole('admin', { from: 'admin' })` (`@acme/auth`).
  */
 @Injectable()
 export class IpAllowGuard implements CanActivate {
@@ -29,17 +32,24 @@ export class IpAllowGuard implements CanActivate {
       context.getHandler(),
       context.getClass(),
     ]);
-    if (name === undefined) return true;
     const type = context.getType<ContextType>();
     switch (type) {
       case 'http': {
-        const { ip } = context.switchToHttp().getRequest<FastifyRequest>();
+        const request = context.switchToHttp().getRequest<FastifyRequest>();
+        const { ip } = request;
+        // For policies here and, forwarded with every message, in the services behind.
+        setClientNetworks(
+          request,
+          [...this.lists].filter(([, ranges]) => ranges.contains(ip)).map(([list]) => list),
+        );
+        if (name === undefined) return true;
         // An unknown list admits nobody (EdgeModule refuses to start with one anyway).
         if (this.lists.get(name)?.contains(ip)) return true;
         throw new ForbiddenException(`requests from ${ip} are not allowed here`);
       }
       case 'rpc':
       case 'ws':
+        if (name === undefined) return true;
         throw new ForbiddenException('IP rules apply to HTTP routes only');
     }
   }

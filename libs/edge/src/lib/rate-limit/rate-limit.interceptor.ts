@@ -1,4 +1,4 @@
-import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { CallHandler, ContextType, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Principal } from '@acme/auth';
@@ -8,15 +8,17 @@ import { RateLimitMetadata } from '../edge.decorators';
 import { EDGE_OPTIONS } from '../edge.options';
 import type { EdgeOptions } from '../edge.options';
 import { clientAddressKey } from '../ip/ip-ranges';
+import { spendTokens } from './spend-tokens';
+import { TOKEN_BUCKETS } from './token-buckets';
 import type { TokenBuckets } from './token-buckets';
-
-export const TOKEN_BUCKETS = Symbol('TOKEN_BUCKETS');
 
 /**
  * Rate limits every HTTP route with a token bucket per caller: the verified
  * principal (`sub`, or `client_id` for a service token), or the client address
  * on public routes. An interceptor, not a guard, because it must run after the
- * auth guards have verified who is calling; requests they refuse cost nothing.
+ * auth guards have verified who is calling; requests they refuse cost nothing
+ * here (the per-address budget of `AddressRateLimitGuard`, checked before
+ * them, is what bounds a flood of forged tokens).
  * Every answer carries `RateLimit-Limit/-Remaining/-Reset`; a refused one is a
  * 429 with `Retry-After`.
  */
@@ -58,21 +60,7 @@ export class RateLimitInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest & { user?: Principal }>();
     const reply = http.getResponse<FastifyReply>();
-    const taken = await this.buckets.take(`${bucket}:${callerOf(request)}`, limit);
-    reply.header('RateLimit-Limit', limit.burstCapacity);
-    reply.header('RateLimit-Remaining', Math.floor(taken.remaining));
-    reply.header('RateLimit-Reset', Math.ceil(taken.resetMs / 1000));
-    if (taken.allowed) return;
-    const retryAfter = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
-    reply.header('Retry-After', retryAfter);
-    throw new HttpException(
-      {
-        statusCode: 429,
-        error: 'Too Many Requests',
-        message: `rate limit exceeded, retry in ${retryAfter} s`,
-      },
-      HttpStatus.TOO_MANY_REQUESTS,
-    );
+    await spendTokens(this.buckets, `${bucket}:${callerOf(request)}`, limit, reply);
   }
 }
 

@@ -20,6 +20,9 @@ export interface TokenBuckets {
   take(key: string, limit: TokenBucketLimit): Promise<TokenBucketResult>;
 }
 
+/** The DI token of the app's one `TokenBuckets`, shared by both rate limits. */
+export const TOKEN_BUCKETS = Symbol('TOKEN_BUCKETS');
+
 export interface BucketState {
   tokens: number;
   /** When `tokens` was computed, in ms. */

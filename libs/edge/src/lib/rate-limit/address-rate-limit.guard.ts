@@ -1,0 +1,47 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CanActivate, ContextType, ExecutionContext } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { EDGE_OPTIONS } from '../edge.options';
+import type { EdgeOptions } from '../edge.options';
+import { clientAddressKey } from '../ip/ip-ranges';
+import { spendTokens } from './spend-tokens';
+import { TOKEN_BUCKETS } from './token-buckets';
+import type { TokenBuckets } from './token-buckets';
+
+/**
+ * A budget per client address (an IPv6 /64 counts as one), taken before any
+ * token is verified: a flood of forged tokens costs a bucket lookup each, not
+ * a signature check, and is refused with 429 once the address's budget is
+ * spent. Generous, since many users may share one address (NAT); each
+ * principal's own, smaller budget is enforced after authentication by
+ * `RateLimitInterceptor`. A guard of `EdgeModule`, imported before
+ * `AuthModule`, so it runs before the auth guard.
+ */
+@Injectable()
+export class AddressRateLimitGuard implements CanActivate {
+  constructor(
+    @Inject(EDGE_OPTIONS) private readonly options: EdgeOptions,
+    @Inject(TOKEN_BUCKETS) private readonly buckets: TokenBuckets,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const type = context.getType<ContextType>();
+    switch (type) {
+      case 'http': {
+        const http = context.switchToHttp();
+        const { ip } = http.getRequest<FastifyRequest>();
+        await spendTokens(
+          this.buckets,
+          `address:${clientAddressKey(ip)}`,
+          { ...this.options.rateLimit.perAddress, cost: 1 },
+          http.getResponse<FastifyReply>(),
+        );
+        return true;
+      }
+      case 'rpc':
+      case 'ws':
+        // Not the edge: messages between services come over mutual TLS from known peers.
+        return true;
+    }
+  }
+}

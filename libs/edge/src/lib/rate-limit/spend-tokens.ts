@@ -1,0 +1,31 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import type { TokenBucketLimit, TokenBuckets } from './token-buckets';
+
+/**
+ * Takes `limit.cost` tokens from the bucket `key`, tells the client what is
+ * left (`RateLimit-Limit/-Remaining/-Reset`), and throws 429 with
+ * `Retry-After` when the bucket does not hold enough.
+ */
+export async function spendTokens(
+  buckets: TokenBuckets,
+  key: string,
+  limit: TokenBucketLimit,
+  reply: FastifyReply,
+): Promise<void> {
+  const taken = await buckets.take(key, limit);
+  reply.header('RateLimit-Limit', limit.burstCapacity);
+  reply.header('RateLimit-Remaining', Math.floor(taken.remaining));
+  reply.header('RateLimit-Reset', Math.ceil(taken.resetMs / 1000));
+  if (taken.allowed) return;
+  const retryAfter = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+  reply.header('Retry-After', retryAfter);
+  throw new HttpException(
+    {
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: `rate limit exceeded, retry in ${retryAfter} s`,
+    },
+    HttpStatus.TOO_MANY_REQUESTS,
+  );
+}
