@@ -93,10 +93,10 @@ export function tokenVerificationEnv() {
     ),
     AUTH_SERVICE_CLIENTS: z
       .string()
-      .default('')
+      .optional()
       .transform((value, context) => {
         const clients: Record<string, string> = {};
-        for (const entry of value
+        for (const entry of (value ?? '')
           .split(',')
           .map((item) => item.trim())
           .filter(Boolean)) {
