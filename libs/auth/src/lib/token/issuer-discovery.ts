@@ -39,6 +39,13 @@ export async function discoverIssuer(
     throw new Error(`discovery names issuer ${String(metadata['issuer'])}, expected ${issuer}`);
   }
   if (typeof metadata['jwks_uri'] !== 'string') throw new Error('discovery has no jwks_uri');
+  // An https issuer must not send its keys, or take client secrets, over cleartext.
+  for (const name of ['jwks_uri', 'token_endpoint']) {
+    const url = metadata[name];
+    if (typeof url === 'string' && base.startsWith('https:') && !url.startsWith('https:')) {
+      throw new Error(`discovery names a cleartext ${name}: ${url}`);
+    }
+  }
   return metadata as unknown as IssuerMetadata;
 }
 
