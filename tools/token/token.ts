@@ -2,6 +2,8 @@
 //   npm run -s token -- --user alice                 # the access token of alice (password: alice)
 //   npm run -s token -- --user bob --json            # the whole token response
 //   npm run -s token -- --client order               # a service token (client credentials)
+//   npm run -s token -- --client <id> --issuer https://acme.eu.auth0.com/ --audience https://api.acme.example --scope orders:settle
+//                                                    # a service token from an external provider (docs/providers/)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,15 +18,18 @@ const DEFAULT_USER_SCOPE = 'openid orders:read orders:write admin:read';
 
 const USAGE = `Usage:
   npm run -s token -- --user <name> [--password <password>] [--scope "<scopes>"] [--json] [--issuer <url>]
-  npm run -s token -- --client <service client> [--scope "<scopes>"] [--json] [--issuer <url>]
+  npm run -s token -- --client <service client> [--scope "<scopes>"] [--json] [--issuer <url>] [--audience <api>]
 
-  --user      sign a user in through the login page (authorization code + PKCE, client "cli")
+  --user      sign a user in through the login page (authorization code + PKCE, client "cli");
+              the bundled auth server's login page only: with Keycloak, Auth0 or Okta use --client,
+              or sign in with the web app (docs/providers/)
   --password  default: the user name, which is the password of the dev users
   --client    get a service token (client credentials); the secret is read from
               $CLIENT_SECRETS_DIR/<client>.client-secret (default .dev/secrets)
   --scope     default for users: "${DEFAULT_USER_SCOPE}";
               for a service client: its api_scopes in the auth server's clients file
   --issuer    default: $ISSUER, else http://localhost:3001
+  --audience  sent with --client as \`audience\`: Auth0 needs it to issue a token for the API
   --json      print the whole token response instead of the access token`;
 
 function readClientSecret(clientId: string): string {
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
       client: { type: 'string' },
       scope: { type: 'string' },
       issuer: { type: 'string' },
+      audience: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -81,6 +87,7 @@ async function main(): Promise<void> {
       clientId: client,
       clientSecret,
       scope: scope ?? serviceScope(client),
+      audience: values.audience,
     });
   } else {
     process.stderr.write(`${USAGE}\n`);

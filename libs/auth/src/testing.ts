@@ -1,5 +1,7 @@
 export { TestIssuer } from './lib/testing/test-issuer';
 export type { TestTokenOptions } from './lib/testing/test-issuer';
+export { ProviderIssuer } from './lib/testing/provider-issuer';
+export type { ExternalProvider, ProviderUser } from './lib/testing/provider-issuer';
 export {
   authorize,
   clientCredentials,

@@ -1,4 +1,6 @@
 import type { Algorithm } from 'jsonwebtoken';
+import { PROVIDER_PROFILES } from './provider-profiles';
+import type { AuthProvider, ProviderProfile } from './provider-profiles';
 
 /** Asymmetric algorithms only: `none` and HS* are never accepted, whatever a token's header says. */
 export const ASYMMETRIC_ALGORITHMS = [
@@ -15,7 +17,9 @@ export const ASYMMETRIC_ALGORITHMS = [
 
 export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
-export interface AuthOptions {
+export interface AuthOptions extends ProviderProfile {
+  /** Whose token shapes to expect; {@link ProviderProfile} fields default to its profile. */
+  provider: AuthProvider;
   /** The exact `iss` of accepted tokens; its discovery document names the JWKS. */
   issuer: string;
   /** This service's audience: accepted tokens must list it in `aud`. */
@@ -27,11 +31,21 @@ export interface AuthOptions {
   algorithms: readonly AsymmetricAlgorithm[];
   /** Leeway for `exp` and `nbf`, in seconds. */
   clockToleranceSec: number;
-  /** Also accept `typ: JWT` (Keycloak); otherwise only `at+jwt` (RFC 9068). */
-  acceptJwtTyp: boolean;
-  /** Dotted path of the roles claim: `roles`, `realm_access.roles`, `resource_access.<client>.roles`. */
-  rolesClaim: string;
-  /** An unknown `kid` refetches the JWKS at most once per this interval. */
+  /**
+   * Longest accepted token lifetime (`exp - iat`, or `exp - now` without `iat`),
+   * in seconds; a verified token is also remembered no longer than `iat` plus this.
+   */
+  maxTokenLifetimeSec: number;
+  /**
+   * Service name -> OAuth client id, for services whose client id is not their
+   * name (providers generate them). A client-credentials token of a listed
+   * client id is that service; a service not listed is the client of its own name.
+   */
+  serviceClients: Readonly<Record<string, string>>;
+  /**
+   * An unknown `kid` refetches the JWKS at most once per this interval, and a
+   * failing issuer is retried after 1 s, doubling up to this interval.
+   */
   jwksCooldownMs: number;
   /** The JWKS is refreshed in the background when older than this. */
   jwksMaxAgeMs: number;
@@ -63,10 +77,13 @@ export interface AuthOptions {
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
 
 export const DEFAULT_AUTH_OPTIONS = {
+  ...PROVIDER_PROFILES.generic,
+  provider: 'generic',
   algorithms: ['ES256', 'RS256'],
   clockToleranceSec: 30,
-  acceptJwtTyp: false,
-  rolesClaim: 'roles',
+  // The bundled auth server issues 300 s by default; Auth0's APIs default to 86400 s.
+  maxTokenLifetimeSec: 86_400,
+  serviceClients: {},
   jwksCooldownMs: 30_000,
   jwksMaxAgeMs: 10 * 60_000,
   issuerTimeoutMs: 5_000,

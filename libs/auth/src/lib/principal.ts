@@ -1,41 +1,42 @@
 /** Who is calling: a user acting through a client, or a service acting for itself. */
 export interface Principal {
   readonly kind: 'user' | 'service';
-  /** `sub`: the user id, or the client id of a service. */
+  /** `sub`: the user id, or the client's own subject for a service. */
   readonly subject: string;
+  /** The client the token was issued to (`client_id`, `azp` or `cid`, by provider). */
   readonly clientId: string;
+  /**
+   * For a service token: the service this client is (`AUTH_SERVICE_CLIENTS`,
+   * else the client id itself). Undefined for users.
+   */
+  readonly service?: string;
   readonly roles: readonly string[];
   readonly scopes: readonly string[];
-  /** `jti` of the token. */
-  readonly tokenId: string;
+  /** `jti` of the token, when the provider sets one (Auth0's default profile does not). */
+  readonly tokenId?: string;
   /** `exp`, in seconds since the epoch. */
   readonly expiresAt: number;
   readonly claims: Readonly<Record<string, unknown>>;
 }
 
 /**
- * A client-credentials token has no user: `sub` is the client itself (RFC 9068
- * section 2.2), or Keycloak's `service-account-*` user.
+ * Reads a claim: a dotted path such as `realm_access.roles`, or, when the name
+ * contains `://`, the claim of that exact name. Auth0 requires custom claims to
+ * be namespaced with a URL (`https://acme.example/roles`), whose dots are part
+ * of the name, not a path.
  */
-export function isServiceToken(claims: Readonly<Record<string, unknown>>): boolean {
-  const username = claims['preferred_username'];
-  return (
-    claims['sub'] === claims['client_id'] ||
-    (typeof username === 'string' && username.startsWith('service-account-'))
-  );
-}
-
-/** Reads a dotted claim path such as `realm_access.roles`. */
-export function readClaimPath(claims: Readonly<Record<string, unknown>>, path: string): unknown {
+export function readClaim(claims: Readonly<Record<string, unknown>>, name: string): unknown {
+  if (name.includes('://')) return Object.hasOwn(claims, name) ? claims[name] : undefined;
   let value: unknown = claims;
-  for (const segment of path.split('.')) {
-    if (typeof value !== 'object' || value === null) return undefined;
+  for (const segment of name.split('.')) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment))
+      return undefined;
     value = (value as Record<string, unknown>)[segment];
   }
   return value;
 }
 
-/** Scopes from a space-separated `scope` string (RFC 9068) or an `scp` array. */
+/** Scopes from a space-separated `scope` string (RFC 9068) or an `scp` array (Okta). */
 export function readScopes(claims: Readonly<Record<string, unknown>>): string[] {
   const scope = claims['scope'];
   if (typeof scope === 'string') return scope.split(' ').filter(Boolean);
@@ -43,7 +44,16 @@ export function readScopes(claims: Readonly<Record<string, unknown>>): string[] 
   return Array.isArray(scp) ? scp.filter((s): s is string => typeof s === 'string') : [];
 }
 
-export function readRoles(claims: Readonly<Record<string, unknown>>, path: string): string[] {
-  const roles = readClaimPath(claims, path);
-  return Array.isArray(roles) ? roles.filter((r): r is string => typeof r === 'string') : [];
+/** The roles found under each of the given claims, merged, without duplicates. */
+export function readRoles(
+  claims: Readonly<Record<string, unknown>>,
+  names: readonly string[],
+): string[] {
+  const roles = new Set<string>();
+  for (const name of names) {
+    const value = readClaim(claims, name);
+    if (Array.isArray(value))
+      for (const role of value) if (typeof role === 'string') roles.add(role);
+  }
+  return [...roles];
 }

@@ -95,16 +95,14 @@ describe('policy rules', () => {
     );
   });
 
-  it('isService holds only for that client acting as itself', async () => {
+  it('isService holds only for that service acting as itself, whatever its client id', async () => {
+    const rule = isService('order');
+
+    expect(await rule.evaluate(contextOf({ kind: 'service', service: 'order' }))).toBe(true);
     expect(
-      await isService('order').evaluate(contextOf({ kind: 'service', clientId: 'order' })),
-    ).toBe(true);
-    expect(
-      await isService('order').evaluate(contextOf({ kind: 'service', clientId: 'payment' })),
+      await rule.evaluate(contextOf({ kind: 'service', service: 'payment', clientId: 'order' })),
     ).toBe(false);
-    expect(await isService('order').evaluate(contextOf({ kind: 'user', clientId: 'order' }))).toBe(
-      false,
-    );
+    expect(await rule.evaluate(contextOf({ kind: 'user', clientId: 'order' }))).toBe(false);
   });
 
   it('isOwner compares the owner the loader finds with the user, and answers 404 when there is none', async () => {

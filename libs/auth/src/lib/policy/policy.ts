@@ -106,11 +106,15 @@ export function isOwner(loader: Type<ResourceOwnerLoader>): PolicyRule {
   };
 }
 
-/** The principal is the named service, acting for itself with a client-credentials token. */
-export function isService(clientId: string): PolicyRule {
+/**
+ * The principal is the named service, acting for itself with a client-credentials
+ * token: a token of the client id configured for it (`AUTH_SERVICE_CLIENTS`),
+ * or, when none is, of the client named like the service.
+ */
+export function isService(service: string): PolicyRule {
   return {
-    description: `isService('${clientId}')`,
-    evaluate: ({ principal }) => principal.kind === 'service' && principal.clientId === clientId,
+    description: `isService('${service}')`,
+    evaluate: ({ principal }) => principal.kind === 'service' && principal.service === service,
   };
 }
 

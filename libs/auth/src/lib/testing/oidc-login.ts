@@ -27,6 +27,8 @@ export interface ClientCredentialsOptions {
   clientId: string;
   clientSecret: string;
   scope: string;
+  /** The API, for Auth0, whose token endpoint needs it (`audience`). */
+  audience?: string;
 }
 
 /** The parts of the discovery document this client uses. */
@@ -84,18 +86,20 @@ export async function clientCredentials({
   clientId,
   clientSecret,
   scope,
+  audience,
 }: ClientCredentialsOptions): Promise<TokenResponse> {
   const credentials = `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`;
   return tokenRequest(
     await discover(issuer),
-    { grant_type: 'client_credentials', scope },
+    { grant_type: 'client_credentials', scope, ...(audience === undefined ? {} : { audience }) },
     { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
   );
 }
 
 /** Reads `<issuer>/.well-known/openid-configuration`. */
 export async function discover(issuer: string): Promise<Discovery> {
-  const response = await send(`${issuer}/.well-known/openid-configuration`);
+  // Auth0's issuer ends with a slash, which is not doubled.
+  const response = await send(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
   if (!response.ok) {
     throw new OidcLoginError(`${issuer} has no OpenID configuration (HTTP ${response.status}).`);
   }

@@ -262,7 +262,7 @@ describe(AccessTokenVerifier.name, () => {
     });
 
     it('a token whose sub is not a string', async () => {
-      expect(await refusal(issuer.sign({ claims: { sub: 42 } }))).toBe('missing claim sub');
+      expect(await refusal(issuer.sign({ claims: { sub: 42 } }))).toBe('malformed claim sub');
     });
   });
 
@@ -300,7 +300,7 @@ describe(AccessTokenVerifier.name, () => {
       });
     });
 
-    it('of a service for a Keycloak service-account user', async () => {
+    it('of a user, not a service, when only a Keycloak-like username says so (generic provider)', async () => {
       const token = issuer.sign({
         claims: {
           sub: randomUUID(),
@@ -309,14 +309,24 @@ describe(AccessTokenVerifier.name, () => {
         },
       });
 
-      await expect(verifier.verify(token)).resolves.toMatchObject({
-        kind: 'service',
-        clientId: 'order',
+      await expect(verifier.verify(token)).resolves.toMatchObject({ kind: 'user' });
+    });
+
+    it('of the configured service, whose client id is not its name (AUTH_SERVICE_CLIENTS)', async () => {
+      const { verifier: configured } = createVerifier({
+        serviceClients: { payment: '0oa1payment', order: '0oa1order' },
       });
+      const ofClient = (clientId: string) =>
+        configured.verify(issuer.sign({ claims: { sub: clientId, client_id: clientId } }));
+
+      await expect(ofClient('0oa1payment')).resolves.toMatchObject({ service: 'payment' });
+      await expect(ofClient('inventory')).resolves.toMatchObject({ service: 'inventory' });
+      // Once payment has another client id, a client named "payment" is not payment.
+      expect((await ofClient('payment')).service).toBeUndefined();
     });
 
     it('with roles read from the rolesClaim path, e.g. realm_access.roles', async () => {
-      const { verifier: keycloak } = createVerifier({ rolesClaim: 'realm_access.roles' });
+      const { verifier: keycloak } = createVerifier({ rolesClaims: ['realm_access.roles'] });
       const token = issuer.sign({
         claims: { roles: ['user'], realm_access: { roles: ['admin', 42] } },
       });
@@ -428,6 +438,75 @@ describe(AccessTokenVerifier.name, () => {
       const token = issuer.userToken('alice');
 
       expect(await uncached.verify(token)).not.toBe(await uncached.verify(token));
+    });
+
+    it('drops a remembered token once the issuer stops publishing its key', async () => {
+      const rotating = await TestIssuer.start({ audience: AUDIENCE });
+      try {
+        const { verifier: fresh, jwks } = createVerifier({
+          issuer: rotating.issuer,
+          jwksCooldownMs: 1_000,
+        });
+        const token = rotating.userToken('alice');
+        await fresh.verify(token);
+
+        rotating.rotateKeys();
+        advanceClock(1_000);
+        await fresh.verify(rotating.userToken('bob')); // a new kid: the JWKS is refetched
+        expect(jwks.has(rotating.kid())).toBe(true);
+
+        expect(await refusal(token, fresh)).toBe('unknown signing key');
+      } finally {
+        await rotating.stop();
+      }
+    });
+  });
+
+  describe('token lifetime', () => {
+    it('refuses a token that lives longer than maxTokenLifetimeSec, cache or not', async () => {
+      const { verifier: capped } = createVerifier({ maxTokenLifetimeSec: 3_600 });
+
+      await expect(
+        capped.verify(issuer.userToken('alice', { expiresIn: 3_600 })),
+      ).resolves.toBeDefined();
+      expect(await refusal(issuer.userToken('alice', { expiresIn: 3_601 }), capped)).toBe(
+        'token lifetime exceeds the accepted maximum',
+      );
+    });
+
+    it('refuses a year-long token by default', async () => {
+      expect(await refusal(issuer.userToken('alice', { expiresIn: 365 * 86_400 }))).toBe(
+        'token lifetime exceeds the accepted maximum',
+      );
+    });
+
+    it('measures from now when the token has no iat', async () => {
+      const { verifier: capped } = createVerifier({
+        maxTokenLifetimeSec: 3_600,
+        requiredClaims: [],
+      });
+      const noIat = (expiresIn: number) => issuer.sign({ claims: { iat: undefined }, expiresIn });
+
+      await expect(capped.verify(noIat(3_600))).resolves.toBeDefined();
+      expect(await refusal(noIat(2 * 3_600), capped)).toBe(
+        'token lifetime exceeds the accepted maximum',
+      );
+    });
+
+    it('forgets a token without iat no later than maxTokenLifetimeSec after it was verified', async () => {
+      const { verifier: capped, jwks } = createVerifier({
+        maxTokenLifetimeSec: 3_600,
+        requiredClaims: [],
+        clockToleranceSec: 60,
+      });
+      const getKey = jest.spyOn(jwks, 'getKey');
+      // Within tolerance of the cap: accepted, but remembered only up to now + the cap.
+      const token = issuer.sign({ claims: { iat: undefined }, expiresIn: 3_600 + 50 });
+      await capped.verify(token);
+      advanceClock(3_600 * 1000 + 1);
+
+      await capped.verify(token);
+      expect(getKey).toHaveBeenCalledTimes(2);
     });
   });
 });

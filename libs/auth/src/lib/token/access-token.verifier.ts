@@ -3,25 +3,30 @@ import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Jwt, JwtHeader, VerifyOptions } from 'jsonwebtoken';
 import type { AuthOptions } from '../auth.options';
-import { isServiceToken, readRoles, readScopes } from '../principal';
+import { readRoles, readScopes } from '../principal';
 import type { Principal } from '../principal';
+import { isServiceToken } from '../provider-profiles';
 import { InvalidTokenError } from './invalid-token.error';
 import type { JwksCache } from './jwks.cache';
 
 /** Header parameters that point at or embed a key: an attacker's key, by definition (RFC 8725 3.10). */
 const KEY_CARRYING_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
 
-const REQUIRED_CLAIMS = {
+/** The type of each claim read here; `iss`, `sub`, `exp` and `aud` are required of every provider. */
+const CLAIM_TYPES: Readonly<Record<string, 'string' | 'number'>> = {
   iss: 'string',
   sub: 'string',
   exp: 'number',
   iat: 'number',
+  nbf: 'number',
   jti: 'string',
-  client_id: 'string',
-} as const;
+};
+const ALWAYS_REQUIRED = ['iss', 'sub', 'exp', 'aud'];
 
 interface CachedPrincipal {
   principal: Principal;
+  /** The key that signed it: when the issuer stops publishing it, the entry is dropped. */
+  kid: string;
   expiresAtMs: number;
 }
 
@@ -38,6 +43,9 @@ export class AccessTokenVerifier {
   readonly jwtOptions: VerifyOptions & { complete: true };
   private readonly cache = new Map<string, CachedPrincipal>();
   private readonly acceptedTypes: ReadonlySet<string>;
+  private readonly requiredClaims: readonly string[];
+  /** Client id -> service name, for service tokens. */
+  private readonly serviceByClient: ReadonlyMap<string, string>;
 
   constructor(
     private readonly options: AuthOptions,
@@ -50,14 +58,23 @@ export class AccessTokenVerifier {
       clockTolerance: options.clockToleranceSec,
       complete: true,
     };
-    this.acceptedTypes = new Set(options.acceptJwtTyp ? ['at+jwt', 'jwt'] : ['at+jwt']);
+    this.acceptedTypes = new Set([
+      'at+jwt',
+      ...(options.acceptJwtTyp ? ['jwt'] : []),
+      ...(options.allowUntypedTokens ? [''] : []),
+    ]);
+    this.requiredClaims = [...new Set([...ALWAYS_REQUIRED, ...options.requiredClaims])];
+    this.serviceByClient = new Map(
+      Object.entries(options.serviceClients).map(([service, clientId]) => [clientId, service]),
+    );
   }
 
   async verify(token: string): Promise<Principal> {
     const cacheKey = this.options.tokenCacheSize > 0 ? hashToken(token) : undefined;
     const cached = cacheKey === undefined ? undefined : this.cache.get(cacheKey);
     if (cached) {
-      if (Date.now() < cached.expiresAtMs) return cached.principal;
+      // A key the issuer no longer publishes (rotated out, revoked) vouches for nothing any more.
+      if (Date.now() < cached.expiresAtMs && this.jwks.has(cached.kid)) return cached.principal;
       this.cache.delete(cacheKey as string);
     }
 
@@ -69,7 +86,7 @@ export class AccessTokenVerifier {
       throw asInvalidTokenError(error);
     }
     const principal = this.toPrincipal(decoded);
-    if (cacheKey !== undefined) this.remember(cacheKey, principal);
+    if (cacheKey !== undefined) this.remember(cacheKey, decoded.header.kid as string, principal);
     return principal;
   }
 
@@ -105,29 +122,63 @@ export class AccessTokenVerifier {
     const claims = decoded.payload;
     if (typeof claims !== 'object' || claims === null)
       throw new InvalidTokenError('malformed token');
-    for (const [name, type] of Object.entries(REQUIRED_CLAIMS)) {
-      if (typeof claims[name] !== type) throw new InvalidTokenError(`missing claim ${name}`);
+    for (const name of this.requiredClaims) {
+      if (claims[name] === undefined) throw new InvalidTokenError(`missing claim ${name}`);
     }
-    if (claims.aud === undefined) throw new InvalidTokenError('missing claim aud');
-    const service = isServiceToken(claims);
+    for (const [name, type] of Object.entries(CLAIM_TYPES)) {
+      if (claims[name] !== undefined && typeof claims[name] !== type)
+        throw new InvalidTokenError(`malformed claim ${name}`);
+    }
+    const clientIdClaim = this.options.clientIdClaims.find(
+      (name) => typeof claims[name] === 'string',
+    );
+    if (clientIdClaim === undefined)
+      throw new InvalidTokenError(`missing claim ${this.options.clientIdClaims.join(' or ')}`);
+    this.checkLifetime(claims.exp as number, claims.iat);
+
+    const clientId = claims[clientIdClaim] as string;
+    const service = isServiceToken(this.options.provider, claims, clientId);
     return {
       kind: service ? 'service' : 'user',
       subject: claims.sub as string,
-      clientId: claims['client_id'] as string,
-      roles: service ? [] : readRoles(claims, this.options.rolesClaim),
+      clientId,
+      ...(service ? { service: this.serviceByClient.get(clientId) ?? this.ownName(clientId) } : {}),
+      roles: service ? [] : readRoles(claims, this.options.rolesClaims),
       scopes: readScopes(claims),
-      tokenId: claims.jti as string,
+      tokenId: claims.jti,
       expiresAt: claims.exp as number,
       claims,
     };
   }
 
-  private remember(cacheKey: string, principal: Principal): void {
+  /**
+   * A long-lived bearer token is a long-lived credential, and it would stay in
+   * the cache as long: refuse lifetimes beyond the configured maximum.
+   */
+  private checkLifetime(exp: number, iat: number | undefined): void {
+    const lifetime =
+      iat === undefined
+        ? exp - Math.floor(Date.now() / 1000) - this.options.clockToleranceSec
+        : exp - iat;
+    if (lifetime > this.options.maxTokenLifetimeSec) {
+      throw new InvalidTokenError('token lifetime exceeds the accepted maximum');
+    }
+  }
+
+  /** A client id names the service of that name, unless configuration gave that name another client. */
+  private ownName(clientId: string): string | undefined {
+    return Object.hasOwn(this.options.serviceClients, clientId) ? undefined : clientId;
+  }
+
+  private remember(cacheKey: string, kid: string, principal: Principal): void {
     if (this.cache.size >= this.options.tokenCacheSize) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
-    this.cache.set(cacheKey, { principal, expiresAtMs: principal.expiresAt * 1000 });
+    const iat = principal.claims['iat'];
+    const issuedAt = typeof iat === 'number' ? iat : Math.floor(Date.now() / 1000);
+    const until = Math.min(principal.expiresAt, issuedAt + this.options.maxTokenLifetimeSec);
+    this.cache.set(cacheKey, { principal, kid, expiresAtMs: until * 1000 });
   }
 }
 

@@ -18,13 +18,16 @@ function advanceClock(ms: number): void {
 
 /**
  * An issuer whose discovery document and JWKS each test sets, and which can
- * go down: while `up` is false every connection is dropped unanswered.
+ * go down: while `up` is false every connection is dropped unanswered; while
+ * `failing` it answers every request (counted) with 503.
  */
 class ControlledIssuer {
   up = true;
+  failing = false;
   discovery: Record<string, unknown>;
   jwks: { keys: Record<string, unknown>[] } = { keys: [] };
   jwksRequests = 0;
+  failedRequests = 0;
 
   private constructor(
     private readonly server: Server,
@@ -33,6 +36,11 @@ class ControlledIssuer {
     this.discovery = { issuer: url, jwks_uri: `${url}/jwks` };
     server.on('request', (request, response) => {
       if (!this.up) return request.socket.destroy();
+      if (this.failing) {
+        this.failedRequests++;
+        response.writeHead(503).end();
+        return;
+      }
       if (request.url === '/jwks') this.jwksRequests++;
       const body = { '/.well-known/openid-configuration': this.discovery, '/jwks': this.jwks }[
         request.url ?? ''
@@ -199,5 +207,75 @@ describe(JwksCache.name, () => {
 
     await expect(cache.getKey('key-2')).resolves.toBeDefined();
     expect(issuer.jwksRequests).toBe(2);
+  });
+
+  describe('while the issuer fails', () => {
+    /** A lookup of a cached key, and the background refresh it may start, settled. */
+    async function lookUpAndSettle(cache: JwksCache): Promise<void> {
+      await cache.getKey('key-1');
+      await cache.refresh();
+    }
+
+    it('retries stale keys after 1 s, 2 s, 4 s ... up to the cooldown, however many lookups arrive', async () => {
+      const cache = createCache({ maxAgeMs: 1_000, cooldownMs: 8_000 });
+      await cache.getKey('key-1');
+      issuer.failing = true;
+      advanceClock(1_000);
+
+      // Every lookup in between, concurrent or not, finds the issuer backing off.
+      await Promise.all(Array.from({ length: 20 }, () => lookUpAndSettle(cache)));
+      for (let lookup = 0; lookup < 20; lookup++) await lookUpAndSettle(cache);
+      expect(issuer.failedRequests).toBe(1);
+
+      let expected = 1;
+      for (const ceilingMs of [1_000, 2_000, 4_000, 8_000, 8_000]) {
+        // The delay is drawn from the upper half of the ceiling: nothing before it, one fetch at it.
+        advanceClock(ceilingMs / 2 - 10);
+        await lookUpAndSettle(cache);
+        expect(issuer.failedRequests).toBe(expected);
+        advanceClock(ceilingMs / 2 + 10);
+        await lookUpAndSettle(cache);
+        expect(issuer.failedRequests).toBe(++expected);
+      }
+    });
+
+    it('makes readiness probes and unknown kids wait for the same backoff before the first answer', async () => {
+      issuer.failing = true;
+      const cache = createCache();
+
+      for (let probe = 0; probe < 10; probe++) {
+        await cache.refresh();
+        expect(await refusal(cache.getKey(`kid-${probe}`))).toBe('issuer keys unavailable');
+      }
+      expect(issuer.failedRequests).toBe(1);
+
+      issuer.failing = false;
+      advanceClock(1_000);
+      await cache.refresh();
+      expect(cache.size).toBe(1);
+    });
+
+    it('starts again from 1 s after the issuer has answered', async () => {
+      const cache = createCache({ maxAgeMs: 1_000, cooldownMs: 8_000 });
+      await cache.getKey('key-1');
+      issuer.failing = true;
+      for (const ceilingMs of [1_000, 1_000, 2_000, 4_000]) {
+        advanceClock(ceilingMs);
+        await lookUpAndSettle(cache);
+      }
+      expect(issuer.failedRequests).toBe(4);
+
+      issuer.failing = false;
+      advanceClock(8_000);
+      await lookUpAndSettle(cache);
+      expect(issuer.jwksRequests).toBe(2);
+
+      issuer.failing = true;
+      advanceClock(1_000);
+      await lookUpAndSettle(cache);
+      advanceClock(1_000);
+      await lookUpAndSettle(cache);
+      expect(issuer.failedRequests).toBe(6);
+    });
   });
 });

@@ -6,6 +6,7 @@ import { discoverIssuer, getJson } from './issuer-discovery';
 
 export interface JwksCacheOptions {
   issuer: string;
+  /** At most one refetch per this interval for unknown kids; also the cap of the retry backoff. */
   cooldownMs: number;
   maxAgeMs: number;
   timeoutMs: number;
@@ -28,7 +29,10 @@ const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
  *
  * - An unknown `kid` triggers at most one refetch per cooldown, so a flood of
  *   tokens with random kids cannot turn into a flood of requests to the issuer.
- * - When the issuer is unreachable the last good keys stay in use.
+ * - When the issuer is unreachable the last good keys stay in use, and it is
+ *   retried after 1 s, then 2 s, 4 s ... up to the cooldown (with jitter): one
+ *   schedule per issuer, shared by every caller, so neither token traffic nor
+ *   readiness probes turn an outage into a flood of requests.
  * - Only asymmetric public keys published for signatures are kept.
  */
 export class JwksCache {
@@ -36,6 +40,9 @@ export class JwksCache {
   private keys = new Map<string, PublishedKey>();
   private fetchedAt = 0;
   private attemptedAt = 0;
+  /** Consecutive failed fetches, and when the next fetch may start. */
+  private failures = 0;
+  private retryAt = 0;
   private jwksUri?: string;
   private inFlight?: Promise<void>;
 
@@ -48,9 +55,8 @@ export class JwksCache {
   async getKey(kid: string): Promise<PublishedKey> {
     const now = Date.now();
     let key = this.keys.get(kid);
-    // Until the issuer has answered once (it may start after us), retry every second.
-    const cooldownMs =
-      this.fetchedAt === 0 ? Math.min(this.options.cooldownMs, 1000) : this.options.cooldownMs;
+    // Until the issuer has answered once (it may start after us), only the backoff limits retries.
+    const cooldownMs = this.fetchedAt === 0 ? 0 : this.options.cooldownMs;
     // A fetch in flight may bring the key: wait for it rather than refuse the token meanwhile.
     if (!key && (this.inFlight !== undefined || now - this.attemptedAt >= cooldownMs)) {
       await this.refresh();
@@ -65,14 +71,23 @@ export class JwksCache {
     return key;
   }
 
-  /** Fetches discovery (once) and the JWKS; concurrent callers share one request. */
+  /**
+   * Fetches discovery (once) and the JWKS; concurrent callers share one request.
+   * While backing off after a failure it resolves at once, fetching nothing.
+   */
   refresh(): Promise<void> {
+    if (this.inFlight === undefined && Date.now() < this.retryAt) return Promise.resolve();
     this.inFlight ??= this.load().finally(() => (this.inFlight = undefined));
     return this.inFlight;
   }
 
   get size(): number {
     return this.keys.size;
+  }
+
+  /** Whether the issuer still publishes this key (as of the last successful fetch). */
+  has(kid: string): boolean {
+    return this.keys.has(kid);
   }
 
   private async load(): Promise<void> {
@@ -85,9 +100,14 @@ export class JwksCache {
       const keys = this.parseKeys(jwks);
       this.keys = keys;
       this.fetchedAt = Date.now();
+      this.failures = 0;
+      this.retryAt = 0;
     } catch (error) {
+      this.failures++;
+      const delayMs = backoffMs(this.failures, this.options.cooldownMs);
+      this.retryAt = Date.now() + delayMs;
       this.log.warn(
-        `cannot refresh the keys of ${this.options.issuer}: ${(error as Error).message}`,
+        `cannot refresh the keys of ${this.options.issuer} (retry in ${delayMs} ms): ${(error as Error).message}`,
       );
     }
   }
@@ -115,4 +135,10 @@ export class JwksCache {
     }
     return keys;
   }
+}
+
+/** 1 s, 2 s, 4 s ... capped, each drawn from its upper half so that replicas spread out. */
+function backoffMs(failures: number, capMs: number): number {
+  const ceiling = Math.min(capMs, 1000 * 2 ** Math.min(failures - 1, 20));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }

@@ -7,6 +7,8 @@ export interface ServiceCredentials {
   clientSecret: string;
   scope: string;
   timeoutMs: number;
+  /** Sent as `audience` in the token request, for Auth0, which needs it to name the API. */
+  audience?: string;
 }
 
 /** Renew this long before `expires_in` runs out, so a token never expires in flight. */
@@ -38,7 +40,7 @@ export class ServiceTokenProvider {
   }
 
   private async request(): Promise<string> {
-    const { issuer, clientId, clientSecret, scope, timeoutMs } = this.credentials;
+    const { issuer, clientId, clientSecret, scope, timeoutMs, audience } = this.credentials;
     this.tokenEndpoint ??= (await discoverIssuer(issuer, this.fetchFn, timeoutMs)).token_endpoint;
     if (!this.tokenEndpoint) throw new Error(`${issuer} publishes no token_endpoint`);
     const basic = Buffer.from(
@@ -50,7 +52,11 @@ export class ServiceTokenProvider {
         authorization: `Basic ${basic}`,
         'content-type': 'application/x-www-form-urlencoded',
       },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        scope,
+        ...(audience === undefined ? {} : { audience }),
+      }),
       redirect: 'error',
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -54,8 +54,10 @@ describe('BENCH_INSECURE', () => {
 
   it('leaves security on when unset, even with NODE_ENV=benchmark', () => {
     expect(benchmarkInsecureFrom(configOf({ NODE_ENV: 'benchmark' }))).toBe(false);
-    expect(authOptionsFrom(configOf({ NODE_ENV: 'production' }), 'order').benchmarkInsecure).toBe(
-      false,
-    );
+    const production = configOf({
+      NODE_ENV: 'production',
+      AUTH_ISSUER: 'https://login.acme.example',
+    });
+    expect(authOptionsFrom(production, 'order').benchmarkInsecure).toBe(false);
   });
 });
