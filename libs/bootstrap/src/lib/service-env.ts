@@ -57,7 +57,7 @@ export function serviceEnv(service: string) {
       .default('TLSv1.3')
       .describe('Oldest TLS version offered between services; 1.2 only for peers that need it.'),
     MAX_FRAME_BYTES: intEnv(1024 * 1024, 1024, 64 * 1024 * 1024).describe(
-      'Largest accepted message frame, sent or received; a larger one drops the connection.',
+      'Largest message frame, in characters of its JSON: a larger request drops the connection; a larger reply is not sent, its call is answered `reply_too_large`. Keep it the same in every service.',
     ),
     AUTH_ISSUER: z
       .url()
@@ -169,7 +169,7 @@ export function callerEnv() {
       'Retries of idempotent calls after a transport failure, with backoff.',
     ),
     CIRCUIT_FAILURE_THRESHOLD: intEnv(5, 1, 1_000).describe(
-      'Consecutive failures of a service that open its circuit (fast 503s).',
+      'Consecutive calls to a service that get no answer (timeout, dropped or refused connection) that open its circuit (fast 503s); an error answer never counts, nor a refused connection before the service has ever answered (it is starting).',
     ),
     CIRCUIT_RESET_MS: intEnv(5_000, 100, 600_000).describe(
       'How long an open circuit refuses calls before a trial call.',
