@@ -19,4 +19,13 @@ export const ORDER_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX orders_owner_id ON orders (owner_id, created_at);
     `,
   },
+  {
+    // Keyset pagination, the newest first: each list reads an index in its own order, ids breaking ties.
+    id: '0002_orders_pages',
+    sql: `
+      CREATE INDEX orders_owner_page ON orders (owner_id, created_at, id);
+      DROP INDEX orders_owner_id;
+      CREATE INDEX orders_page ON orders (created_at, id);
+    `,
+  },
 ];

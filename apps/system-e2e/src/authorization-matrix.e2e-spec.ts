@@ -1,5 +1,5 @@
 import { TestIssuer } from '@acme/auth/testing';
-import type { Order } from '@acme/contracts';
+import type { Order, OrderPage } from '@acme/contracts';
 import { request } from './support/http';
 import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
 
@@ -127,14 +127,14 @@ describe('authorization matrix through the gateway', () => {
 
   describe('GET /api/orders', () => {
     it("lists only the caller's own orders", async () => {
-      const mine = await call<Order[]>('owner', 'GET', '/api/orders');
+      const mine = await call<OrderPage>('owner', 'GET', '/api/orders');
       expect(mine.status).toBe(200);
-      expect(mine.body.map((o) => o.id)).toContain(aliceOrder.id);
-      expect(mine.body.every((o) => o.ownerId === 'alice')).toBe(true);
+      expect(mine.body.items.map((o) => o.id)).toContain(aliceOrder.id);
+      expect(mine.body.items.every((o) => o.ownerId === 'alice')).toBe(true);
 
-      const theirs = await call<Order[]>('otherUser', 'GET', '/api/orders');
+      const theirs = await call<OrderPage>('otherUser', 'GET', '/api/orders');
       expect(theirs.status).toBe(200);
-      expect(theirs.body.map((o) => o.id)).not.toContain(aliceOrder.id);
+      expect(theirs.body.items.map((o) => o.id)).not.toContain(aliceOrder.id);
     });
 
     it('answers 403 to a service token', async () => {
@@ -164,9 +164,9 @@ describe('authorization matrix through the gateway', () => {
 
   describe('GET /api/admin/orders', () => {
     it('lists every order to an admin with admin:read', async () => {
-      const response = await call<Order[]>('admin', 'GET', '/api/admin/orders');
+      const response = await call<OrderPage>('admin', 'GET', '/api/admin/orders');
       expect(response.status).toBe(200);
-      expect(response.body.map((o) => o.id)).toContain(aliceOrder.id);
+      expect(response.body.items.map((o) => o.id)).toContain(aliceOrder.id);
     });
 
     it.each<Caller>(['owner', 'otherUser', 'service'])('answers 403 to %s', async (caller) => {

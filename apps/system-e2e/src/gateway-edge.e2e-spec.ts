@@ -439,6 +439,17 @@ describe('gateway edge', () => {
       });
       expect(body.paths['/api/public/info'].get.security).toEqual([{}]);
       expect(body.paths['/readyz'].get.security).toEqual([{}]);
+      expect(body.paths['/api/orders'].get['parameters']).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            name: 'limit',
+            in: 'query',
+            required: false,
+            schema: expect.objectContaining({ minimum: 1, maximum: 50 }),
+          }),
+          expect.objectContaining({ name: 'cursor', in: 'query', required: false }),
+        ]),
+      );
       expect(body.components.schemas['CreateOrderDto']).toMatchObject({
         properties: { items: { type: 'array' } },
       });

@@ -256,7 +256,7 @@ describe('mutual TLS between services', () => {
           {},
           { token: aliceToken },
         ),
-      ).resolves.toEqual([]);
+      ).resolves.toEqual({ items: [], nextCursor: null });
     });
   });
 });

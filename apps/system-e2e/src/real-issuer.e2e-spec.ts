@@ -1,6 +1,6 @@
 import { loginWithPkce } from '@acme/auth/testing';
 import type { TokenResponse } from '@acme/auth/testing';
-import type { Order } from '@acme/contracts';
+import type { Order, OrderPage } from '@acme/contracts';
 import { request } from './support/http';
 import { SecureSystem } from './support/system';
 
@@ -81,7 +81,7 @@ describe('with the auth server as issuer', () => {
 
   it('keeps serving valid tokens while the auth server is down, and recovers when it returns', async () => {
     await system.authServer?.stop();
-    const orders = await request<Order[]>(system.gatewayUrl, 'GET', '/api/orders', {
+    const orders = await request<OrderPage>(system.gatewayUrl, 'GET', '/api/orders', {
       token: alice.access_token,
     });
     expect(orders.status).toBe(200);

@@ -1,8 +1,8 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { InjectServiceClient, Roles, Scopes } from '@acme/auth';
 import type { ServiceClient } from '@acme/auth';
-import { ORDER_PATTERNS } from '@acme/contracts';
-import type { Order } from '@acme/contracts';
+import { ListOrdersDto, ORDER_PATTERNS } from '@acme/contracts';
+import type { OrderPage } from '@acme/contracts';
 import { IpAllow } from '@acme/edge';
 
 // Admins also come from known networks only: a stolen admin token is not enough from elsewhere.
@@ -11,10 +11,11 @@ import { IpAllow } from '@acme/edge';
 export class AdminOrdersController {
   constructor(@InjectServiceClient('order') private readonly order: ServiceClient) {}
 
+  /** Every order, the newest first, a page at a time (`limit` at most 50): follow `nextCursor`. */
   @Get()
   @Roles('admin')
   @Scopes('admin:read')
-  listAll(): Promise<Order[]> {
-    return this.order.send(ORDER_PATTERNS.listAll, {}, { idempotent: true });
+  listAll(@Query() page: ListOrdersDto): Promise<OrderPage> {
+    return this.order.send(ORDER_PATTERNS.listAll, page, { idempotent: true });
   }
 }

@@ -7,11 +7,12 @@ import {
   Param,
   ParseUUIDPipe,
   Post,
+  Query,
 } from '@nestjs/common';
 import { InjectServiceClient, Roles, Scopes } from '@acme/auth';
 import type { ServiceClient } from '@acme/auth';
-import { CreateOrderDto, ORDER_PATTERNS, PayOrderBodyDto } from '@acme/contracts';
-import type { Order, OrderIdDto, PayOrderDto } from '@acme/contracts';
+import { CreateOrderDto, ListOrdersDto, ORDER_PATTERNS, PayOrderBodyDto } from '@acme/contracts';
+import type { Order, OrderIdDto, OrderPage, PayOrderDto } from '@acme/contracts';
 import { RateLimit } from '@acme/edge';
 
 /**
@@ -29,11 +30,12 @@ export class OrdersController {
     return this.order.send(ORDER_PATTERNS.create, dto);
   }
 
+  /** The caller's orders, the newest first, a page at a time (`limit` at most 50): follow `nextCursor`. */
   @Get()
   @Roles('user')
   @Scopes('orders:read')
-  list(): Promise<Order[]> {
-    return this.order.send(ORDER_PATTERNS.list, {}, { idempotent: true });
+  list(@Query() page: ListOrdersDto): Promise<OrderPage> {
+    return this.order.send(ORDER_PATTERNS.list, page, { idempotent: true });
   }
 
   /** Owner or admin: enforced by the order service. */

@@ -16,13 +16,14 @@ import {
 import type { Principal, ServiceClient } from '@acme/auth';
 import {
   CreateOrderDto,
+  ListOrdersDto,
   OrderIdDto,
   ORDER_PATTERNS,
   PayOrderDto,
   PaymentCompletedDto,
   PAYMENT_PATTERNS,
 } from '@acme/contracts';
-import type { ChargePaymentDto, Order, Payment } from '@acme/contracts';
+import type { ChargePaymentDto, Order, OrderPage, Payment } from '@acme/contracts';
 import { OrderOwnerLoader } from './order-owner.loader';
 import { OrdersService } from './orders.service';
 
@@ -45,16 +46,16 @@ export class OrdersController {
   @AllowServices('gateway')
   @Roles('user')
   @Scopes('orders:read')
-  list(@CurrentUser() user: Principal): Promise<Order[]> {
-    return this.orders.listByOwner(user.subject);
+  list(@Payload() page: ListOrdersDto, @CurrentUser() user: Principal): Promise<OrderPage> {
+    return this.orders.listByOwner(user.subject, page);
   }
 
   @MessagePattern(ORDER_PATTERNS.listAll)
   @AllowServices('gateway')
   @Roles('admin')
   @Scopes('admin:read')
-  listAll(): Promise<Order[]> {
-    return this.orders.listAll();
+  listAll(@Payload() page: ListOrdersDto): Promise<OrderPage> {
+    return this.orders.listAll(page);
   }
 
   /**

@@ -5,12 +5,15 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
-import type { Order, OrderItemDto } from '@acme/contracts';
+import { ORDER_LIMITS } from '@acme/contracts';
+import type { ListOrdersDto, Order, OrderItemDto, OrderPage } from '@acme/contracts';
 import { DATABASE } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
-import { and, asc, eq, or } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, or, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { CATALOG, CURRENCY } from './catalog';
+import { decodeCursor, encodeCursor } from './order-cursor';
 import { orders } from './orders.table';
 
 type OrderRow = typeof orders.$inferSelect;
@@ -21,6 +24,11 @@ export class OrdersService {
   constructor(@Inject(DATABASE) private readonly database: OpenDatabase) {}
 
   async create(ownerId: string, items: readonly OrderItemDto[]): Promise<Order> {
+    // Bounded like every other field of an order, so that a page of orders is bounded too.
+    if (ownerId.length > ORDER_LIMITS.maxOwnerIdLength)
+      throw new BadRequestException(
+        `the token's subject is longer than ${ORDER_LIMITS.maxOwnerIdLength} characters`,
+      );
     const lines = items.map(({ sku, quantity }) => {
       const product = CATALOG.get(sku);
       if (!product) throw new BadRequestException(`unknown sku: ${sku}`);
@@ -51,19 +59,50 @@ export class OrdersService {
     return order;
   }
 
-  async listByOwner(ownerId: string): Promise<Order[]> {
-    const rows = await this.database.db
-      .select()
-      .from(orders)
-      .where(eq(orders.ownerId, ownerId))
-      .orderBy(asc(orders.createdAt));
-    return rows.map(toOrder);
+  listByOwner(ownerId: string, page: ListOrdersDto): Promise<OrderPage> {
+    return this.page(eq(orders.ownerId, ownerId), page);
   }
 
-  async listAll(): Promise<Order[]> {
-    return (await this.database.db.select().from(orders).orderBy(asc(orders.createdAt))).map(
-      toOrder,
-    );
+  listAll(page: ListOrdersDto): Promise<OrderPage> {
+    return this.page(undefined, page);
+  }
+
+  /**
+   * A page of orders, the newest first, by keyset: the rows after the cursor's
+   * (created_at, id) in the order of the indexes orders_owner_page and
+   * orders_page, so a deep page costs what the first one does.
+   */
+  private async page(
+    filter: SQL | undefined,
+    { limit = ORDER_LIMITS.defaultPageSize, cursor }: ListOrdersDto,
+  ): Promise<OrderPage> {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    if (cursor !== undefined && !after)
+      throw new BadRequestException('cursor must be the nextCursor of a previous page');
+    const rows = await this.database.db
+      .select({
+        ...getTableColumns(orders),
+        position: sql<string>`to_char(${orders.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+      })
+      .from(orders)
+      .where(
+        and(
+          filter,
+          after &&
+            sql`(${orders.createdAt}, ${orders.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`,
+        ),
+      )
+      .orderBy(desc(orders.createdAt), desc(orders.id))
+      .limit(limit + 1);
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items: items.map(toOrder),
+      nextCursor:
+        rows.length > limit && last
+          ? encodeCursor({ createdAt: last.position, id: last.id })
+          : null,
+    };
   }
 
   async delete(id: string): Promise<void> {

@@ -11,6 +11,12 @@ export interface Order {
   createdAt: string;
 }
 
+/** One page of orders, the newest first; `nextCursor` asks for the next one. */
+export interface OrderPage {
+  items: Order[];
+  nextCursor: string | null;
+}
+
 /** Calls the gateway with the user's access token; a failure is an `ApiError` with a message to show. */
 export class Api {
   constructor(
@@ -18,8 +24,10 @@ export class Api {
     private readonly accessToken: () => Promise<string>,
   ) {}
 
-  myOrders = (): Promise<Order[]> => this.call('GET', '/api/orders');
-  allOrders = (): Promise<Order[]> => this.call('GET', '/api/admin/orders');
+  myOrders = (cursor?: string): Promise<OrderPage> =>
+    this.call('GET', `/api/orders${pageQuery(cursor)}`);
+  allOrders = (cursor?: string): Promise<OrderPage> =>
+    this.call('GET', `/api/admin/orders${pageQuery(cursor)}`);
   createOrder = (sku: string, quantity: number): Promise<Order> =>
     this.call('POST', '/api/orders', { items: [{ sku, quantity }] });
   // No payment provider is wired in: the order is paid without card details.
@@ -54,6 +62,10 @@ export class Api {
     }
     return parsed as T;
   }
+}
+
+function pageQuery(cursor: string | undefined): string {
+  return cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
 }
 
 /** The JSON body, or undefined when there is none (204) or it is not JSON (a proxy's error page). */

@@ -22,9 +22,11 @@ const ui = {
   profile: element('profile'),
   orders: element('orders'),
   ordersRows: element('orders-rows'),
+  ordersMore: element<HTMLButtonElement>('orders-more'),
   createOrder: element<HTMLFormElement>('create-order'),
   admin: element('admin'),
   adminRows: element('admin-rows'),
+  adminMore: element<HTMLButtonElement>('admin-more'),
 };
 
 let config: WebConfig;
@@ -82,11 +84,12 @@ function render(): void {
   // Nothing from before stays on screen: not after signing out, and not if the next load fails.
   ui.ordersRows.replaceChildren();
   ui.adminRows.replaceChildren();
+  ui.ordersMore.hidden = ui.adminMore.hidden = true;
   if (!user) return;
   renderProfile();
   // Only admins are offered the view; the API refuses everyone else anyway (403).
   ui.adminLink.hidden = !user.scopes.includes('admin:read');
-  void attempt(route === 'admin' ? showAllOrders : showMyOrders);
+  void attempt(() => (route === 'admin' ? showAllOrders() : showMyOrders()));
 }
 
 function renderProfile(): void {
@@ -149,27 +152,38 @@ function actionButton(label: string, order: Order, action: () => Promise<void>):
   return button;
 }
 
-async function showMyOrders(): Promise<void> {
-  const orders = await api.myOrders();
-  ui.ordersRows.replaceChildren(
-    ...orders.map((order) =>
-      orderRow(order, {
-        actions: [
-          ...(order.status === 'PENDING'
-            ? [actionButton('Pay', order, () => payOrder(order))]
-            : []),
-          actionButton('Delete', order, () => deleteOrder(order)),
-        ],
-      }),
-    ),
+/** The first page of orders, or the next one (after `cursor`) below those shown. */
+async function showMyOrders(cursor?: string): Promise<void> {
+  const page = await api.myOrders(cursor);
+  const rows = page.items.map((order) =>
+    orderRow(order, {
+      actions: [
+        ...(order.status === 'PENDING' ? [actionButton('Pay', order, () => payOrder(order))] : []),
+        actionButton('Delete', order, () => deleteOrder(order)),
+      ],
+    }),
   );
-  if (!orders.length) ui.ordersRows.append(emptyRow(5));
+  showPage(ui.ordersRows, ui.ordersMore, rows, page.nextCursor, cursor);
 }
 
-async function showAllOrders(): Promise<void> {
-  const orders = await api.allOrders();
-  ui.adminRows.replaceChildren(...orders.map((order) => orderRow(order, { owner: true })));
-  if (!orders.length) ui.adminRows.append(emptyRow(5));
+async function showAllOrders(cursor?: string): Promise<void> {
+  const page = await api.allOrders(cursor);
+  const rows = page.items.map((order) => orderRow(order, { owner: true }));
+  showPage(ui.adminRows, ui.adminMore, rows, page.nextCursor, cursor);
+}
+
+function showPage(
+  body: HTMLElement,
+  more: HTMLButtonElement,
+  rows: HTMLTableRowElement[],
+  nextCursor: string | null,
+  cursor: string | undefined,
+): void {
+  if (cursor) body.append(...rows);
+  else body.replaceChildren(...rows);
+  if (!cursor && !rows.length) body.append(emptyRow(5));
+  more.dataset['cursor'] = nextCursor ?? '';
+  more.hidden = !nextCursor;
 }
 
 async function payOrder(order: Order): Promise<void> {
@@ -207,6 +221,13 @@ ui.signOut.addEventListener('click', () => {
   // back button (or the back/forward cache) cannot show it again.
   render();
   signingOut?.catch((error: unknown) => say(explainSignInError(error, config.issuer)));
+});
+
+ui.ordersMore.addEventListener('click', () => {
+  void attempt(() => showMyOrders(ui.ordersMore.dataset['cursor']));
+});
+ui.adminMore.addEventListener('click', () => {
+  void attempt(() => showAllOrders(ui.adminMore.dataset['cursor']));
 });
 
 window.addEventListener('hashchange', render);

@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { CreateOrderDto } from './order.dto';
+import { CreateOrderDto, ListOrdersDto } from './order.dto';
 
 describe(CreateOrderDto.name, () => {
   const errors = (body: unknown) =>
@@ -26,5 +26,32 @@ describe(CreateOrderDto.name, () => {
     ],
   ])('refuses %s', (_case, body) => {
     expect(errors(body).length).toBeGreaterThan(0);
+  });
+});
+
+describe(ListOrdersDto.name, () => {
+  const errors = (query: unknown) =>
+    validateSync(plainToInstance(ListOrdersDto, query), {
+      whitelist: true,
+      forbidNonWhitelisted: true,
+    }).flatMap((error) => Object.values(error.constraints ?? {}));
+
+  it.each([{}, { limit: '1' }, { limit: '50' }, { limit: 50, cursor: 'MjAyNi0xMi0wM1Qw' }])(
+    'accepts %j',
+    (query) => {
+      expect(errors(query)).toEqual([]);
+    },
+  );
+
+  it.each([
+    [{ limit: '51' }, 'limit must be at most 50, the maximum page size'],
+    [{ limit: '0' }, 'limit must be at least 1'],
+    [{ limit: 'ten' }, 'limit must be an integer'],
+    [{ limit: '2.5' }, 'limit must be an integer'],
+    [{ cursor: 'not a cursor!' }, 'cursor must be the nextCursor of a previous page'],
+    [{ cursor: 'a'.repeat(129) }, 'cursor must be the nextCursor of a previous page'],
+    [{ offset: '10' }, 'property offset should not exist'],
+  ])('refuses %j, saying %s', (query, message) => {
+    expect(errors(query)).toContain(message);
   });
 });

@@ -14,6 +14,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { ORDER_LIMITS } from './order.constants';
 
 export class OrderItemDto {
   /** A catalog SKU, e.g. `book-1`. Prices come from the order service's catalog, never from the client. */
@@ -23,7 +24,7 @@ export class OrderItemDto {
 
   @IsInt()
   @Min(1)
-  @Max(100)
+  @Max(ORDER_LIMITS.maxQuantity)
   quantity: number;
 }
 
@@ -31,8 +32,28 @@ export class CreateOrderDto {
   @ValidateNested({ each: true })
   @Type(() => OrderItemDto)
   @ArrayMinSize(1)
-  @ArrayMaxSize(50)
+  @ArrayMaxSize(ORDER_LIMITS.maxItems)
   items: OrderItemDto[];
+}
+
+/** Which page of orders: the newest first, `limit` at a time, after `cursor`. */
+export class ListOrdersDto {
+  /** Orders in the page: 20 unless given, at most 50. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be an integer' })
+  @Min(1, { message: 'limit must be at least 1' })
+  @Max(ORDER_LIMITS.maxPageSize, {
+    message: `limit must be at most ${ORDER_LIMITS.maxPageSize}, the maximum page size`,
+  })
+  limit?: number;
+
+  /** `nextCursor` of the previous page; without it, the first page. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,128}$/, {
+    message: 'cursor must be the nextCursor of a previous page',
+  })
+  cursor?: string;
 }
 
 export class OrderIdDto {
@@ -90,4 +111,11 @@ export interface Order {
   currency: string;
   paymentId?: string;
   createdAt: string;
+}
+
+/** One page of orders, the newest first. */
+export interface OrderPage {
+  items: Order[];
+  /** Pass it as `cursor` for the next page; `null` on the last page. */
+  nextCursor: string | null;
 }

@@ -9,8 +9,16 @@ export interface MtlsClientOptions {
   service: string;
   /** Mutual TLS here, or by the mesh's sidecars; plaintext only in a benchmark. */
   security: TransportSecurity;
+  /** Largest reply, in characters of its JSON; the server answers a bigger one with an error. */
   maxFrameSize: number;
 }
+
+/**
+ * Nest checks its read buffer, not each frame: the end of one reply and the
+ * start of the next can arrive in one read. Room for one read keeps a reply of
+ * exactly `maxFrameSize` from dropping the connection.
+ */
+const READ_HEADROOM = 64 * 1024;
 
 /**
  * A Nest TCP client that speaks mutual TLS to one service (itself, or through
@@ -29,6 +37,6 @@ export function createMtlsClient(options: MtlsClientOptions): ClientTCP {
       security.mode === 'mtls'
         ? mtlsClientOptions(security.tls, options.service, security.minVersion)
         : undefined,
-    maxBufferSize: options.maxFrameSize,
+    maxBufferSize: options.maxFrameSize + READ_HEADROOM,
   });
 }

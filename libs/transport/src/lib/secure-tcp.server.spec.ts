@@ -13,6 +13,7 @@ import type { CertificateAuthority } from './testing/dev-pki';
 import type { MessageEnvelope } from './message-envelope';
 import { MessageContext } from './message.context';
 import { createMtlsClient } from './mtls-client';
+import { REPLY_TOO_LARGE } from './reply-limited.socket';
 import { SecureTcpServer } from './secure-tcp.server';
 import type { TlsMaterial } from './tls-material';
 import type { TransportSecurity } from './transport-security';
@@ -30,6 +31,11 @@ class EchoController {
   echo(@Payload() data: unknown, @Ctx() context: MessageContext): unknown {
     this.received.push(data);
     return { data, meta: context.getMeta(), peer: context.getPeerSpiffeId() };
+  }
+
+  @MessagePattern('repeat')
+  repeat(@Payload() length: number): string {
+    return 'x'.repeat(length);
   }
 }
 
@@ -64,8 +70,8 @@ async function startEchoServer(
 }
 
 /** Sends one message and waits for its answer; a silent server fails the call after 3 s instead of hanging the test. */
-function ask(client: ClientTCP, payload: unknown): Promise<unknown> {
-  return firstValueFrom(client.send('echo', payload).pipe(timeout(3_000)));
+function ask(client: ClientTCP, payload: unknown, pattern = 'echo'): Promise<unknown> {
+  return firstValueFrom(client.send(pattern, payload).pipe(timeout(3_000)));
 }
 
 /** Awaits a call that must fail, and returns why. */
@@ -180,6 +186,25 @@ describe(SecureTcpServer.name, () => {
     await expect(ask(clientWith(orderTls), { meta: {}, data: 'small' })).resolves.toMatchObject({
       data: 'small',
     });
+  });
+
+  it('answers a reply above maxFrameSize with reply_too_large, and the calls sharing its connection still get theirs', async () => {
+    const client = clientWith(orderTls);
+    const repeat = (length: number) => ask(client, { meta: {}, data: length }, 'repeat');
+
+    const [oversized, ...others] = await Promise.allSettled([
+      repeat(MAX_FRAME_SIZE * 4),
+      repeat(10),
+      repeat(MAX_FRAME_SIZE - 100),
+      ask(client, { meta: {}, data: 'small' }),
+    ]);
+
+    expect(oversized).toEqual({ status: 'rejected', reason: REPLY_TOO_LARGE });
+    expect(others.map((settled) => settled.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
   });
 
   it('disconnects a peer that connects but never starts the TLS handshake, after handshakeTimeoutMs', async () => {

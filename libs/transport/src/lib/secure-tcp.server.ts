@@ -1,12 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { ServerTCP } from '@nestjs/microservices';
-import type { MessageHandler, TcpContext } from '@nestjs/microservices';
+import type { MessageHandler, TcpContext, TcpSocket } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { throwError } from 'rxjs';
 import { isMessageEnvelope } from './message-envelope';
 import { MessageContext } from './message.context';
 import { mtlsServerOptions } from './mtls.options';
+import { ReplyLimitedSocket } from './reply-limited.socket';
 import type { RpcErrorBody } from './rpc-error';
 import type { TransportSecurity } from './transport-security';
 
@@ -15,7 +16,10 @@ export interface SecureTcpServerOptions {
   port: number;
   /** Mutual TLS here, or by the mesh's sidecars; plaintext only in a benchmark. */
   security: TransportSecurity;
-  /** Largest accepted frame, in characters of its JSON; a bigger frame drops the connection. */
+  /**
+   * Largest frame, in characters of its JSON: a bigger request drops the
+   * connection; a bigger reply is not sent, its call is answered `reply_too_large`.
+   */
   maxFrameSize: number;
   /** A frame that is not complete after this long drops the connection. */
   incompleteFrameTimeoutMs: number;
@@ -53,8 +57,6 @@ export class SecureTcpServer extends ServerTCP {
               handshakeTimeout: secureOptions.handshakeTimeoutMs,
             }
           : undefined,
-      maxBufferSize: secureOptions.maxFrameSize,
-      incompleteMessageTimeout: secureOptions.incompleteFrameTimeoutMs,
     });
     const server = this.unwrap<TlsServer>();
     server.maxConnections = secureOptions.maxConnections;
@@ -75,6 +77,18 @@ export class SecureTcpServer extends ServerTCP {
     server.on('secureConnection', (socket: TLSSocket) => {
       socket.setTimeout(secureOptions.idleTimeoutMs, () => socket.destroy());
     });
+  }
+
+  /** Each connection's frames: limited both ways, see {@link ReplyLimitedSocket}. */
+  protected override getSocketInstance(socket: Socket): TcpSocket {
+    return new ReplyLimitedSocket(
+      socket,
+      {
+        maxBufferSize: this.secureOptions.maxFrameSize,
+        incompleteMessageTimeout: this.secureOptions.incompleteFrameTimeoutMs,
+      },
+      this.secureOptions.maxFrameSize,
+    );
   }
 
   override getHandlerByPattern(pattern: string): MessageHandler | null {

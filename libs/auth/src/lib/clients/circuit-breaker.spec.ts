@@ -45,4 +45,18 @@ describe(CircuitBreaker.name, () => {
     now = 2_000;
     expect(circuit.allow()).toBe(true);
   });
+
+  it('does not count refused connections before the service has ever answered: it is starting', () => {
+    const circuit = breaker();
+    for (let i = 0; i < 10; i++) circuit.refused();
+    expect(circuit.allow()).toBe(true);
+    expect(circuit.isOpen).toBe(false);
+  });
+
+  it('counts refused connections once the service has answered: it went down', () => {
+    const circuit = breaker();
+    circuit.success();
+    for (let i = 0; i < 3; i++) circuit.refused();
+    expect(circuit.allow()).toBe(false);
+  });
 });

@@ -23,6 +23,7 @@ type State =
  */
 export class CircuitBreaker {
   private state: State = { name: 'closed', failures: 0 };
+  private reached = false;
 
   constructor(
     private readonly options: CircuitBreakerOptions,
@@ -44,7 +45,19 @@ export class CircuitBreaker {
   }
 
   success(): void {
+    this.reached = true;
     this.state = { name: 'closed', failures: 0 };
+  }
+
+  /**
+   * The service refused the connection: nothing listens there. Until the
+   * service has answered once it is still starting (`npm start` builds it
+   * while its callers already run): the call fails at once anyway, and
+   * counting it would keep the circuit open for `resetAfterMs` after the
+   * service is up. Once it has answered, a refusal means it went down, and counts.
+   */
+  refused(): void {
+    if (this.reached) this.failure();
   }
 
   failure(): void {

@@ -312,6 +312,58 @@ describe(ServiceClient.name, () => {
       expect(proxy.sent).toHaveLength(1);
     });
 
+    it.each<[string, RpcErrorBody]>([
+      ['a validation refusal', { status: 400, error: 'Bad Request', message: 'limit too large' }],
+      ['a 403', { status: 403, error: 'insufficient_scope', message: 'no' }],
+      ['a 413', { status: 413, error: 'payload_too_large', message: 'too large' }],
+      [
+        'a reply too large to send',
+        { status: 500, error: 'reply_too_large', message: 'too large' },
+      ],
+      ['an internal error', { status: 500, error: 'internal_error', message: 'oops' }],
+    ])(
+      'never opens the circuit for %s, however often: the service answered',
+      async (_case, body) => {
+        const proxy = new RecordingProxy();
+        proxy.reply = () => throwError(() => body);
+        const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+        for (let i = 0; i < 10; i++)
+          await failure(client.send('order.list', {}, { idempotent: true }));
+
+        proxy.reply = () => of({ ok: true });
+        await expect(client.send('order.list', {})).resolves.toEqual({ ok: true });
+        expect(proxy.sent).toHaveLength(11);
+      },
+    );
+
+    const refused = () =>
+      throwError(() =>
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4001'), { code: 'ECONNREFUSED' }),
+      );
+
+    it('answers 503 at once while a service that never answered refuses connections, and calls it as soon as it is up', async () => {
+      const proxy = new RecordingProxy();
+      proxy.reply = refused;
+      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      for (let i = 0; i < 10; i++)
+        expect((await failure(client.send('order.create', {}))).getStatus()).toBe(503);
+
+      proxy.reply = () => of({ ok: true });
+      await expect(client.send('order.create', {})).resolves.toEqual({ ok: true });
+      expect(proxy.sent).toHaveLength(11);
+    });
+
+    it('opens the circuit on refused connections once the service has answered: it went down', async () => {
+      const proxy = new RecordingProxy();
+      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      await client.send('order.create', {});
+      proxy.reply = refused;
+      for (let i = 0; i < 3; i++) await failure(client.send('order.create', {}));
+
+      expect((await failure(client.send('order.create', {}))).getStatus()).toBe(503);
+      expect(proxy.sent).toHaveLength(4);
+    });
+
     it('opens the circuit after consecutive failures and then fails fast without calling', async () => {
       const proxy = new RecordingProxy();
       proxy.reply = down;

@@ -41,7 +41,8 @@ export interface SendOptions {
  * token and request id; `sendAsService` authenticates as this service itself.
  * Failures arrive as HTTP exceptions: the callee's own status, 503 when it is
  * unreachable (at once while its circuit is open), 504 when it does not
- * answer in time. Idempotent calls are retried with backoff.
+ * answer in time. Idempotent calls are retried with backoff. Only calls that
+ * get no answer count towards opening the circuit, never a callee's answer.
  *
  * @example
  * constructor(@InjectServiceClient('payment') private readonly payment: ServiceClient) {}
@@ -117,11 +118,16 @@ export class ServiceClient {
         this.breaker.success();
         return result;
       } catch (error) {
+        // Only a call without an answer says the service is unhealthy. An answer,
+        // whatever its status (a refusal, a 500, a reply too large to send), is
+        // about this call alone: one caller's input causes it, and counting it
+        // would let one caller open the circuit for all.
         if (isRpcErrorBody(error)) {
-          this.breaker.success(); // it answered: the service is up, the request was refused
+          this.breaker.success();
           throw this.toHttpException(pattern, error);
         }
-        this.breaker.failure();
+        if (isConnectionRefused(error)) this.breaker.refused();
+        else this.breaker.failure();
         // A timeout may mean the callee is overloaded: retrying would only add to its load.
         if (attempt >= attempts || error instanceof TimeoutError)
           throw this.toHttpException(pattern, error);
@@ -147,4 +153,8 @@ export class ServiceClient {
     );
     return new ServiceUnavailableException(`${this.service} is unavailable`);
   }
+}
+
+function isConnectionRefused(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
 }

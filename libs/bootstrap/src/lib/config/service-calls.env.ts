@@ -17,7 +17,7 @@ export function callerEnv() {
       'Retries of idempotent calls after a transport failure, with backoff.',
     ),
     CIRCUIT_FAILURE_THRESHOLD: intEnv(5, 1, 1_000).describe(
-      'Consecutive failures of a service that open its circuit (fast 503s).',
+      'Consecutive calls to a service that get no answer (timeout, dropped or refused connection) that open its circuit (fast 503s); an error answer never counts, nor a refused connection before the service has ever answered (it is starting).',
     ),
     CIRCUIT_RESET_MS: intEnv(5_000, 100, 600_000).describe(
       'How long an open circuit refuses calls before a trial call.',

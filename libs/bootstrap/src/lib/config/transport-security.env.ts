@@ -45,7 +45,7 @@ export function transportSecurityEnv(service: string) {
       .default('TLSv1.3')
       .describe('Oldest TLS version offered between services; 1.2 only for peers that need it.'),
     MAX_FRAME_BYTES: intEnv(1024 * 1024, 1024, 64 * 1024 * 1024).describe(
-      'Largest accepted message frame, sent or received; a larger one drops the connection.',
+      'Largest message frame, in characters of its JSON: a larger request drops the connection; a larger reply is not sent, its call is answered `reply_too_large`. Keep it the same in every service.',
     ),
   };
 }

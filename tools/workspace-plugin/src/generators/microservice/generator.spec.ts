@@ -117,12 +117,16 @@ describe('microservice generator', () => {
       );
     });
 
-    it('shares its patterns and item type through @acme/contracts', () => {
+    it('shares its patterns, item and page types and page DTO through @acme/contracts', () => {
       expect(read(tree, 'libs/contracts/src/lib/inventory.constants.ts')).toContain(
         "list: 'inventory.list'",
       );
       expect(read(tree, 'libs/contracts/src/index.ts')).toContain(
-        "export { INVENTORY_PATTERNS } from './lib/inventory.constants';\nexport type { InventoryItem } from './lib/inventory.dto';",
+        [
+          "export { INVENTORY_PATTERNS } from './lib/inventory.constants';",
+          "export { INVENTORY_MAX_PAGE_SIZE, ListInventoryDto } from './lib/inventory.dto';",
+          "export type { InventoryItem, InventoryPage } from './lib/inventory.dto';",
+        ].join('\n'),
       );
     });
 
