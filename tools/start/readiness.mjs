@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * Each app's readiness probe at its development defaults. The gateway's `/readyz` answers 200 only
  * once the issuer's keys are reachable and order and payment answer a ping over mutual TLS (payment
- * through order), so it speaks for the services behind it; on their own, the TCP services count as
- * ready when they accept a connection.
+ * through order), so it speaks for the services behind it. Served without the gateway, a TCP
+ * service counts as ready when it accepts a connection (which it then logs as a refused handshake).
  */
 export const PROBES = {
   'auth-server': 'http://localhost:3001/healthz',
@@ -15,6 +15,23 @@ export const PROBES = {
   payment: 'tcp://localhost:4002',
   web: 'http://localhost:4200/',
 };
+const BEHIND_THE_GATEWAY = ['order', 'payment'];
+
+/**
+ * The probes to poll for the apps served: those in {@link PROBES}, without the services the
+ * gateway's readiness already covers when it is served too.
+ *
+ * @example
+ * probesFor(['gateway', 'order', 'payment']); // { gateway: 'http://localhost:3000/readyz' }
+ * @param {readonly string[]} apps
+ * @returns {Record<string, string>}
+ */
+export function probesFor(apps) {
+  const covered = apps.includes('gateway') ? BEHIND_THE_GATEWAY : [];
+  return Object.fromEntries(
+    apps.filter((app) => PROBES[app] && !covered.includes(app)).map((app) => [app, PROBES[app]]),
+  );
+}
 
 /**
  * Probes one target once: an HTTP URL must answer 2xx, a `tcp://host:port` must accept a connection.

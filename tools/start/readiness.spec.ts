@@ -2,7 +2,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
-import { probe, readyLine, waitUntilReady } from './readiness.mjs';
+import { PROBES, probe, probesFor, readyLine, waitUntilReady } from './readiness.mjs';
 
 function listen<T extends Server | HttpServer>(server: T, port = 0): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -109,6 +109,27 @@ describe('readiness of npm start', () => {
         { intervalMs: 50, signal: polling.signal, onPending: () => polling.abort() },
       );
       await expect(ready).rejects.toThrow(/abort/i);
+    });
+  });
+
+  describe(probesFor.name, () => {
+    it('leaves order and payment to the gateway when it is served: a bare TCP probe of a TLS server is logged as a refused handshake', () => {
+      expect(probesFor(['auth-server', 'gateway', 'order', 'payment', 'web'])).toEqual({
+        'auth-server': PROBES['auth-server'],
+        gateway: PROBES.gateway,
+        web: PROBES.web,
+      });
+    });
+
+    it('probes order and payment themselves when the gateway is not served', () => {
+      expect(probesFor(['order', 'payment'])).toEqual({
+        order: 'tcp://localhost:4001',
+        payment: 'tcp://localhost:4002',
+      });
+    });
+
+    it('ignores an app it has no probe for', () => {
+      expect(probesFor(['web', 'inventory'])).toEqual({ web: PROBES.web });
     });
   });
 

@@ -3,7 +3,7 @@
 // nx and every server it started: no orphaned processes.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { PROBES, readyLine, waitUntilReady } from './readiness.mjs';
+import { probesFor, readyLine, waitUntilReady } from './readiness.mjs';
 
 const APPS = process.env.APPS ?? 'auth-server,gateway,order,payment,web';
 /** The first build takes a while; past this, say which app is still not ready and why. */
@@ -33,18 +33,15 @@ const apps = APPS.split(',').map((app) => app.trim());
 const polling = new AbortController();
 const startedAt = Date.now();
 let slowStartReported = false;
-waitUntilReady(
-  Object.fromEntries(apps.filter((app) => PROBES[app]).map((app) => [app, PROBES[app]])),
-  {
-    signal: polling.signal,
-    onPending: (pending) => {
-      if (slowStartReported || Date.now() - startedAt < SLOW_START_MS) return;
-      slowStartReported = true;
-      const reasons = Object.entries(pending).map(([app, reason]) => `${app} (${reason})`);
-      console.log(`still waiting for ${reasons.join(', ')}`);
-    },
+waitUntilReady(probesFor(apps), {
+  signal: polling.signal,
+  onPending: (pending) => {
+    if (slowStartReported || Date.now() - startedAt < SLOW_START_MS) return;
+    slowStartReported = true;
+    const reasons = Object.entries(pending).map(([app, reason]) => `${app} (${reason})`);
+    console.log(`still waiting for ${reasons.join(', ')}`);
   },
-).then(
+}).then(
   () => console.log(readyLine(apps)),
   () => {
     // stopped before every app was ready
