@@ -1,49 +1,60 @@
-// How `npm start` knows that the system is ready: it polls each app's probe until all pass at once.
+// How `npm start` knows that the system is ready: it polls each app's probes until all pass.
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as connectTls } from 'node:tls';
 
 /**
- * Each app's readiness probe at its development defaults. The gateway's `/readyz` answers 200 only
- * once the issuer's keys are reachable and order and payment answer a ping over mutual TLS (payment
- * through order), so it speaks for the services behind it. Served without the gateway, a TCP
- * service counts as ready when it accepts a connection (which it then logs as a refused handshake).
+ * Each app's probes at its development defaults, in two stages. First every app listens: a plain
+ * connection to an HTTP port, a mutual-TLS handshake with a service (a bare connection would be
+ * logged as a refused handshake). Then the HTTP apps answer their readiness probe. The gateway's
+ * `/readyz` answers 200 only once the issuer's keys are reachable and order and payment answer a
+ * ping over mutual TLS, so it speaks for them; asking it only once they listen keeps its log free
+ * of start-up failures.
  */
 export const PROBES = {
-  'auth-server': 'http://localhost:3001/healthz',
-  gateway: 'http://localhost:3000/readyz',
-  order: 'tcp://localhost:4001',
-  payment: 'tcp://localhost:4002',
-  web: 'http://localhost:4200/',
+  'auth-server': { listening: 'tcp://localhost:3001', ready: 'http://localhost:3001/healthz' },
+  gateway: { listening: 'tcp://localhost:3000', ready: 'http://localhost:3000/readyz' },
+  order: { listening: 'tls://localhost:4001' },
+  payment: { listening: 'tls://localhost:4002' },
+  web: { listening: 'tcp://localhost:4200', ready: 'http://localhost:4200/' },
 };
-const BEHIND_THE_GATEWAY = ['order', 'payment'];
 
 /**
- * The probes to poll for the apps served: those in {@link PROBES}, without the services the
- * gateway's readiness already covers when it is served too.
+ * The stages of probes to poll for the apps served, each an app -> probe map; apps without an
+ * entry in {@link PROBES} are not waited for.
  *
  * @example
- * probesFor(['gateway', 'order', 'payment']); // { gateway: 'http://localhost:3000/readyz' }
+ * probesFor(['gateway', 'order']);
+ * // [{ gateway: 'tcp://localhost:3000', order: 'tls://localhost:4001' }, { gateway: 'http://localhost:3000/readyz' }]
  * @param {readonly string[]} apps
- * @returns {Record<string, string>}
+ * @returns {Record<string, string>[]}
  */
 export function probesFor(apps) {
-  const covered = apps.includes('gateway') ? BEHIND_THE_GATEWAY : [];
-  return Object.fromEntries(
-    apps.filter((app) => PROBES[app] && !covered.includes(app)).map((app) => [app, PROBES[app]]),
-  );
+  const known = apps.filter((app) => PROBES[app]);
+  const stage = (kind) =>
+    Object.fromEntries(
+      known.filter((app) => PROBES[app][kind]).map((app) => [app, PROBES[app][kind]]),
+    );
+  return [stage('listening'), stage('ready')];
 }
 
 /**
- * Probes one target once: an HTTP URL must answer 2xx, a `tcp://host:port` must accept a connection.
+ * Probes one target once: an HTTP URL must answer 2xx, a `tcp://host:port` must accept a
+ * connection, a `tls://host:port` must complete a handshake with `tls` (CA, certificate, key).
  *
  * @example
  * await probe('http://localhost:3000/readyz'); // undefined when ready, else why not: 'HTTP 503'
  * @param {string} target
+ * @param {{ timeoutMs?: number, tls?: import('node:tls').ConnectionOptions }} [options]
  * @returns {Promise<string | undefined>}
  */
-export async function probe(target, timeoutMs = 2_000) {
+export async function probe(target, { timeoutMs = 5_000, tls } = {}) {
   const url = new URL(target);
-  if (url.protocol === 'tcp:') return acceptsConnection(url.hostname, Number(url.port), timeoutMs);
+  const port = Number(url.port);
+  if (url.protocol === 'tcp:')
+    return opens(connect({ host: url.hostname, port, timeout: timeoutMs }), 'connect');
+  if (url.protocol === 'tls:')
+    return acceptsHandshake(connectTls({ ...tls, host: url.hostname, port, timeout: timeoutMs }));
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     await response.body?.cancel();
@@ -53,38 +64,64 @@ export async function probe(target, timeoutMs = 2_000) {
   }
 }
 
-function acceptsConnection(host, port, timeoutMs) {
+/** Resolves to undefined once `socket` emits `event`, else to why not; closes the socket. */
+function opens(socket, event) {
   return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: timeoutMs });
     const done = (reason) => {
       socket.destroy();
       resolve(reason);
     };
-    socket.once('connect', () => done(undefined));
+    socket.once(event, () => done(undefined));
     socket.once('timeout', () => done('timeout'));
     socket.once('error', (error) => done(error.code ?? error.message));
   });
 }
 
 /**
- * Polls every target until all of them are ready in the same round.
+ * Resolves to undefined once the server has accepted the handshake, else to why not. In TLS 1.3
+ * the client is done before the server has checked its certificate; the server's session ticket,
+ * sent after that check, is the proof. Then it closes politely: a reset would be logged by the
+ * service as a refused handshake.
+ */
+function acceptsHandshake(socket) {
+  return new Promise((resolve) => {
+    let failure = 'handshake refused';
+    socket.once('session', () => {
+      failure = undefined;
+      socket.end();
+    });
+    socket.once('error', (error) => (failure = error.code ?? error.message));
+    socket.once('timeout', () => {
+      failure = 'timeout';
+      socket.destroy();
+    });
+    socket.once('close', () => resolve(failure));
+    socket.resume();
+  });
+}
+
+/**
+ * Polls stage after stage; a stage is passed once every probe of it passes in the same round.
  *
  * @example
- * await waitUntilReady({ gateway: PROBES.gateway }, { onPending: (pending) => console.log(pending) });
- * @param {Record<string, string>} targets app name -> probe
- * @param {{ intervalMs?: number, signal?: AbortSignal, onPending?: (pending: Record<string, string>) => void }} [options]
- *   `onPending` hears, after each round that failed, why each app that is not ready is not.
+ * await waitUntilReady(probesFor(apps), { onPending: (pending) => console.log(pending) });
+ * @param {Record<string, string>[]} stages app name -> probe, per stage
+ * @param {{ intervalMs?: number, signal?: AbortSignal, tls?: import('node:tls').ConnectionOptions, onPending?: (pending: Record<string, string>) => void }} [options]
+ *   `tls` is for `tls://` probes; `onPending` hears, after each round that failed, why each app
+ *   that is not ready is not.
  * @returns {Promise<void>}
  */
-export async function waitUntilReady(targets, { intervalMs = 500, signal, onPending } = {}) {
-  for (;;) {
-    const results = await Promise.all(
-      Object.entries(targets).map(async ([app, target]) => [app, await probe(target)]),
-    );
-    const pending = Object.fromEntries(results.filter(([, reason]) => reason !== undefined));
-    if (Object.keys(pending).length === 0) return;
-    onPending?.(pending);
-    await sleep(intervalMs, undefined, { signal });
+export async function waitUntilReady(stages, { intervalMs = 500, signal, tls, onPending } = {}) {
+  for (const targets of stages) {
+    for (;;) {
+      const results = await Promise.all(
+        Object.entries(targets).map(async ([app, target]) => [app, await probe(target, { tls })]),
+      );
+      const pending = Object.fromEntries(results.filter(([, reason]) => reason !== undefined));
+      if (Object.keys(pending).length === 0) break;
+      onPending?.(pending);
+      await sleep(intervalMs, undefined, { signal });
+    }
   }
 }
 

@@ -2,7 +2,10 @@ import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
-import { PROBES, probe, probesFor, readyLine, waitUntilReady } from './readiness.mjs';
+import { createServer as createTlsServer } from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
+import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
+import { probe, probesFor, readyLine, waitUntilReady } from './readiness.mjs';
 
 function listen<T extends Server | HttpServer>(server: T, port = 0): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -61,10 +64,60 @@ describe('readiness of npm start', () => {
       }
     });
 
+    describe('of a mutual-TLS service', () => {
+      let server: Server;
+      let caller: ConnectionOptions;
+      let stranger: ConnectionOptions;
+      let handshakes = 0;
+      const target = () => `tls://localhost:${portOf(server)}`;
+
+      beforeAll(async () => {
+        const ca = await createCertificateAuthority('start CA');
+        const other = await createCertificateAuthority('other CA');
+        const order = await issueServiceCertificate(ca, 'order', 'acme.test');
+        const gateway = await issueServiceCertificate(ca, 'gateway', 'acme.test');
+        const intruder = await issueServiceCertificate(other, 'gateway', 'acme.test');
+        caller = { ca: ca.certPem, cert: gateway.certPem, key: gateway.keyPem };
+        stranger = { ca: ca.certPem, cert: intruder.certPem, key: intruder.keyPem };
+        server = await listen(
+          createTlsServer(
+            {
+              ca: ca.certPem,
+              cert: order.certPem,
+              key: order.keyPem,
+              requestCert: true,
+              rejectUnauthorized: true,
+              minVersion: 'TLSv1.3',
+            },
+            // As the services do: the connection stays open until the client closes it.
+            (socket) => {
+              handshakes += 1;
+              socket.resume().once('end', () => socket.end());
+            },
+          ),
+        );
+        server.on('tlsClientError', (_error, socket) => socket.destroy());
+      });
+      afterAll(() => close(server));
+
+      it('passes when the handshake with a certificate of its CA completes', async () => {
+        expect(await probe(target(), { tls: caller })).toBeUndefined();
+        expect(handshakes).toBe(1);
+      });
+
+      it('fails with a certificate of another CA, or none', async () => {
+        expect(await probe(target(), { tls: stranger })).toBe('handshake refused');
+        expect(await probe(target(), { tls: { ca: caller.ca } })).toEqual(expect.any(String));
+        expect(handshakes).toBe(1);
+      });
+    });
+
     it('fails an HTTP probe that does not answer in time', async () => {
       const server = await listen(createHttpServer(() => undefined));
       try {
-        expect(await probe(`http://127.0.0.1:${portOf(server)}/readyz`, 200)).toBe('TimeoutError');
+        expect(await probe(`http://127.0.0.1:${portOf(server)}/readyz`, { timeoutMs: 200 })).toBe(
+          'TimeoutError',
+        );
       } finally {
         server.closeAllConnections();
         await close(server);
@@ -73,29 +126,38 @@ describe('readiness of npm start', () => {
   });
 
   describe(waitUntilReady.name, () => {
-    it('resolves only once every app is ready, telling meanwhile which is not and why', async () => {
-      const gateway = await warmingUp(2);
+    it('passes stage after stage, each once all its probes pass, telling meanwhile what is pending', async () => {
+      const gateway = await warmingUp(1);
       const orderPort = await closedPort();
       const pendings: Record<string, string>[] = [];
       let order: Server | undefined;
       try {
-        const ready = waitUntilReady(
-          { gateway: gateway.url, order: `tcp://127.0.0.1:${orderPort}` },
+        await waitUntilReady(
+          [
+            {
+              gateway: `tcp://127.0.0.1:${portOf(gateway.server)}`,
+              order: `tcp://127.0.0.1:${orderPort}`,
+            },
+            { gateway: gateway.url },
+          ],
           {
             intervalMs: 50,
             onPending: (pending) => {
               pendings.push(pending);
-              // order starts listening only after three rounds, when the gateway is long ready
-              if (pendings.length === 3)
-                void listen(createTcpServer(), orderPort).then((s) => (order = s));
+              // order starts listening after two rounds of the first stage
+              if (pendings.length === 2)
+                void listen(createTcpServer(), orderPort).then((started) => (order = started));
             },
           },
         );
-        await ready;
-        expect(pendings[0]).toEqual({ gateway: 'HTTP 503', order: 'ECONNREFUSED' });
-        expect(pendings[2]).toEqual({ order: 'ECONNREFUSED' });
-        expect(pendings.length).toBeGreaterThanOrEqual(3);
         expect(order).toBeDefined();
+        // the gateway's readiness is asked only once order listens: its first answer is the 503
+        expect(pendings.slice(0, 2)).toEqual([
+          { order: 'ECONNREFUSED' },
+          { order: 'ECONNREFUSED' },
+        ]);
+        expect(pendings.at(-1)).toEqual({ gateway: 'HTTP 503' });
+        expect(await probe(gateway.url)).toBeUndefined();
       } finally {
         await close(gateway.server);
         if (order) await close(order);
@@ -104,32 +166,35 @@ describe('readiness of npm start', () => {
 
     it('stops polling when aborted', async () => {
       const polling = new AbortController();
-      const ready = waitUntilReady(
-        { gateway: `http://127.0.0.1:${await closedPort()}/readyz` },
-        { intervalMs: 50, signal: polling.signal, onPending: () => polling.abort() },
-      );
+      const ready = waitUntilReady([{ gateway: `http://127.0.0.1:${await closedPort()}/readyz` }], {
+        intervalMs: 50,
+        signal: polling.signal,
+        onPending: () => polling.abort(),
+      });
       await expect(ready).rejects.toThrow(/abort/i);
     });
   });
 
   describe(probesFor.name, () => {
-    it('leaves order and payment to the gateway when it is served: a bare TCP probe of a TLS server is logged as a refused handshake', () => {
-      expect(probesFor(['auth-server', 'gateway', 'order', 'payment', 'web'])).toEqual({
-        'auth-server': PROBES['auth-server'],
-        gateway: PROBES.gateway,
-        web: PROBES.web,
-      });
-    });
-
-    it('probes order and payment themselves when the gateway is not served', () => {
-      expect(probesFor(['order', 'payment'])).toEqual({
-        order: 'tcp://localhost:4001',
-        payment: 'tcp://localhost:4002',
-      });
+    it('waits for every app to listen before asking any for its readiness', () => {
+      expect(probesFor(['auth-server', 'gateway', 'order', 'payment', 'web'])).toEqual([
+        {
+          'auth-server': 'tcp://localhost:3001',
+          gateway: 'tcp://localhost:3000',
+          order: 'tls://localhost:4001',
+          payment: 'tls://localhost:4002',
+          web: 'tcp://localhost:4200',
+        },
+        {
+          'auth-server': 'http://localhost:3001/healthz',
+          gateway: 'http://localhost:3000/readyz',
+          web: 'http://localhost:4200/',
+        },
+      ]);
     });
 
     it('ignores an app it has no probe for', () => {
-      expect(probesFor(['web', 'inventory'])).toEqual({ web: PROBES.web });
+      expect(probesFor(['order', 'inventory'])).toEqual([{ order: 'tls://localhost:4001' }, {}]);
     });
   });
 

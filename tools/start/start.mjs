@@ -1,7 +1,8 @@
 // npm start: creates the dev PKI if missing, then serves every app with Nx, and prints one line
-// when every app answers its readiness probe. Nx runs in its own process group so that Ctrl-C or a SIGTERM to npm stops
-// nx and every server it started: no orphaned processes.
+// once every app answers its probes. Nx runs in its own process group so that Ctrl-C or a
+// SIGTERM to npm stops nx and every server it started: no orphaned processes.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { probesFor, readyLine, waitUntilReady } from './readiness.mjs';
 
@@ -35,6 +36,12 @@ const startedAt = Date.now();
 let slowStartReported = false;
 waitUntilReady(probesFor(apps), {
   signal: polling.signal,
+  // The services' probe is a mutual-TLS handshake: any certificate of the dev CA completes it.
+  tls: {
+    ca: readFileSync('.dev/certs/ca.crt'),
+    cert: readFileSync('.dev/certs/gateway.crt'),
+    key: readFileSync('.dev/certs/gateway.key'),
+  },
   onPending: (pending) => {
     if (slowStartReported || Date.now() - startedAt < SLOW_START_MS) return;
     slowStartReported = true;
