@@ -1,8 +1,9 @@
 const { nxPreset } = require('@nx/jest/preset');
 
 // One transform for every project: SWC compiles TypeScript with Nest's decorator
-// metadata, and also the ESM-only packages (oidc-provider, jose) that ts-jest
-// cannot load, and PGlite, whose dynamic imports jest's CommonJS runtime refuses.
+// metadata, and also the ESM-only packages (oidc-provider, jose, the web e2e's
+// @sparticuz/chromium) that ts-jest cannot load, and PGlite, whose dynamic
+// imports jest's CommonJS runtime refuses.
 module.exports = {
   ...nxPreset,
   testEnvironment: 'node',
@@ -22,6 +23,6 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: [
-    '/node_modules/(?!(oidc-provider|jose|oauth4webapi|quick-lru|@koa|koa|nanoid|eta|@electric-sql/pglite)/)',
+    '/node_modules/(?!(oidc-provider|jose|oauth4webapi|quick-lru|@koa|koa|nanoid|eta|@electric-sql/pglite|@sparticuz/chromium)/)',
   ],
 };

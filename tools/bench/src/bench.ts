@@ -14,8 +14,8 @@
 import { TestIssuer } from '@acme/auth/testing';
 import { spawn } from 'node:child_process';
 import { format, resolveConfig } from 'prettier';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { drive } from './lib/load';
 import type { LoadOptions, LoadResult, RequestSpec } from './lib/load';
@@ -76,7 +76,6 @@ async function main(): Promise<void> {
   const outDir = resolve(WORKSPACE, outIndex > 0 ? process.argv[outIndex + 1] : 'dist/bench');
   const settings = smoke ? SMOKE : FULL;
   const runId = `${process.pid}_${Date.now()}`;
-  const materialDir = mkdtempSync(join(tmpdir(), 'acme-bench-'));
   const logDir = join(outDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const profileDir = process.argv.includes('--profile') ? join(outDir, 'profiles') : undefined;
@@ -95,7 +94,7 @@ async function main(): Promise<void> {
     bareNodeRssMb: await bareNodeRssMb(),
   };
 
-  await writeMaterial(materialDir);
+  const material = await writeMaterial();
   const issuer = await TestIssuer.start({
     audience: AUDIENCE,
     clients: { payment: PAYMENT_CLIENT_SECRET },
@@ -104,7 +103,7 @@ async function main(): Promise<void> {
     new BenchSystem({
       mode,
       workspace: WORKSPACE,
-      materialDir,
+      material,
       logDir,
       issuer: issuer.issuer,
       databaseUrl: DATABASE_URL,
@@ -154,7 +153,7 @@ async function main(): Promise<void> {
     await Promise.all(MODES.map((mode) => systems[mode].stop()));
     await Promise.all(MODES.map((mode) => systems[mode].dropSchemas()));
     await issuer.stop();
-    rmSync(materialDir, { recursive: true, force: true });
+    material.remove();
   }
 }
 

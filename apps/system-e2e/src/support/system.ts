@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
 import type { CertificateAuthority } from '@acme/transport/testing';
-import { AppProcess, freePort } from '@acme/bootstrap/testing';
+import { AppProcess, freePort, TestPki } from '@acme/bootstrap/testing';
 
 export const TRUST_DOMAIN = 'acme.test';
 export const AUDIENCE = 'urn:acme:api';
@@ -24,6 +23,7 @@ export type ServiceName = (typeof SERVICES)[number];
 export class SecureSystem {
   readonly dir = mkdtempSync(join(tmpdir(), 'acme-e2e-'));
   readonly processes = new Map<ServiceName, AppProcess>();
+  private pki!: TestPki;
   ca!: CertificateAuthority;
   readonly clientSecrets: Record<string, string> = CLIENT_SECRETS;
   dataKeys = { current: 'e2e-1', keys: { 'e2e-1': randomBytes(32).toString('base64') } };
@@ -75,15 +75,13 @@ export class SecureSystem {
   }
 
   async start(): Promise<void> {
-    this.ca = await createCertificateAuthority('e2e CA');
-    writeFileSync(this.file('ca.crt'), this.ca.certPem);
-    for (const service of SERVICES) {
-      const issued = await issueServiceCertificate(this.ca, service, TRUST_DOMAIN);
-      writeFileSync(this.file(`${service}.crt`), issued.certPem);
-      writeFileSync(this.file(`${service}.key`), issued.keyPem);
-      if (this.clientSecrets[service])
-        writeFileSync(this.file(`${service}.client-secret`), this.clientSecrets[service]);
-    }
+    this.pki = await TestPki.create({
+      trustDomain: TRUST_DOMAIN,
+      services: SERVICES,
+      clientSecrets: this.clientSecrets,
+      dir: this.dir,
+    });
+    this.ca = this.pki.ca;
     writeFileSync(this.file('payment.data-keys.json'), JSON.stringify(this.dataKeys));
     if (this.issuer === 'auth-server') await this.startAuthServer();
     const ports = { gateway: await freePort(), order: await freePort(), payment: await freePort() };
@@ -154,18 +152,12 @@ export class SecureSystem {
   private env(service: ServiceName, ports: Record<ServiceName, number>): Record<string, string> {
     return {
       PORT: String(ports[service]),
-      TRUST_DOMAIN,
-      TLS_CA_FILE: this.file('ca.crt'),
-      TLS_CERT_FILE: this.file(`${service}.crt`),
-      TLS_KEY_FILE: this.file(`${service}.key`),
+      ...this.pki.env(service),
       AUTH_ISSUER: this.issuer,
       AUTH_AUDIENCE: AUDIENCE,
       ORDER_ADDRESS: `localhost:${ports.order}`,
       PAYMENT_ADDRESS: `localhost:${ports.payment}`,
       CALL_TIMEOUT_MS: '3000',
-      ...(this.clientSecrets[service]
-        ? { AUTH_CLIENT_SECRET_FILE: this.file(`${service}.client-secret`) }
-        : {}),
       DATA_DIR: this.file(`data-${service}`),
       DATA_KEYS_FILE: this.file('payment.data-keys.json'),
       DATABASE_SCHEMA: this.schema(service),

@@ -1,12 +1,19 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import sparticuzChromium from '@sparticuz/chromium';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WORKSPACE } from '@acme/bootstrap/testing';
 
-/** Debian's `chromium` package: nothing is downloaded at install (`.ci/run` installs it). */
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-/** Nothing but the pages under test: no background traffic, which a closed network turns into retry storms. */
+/** The system's Chromium: `CHROMIUM_PATH`, else Debian's `chromium` package when installed. */
+const SYSTEM_CHROMIUM =
+  process.env['CHROMIUM_PATH'] ??
+  (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+/**
+ * Nothing but the pages under test: no background traffic, which a closed network turns into retry
+ * storms. Not the npm build's own recommended flags: its `--single-process` makes closing a browser
+ * context crash the browser, and others switch off the same-origin policy these tests rely on.
+ */
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -19,11 +26,21 @@ const CHROMIUM_ARGS = [
 ];
 export const SCREENSHOTS_DIR = join(WORKSPACE, 'dist/web-e2e/screenshots');
 
-/** Headless Chromium with a fresh profile (Playwright makes a temporary user-data dir per launch). */
+/**
+ * Headless Chromium with a fresh profile (Playwright makes a temporary user-data dir per launch):
+ * the system's when there is one, otherwise the build that ships inside the npm package
+ * `@sparticuz/chromium` (a devDependency), unpacked into the temp folder on first use, so that
+ * `npm ci && npm test` needs no browser installed.
+ */
 export async function launchChromium(): Promise<Browser> {
   rmSync(SCREENSHOTS_DIR, { recursive: true, force: true });
   mkdirSync(SCREENSHOTS_DIR, { recursive: true });
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  return chromium.launch({
+    executablePath: SYSTEM_CHROMIUM ?? (await sparticuzChromium.executablePath()),
+    args: CHROMIUM_ARGS,
+    headless: true,
+    timeout: 30_000,
+  });
 }
 
 /** What one browser context did that a test may look at: token requests, API calls, page errors. */

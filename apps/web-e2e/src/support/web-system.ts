@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
-import { AppProcess, freePort, WORKSPACE } from '@acme/bootstrap/testing';
+import { AppProcess, freePort, TestPki, WORKSPACE } from '@acme/bootstrap/testing';
 
 const TRUST_DOMAIN = 'acme.test';
 const AUDIENCE = 'urn:acme:api';
@@ -18,6 +17,7 @@ type Service = (typeof SERVICES)[number];
 export class WebSystem {
   private readonly dir = mkdtempSync(join(tmpdir(), 'acme-web-e2e-'));
   private readonly processes = new Map<Service | 'auth-server' | 'web', AppProcess>();
+  private pki!: TestPki;
 
   constructor(private readonly options: { accessTokenTtlSeconds: number }) {}
 
@@ -58,18 +58,12 @@ export class WebSystem {
       this.processes.set(
         service,
         new AppProcess(service, ports[service], {
-          TRUST_DOMAIN,
-          TLS_CA_FILE: this.file('ca.crt'),
-          TLS_CERT_FILE: this.file(`${service}.crt`),
-          TLS_KEY_FILE: this.file(`${service}.key`),
+          ...this.pki.env(service),
           AUTH_ISSUER: url('auth-server'),
           AUTH_AUDIENCE: AUDIENCE,
           ORDER_ADDRESS: `localhost:${ports.order}`,
           PAYMENT_ADDRESS: `localhost:${ports.payment}`,
           CALL_TIMEOUT_MS: '3000',
-          ...(service === 'gateway'
-            ? {}
-            : { AUTH_CLIENT_SECRET_FILE: this.file(`${service}.client-secret`) }),
           DATA_DIR: this.file(`data-${service}`),
           DATA_KEYS_FILE: this.file('payment.data-keys.json'),
           CORS_ORIGINS: url('web'),
@@ -126,15 +120,13 @@ export class WebSystem {
 
   /** Certificates of the services, their OAuth client secrets and payment's data key. */
   private async writeSecrets(): Promise<void> {
-    const ca = await createCertificateAuthority('web e2e CA');
-    writeFileSync(this.file('ca.crt'), ca.certPem);
-    for (const service of SERVICES) {
-      const issued = await issueServiceCertificate(ca, service, TRUST_DOMAIN);
-      writeFileSync(this.file(`${service}.crt`), issued.certPem);
-      writeFileSync(this.file(`${service}.key`), issued.keyPem);
-      if (service !== 'gateway')
-        writeFileSync(this.file(`${service}.client-secret`), randomBytes(32).toString('base64url'));
-    }
+    const secret = () => randomBytes(32).toString('base64url');
+    this.pki = await TestPki.create({
+      trustDomain: TRUST_DOMAIN,
+      services: SERVICES,
+      clientSecrets: { order: secret(), payment: secret() },
+      dir: this.dir,
+    });
     const dataKeys = { current: 'e2e-1', keys: { 'e2e-1': randomBytes(32).toString('base64') } };
     writeFileSync(this.file('payment.data-keys.json'), JSON.stringify(dataKeys));
   }

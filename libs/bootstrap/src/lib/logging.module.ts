@@ -12,26 +12,72 @@ import {
   stdSerializers,
   stdTimeFunctions,
   symbols,
+  transport,
 } from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { z } from 'zod';
 import { REDACTED_PATHS, scrubSecrets } from './log-redaction';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Keys of every service's logging. */
 export function loggingEnv() {
   return {
-    LOG_LEVEL: z
-      .enum(LOG_LEVELS)
-      .default('info')
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('Lowest level written to stdout.'),
+    LOG_FORMAT: z
+      .enum(LOG_FORMATS)
+      .optional()
       .describe(
-        'Lowest level written; logs are JSON lines on stdout (pipe to `npx pino-pretty` to read them).',
+        '`json`: one JSON object per line, for log collectors and tests (the default unless NODE_ENV=development). `pretty`: one readable line per entry, naming the service (the default with NODE_ENV=development; needs the `pino-pretty` devDependency, absent from the images).',
       ),
   };
 }
 
-type LoggingConfig = z.infer<z.ZodObject<ReturnType<typeof loggingEnv>>>;
+type LoggingConfig = z.infer<z.ZodObject<ReturnType<typeof loggingEnv>>> & { NODE_ENV?: string };
+
+/**
+ * `LOG_FORMAT` when set; otherwise readable for a person in development (NODE_ENV unset counts as
+ * development, as in `serviceEnv`), JSON everywhere else.
+ */
+export function logFormatOf(config: Pick<LoggingConfig, 'LOG_FORMAT' | 'NODE_ENV'>): LogFormat {
+  return (
+    config.LOG_FORMAT ?? ((config.NODE_ENV ?? 'development') === 'development' ? 'pretty' : 'json')
+  );
+}
+
+/** One style for every service: time, level, service, Nest's context, message, other fields. */
+const PRETTY_OPTIONS = {
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: 'pid,hostname,service,context',
+  messageFormat: '{service}{if context} [{context}]{end}: {msg}',
+  singleLine: true,
+};
+
+/**
+ * Where `LOG_FORMAT=pretty` writes: pino-pretty in a worker thread (pino's transport), so the
+ * formatting costs the service's own thread nothing. Redaction has happened before, in pino.
+ *
+ * @param destination the file descriptor or the path of the file the readable lines go to.
+ */
+export function prettyDestination(destination: number | string = 1): DestinationStream {
+  try {
+    return transport({
+      target: 'pino-pretty',
+      // Colours on a terminal as pino-pretty decides (NO_COLOR, FORCE_COLOR), never in a file.
+      options: {
+        ...PRETTY_OPTIONS,
+        destination,
+        ...(typeof destination === 'string' && { colorize: false }),
+      },
+    });
+  } catch (error) {
+    throw new Error(
+      `Invalid configuration:\n  LOG_FORMAT: pretty needs the pino-pretty package, a development dependency; use json (${(error as Error).message})`,
+    );
+  }
+}
 
 /** The process's pino logger, for `createHttpApp`'s request logging. */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
@@ -96,7 +142,7 @@ function hasBoundRequestId(logger: Logger): boolean {
 
 /**
  * Logging for a service: nestjs-pino over {@link createRootLogger}, at
- * `LOG_LEVEL`. The line per request or message comes from `createHttpApp`
+ * `LOG_LEVEL`, in `LOG_FORMAT` (see {@link logFormatOf}). The line per request or message comes from `createHttpApp`
  * (`requestLogging()`) or `createMicroservice` (`MessageLogInterceptor`).
  *
  * @example
@@ -110,7 +156,16 @@ export class LoggingModule {
           provide: ROOT_LOGGER,
           inject: [ConfigService],
           useFactory: (config: ConfigService<LoggingConfig, true>) =>
-            createRootLogger(service, config.get('LOG_LEVEL', { infer: true })),
+            createRootLogger(
+              service,
+              config.get('LOG_LEVEL', { infer: true }),
+              logFormatOf({
+                LOG_FORMAT: config.get('LOG_FORMAT', { infer: true }),
+                NODE_ENV: config.get('NODE_ENV', { infer: true }),
+              }) === 'pretty'
+                ? prettyDestination()
+                : undefined,
+            ),
         },
       ],
       inject: [ROOT_LOGGER],

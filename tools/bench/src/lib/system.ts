@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { BENCH_INSECURE_CONSENT, HEALTH_ROUTES } from '@acme/bootstrap';
-import { freePort, isListening } from '@acme/bootstrap/testing';
-import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
+import { freePort, isListening, TestPki } from '@acme/bootstrap/testing';
 
 export const SERVICES = ['gateway', 'order', 'payment'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -19,27 +18,26 @@ export const BENCH_USER = 'bench-user';
 export const PAYMENT_CLIENT_SECRET = 'payment-client-secret-for-benchmark-runs-01';
 
 /** Certificates, the payment client secret and data keys, shared by both systems of a run. */
-export async function writeMaterial(dir: string): Promise<void> {
-  const ca = await createCertificateAuthority('bench CA');
-  writeFileSync(join(dir, 'ca.crt'), ca.certPem);
-  for (const service of SERVICES) {
-    const issued = await issueServiceCertificate(ca, service, TRUST_DOMAIN);
-    writeFileSync(join(dir, `${service}.crt`), issued.certPem);
-    writeFileSync(join(dir, `${service}.key`), issued.keyPem);
-  }
-  writeFileSync(join(dir, 'payment.client-secret'), PAYMENT_CLIENT_SECRET);
+export async function writeMaterial(): Promise<TestPki> {
+  const pki = await TestPki.create({
+    trustDomain: TRUST_DOMAIN,
+    services: SERVICES,
+    clientSecrets: { payment: PAYMENT_CLIENT_SECRET },
+  });
   const dataKey = Buffer.alloc(32, 7).toString('base64');
   writeFileSync(
-    join(dir, 'payment.data-keys.json'),
+    pki.file('payment.data-keys.json'),
     JSON.stringify({ current: 'bench-1', keys: { 'bench-1': dataKey } }),
   );
+  return pki;
 }
 
 export interface SystemOptions {
   /** `secure` or `insecure` (BENCH_INSECURE): names schemas and logs too. */
   mode: 'secure' | 'insecure';
   workspace: string;
-  materialDir: string;
+  /** From {@link writeMaterial}. */
+  material: TestPki;
   logDir: string;
   issuer: string;
   databaseUrl: string;
@@ -164,22 +162,20 @@ export class BenchSystem {
   }
 
   private env(service: ServiceName): Record<string, string> {
-    const file = (name: string) => join(this.options.materialDir, name);
+    const { material } = this.options;
     return {
       NODE_ENV: 'benchmark',
       ...(this.options.mode === 'insecure' ? { BENCH_INSECURE: BENCH_INSECURE_CONSENT } : {}),
       HOST: '127.0.0.1',
       PORT: String(this.ports[service]),
-      TRUST_DOMAIN,
-      TLS_CA_FILE: file('ca.crt'),
-      TLS_CERT_FILE: file(`${service}.crt`),
-      TLS_KEY_FILE: file(`${service}.key`),
+      ...material.env(service),
       AUTH_ISSUER: this.options.issuer,
       AUTH_AUDIENCE: AUDIENCE,
       ORDER_ADDRESS: `127.0.0.1:${this.ports.order}`,
       PAYMENT_ADDRESS: `127.0.0.1:${this.ports.payment}`,
-      AUTH_CLIENT_SECRET_FILE: file('payment.client-secret'),
-      DATA_KEYS_FILE: file('payment.data-keys.json'),
+      // Order reads a client secret at start-up too; the bench's issuer knows only payment's client.
+      AUTH_CLIENT_SECRET_FILE: material.file('payment.client-secret'),
+      DATA_KEYS_FILE: material.file('payment.data-keys.json'),
       DATABASE_URL: this.options.databaseUrl,
       ...(service === 'gateway' ? {} : { DATABASE_SCHEMA: this.schema(service) }),
       // Saturation queues requests for seconds on a busy machine: that is load, not a failure to measure.

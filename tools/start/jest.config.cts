@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'start',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/tools/start',
+};
