@@ -1,5 +1,5 @@
 import { TestIssuer } from '@acme/auth/testing';
-import type { Order } from '@acme/contracts';
+import type { Order, OrderPage } from '@acme/contracts';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { request } from './support/http';
@@ -43,9 +43,9 @@ describe('failures', () => {
         { token },
       );
       expect(order.body.status).toBe('PENDING');
-      const orders = await request<Order[]>(system.gatewayUrl, 'GET', '/api/orders', { token });
+      const orders = await request<OrderPage>(system.gatewayUrl, 'GET', '/api/orders', { token });
       expect(orders.status).toBe(200);
-      expect(orders.body.map((o) => o.id)).toContain(created.body.id);
+      expect(orders.body.items.map((o) => o.id)).toContain(created.body.id);
 
       // Only what needs payment fails: the gateway stays in rotation.
       expect((await request(system.gatewayUrl, 'GET', '/readyz')).status).toBe(200);
