@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { z } from 'zod';
 import type { AuthServerConfig } from '../config';
+import { PasswordCheckQueue } from './password-check-queue';
 import { isPasswordHash, UNMATCHABLE_HASH, verifyPassword } from './password-hash';
 
 const usersFileSchema = z.array(
@@ -20,8 +21,13 @@ export type User = z.infer<typeof usersFileSchema>[number];
 @Injectable()
 export class UsersService {
   private readonly users: ReadonlyMap<string, User>;
+  private readonly passwordChecks: PasswordCheckQueue;
 
   constructor(config: ConfigService<AuthServerConfig, true>) {
+    this.passwordChecks = new PasswordCheckQueue(
+      config.get('loginHashConcurrency', { infer: true }),
+      config.get('loginHashQueue', { infer: true }),
+    );
     const file = config.get('usersFile', { infer: true });
     const parsed = usersFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
     if (!parsed.success) {
@@ -36,11 +42,14 @@ export class UsersService {
 
   /**
    * The user when the password is right, otherwise undefined. An unknown user name costs the same
-   * scrypt work as a wrong password, so timing does not reveal which names exist.
+   * scrypt work as a wrong password, so timing does not reveal which names exist. Throws
+   * `PasswordCheckBusyError` when too many checks are running and waiting already.
    */
   async verifyCredentials(username: string, password: string): Promise<User | undefined> {
     const user = this.users.get(username);
-    const matches = await verifyPassword(password, user?.passwordHash ?? UNMATCHABLE_HASH);
+    const matches = await this.passwordChecks.run(() =>
+      verifyPassword(password, user?.passwordHash ?? UNMATCHABLE_HASH),
+    );
     return matches ? user : undefined;
   }
 }
