@@ -141,6 +141,15 @@ export const envSchema = z.object({
     .describe(
       'Sign-ins that may wait for a password check; beyond that the server answers 429 at once.',
     ),
+  JWKS_MAX_AGE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86400)
+    .default(600)
+    .describe(
+      'Seconds consumers may cache the JWKS (the resource servers refresh it after 600). `keys:rotate` publishes new signing keys that sign only this long later.',
+    ),
   TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')
@@ -176,6 +185,7 @@ const configSchema = envSchema.transform((env) => {
     loginLockSeconds: env.LOGIN_LOCK_SECONDS,
     loginHashConcurrency: env.LOGIN_HASH_CONCURRENCY,
     loginHashQueue: env.LOGIN_HASH_QUEUE,
+    jwksMaxAge: env.JWKS_MAX_AGE,
     trustProxy: env.TRUST_PROXY === 'true',
   };
 });
