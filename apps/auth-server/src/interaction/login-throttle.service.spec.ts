@@ -62,6 +62,22 @@ describe(LoginThrottleService.name, () => {
       expect(await throttle.attempt('frank', '10.0.1.2')).toBeGreaterThan(0);
     });
 
+    it('unlocks when the LOGIN_LOCK_SECONDS window ends', async () => {
+      const shortWindow = new LoginThrottleService(
+        new ConfigService({
+          loginMaxFailures: 1,
+          loginAccountMaxFailures: 5,
+          loginLockSeconds: 1,
+        }) as ConfigService<AuthServerConfig, true>,
+        store,
+      );
+      expect(await shortWindow.attempt('heidi', '10.0.0.6')).toBe(0);
+      expect(await shortWindow.attempt('heidi', '10.0.0.6')).toBe(1);
+
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect(await shortWindow.attempt('heidi', '10.0.0.6')).toBe(0);
+    });
+
     it('does not count an attempt whose password was never checked', async () => {
       await attempts('grace', ['10.0.0.5', '10.0.0.5', '10.0.0.5']);
       await throttle.notChecked('grace', '10.0.0.5');

@@ -58,20 +58,26 @@ class RedisCounters implements AttemptCounters {
 /** For a single process without Redis; synchronous, hence atomic. */
 class MemoryCounters implements AttemptCounters {
   private readonly counters = new Map<string, { count: number; endsAt: number }>();
+  private sweptAt = 0;
 
   async take(limits: readonly Limit[], windowSeconds: number): Promise<number> {
     const now = Date.now();
     this.forgetEnded(now);
     for (const { key, max } of limits) {
-      const counter = this.counters.get(key);
+      const counter = this.live(key, now);
       if (counter && counter.count >= max) return counter.endsAt - now;
     }
     for (const { key } of limits) {
-      const counter = this.counters.get(key) ?? { count: 0, endsAt: now + windowSeconds * 1000 };
+      const counter = this.live(key, now) ?? { count: 0, endsAt: now + windowSeconds * 1000 };
       counter.count++;
       this.counters.set(key, counter);
     }
     return 0;
+  }
+
+  private live(key: string, now: number): { count: number; endsAt: number } | undefined {
+    const counter = this.counters.get(key);
+    return counter && counter.endsAt > now ? counter : undefined;
   }
 
   async giveBack(keys: readonly string[]): Promise<void> {
@@ -85,7 +91,10 @@ class MemoryCounters implements AttemptCounters {
     this.counters.delete(key);
   }
 
+  /** At most once a second, so a flood of new names does not make every attempt walk the map. */
   private forgetEnded(now: number): void {
+    if (now - this.sweptAt < 1000) return;
+    this.sweptAt = now;
     for (const [key, { endsAt }] of this.counters) if (endsAt <= now) this.counters.delete(key);
   }
 }
