@@ -53,13 +53,24 @@ describe('signing keys', () => {
 
     it('drops retired keys once every token they signed has expired', () => {
       const once = rotateSigningKeys(initial, 0, 1000, 600);
-      expect(kids(rotateSigningKeys(once, 0, 1600, 600))).toEqual(
+      const twice = rotateSigningKeys(once, 0, 1200, 600);
+      expect(kids(rotateSigningKeys(twice, 0, 1600, 600))).toEqual(
         expect.arrayContaining(kids(initial)),
       );
-      expect(kids(rotateSigningKeys(once, 0, 1601, 600))).not.toEqual(
+      expect(kids(rotateSigningKeys(twice, 0, 1601, 600))).not.toEqual(
         expect.arrayContaining(kids(initial)),
       );
-      expect(rotateSigningKeys(once, 0, 1601, 600).keys).toHaveLength(4);
+      // Next, current and the latest retired generation.
+      expect(rotateSigningKeys(twice, 0, 1601, 600).keys).toHaveLength(6);
+    });
+
+    it('keeps the latest retired keys through the next rotation, for ID tokens of older processes', () => {
+      const once = rotateSigningKeys(initial, 0, 1000, 600);
+      const twice = rotateSigningKeys(once, 0, 5000, 600);
+      expect(kids(twice)).toEqual(expect.arrayContaining(kids(initial)));
+      expect(kids(rotateSigningKeys(twice, 0, 9000, 600))).not.toEqual(
+        expect.arrayContaining(kids(initial)),
+      );
     });
   });
 

@@ -74,8 +74,10 @@ export function signingKeyAt(
  * The first phase of a rotation, the second one happening by itself: adds next keys that are
  * published at once but sign only `activationDelay` seconds later (the time consumers may cache
  * the JWKS), when the current keys retire. A retired key stays published until every token it
- * signed has expired (`retention` seconds); keys retired longer ago than that are dropped.
- * Refuses while the next keys of a previous rotation are not signing yet.
+ * signed has expired (`retention` seconds), and the latest retired ones until the rotation after
+ * this one: a process started before they retired still signs ID tokens with them (see
+ * {@link toProviderJwks}) until the restart that follows this rotation. Refuses while the next
+ * keys of a previous rotation are not signing yet.
  */
 export function rotateSigningKeys(
   set: SigningKeySet,
@@ -90,8 +92,14 @@ export function rotateSigningKeys(
     );
   }
   const activatesAt = at + activationDelay;
+  const latestRetirement = Math.max(...set.keys.map((key) => key.retired_at ?? -Infinity));
   const published = set.keys
-    .filter((key) => key.retired_at === undefined || at - key.retired_at <= retention)
+    .filter(
+      (key) =>
+        key.retired_at === undefined ||
+        key.retired_at === latestRetirement ||
+        at - key.retired_at <= retention,
+    )
     .map((key) => ({ ...key, retired_at: key.retired_at ?? activatesAt }));
   const next = generateSigningKeySet().keys.map((key) => ({ ...key, activates_at: activatesAt }));
   return { keys: [...next, ...published] };
