@@ -4,7 +4,7 @@ import type { Interaction, Provider } from 'oidc-provider';
 import { OIDC_PROVIDER } from '../oidc/oidc.constants';
 import { userScopePolicy } from '../oidc/scope-policy';
 import { PasswordCheckBusyError } from '../users/password-check-queue';
-import { UsersService } from '../users/users.service';
+import { UsersService, type User } from '../users/users.service';
 import { LoginThrottleService } from './login-throttle.service';
 
 /** What oidc-provider's consent prompt reports as not granted yet. */
@@ -58,7 +58,7 @@ export class InteractionService {
     const retryAfterSeconds = await this.throttle.attempt(username, req.ip);
     if (retryAfterSeconds > 0) return { reason: 'locked', retryAfterSeconds };
 
-    let user;
+    let user: User | undefined;
     try {
       user = await this.users.verifyCredentials(username, password);
     } catch (error) {

@@ -108,7 +108,7 @@ export class RedisAdapter implements Adapter {
   /** What oidc-provider's own reuse detection deletes: the grant's tokens and codes, and the grant. */
   private async revokeGrant(grantId: string): Promise<void> {
     await this.revokeByGrantId(grantId);
-    await this.redis.del(`Grant:${grantId}`);
+    await new RedisAdapter('Grant', this.redis).destroy(grantId);
   }
 
   private key(id: string): string {

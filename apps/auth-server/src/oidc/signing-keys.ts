@@ -54,7 +54,10 @@ export function generateSigningKeySet(): SigningKeySet {
 
 export type SigningKeyState = 'next' | 'current' | 'retired';
 
-/** At `at`, a `next` key is published but does not sign yet, a `current` one signs, a `retired` one is published only. */
+/**
+ * At `at`, a `next` key is published but does not sign yet, a `current` one signs, and a `retired`
+ * one is published only.
+ */
 export function signingKeyState(key: StoredSigningKey, at = now()): SigningKeyState {
   if (key.activates_at !== undefined && at < key.activates_at) return 'next';
   if (key.retired_at !== undefined && at >= key.retired_at) return 'retired';
