@@ -1,30 +1,23 @@
 import { BadRequestException, ConflictException, NotFoundException } from '@nestjs/common';
 import { ORDER_LIMITS } from '@acme/contracts';
 import type { Order } from '@acme/contracts';
-import { migrate, openDatabase } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { openEmbeddedTestDatabase } from '@acme/persistence/testing';
 import { randomUUID } from 'node:crypto';
 import { ORDER_MIGRATIONS } from '../migrations';
 import { OrdersService } from './orders.service';
 
 describe(OrdersService.name, () => {
-  let dir: string;
   let database: OpenDatabase;
   let orders: OrdersService;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'orders-service-'));
-    database = await openDatabase({ dataDir: dir, schema: 'orders' });
-    await migrate(database, ORDER_MIGRATIONS);
+    database = await openEmbeddedTestDatabase('orders', ORDER_MIGRATIONS);
     orders = new OrdersService(database);
   });
 
   afterAll(async () => {
     await database.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   beforeEach(() => database.exec('DELETE FROM orders'));

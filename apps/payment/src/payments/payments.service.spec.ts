@@ -1,12 +1,10 @@
 import { ConflictException } from '@nestjs/common';
 import { ORDER_PATTERNS } from '@acme/contracts';
 import type { ChargePaymentDto } from '@acme/contracts';
-import { FieldCipher, migrate, openDatabase } from '@acme/persistence';
+import { FieldCipher } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
+import { openEmbeddedTestDatabase } from '@acme/persistence/testing';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PAYMENT_MIGRATIONS } from '../migrations';
 import { paymentField } from './payment-fields';
 import { PaymentsService } from './payments.service';
@@ -22,20 +20,16 @@ describe(PaymentsService.name, () => {
     current: 'k1',
     keys: { k1: randomBytes(32).toString('base64') },
   });
-  let dir: string;
   let database: OpenDatabase;
   let payments: PaymentsService;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'payments-service-'));
-    database = await openDatabase({ dataDir: dir, schema: 'payments' });
-    await migrate(database, PAYMENT_MIGRATIONS);
+    database = await openEmbeddedTestDatabase('payments', PAYMENT_MIGRATIONS);
     payments = new PaymentsService(database, cipher);
   });
 
   afterAll(async () => {
     await database.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   beforeEach(() => database.exec('DELETE FROM payments; DELETE FROM outbox'));
