@@ -67,7 +67,7 @@ export async function startTestServer(
     KEYS_DIR: join(dir, 'keys'),
     CLIENT_SECRETS_DIR: join(dir, 'secrets'),
     CLIENTS_FILE: join(APP_ROOT, 'config/clients.json'),
-    USERS_FILE: join(APP_ROOT, 'config/users.json'),
+    USERS_FILE: join(APP_ROOT, 'dev/users.json'),
     ...env,
   });
   const logs: string[] = [];
