@@ -28,7 +28,11 @@ export async function createAuthServer(
     bufferLogs: options.logger === undefined,
     ...options,
   });
-  if (options.logger === undefined) app.useLogger(app.get(PinoNestLogger));
+  if (options.logger === undefined) {
+    app.useLogger(app.get(PinoNestLogger));
+    // Else Nest keeps buffering until the app has started, and a start-up failure is never logged.
+    app.flushLogs();
+  }
   if (config.trustProxy) app.set('trust proxy', 1);
 
   const oidc = app.get<Provider>(OIDC_PROVIDER).callback();
