@@ -120,6 +120,7 @@ describe('Dockerfile', () => {
     expect(ignored).toEqual(
       expect.arrayContaining([
         '.dev',
+        'apps/*/dev',
         '.env',
         'node_modules',
         'dist',
