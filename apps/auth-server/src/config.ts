@@ -172,6 +172,8 @@ export type AuthServerConfig = z.output<typeof configSchema>;
 
 /**
  * Parses and validates the environment. Throws one error that lists every bad variable by name.
+ * Not `validatedConfig(parseEnv)` of @acme/bootstrap: this reads `*_FILE` secrets and requires
+ * keys in production only, and the key-rotation command reads the same config without Nest.
  *
  * @example
  * const config = parseConfig({ PORT: '3001', REDIS_URL: 'redis://127.0.0.1:6379' });
@@ -206,8 +208,7 @@ export function parseConfig(env: Record<string, string | undefined>): AuthServer
     );
   }
   if (problems.length > 0 || !result.success) {
-    // The shared format of `parseEnv` (@acme/bootstrap), which cannot read `*_FILE` secrets or
-    // require keys in production only.
+    // The format of the shared `parseEnv`, so every service reports bad keys alike.
     throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return result.data;

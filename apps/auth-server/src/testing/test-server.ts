@@ -52,7 +52,7 @@ function capturingLogger(logs: string[]): LoggerService {
 }
 
 /**
- * Starts the real app on 127.0.0.1 and a free port, with the shipped clients and users and fresh keys
+ * Starts the real app on 127.0.0.1 and a free port, with the shipped clients, the development users and fresh keys
  * and secrets in a temporary folder. `env` overrides any variable; pass `dir` (and PORT and ISSUER)
  * of a stopped server to restart it.
  */
