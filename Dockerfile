@@ -21,6 +21,7 @@ RUN test -n "${APP}" || (echo "--build-arg APP=<service> is required" >&2 && exi
 RUN npx nx build "${APP}" --configuration=production
 # What the final image needs: the bundle, its dependency manifest, the health
 # check, and the files an app reads at run time (apps/<app>/config, if it has one).
+# Never apps/<app>/dev: development-only data such as the auth-server's dev users.
 RUN mkdir -p /out/apps \
  && cp "dist/apps/${APP}/main.js" "dist/apps/${APP}/package.json" "dist/apps/${APP}/package-lock.json" /out/ \
  && cp docker/healthcheck.js /out/ \

@@ -2,8 +2,10 @@
 // the dev PKI (npm run dev:setup), copies of the certificates, client secrets and data keys,
 // and the secrets only the compose system uses: a Redis user and a PostgreSQL role per
 // service, each with its own password (redis-users.acl and postgres-init.sql say what each
-// may do), and the auth-server's signing and cookie keys. Generated secrets are kept on later
-// runs; certificates are copied afresh.
+// may do), the auth-server's signing and cookie keys, and its users: the development users'
+// names and roles with generated passwords (in auth-server/passwords/<user>), since the
+// auth-server runs in production mode here and refuses the published ones. Generated secrets are
+// kept on later runs; certificates are copied afresh.
 //
 //   node deploy/compose/prepare.mjs
 //
@@ -39,12 +41,19 @@ const REDIS_URL_FILES = {
 
 const secret = () => randomBytes(32).toString('hex');
 
-function run(script, env = {}) {
+function run(script, env = {}, input = undefined) {
   const result = spawnSync(process.execPath, ['-r', '@swc-node/register', script], {
-    stdio: 'inherit',
+    stdio: [
+      input === undefined ? 'inherit' : 'pipe',
+      input === undefined ? 'inherit' : 'pipe',
+      'inherit',
+    ],
     env: { ...process.env, ...env },
+    input,
+    encoding: 'utf8',
   });
   if (result.status !== 0) throw new Error(`${script} failed`);
+  return result.stdout;
 }
 
 function writeReadable(file, content) {
@@ -117,5 +126,20 @@ if (!existsSync(signingKeys)) {
     KEYS_DIR: auth,
   });
   chmodSync(signingKeys, 0o644);
+}
+// The development users with passwords of their own, readable by you only (they are not mounted).
+const users = join(auth, 'users.json');
+if (!existsSync(users)) {
+  const devUsers = JSON.parse(readFileSync('apps/auth-server/dev/users.json', 'utf8'));
+  mkdirSync(join(auth, 'passwords'), { recursive: true, mode: 0o700 });
+  const composeUsers = devUsers.map(({ username, name, roles }) => {
+    const file = join(auth, 'passwords', username);
+    if (!existsSync(file))
+      writeFileSync(file, randomBytes(12).toString('base64url'), { mode: 0o600 });
+    const password = readFileSync(file, 'utf8');
+    const passwordHash = run('apps/auth-server/src/cli/hash-password.ts', {}, password).trim();
+    return { username, name, roles, passwordHash };
+  });
+  writeReadable(users, `${JSON.stringify(composeUsers, null, 2)}\n`);
 }
 console.log(`compose secrets ready in ${OUT}/`);

@@ -6,14 +6,18 @@ import { connect as connectTls } from 'node:tls';
 /**
  * Each app's probes at its development defaults, in two stages. First every app listens: a plain
  * connection to an HTTP port, a mutual-TLS handshake with a service (a bare connection would be
- * logged as a refused handshake). Then the HTTP apps answer their readiness probe. The gateway's
- * `/readyz` answers 200 only once the issuer's keys are reachable and order and payment answer a
- * ping over mutual TLS, so it speaks for them; asking it only once they listen keeps its log free
- * of start-up failures.
+ * logged as a refused handshake). Then the HTTP apps answer their readiness probe, except the
+ * gateway's: its `/readyz` covers only what it needs to serve at all (the issuer's keys), so it asks
+ * `/healthz/dependencies` instead (loopback is in the default admin network), which answers 200 only
+ * once order and payment answer a ping over mutual TLS. Asking it only once they listen keeps its
+ * log free of start-up failures.
  */
 export const PROBES = {
   'auth-server': { listening: 'tcp://localhost:3001', ready: 'http://localhost:3001/healthz' },
-  gateway: { listening: 'tcp://localhost:3000', ready: 'http://localhost:3000/readyz' },
+  gateway: {
+    listening: 'tcp://localhost:3000',
+    ready: 'http://localhost:3000/healthz/dependencies',
+  },
   order: { listening: 'tls://localhost:4001' },
   payment: { listening: 'tls://localhost:4002' },
   web: { listening: 'tcp://localhost:4200', ready: 'http://localhost:4200/' },
@@ -25,7 +29,7 @@ export const PROBES = {
  *
  * @example
  * probesFor(['gateway', 'order']);
- * // [{ gateway: 'tcp://localhost:3000', order: 'tls://localhost:4001' }, { gateway: 'http://localhost:3000/readyz' }]
+ * // [{ gateway: 'tcp://localhost:3000', order: 'tls://localhost:4001' }, { gateway: 'http://localhost:3000/healthz/dependencies' }]
  * @param {readonly string[]} apps
  * @returns {Record<string, string>[]}
  */

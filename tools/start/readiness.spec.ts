@@ -187,7 +187,7 @@ describe('readiness of npm start', () => {
         },
         {
           'auth-server': 'http://localhost:3001/healthz',
-          gateway: 'http://localhost:3000/readyz',
+          gateway: 'http://localhost:3000/healthz/dependencies',
           web: 'http://localhost:4200/',
         },
       ]);

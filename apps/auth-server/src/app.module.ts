@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import type { AuthServerConfig } from './config';
+import { LoggingModule } from '@acme/bootstrap';
+import { SERVICE_NAME, type AuthServerConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { InteractionModule } from './interaction/interaction.module';
 import { OidcModule } from './oidc/oidc.module';
@@ -20,6 +21,7 @@ export class AppModule {
           skipProcessEnv: true,
           load: [() => config],
         }),
+        LoggingModule.forRoot(SERVICE_NAME),
         OidcModule,
         InteractionModule,
       ],

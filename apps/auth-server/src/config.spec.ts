@@ -1,8 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { configTable, normalizeTables } from '@acme/bootstrap';
-import { envSchema, parseConfig } from './config';
+import { parseConfig } from './config';
 
 describe(parseConfig.name, () => {
   const problemsOf = (env: Record<string, string>): string => {
@@ -26,9 +25,19 @@ describe(parseConfig.name, () => {
       keysDir: resolve('.dev/auth-server/keys'),
       signingKeysFile: resolve('.dev/auth-server/keys/signing-keys.json'),
       clientSecretsDir: resolve('.dev/secrets'),
+      usersFile: resolve('apps/auth-server/dev/users.json'),
       redisUrl: undefined,
       loginMaxFailures: 5,
     });
+  });
+
+  it('carries the keys of the shared LoggingModule under their own names', () => {
+    expect(parseConfig({ LOG_LEVEL: 'warn', LOG_FORMAT: 'json' })).toMatchObject({
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+    });
+    expect(problemsOf({ LOG_FORMAT: 'text' })).toContain('\n  LOG_FORMAT:');
   });
 
   it('derives the default issuer from PORT', () => {
@@ -44,20 +53,26 @@ describe(parseConfig.name, () => {
       REDIS_URL: 'http://localhost:6379',
     });
     for (const name of ['PORT', 'ISSUER', 'ACCESS_TOKEN_TTL', 'TOKEN_SIGNING_ALG', 'REDIS_URL']) {
-      expect(message).toContain(`- ${name}:`);
+      expect(message).toContain(`\n  ${name}:`);
     }
   });
 
   it('requires real secrets and a shared store in production', () => {
     const message = problemsOf({ NODE_ENV: 'production', PORT: 'x' });
     for (const name of ['PORT', 'ISSUER', 'COOKIE_KEYS', 'SIGNING_KEYS_FILE', 'REDIS_URL']) {
-      expect(message).toContain(`- ${name}:`);
+      expect(message).toContain(`\n  ${name}:`);
     }
+  });
+
+  it('does not fall back to the development users in production', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toContain(
+      '\n  USERS_FILE: required in production',
+    );
   });
 
   it('refuses short cookie keys without printing them', () => {
     const message = problemsOf({ COOKIE_KEYS: `${'k'.repeat(32)},short-secret` });
-    expect(message).toContain('- COOKIE_KEYS: every key needs 32 characters or more');
+    expect(message).toContain('\n  COOKIE_KEYS: every key needs 32 characters or more');
     expect(message).not.toContain('short-secret');
   });
 
@@ -75,19 +90,14 @@ describe(parseConfig.name, () => {
 
     it('refuses both <NAME> and <NAME>_FILE', () => {
       expect(problemsOf({ COOKIE_KEYS: 'c'.repeat(32), COOKIE_KEYS_FILE: keysFile })).toContain(
-        '- COOKIE_KEYS: set COOKIE_KEYS or COOKIE_KEYS_FILE, not both',
+        '\n  COOKIE_KEYS: set COOKIE_KEYS or COOKIE_KEYS_FILE, not both',
       );
     });
 
     it('names a file it cannot read', () => {
       expect(problemsOf({ REDIS_URL_FILE: join(dir, 'missing') })).toContain(
-        '- REDIS_URL_FILE: cannot read',
+        '\n  REDIS_URL_FILE: cannot read',
       );
     });
-  });
-
-  it('is documented in the README, which shows every variable as config.ts describes it', () => {
-    const readme = readFileSync(join(__dirname, '../README.md'), 'utf8');
-    expect(normalizeTables(readme)).toContain(normalizeTables(configTable(envSchema)));
   });
 });

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loggingEnv } from '@acme/bootstrap';
 import { z } from 'zod';
+
+export const SERVICE_NAME = 'auth-server';
 
 /** The longest lifetime of a token the server signs, so also how long a retired key stays published. */
 export const MAX_SIGNED_TOKEN_TTL = 600;
@@ -8,15 +11,16 @@ export const MAX_SIGNED_TOKEN_TTL = 600;
 /**
  * Every setting of the auth server, read from the environment. This is the only file that reads
  * `process.env`; the rest of the app injects the parsed {@link AuthServerConfig}.
- * The README's config table is generated from these descriptions (see config.spec.ts).
+ * docs/CONFIGURATION.md is generated from these descriptions (`npm run config:docs`).
  */
-export const envSchema = z.object({
+export const authServerEnv = z.object({
   NODE_ENV: z
     .enum(['development', 'test', 'production'])
     .default('development')
     .describe(
       'In `production` nothing is generated: the variables marked required and every client secret file must exist.',
     ),
+  ...loggingEnv(),
   HOST: z
     .string()
     .default('127.0.0.1')
@@ -85,8 +89,10 @@ export const envSchema = z.object({
     ),
   USERS_FILE: z
     .string()
-    .default('apps/auth-server/config/users.json')
-    .describe('Users with their roles and scrypt password hashes.'),
+    .optional()
+    .describe(
+      'Users with their roles and scrypt password hashes. Required in production, where a user whose password is a published development one is refused; else the development users of `apps/auth-server/dev/users.json` (never in the image).',
+    ),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/ })
     .optional()
@@ -160,11 +166,25 @@ export const envSchema = z.object({
 const FILE_VARIABLES = ['COOKIE_KEYS', 'REDIS_URL'] as const;
 
 /** Generated keys and an in-memory store are per process: fine on a laptop, wrong behind a load balancer. */
-const REQUIRED_IN_PRODUCTION = ['ISSUER', 'COOKIE_KEYS', 'SIGNING_KEYS_FILE', 'REDIS_URL'] as const;
+const REQUIRED_IN_PRODUCTION = [
+  'ISSUER',
+  'COOKIE_KEYS',
+  'SIGNING_KEYS_FILE',
+  'REDIS_URL',
+  // The development users' passwords are published; production brings its own users.
+  'USERS_FILE',
+] as const;
 
-const configSchema = envSchema.transform((env) => {
+/** The development users, read from the workspace; the image has no copy (see the Dockerfile). */
+const DEV_USERS_FILE = 'apps/auth-server/dev/users.json';
+
+const configSchema = authServerEnv.transform((env) => {
   const keysDir = resolve(env.KEYS_DIR);
   return {
+    // Read under their environment names by the shared LoggingModule.
+    NODE_ENV: env.NODE_ENV,
+    LOG_LEVEL: env.LOG_LEVEL,
+    LOG_FORMAT: env.LOG_FORMAT,
     production: env.NODE_ENV === 'production',
     host: env.HOST,
     port: env.PORT,
@@ -177,7 +197,7 @@ const configSchema = envSchema.transform((env) => {
     cookieKeys: env.COOKIE_KEYS?.split(/[\s,]+/).filter(Boolean),
     clientsFile: resolve(env.CLIENTS_FILE),
     clientSecretsDir: resolve(env.CLIENT_SECRETS_DIR),
-    usersFile: resolve(env.USERS_FILE),
+    usersFile: resolve(env.USERS_FILE ?? DEV_USERS_FILE),
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     loginMaxFailures: env.LOGIN_MAX_FAILURES,
@@ -194,6 +214,8 @@ export type AuthServerConfig = z.output<typeof configSchema>;
 
 /**
  * Parses and validates the environment. Throws one error that lists every bad variable by name.
+ * Not `validatedConfig(parseEnv)` of @acme/bootstrap: this reads `*_FILE` secrets and requires
+ * keys in production only, and the key-rotation command reads the same config without Nest.
  *
  * @example
  * const config = parseConfig({ PORT: '3001', REDIS_URL: 'redis://127.0.0.1:6379' });
@@ -228,7 +250,8 @@ export function parseConfig(env: Record<string, string | undefined>): AuthServer
     );
   }
   if (problems.length > 0 || !result.success) {
-    throw new Error(`Invalid auth-server configuration:\n  - ${problems.join('\n  - ')}`);
+    // The format of the shared `parseEnv`, so every service reports bad keys alike.
+    throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return result.data;
 }

@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
+import { exitGracefullyOnSignals } from '@acme/bootstrap';
 import { createAuthServer } from './app.factory';
 import { loadConfig } from './config';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
   const app = await createAuthServer(config);
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
+  exitGracefullyOnSignals(app);
   await app.listen(config.port, config.host);
   Logger.log(`Issuer ${config.issuer}, listening on ${config.host}:${config.port}`, 'AuthServer');
 }

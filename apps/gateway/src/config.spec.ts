@@ -62,6 +62,15 @@ describe('gateway configuration', () => {
     );
   });
 
+  it('refuses a body limit that leaves no room in a frame for the token and envelope', () => {
+    expect(
+      problemsOf({ ...files, MAX_BODY_BYTES: '1048576', MAX_FRAME_BYTES: '1048576' }),
+    ).toContain('MAX_BODY_BYTES: a body of MAX_BODY_BYTES must fit in a frame of MAX_FRAME_BYTES');
+    expect(
+      validateGatewayEnv({ ...files, MAX_BODY_BYTES: '1048576', MAX_FRAME_BYTES: '2097152' }),
+    ).toMatchObject({ MAX_BODY_BYTES: 1_048_576 });
+  });
+
   it('names every bad key', () => {
     const message = problemsOf({
       ...files,

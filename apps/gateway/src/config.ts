@@ -2,6 +2,7 @@ import { addressEnv, callerEnv, intEnv, loggingEnv, parseEnv, serviceEnv } from 
 import type { ConfigReader } from '@acme/bootstrap';
 import { httpAppEnv } from '@acme/bootstrap/http';
 import { isIpRange } from '@acme/edge';
+import { MAX_ENVELOPE_OVERHEAD_BYTES } from '@acme/transport';
 import type { EdgeOptions } from '@acme/edge';
 import { z } from 'zod';
 
@@ -41,58 +42,64 @@ const namedCidrLists = (defaultValue: string) =>
     });
 
 /** Every configuration key of the gateway, with its default and meaning. */
-export const gatewayEnv = z.object({
-  ...serviceEnv(SERVICE_NAME),
-  ...loggingEnv(),
-  ...callerEnv(),
-  ...httpAppEnv(3000),
-  ORDER_ADDRESS: addressEnv('localhost:4001').describe('host:port of the order service.'),
-  IP_ALLOW_LISTS: namedCidrLists('admin=127.0.0.0/8,::1/128').describe(
-    "Named CIDR lists for `@IpAllow(name)` routes, as `name=cidr,cidr;name=cidr`. `admin` guards /api/admin/**: loopback only until you list your operators' ranges.",
-  ),
-  RATE_LIMIT_REPLENISH_RATE: z.coerce
-    .number()
-    .positive()
-    .max(1_000_000)
-    .default(10)
-    .describe(
-      "Tokens per second added to each caller's bucket (a caller: the token's `sub`, a service's `client_id`, or the client address on public routes).",
+export const gatewayEnv = z
+  .object({
+    ...serviceEnv(SERVICE_NAME),
+    ...loggingEnv(),
+    ...callerEnv(),
+    ...httpAppEnv(3000),
+    ORDER_ADDRESS: addressEnv('localhost:4001').describe('host:port of the order service.'),
+    IP_ALLOW_LISTS: namedCidrLists('admin=127.0.0.0/8,::1/128').describe(
+      "Named CIDR lists for `@IpAllow(name)` routes, as `name=cidr,cidr;name=cidr`. `admin` guards /api/admin/**: loopback only until you list your operators' ranges.",
     ),
-  RATE_LIMIT_BURST_CAPACITY: intEnv(20, 1, 1_000_000).describe(
-    "Size of each caller's bucket: the burst it may send at once; over it, 429 with `Retry-After`.",
-  ),
-  RATE_LIMIT_PER_ADDRESS_REPLENISH_RATE: z.coerce
-    .number()
-    .positive()
-    .max(1_000_000)
-    .default(100)
-    .describe(
-      "Tokens per second added to each client address's bucket, spent by every request before its token is verified, so that a flood of forged tokens is refused (429) without a signature check each. Larger than a caller's budget: users behind one NAT share it.",
+    RATE_LIMIT_REPLENISH_RATE: z.coerce
+      .number()
+      .positive()
+      .max(1_000_000)
+      .default(10)
+      .describe(
+        "Tokens per second added to each caller's bucket (a caller: the token's `sub`, a service's `client_id`, or the client address on public routes).",
+      ),
+    RATE_LIMIT_BURST_CAPACITY: intEnv(20, 1, 1_000_000).describe(
+      "Size of each caller's bucket: the burst it may send at once; over it, 429 with `Retry-After`.",
     ),
-  RATE_LIMIT_PER_ADDRESS_BURST_CAPACITY: intEnv(200, 1, 1_000_000).describe(
-    "Size of each client address's bucket; over it, 429 with `Retry-After` before any token is looked at.",
-  ),
-  RATE_LIMIT_ON_REDIS_ERROR: z
-    .enum(['local', 'reject'])
-    .default('local')
-    .describe(
-      "While Redis is unreachable: `local` limits with each replica's own buckets (fail open, still limited), `reject` answers 503 (fail closed). Either way Redis takes over again when it answers.",
+    RATE_LIMIT_PER_ADDRESS_REPLENISH_RATE: z.coerce
+      .number()
+      .positive()
+      .max(1_000_000)
+      .default(100)
+      .describe(
+        "Tokens per second added to each client address's bucket, spent by every request before its token is verified, so that a flood of forged tokens is refused (429) without a signature check each. Larger than a caller's budget: users behind one NAT share it.",
+      ),
+    RATE_LIMIT_PER_ADDRESS_BURST_CAPACITY: intEnv(200, 1, 1_000_000).describe(
+      "Size of each client address's bucket; over it, 429 with `Retry-After` before any token is looked at.",
     ),
-  REDIS_URL: z
-    .url({ protocol: /^rediss?$/ })
-    .optional()
-    .describe(
-      'Redis holding the rate-limit buckets, shared by every replica (`redis://` or `rediss://`, credentials allowed, never logged). Unset: each replica limits in memory.',
+    RATE_LIMIT_ON_REDIS_ERROR: z
+      .enum(['local', 'reject'])
+      .default('local')
+      .describe(
+        "While Redis is unreachable: `local` limits with each replica's own buckets (fail open, still limited), `reject` answers 503 (fail closed). Either way Redis takes over again when it answers.",
+      ),
+    REDIS_URL: z
+      .url({ protocol: /^rediss?$/ })
+      .optional()
+      .describe(
+        'Redis holding the rate-limit buckets, shared by every replica (`redis://` or `rediss://`, credentials allowed, never logged). Unset: each replica limits in memory.',
+      ),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]*$/)
+      .default('gateway:')
+      .describe('Prefix of every key the gateway writes to Redis.'),
+    REDIS_TIMEOUT_MS: intEnv(500, 10, 10_000).describe(
+      'A Redis command not answered by then counts as Redis unreachable.',
     ),
-  REDIS_KEY_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9:_-]*$/)
-    .default('gateway:')
-    .describe('Prefix of every key the gateway writes to Redis.'),
-  REDIS_TIMEOUT_MS: intEnv(500, 10, 10_000).describe(
-    'A Redis command not answered by then counts as Redis unreachable.',
-  ),
-});
+  })
+  .refine((env) => env.MAX_BODY_BYTES + MAX_ENVELOPE_OVERHEAD_BYTES <= env.MAX_FRAME_BYTES, {
+    path: ['MAX_BODY_BYTES'],
+    // Else a large body passes the edge and then fails as a broken call to the service.
+    message: `a body of MAX_BODY_BYTES must fit in a frame of MAX_FRAME_BYTES with ${MAX_ENVELOPE_OVERHEAD_BYTES} bytes to spare for the token and envelope`,
+  });
 
 export type GatewayConfig = z.infer<typeof gatewayEnv>;
 

@@ -90,7 +90,7 @@ describe('authorization matrix through the gateway', () => {
   });
 
   describe('POST /api/orders', () => {
-    it('creates a PENDING order owned by the caller, priced from the catalog', async () => {
+    it('creates a PENDING order owned by the caller, priced from the catalog', () => {
       expect(aliceOrder).toMatchObject({
         ownerId: 'alice',
         status: 'PENDING',

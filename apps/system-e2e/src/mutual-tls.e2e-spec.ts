@@ -60,7 +60,7 @@ describe('mutual TLS between services', () => {
 
   describe('refused during the TLS handshake', () => {
     it('refuses a client without a certificate', async () => {
-      const { cert: _cert, key: _key, ...noCertificate } = identity('order', 'payment');
+      const { cert, key, ...noCertificate } = identity('order', 'payment');
       await expect(
         rawCall(system.port('payment'), noCertificate, PAYMENT_PATTERNS.charge, charge(), {
           token: aliceToken,

@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { loginWithPkce } from '@acme/auth/testing';
+import { AppProcess, freePort, WORKSPACE } from '@acme/bootstrap/testing';
 import type { TokenResponse } from '@acme/auth/testing';
 import type { Order, OrderPage } from '@acme/contracts';
 import { request } from './support/http';
@@ -104,5 +107,31 @@ describe('with the auth server as issuer', () => {
       if (token) expect(logs).not.toContain(token.split('.').pop());
     }
     for (const secret of Object.values(system.clientSecrets)) expect(logs).not.toContain(secret);
+  });
+
+  it('logs one JSON object per line naming the auth-server, like the other services', () => {
+    const output = system.authServer?.output ?? '';
+    const lines = output.split('\n').filter((line) => line.startsWith('{'));
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toContainEqual(
+      expect.objectContaining({ service: 'auth-server', msg: expect.stringMatching(/^Issuer /) }),
+    );
+    expect(output).not.toContain('[Nest]');
+  });
+
+  it('refuses to start in production with the development users, naming USERS_FILE', async () => {
+    const production = new AppProcess('auth-server', await freePort(), {
+      NODE_ENV: 'production',
+      ISSUER: 'http://127.0.0.1:1',
+      API_AUDIENCE: 'urn:acme:api',
+      SIGNING_KEYS_FILE: join(system.file('auth-server-keys'), 'signing-keys.json'),
+      COOKIE_KEYS: randomBytes(32).toString('hex'),
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: `e2e-${process.pid}:`,
+      CLIENT_SECRETS_DIR: system.dir,
+      USERS_FILE: join(WORKSPACE, 'apps/auth-server/dev/users.json'),
+    });
+    await expect(production.start()).rejects.toThrow(
+      /"level":50,.*USERS_FILE: \S+dev\/users\.json holds users whose password is a published development one \(alice, bob, carol\)/,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { freePort, isListening, writeDevPki } from '@acme/transport/testing';
 import { Redis } from 'ioredis';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, scryptSync } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -374,6 +374,38 @@ describe('docker-compose.yml', () => {
         await expect(nobody.get('auth-server:RefreshToken:r1')).rejects.toThrow(/NOPERM/);
         await expect(nobody.call('AUTH', 'gateway', 'guess')).rejects.toThrow(/WRONGPASS/);
       });
+    });
+
+    it("gives the auth-server the development users' names and roles with generated passwords only you can read", () => {
+      const devUsers = JSON.parse(
+        readFileSync(join(WORKSPACE, 'apps/auth-server/dev/users.json'), 'utf8'),
+      ) as { username: string; roles: string[]; passwordHash: string }[];
+      const secrets = secretTargets(model.services['auth-server']);
+      expect(secrets['auth_users']).toBe(environmentOf('auth-server')['USERS_FILE']);
+      expect(model.secrets['auth_users'].file).toMatch(
+        /\/\.dev\/compose\/auth-server\/users\.json$/,
+      );
+      const users = JSON.parse(readDev('auth-server/users.json')) as typeof devUsers;
+      expect(users.map(({ username, roles }) => ({ username, roles }))).toEqual(
+        devUsers.map(({ username, roles }) => ({ username, roles })),
+      );
+      for (const user of users) {
+        const file = join(dev, 'compose/auth-server/passwords', user.username);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        const password = readFileSync(file, 'utf8');
+        expect(password).toMatch(/^[\w-]{16}$/);
+        // scrypt$N$r$p$salt$hash, as apps/auth-server/src/users/password-hash.ts writes it.
+        const [, N, r, p, salt, hash] = user.passwordHash.split('$');
+        const derive = (candidate: string) =>
+          scryptSync(candidate, Buffer.from(salt, 'base64url'), 32, {
+            N: Number(N),
+            r: Number(r),
+            p: Number(p),
+            maxmem: 64 * 1024 * 1024,
+          }).toString('base64url');
+        expect(derive(password)).toBe(hash);
+        expect(derive(user.username)).not.toBe(hash);
+      }
     });
 
     it("writes the auth-server's signing keys in its own format, private keys included", () => {

@@ -1,10 +1,19 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { WORKSPACE } from './lib/workspace';
+import { deployableApps, WORKSPACE } from './lib/workspace';
 
 /** A Dockerfile as stages: `FROM ... AS name` and the instructions under it. */
 function stages(file = 'Dockerfile'): { name: string; from: string; lines: string[] }[] {
@@ -51,6 +60,54 @@ describe('Dockerfile', () => {
     expect(final.lines.some((line) => /^RUN /.test(line))).toBe(false);
   });
 
+  describe.each(deployableApps())('what the final image of %s gets from the build stage', (app) => {
+    // The build stage's own command that assembles /out, run against this workspace's apps/
+    // with stand-ins for the build results.
+    const root = mkdtempSync(join(tmpdir(), 'dockerfile-out-'));
+    const out = join(root, 'out');
+    const files: string[] = [];
+    beforeAll(() => {
+      const assemble = all
+        .find((stage) => stage.name === 'build')
+        ?.lines.find((line) => line.startsWith('RUN mkdir -p /out'));
+      if (!assemble) throw new Error('the build stage has no "RUN mkdir -p /out ..." line');
+      const workspace = join(root, 'workspace');
+      mkdirSync(join(workspace, 'dist/apps', app), { recursive: true });
+      mkdirSync(join(workspace, 'docker'));
+      for (const file of ['main.js', 'package.json', 'package-lock.json'])
+        writeFileSync(join(workspace, 'dist/apps', app, file), '');
+      writeFileSync(join(workspace, 'docker/healthcheck.js'), '');
+      symlinkSync(join(WORKSPACE, 'apps'), join(workspace, 'apps'));
+      const run = spawnSync('sh', ['-c', assemble.slice('RUN '.length).replaceAll('/out', out)], {
+        cwd: workspace,
+        env: { PATH: process.env['PATH'] ?? '', APP: app },
+        encoding: 'utf8',
+      });
+      if (run.status !== 0) throw new Error(`the /out command failed: ${run.stderr}`);
+      files.push(
+        ...readdirSync(out, { recursive: true, withFileTypes: true })
+          .filter((entry) => entry.isFile())
+          .map((entry) => join(entry.parentPath, entry.name).slice(out.length + 1)),
+      );
+    });
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+    it('is the bundle, its manifests, the health check and the config folder the app reads', () => {
+      expect(files).toEqual(
+        expect.arrayContaining(['main.js', 'package.json', 'package-lock.json', 'healthcheck.js']),
+      );
+      for (const file of files)
+        expect(file).toMatch(new RegExp(`^([\\w.-]+|apps/${app}/config/[\\w./-]+)$`));
+    });
+
+    it('holds no users or password hashes (the development users stay in apps/<app>/dev)', () => {
+      for (const file of files) {
+        expect(file).not.toMatch(/(^|\/)(dev|users\.json$)/);
+        expect(readFileSync(join(out, file), 'utf8')).not.toContain('passwordHash');
+      }
+    });
+  });
+
   it('has a health check and starts the app with node', () => {
     expect(final.lines).toContainEqual(
       expect.stringMatching(/^HEALTHCHECK .*CMD \["node", "healthcheck\.js"\]$/),
@@ -63,6 +120,7 @@ describe('Dockerfile', () => {
     expect(ignored).toEqual(
       expect.arrayContaining([
         '.dev',
+        'apps/*/dev',
         '.env',
         'node_modules',
         'dist',

@@ -44,6 +44,7 @@ const EXTERNAL_SECRETS = [
   'auth-server-keys',
   'auth-server-redis',
   'auth-server-clients',
+  'auth-server-users',
   'gateway-redis',
   'order-database',
   'payment-database',
@@ -140,6 +141,18 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
           expect([...certificates, ...EXTERNAL_SECRETS]).toContain(volume.secret.secretName);
       }
     });
+  });
+
+  it('gives the auth-server its users from the auth-server-users Secret, not from the image', () => {
+    const spec = podSpec(deployments.find((d) => d.metadata.name === 'auth-server') as KubeObject);
+    const [container] = spec.containers as (Container & {
+      volumeMounts?: { name: string; mountPath: string }[];
+    })[];
+    const usersFile = container.env?.find((variable) => variable.name === 'USERS_FILE')?.value;
+    const mount = container.volumeMounts?.find((m) => usersFile?.startsWith(`${m.mountPath}/`));
+    expect(spec.volumes?.find((volume) => volume.name === mount?.name)?.secret?.secretName).toBe(
+      'auth-server-users',
+    );
   });
 
   it('commits no Secret: certificates come from cert-manager, the rest is created at deploy time', () => {

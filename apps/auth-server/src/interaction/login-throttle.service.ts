@@ -60,35 +60,37 @@ class MemoryCounters implements AttemptCounters {
   private readonly counters = new Map<string, { count: number; endsAt: number }>();
   private sweptAt = 0;
 
-  async take(limits: readonly Limit[], windowSeconds: number): Promise<number> {
+  take(limits: readonly Limit[], windowSeconds: number): Promise<number> {
     const now = Date.now();
     this.forgetEnded(now);
     for (const { key, max } of limits) {
       const counter = this.live(key, now);
-      if (counter && counter.count >= max) return counter.endsAt - now;
+      if (counter && counter.count >= max) return Promise.resolve(counter.endsAt - now);
     }
     for (const { key } of limits) {
       const counter = this.live(key, now) ?? { count: 0, endsAt: now + windowSeconds * 1000 };
       counter.count++;
       this.counters.set(key, counter);
     }
-    return 0;
+    return Promise.resolve(0);
+  }
+
+  giveBack(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      const counter = this.counters.get(key);
+      if (counter && counter.count > 0) counter.count--;
+    }
+    return Promise.resolve();
+  }
+
+  delete(key: string): Promise<void> {
+    this.counters.delete(key);
+    return Promise.resolve();
   }
 
   private live(key: string, now: number): { count: number; endsAt: number } | undefined {
     const counter = this.counters.get(key);
     return counter && counter.endsAt > now ? counter : undefined;
-  }
-
-  async giveBack(keys: readonly string[]): Promise<void> {
-    for (const key of keys) {
-      const counter = this.counters.get(key);
-      if (counter && counter.count > 0) counter.count--;
-    }
-  }
-
-  async delete(key: string): Promise<void> {
-    this.counters.delete(key);
   }
 
   /** At most once a second, so a flood of new names does not make every attempt walk the map. */

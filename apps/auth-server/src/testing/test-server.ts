@@ -52,7 +52,7 @@ function capturingLogger(logs: string[]): LoggerService {
 }
 
 /**
- * Starts the real app on 127.0.0.1 and a free port, with the shipped clients and users and fresh keys
+ * Starts the real app on 127.0.0.1 and a free port, with the shipped clients, the development users and fresh keys
  * and secrets in a temporary folder. `env` overrides any variable; pass `dir` (and PORT and ISSUER)
  * of a stopped server to restart it.
  */
@@ -67,7 +67,7 @@ export async function startTestServer(
     KEYS_DIR: join(dir, 'keys'),
     CLIENT_SECRETS_DIR: join(dir, 'secrets'),
     CLIENTS_FILE: join(APP_ROOT, 'config/clients.json'),
-    USERS_FILE: join(APP_ROOT, 'config/users.json'),
+    USERS_FILE: join(APP_ROOT, 'dev/users.json'),
     ...env,
   });
   const logs: string[] = [];

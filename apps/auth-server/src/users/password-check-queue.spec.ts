@@ -29,6 +29,6 @@ describe(PasswordCheckQueue.name, () => {
     await expect(queue.run(() => Promise.reject(new Error('scrypt failed')))).rejects.toThrow(
       'scrypt failed',
     );
-    expect(await queue.run(async () => 'next')).toBe('next');
+    expect(await queue.run(() => Promise.resolve('next'))).toBe('next');
   });
 });

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { z } from 'zod';
 import type { AuthServerConfig } from '../config';
+import { usersWithDevPasswords } from './dev-passwords';
 import { PasswordCheckQueue } from './password-check-queue';
 import { isPasswordHash, UNMATCHABLE_HASH, verifyPassword } from './password-hash';
 
@@ -17,10 +18,12 @@ const usersFileSchema = z.array(
 
 export type User = z.infer<typeof usersFileSchema>[number];
 
-/** The users of the dev user store (`USERS_FILE`). Their user name is the `sub` of their tokens. */
+/** The users of the user store (`USERS_FILE`). Their user name is the `sub` of their tokens. */
 @Injectable()
-export class UsersService {
+export class UsersService implements OnModuleInit {
   private readonly users: ReadonlyMap<string, User>;
+  private readonly file: string;
+  private readonly production: boolean;
   private readonly passwordChecks: PasswordCheckQueue;
 
   constructor(config: ConfigService<AuthServerConfig, true>) {
@@ -29,11 +32,24 @@ export class UsersService {
       config.get('loginHashQueue', { infer: true }),
     );
     const file = config.get('usersFile', { infer: true });
+    this.file = file;
+    this.production = config.get('production', { infer: true });
     const parsed = usersFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
     if (!parsed.success) {
       throw new Error(`Invalid users file ${file}: ${z.prettifyError(parsed.error)}`);
     }
     this.users = new Map(parsed.data.map((user) => [user.username, user]));
+  }
+
+  /** In production, refuses to start while a user's password is a published development one. */
+  async onModuleInit(): Promise<void> {
+    if (!this.production) return;
+    const found = await usersWithDevPasswords([...this.users.values()]);
+    if (found.length > 0) {
+      throw new Error(
+        `Invalid configuration:\n  USERS_FILE: ${this.file} holds users whose password is a published development one (${found.join(', ')}); hash real passwords with apps/auth-server/src/cli/hash-password.ts`,
+      );
+    }
   }
 
   findByUsername(username: string): User | undefined {

@@ -1,11 +1,8 @@
 import { ForbiddenException, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import type { ServiceClient } from '@acme/auth';
 import { ORDER_PATTERNS } from '@acme/contracts';
-import { migrate, openDatabase } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { openEmbeddedTestDatabase } from '@acme/persistence/testing';
 import { PAYMENT_MIGRATIONS } from '../migrations';
 import { OutboxRelay } from './outbox.relay';
 
@@ -29,20 +26,16 @@ class OrderStub {
 }
 
 describe(OutboxRelay.name, () => {
-  let dir: string;
   let database: OpenDatabase;
   let order: OrderStub;
   let relay: OutboxRelay;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'outbox-relay-'));
-    database = await openDatabase({ dataDir: dir, schema: 'payments' });
-    await migrate(database, PAYMENT_MIGRATIONS);
+    database = await openEmbeddedTestDatabase('payments', PAYMENT_MIGRATIONS);
   });
 
   afterAll(async () => {
     await database.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   beforeEach(async () => {

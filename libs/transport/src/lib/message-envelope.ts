@@ -19,6 +19,13 @@ export interface MessageEnvelope<T = unknown> {
 
 const MAX_META_VALUE = 16 * 1024;
 
+/**
+ * The most a frame can hold besides its payload: the envelope's metadata at
+ * its limits and the transport's own fields (pattern, id). A frame limit
+ * must leave this much room above the largest payload.
+ */
+export const MAX_ENVELOPE_OVERHEAD_BYTES = 2 * MAX_META_VALUE + 4 * 1024;
+
 function isOptionalString(value: unknown): boolean {
   return value === undefined || (typeof value === 'string' && value.length <= MAX_META_VALUE);
 }

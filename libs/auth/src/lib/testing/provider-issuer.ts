@@ -1,8 +1,6 @@
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { IssuerServer } from './issuer-server';
 
 export type ExternalProvider = 'keycloak' | 'auth0' | 'okta';
 
@@ -74,16 +72,45 @@ export class ProviderIssuer {
 
   private constructor(
     readonly provider: ExternalProvider,
-    private readonly server: Server,
-    private readonly origin: string,
+    private readonly server: IssuerServer,
     readonly audience: string,
-    private readonly clients: Readonly<Record<string, string>>,
+    clients: Readonly<Record<string, string>>,
   ) {
     ({ privateKey: this.privateKey, publicKey: this.publicKey } = generateKeyPairSync('rsa', {
       modulusLength: 2048,
     }));
     this.layout = LAYOUTS[provider];
-    server.on('request', (request, response) => this.handle(request, response));
+    server.serve({
+      paths: {
+        metadata: this.layout.metadataPath,
+        jwks: this.layout.jwksPath,
+        token: this.layout.tokenPath,
+      },
+      metadata: () => ({
+        issuer: this.issuer,
+        jwks_uri: `${server.origin}${this.layout.jwksPath}`,
+        token_endpoint: `${server.origin}${this.layout.tokenPath}`,
+        id_token_signing_alg_values_supported: ['RS256'],
+      }),
+      jwks: () => ({
+        keys: [
+          { ...this.publicKey.export({ format: 'jwk' }), kid: this.kid, alg: 'RS256', use: 'sig' },
+        ],
+      }),
+      clients,
+      clientCredentials: (clientId, form) =>
+        // Auth0 issues a client-credentials token only for the API named by `audience`.
+        this.provider === 'auth0' && form.get('audience') !== this.audience
+          ? [403, { error: 'access_denied', error_description: 'no audience' }]
+          : [
+              200,
+              {
+                access_token: this.serviceToken(clientId, form.get('scope') ?? ''),
+                token_type: 'Bearer',
+                expires_in: this.layout.lifetimeSec,
+              },
+            ],
+    });
   }
 
   /**
@@ -94,13 +121,9 @@ export class ProviderIssuer {
     provider: ExternalProvider,
     options: { audience: string; clients?: Record<string, string> },
   ): Promise<ProviderIssuer> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
     return new ProviderIssuer(
       provider,
-      server,
-      `http://127.0.0.1:${port}`,
+      await IssuerServer.listen(),
       options.audience,
       options.clients ?? {},
     );
@@ -108,7 +131,7 @@ export class ProviderIssuer {
 
   /** The exact `iss`: Auth0's ends with a slash. */
   get issuer(): string {
-    return `${this.origin}${this.layout.issuerPath}`;
+    return `${this.server.origin}${this.layout.issuerPath}`;
   }
 
   /** An access token of a user who signed in through a client (authorization code flow). */
@@ -235,9 +258,8 @@ export class ProviderIssuer {
     }
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   /** Signs with node:crypto, so the header is exactly the provider's (Okta's has no `typ`). */
@@ -249,60 +271,6 @@ export class ProviderIssuer {
     const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const signingInput = `${encode(header)}.${encode(claims)}`;
     return `${signingInput}.${sign('sha256', Buffer.from(signingInput), this.privateKey).toString('base64url')}`;
-  }
-
-  private metadata(): Record<string, unknown> {
-    return {
-      issuer: this.issuer,
-      jwks_uri: `${this.origin}${this.layout.jwksPath}`,
-      token_endpoint: `${this.origin}${this.layout.tokenPath}`,
-      id_token_signing_alg_values_supported: ['RS256'],
-    };
-  }
-
-  private handle(request: IncomingMessage, response: ServerResponse): void {
-    const reply = (status: number, body: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
-    };
-    const path = request.url?.split('?')[0];
-    if (path === this.layout.metadataPath) return reply(200, this.metadata());
-    if (path === this.layout.jwksPath) {
-      const jwk = this.publicKey.export({ format: 'jwk' });
-      return reply(200, { keys: [{ ...jwk, kid: this.kid, alg: 'RS256', use: 'sig' }] });
-    }
-    if (path === this.layout.tokenPath && request.method === 'POST') {
-      let form = '';
-      request.on('data', (chunk: Buffer) => (form += chunk.toString()));
-      request.on('end', () => {
-        const [clientId, secret] = Buffer.from(
-          (request.headers.authorization ?? '').replace(/^Basic /, ''),
-          'base64',
-        )
-          .toString()
-          .split(':')
-          .map(decodeURIComponent);
-        const params = new URLSearchParams(form);
-        if (
-          params.get('grant_type') !== 'client_credentials' ||
-          !clientId ||
-          this.clients[clientId] !== secret
-        ) {
-          return reply(401, { error: 'invalid_client' });
-        }
-        // Auth0 issues a client-credentials token only for the API named by `audience`.
-        if (this.provider === 'auth0' && params.get('audience') !== this.audience) {
-          return reply(403, { error: 'access_denied', error_description: 'no audience' });
-        }
-        reply(200, {
-          access_token: this.serviceToken(clientId, params.get('scope') ?? ''),
-          token_type: 'Bearer',
-          expires_in: this.layout.lifetimeSec,
-        });
-      });
-      return;
-    }
-    reply(404, { error: 'not_found' });
   }
 }
 

@@ -1,10 +1,8 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
 import type { Algorithm, JwtHeader } from 'jsonwebtoken';
+import { IssuerServer } from './issuer-server';
 
 interface SigningKey {
   kid: string;
@@ -38,7 +36,7 @@ export class TestIssuer {
   jwksRequests = 0;
 
   private constructor(
-    private readonly server: Server,
+    private readonly server: IssuerServer,
     readonly issuer: string,
     readonly audience: string,
   ) {
@@ -53,54 +51,28 @@ export class TestIssuer {
     audience: string;
     clients?: Record<string, string>;
   }): Promise<TestIssuer> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const issuer = new TestIssuer(server, `http://127.0.0.1:${port}`, options.audience);
-    server.on('request', (request, response) => {
-      const reply = (status: number, body: unknown) => {
-        response.writeHead(status, { 'content-type': 'application/json' });
-        response.end(JSON.stringify(body));
-      };
-      if (request.url === '/.well-known/openid-configuration') {
-        return reply(200, {
-          issuer: issuer.issuer,
-          jwks_uri: `${issuer.issuer}/jwks`,
-          token_endpoint: `${issuer.issuer}/token`,
-        });
-      }
-      if (request.url === '/jwks') {
+    const server = await IssuerServer.listen();
+    const issuer = new TestIssuer(server, server.origin, options.audience);
+    server.serve({
+      paths: { metadata: '/.well-known/openid-configuration', jwks: '/jwks', token: '/token' },
+      metadata: () => ({
+        issuer: issuer.issuer,
+        jwks_uri: `${issuer.issuer}/jwks`,
+        token_endpoint: `${issuer.issuer}/token`,
+      }),
+      jwks: () => {
         issuer.jwksRequests++;
-        return reply(200, issuer.jwks());
-      }
-      if (request.url === '/token' && request.method === 'POST') {
-        let form = '';
-        request.on('data', (chunk: Buffer) => (form += chunk.toString()));
-        request.on('end', () => {
-          const [clientId, secret] = Buffer.from(
-            (request.headers.authorization ?? '').replace(/^Basic /, ''),
-            'base64',
-          )
-            .toString()
-            .split(':')
-            .map(decodeURIComponent);
-          const params = new URLSearchParams(form);
-          if (
-            params.get('grant_type') !== 'client_credentials' ||
-            !clientId ||
-            options.clients?.[clientId] !== secret
-          ) {
-            return reply(401, { error: 'invalid_client' });
-          }
-          reply(200, {
-            access_token: issuer.serviceToken(clientId, params.get('scope') ?? ''),
-            token_type: 'Bearer',
-            expires_in: 300,
-          });
-        });
-        return;
-      }
-      reply(404, { error: 'not_found' });
+        return issuer.jwks();
+      },
+      clients: options.clients ?? {},
+      clientCredentials: (clientId, form) => [
+        200,
+        {
+          access_token: issuer.serviceToken(clientId, form.get('scope') ?? ''),
+          token_type: 'Bearer',
+          expires_in: 300,
+        },
+      ],
     });
     return issuer;
   }
@@ -171,9 +143,8 @@ export class TestIssuer {
     return this.sign({ claims: { sub: clientId, client_id: clientId, scope } });
   }
 
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 }
 

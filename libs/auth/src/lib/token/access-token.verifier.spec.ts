@@ -493,6 +493,14 @@ describe(AccessTokenVerifier.name, () => {
       );
     });
 
+    it('measures from now when iat is in the future, so a later iat cannot stretch the window', async () => {
+      const { verifier: capped } = createVerifier({ maxTokenLifetimeSec: 3_600 });
+      const now = Math.floor(Date.now() / 1000);
+      const postdated = issuer.sign({ claims: { iat: now + 86_400, exp: now + 86_400 + 300 } });
+
+      expect(await refusal(postdated, capped)).toBe('token lifetime exceeds the accepted maximum');
+    });
+
     it('forgets a token without iat no later than maxTokenLifetimeSec after it was verified', async () => {
       const { verifier: capped, jwks } = createVerifier({
         maxTokenLifetimeSec: 3_600,

@@ -159,7 +159,7 @@ export class AccessTokenVerifier {
     const lifetime =
       iat === undefined
         ? exp - Math.floor(Date.now() / 1000) - this.options.clockToleranceSec
-        : exp - iat;
+        : exp - issuedAt(iat);
     if (lifetime > this.options.maxTokenLifetimeSec) {
       throw new InvalidTokenError('token lifetime exceeds the accepted maximum');
     }
@@ -176,8 +176,10 @@ export class AccessTokenVerifier {
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     const iat = principal.claims['iat'];
-    const issuedAt = typeof iat === 'number' ? iat : Math.floor(Date.now() / 1000);
-    const until = Math.min(principal.expiresAt, issuedAt + this.options.maxTokenLifetimeSec);
+    const until = Math.min(
+      principal.expiresAt,
+      issuedAt(typeof iat === 'number' ? iat : undefined) + this.options.maxTokenLifetimeSec,
+    );
     this.cache.set(cacheKey, { principal, kid, expiresAtMs: until * 1000 });
   }
 }
@@ -222,4 +224,10 @@ export function asInvalidTokenError(error: unknown): InvalidTokenError {
   if (message.startsWith('jwt audience invalid')) return new InvalidTokenError('wrong audience');
   if (message === 'invalid signature') return new InvalidTokenError('invalid signature');
   return new InvalidTokenError('malformed token');
+}
+
+/** When a token's life counts from: its `iat`, but never later than now (a postdated `iat` would stretch it). */
+function issuedAt(iat: number | undefined): number {
+  const now = Math.floor(Date.now() / 1000);
+  return iat === undefined ? now : Math.min(iat, now);
 }

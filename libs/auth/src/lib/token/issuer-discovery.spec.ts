@@ -3,12 +3,14 @@ import { discoverIssuer } from './issuer-discovery';
 /** A fetch that answers each URL from a table, 404 otherwise, and records what was asked. */
 function fetchFrom(table: Record<string, unknown>): { fetchFn: typeof fetch; asked: string[] } {
   const asked: string[] = [];
-  const fetchFn = (async (url: string | URL) => {
+  const fetchFn = ((url: string | URL) => {
     asked.push(String(url));
     const body = table[String(url)];
-    return new Response(JSON.stringify(body ?? { error: 'not_found' }), {
-      status: body === undefined ? 404 : 200,
-    });
+    return Promise.resolve(
+      new Response(JSON.stringify(body ?? { error: 'not_found' }), {
+        status: body === undefined ? 404 : 200,
+      }),
+    );
   }) as typeof fetch;
   return { fetchFn, asked };
 }
@@ -66,7 +68,7 @@ describe(discoverIssuer.name, () => {
   );
 
   it('does not fall back when the OpenID configuration fails otherwise than with 404', async () => {
-    const fetchFn = (async () => new Response('', { status: 503 })) as typeof fetch;
+    const fetchFn = (() => Promise.resolve(new Response('', { status: 503 }))) as typeof fetch;
 
     await expect(discoverIssuer(issuer, fetchFn, 1_000)).rejects.toThrow('answered 503');
   });

@@ -22,9 +22,9 @@ describe(FallbackTokenBuckets.name, () => {
     await server.stop();
   });
 
-  const waitFor = async (condition: () => Promise<boolean>) => {
+  const waitFor = async (condition: () => boolean) => {
     const deadline = Date.now() + 5_000;
-    while (!(await condition())) {
+    while (!condition()) {
       if (Date.now() > deadline) throw new Error('condition not met within 5 s');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -56,7 +56,7 @@ describe(FallbackTokenBuckets.name, () => {
     expect(Date.now() - started).toBeLessThan(1_000);
 
     await server.restart();
-    await waitFor(async () => redis.status === 'ready');
+    await waitFor(() => redis.status === 'ready');
     expect((await reject.take('c', limit)).allowed).toBe(true);
     expect((await local.take('c', limit)).allowed).toBe(true);
     expect(await redis.exists('rate-limit:c')).toBe(1);

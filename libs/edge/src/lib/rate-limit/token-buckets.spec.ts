@@ -33,19 +33,22 @@ describe(takeTokens.name, () => {
 });
 
 const stores: [string, () => Promise<{ buckets: TokenBuckets; close: () => Promise<void> }>][] = [
-  ['memory', async () => ({ buckets: new MemoryTokenBuckets(), close: async () => undefined })],
+  [
+    'memory',
+    () => Promise.resolve({ buckets: new MemoryTokenBuckets(), close: () => Promise.resolve() }),
+  ],
   [
     'Redis',
-    async () => {
+    () => {
       const prefix = testKeyPrefix();
       const redis = new Redis(TEST_REDIS_URL, { keyPrefix: prefix });
-      return {
+      return Promise.resolve({
         buckets: new RedisTokenBuckets(redis),
         close: async () => {
           redis.disconnect();
           await deleteKeysUnder(prefix);
         },
-      };
+      });
     },
   ],
 ];

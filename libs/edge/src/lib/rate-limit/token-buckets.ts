@@ -74,13 +74,13 @@ export class MemoryTokenBuckets implements TokenBuckets {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async take(key: string, limit: TokenBucketLimit): Promise<TokenBucketResult> {
+  take(key: string, limit: TokenBucketLimit): Promise<TokenBucketResult> {
     const now = this.now();
     this.sweep(now);
     const { state, result } = takeTokens(this.buckets.get(key), now, limit);
     if (result.resetMs > 0) this.buckets.set(key, { ...state, fullAt: now + result.resetMs });
     else this.buckets.delete(key);
-    return result;
+    return Promise.resolve(result);
   }
 
   /** Buckets tracked right now. */

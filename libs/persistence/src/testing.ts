@@ -1,0 +1,1 @@
+export { openEmbeddedTestDatabase } from './lib/testing/embedded-test-database';
