@@ -33,7 +33,7 @@ describe('npm run keys:rotate', () => {
       },
     );
   /** Long enough for a restart of the server, short enough for a test. */
-  const JWKS_MAX_AGE = 6;
+  const JWKS_MAX_AGE = 10;
 
   it('publishes the next key at once, and signs with it only once JWKS_MAX_AGE has passed', async () => {
     const before = await startTestServer();
