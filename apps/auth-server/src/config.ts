@@ -110,14 +110,52 @@ export const authServerEnv = z.object({
     .min(1)
     .max(100)
     .default(5)
-    .describe('Failed sign-ins per username and IP address before the pair is locked.'),
+    .describe(
+      'Failed sign-ins per user name and client address (an IPv4 address or an IPv6 /64) before the pair is locked.',
+    ),
+  LOGIN_ACCOUNT_MAX_FAILURES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10000)
+    .default(20)
+    .describe(
+      'Failed sign-ins per user name from any address before the user name is locked, against guessing from many addresses.',
+    ),
   LOGIN_LOCK_SECONDS: z.coerce
     .number()
     .int()
     .min(1)
     .max(86400)
     .default(900)
-    .describe('How long failures are counted, and so how long a locked pair stays locked.'),
+    .describe('How long attempts are counted, and so how long a locked name stays locked.'),
+  LOGIN_HASH_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe(
+      'Password checks (scrypt, 32 MiB each) that run at once; the others wait in a queue.',
+    ),
+  LOGIN_HASH_QUEUE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10000)
+    .default(32)
+    .describe(
+      'Sign-ins that may wait for a password check; beyond that the server answers 429 at once.',
+    ),
+  JWKS_MAX_AGE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86400)
+    .default(600)
+    .describe(
+      'Seconds consumers may cache the JWKS (the resource servers refresh it after 600). `keys:rotate` publishes new signing keys that sign only this long later.',
+    ),
   TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')
@@ -163,7 +201,11 @@ const configSchema = authServerEnv.transform((env) => {
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     loginMaxFailures: env.LOGIN_MAX_FAILURES,
+    loginAccountMaxFailures: env.LOGIN_ACCOUNT_MAX_FAILURES,
     loginLockSeconds: env.LOGIN_LOCK_SECONDS,
+    loginHashConcurrency: env.LOGIN_HASH_CONCURRENCY,
+    loginHashQueue: env.LOGIN_HASH_QUEUE,
+    jwksMaxAge: env.JWKS_MAX_AGE,
     trustProxy: env.TRUST_PROXY === 'true',
   };
 });

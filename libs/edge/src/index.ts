@@ -3,7 +3,7 @@ export type { EdgeModuleAsyncOptions } from './lib/edge.module';
 export type { EdgeOptions } from './lib/edge.options';
 export { IpAllow, RateLimit } from './lib/edge.decorators';
 export type { RateLimitOptions } from './lib/edge.decorators';
-export { IpRanges, isIpRange, parseAddress } from './lib/ip/ip-ranges';
+export { clientAddressKey, IpRanges, isIpRange, parseAddress } from './lib/ip/ip-ranges';
 export { acceptJsonBodiesOnly, ipFilter, urlLengthLimit } from './lib/http/request-filters';
 export type { RequestFilter } from './lib/http/request-filters';
 export { RequestTimeoutInterceptor } from './lib/http/request-timeout.interceptor';

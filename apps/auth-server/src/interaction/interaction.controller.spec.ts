@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clientCredentials, loginWithPkce } from '../testing/oidc-client';
 import { openLoginForm, submitLogin } from '../testing/http';
+import { deleteKeysUnder, TEST_REDIS_URL, testKeyPrefix } from '../testing/test-redis';
 import { providerConsole, startTestServer, type TestServer } from '../testing/test-server';
 import { InteractionController } from './interaction.controller';
 
@@ -81,6 +82,103 @@ describe(InteractionController.name, () => {
       const response = await submitLogin(form, { username: 'carol', password: 'carol' });
       expect(response.status).toBe(303);
       expect(new URL(response.location ?? '').pathname).toMatch(/^\/auth\//);
+    });
+  });
+
+  describe('POST /interaction/:uid/login on Redis, behind a proxy', () => {
+    const prefix = testKeyPrefix();
+    let proxied: TestServer;
+    const from = (address: string) => ({ 'x-forwarded-for': address });
+
+    beforeAll(async () => {
+      proxied = await startTestServer({
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: prefix,
+        TRUST_PROXY: 'true',
+        LOGIN_MAX_FAILURES: '3',
+        LOGIN_ACCOUNT_MAX_FAILURES: '5',
+        LOGIN_HASH_CONCURRENCY: '1',
+        LOGIN_HASH_QUEUE: '2',
+      });
+    });
+    afterAll(async () => {
+      await proxied.close();
+      await deleteKeysUnder(prefix);
+    });
+
+    it('checks the password of at most LOGIN_MAX_FAILURES of 20 parallel guesses', async () => {
+      const form = await openLoginForm(proxied.issuer);
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          submitLogin(form, { username: 'alice', password: `guess-${i}` }),
+        ),
+      );
+
+      // 401 means the password was checked and was wrong; 429 that it was not checked.
+      expect(responses.filter((response) => response.status === 401)).toHaveLength(3);
+      expect(responses.filter((response) => response.status === 429)).toHaveLength(17);
+    });
+
+    it('locks a user name after LOGIN_ACCOUNT_MAX_FAILURES failures from different addresses', async () => {
+      const form = await openLoginForm(proxied.issuer);
+      for (let i = 1; i <= 5; i++) {
+        const guess = { username: 'bob', password: `wrong-${i}` };
+        expect((await submitLogin(form, guess, form.cookie, from(`192.0.2.${i}`))).status).toBe(
+          401,
+        );
+      }
+
+      const locked = await submitLogin(
+        form,
+        { username: 'bob', password: 'bob' },
+        form.cookie,
+        from('198.51.100.1'),
+      );
+      expect(locked.status).toBe(429);
+      expect(locked.alert).toBe('Too many failed sign-ins. Try again later.');
+    });
+
+    it('counts the addresses of one IPv6 /64 as one client', async () => {
+      const form = await openLoginForm(proxied.issuer);
+      for (const address of ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:aaaa::3']) {
+        const guess = { username: 'carol', password: 'wrong' };
+        expect((await submitLogin(form, guess, form.cookie, from(address))).status).toBe(401);
+      }
+      const right = { username: 'carol', password: 'carol' };
+
+      expect((await submitLogin(form, right, form.cookie, from('2001:db8:1:2::99'))).status).toBe(
+        429,
+      );
+      expect((await submitLogin(form, right, form.cookie, from('2001:db8:1:3::1'))).status).toBe(
+        303,
+      );
+    });
+
+    it('refuses with 429 the sign-ins beyond LOGIN_HASH_CONCURRENCY + LOGIN_HASH_QUEUE at once', async () => {
+      const form = await openLoginForm(proxied.issuer);
+      // Unknown names from many addresses: no throttle applies, only the password check queue.
+      const responses = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          submitLogin(
+            form,
+            { username: `nobody-${i}`, password: 'guess' },
+            form.cookie,
+            from(`203.0.113.${i + 1}`),
+          ),
+        ),
+      );
+
+      const checked = responses.filter((response) => response.status === 401);
+      const busy = responses.filter((response) => response.status === 429);
+      expect(checked.length + busy.length).toBe(12);
+      expect(checked.length).toBeGreaterThanOrEqual(3);
+      expect(busy.length).toBeGreaterThan(0);
+      for (const response of busy) {
+        expect(response).toMatchObject({
+          alert: 'The server is busy. Try again in a moment.',
+          retryAfter: '1',
+        });
+      }
     });
   });
 

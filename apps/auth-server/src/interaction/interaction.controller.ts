@@ -32,6 +32,7 @@ const FAILURE_MESSAGES: Record<LoginFailure['reason'], string> = {
   // One message for an unknown user and a wrong password, so the form does not reveal who exists.
   invalid_credentials: 'Wrong user name or password.',
   locked: 'Too many failed sign-ins. Try again later.',
+  busy: 'The server is busy. Try again in a moment.',
 };
 
 /** Renders oidc-provider's errors (e.g. an expired interaction) and ours as an error page. */
@@ -86,18 +87,19 @@ export class InteractionController {
 
     const failure = await this.interactions.login(req, res, form.data);
     if (!failure) return;
-    if (failure.reason === 'locked') res.set('Retry-After', String(failure.retryAfterSeconds));
-    res
-      .status(failure.reason === 'locked' ? 429 : 401)
-      .set(PAGE_HEADERS)
-      .send(
-        renderLoginPage({
-          action: `/${NEST_ROUTES.interaction}/${uid}/login`,
-          csrfToken: form.data.csrf,
-          clientName: await this.interactions.clientName(interaction),
-          username: form.data.username,
-          error: FAILURE_MESSAGES[failure.reason],
-        }),
-      );
+    if (failure.reason !== 'invalid_credentials') {
+      res.status(429).set('Retry-After', String(failure.retryAfterSeconds));
+    } else {
+      res.status(401);
+    }
+    res.set(PAGE_HEADERS).send(
+      renderLoginPage({
+        action: `/${NEST_ROUTES.interaction}/${uid}/login`,
+        csrfToken: form.data.csrf,
+        clientName: await this.interactions.clientName(interaction),
+        username: form.data.username,
+        error: FAILURE_MESSAGES[failure.reason],
+      }),
+    );
   }
 }

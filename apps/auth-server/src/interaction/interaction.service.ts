@@ -3,7 +3,8 @@ import type { Request, Response } from 'express';
 import type { Interaction, Provider } from 'oidc-provider';
 import { OIDC_PROVIDER } from '../oidc/oidc.constants';
 import { userScopePolicy } from '../oidc/scope-policy';
-import { UsersService } from '../users/users.service';
+import { PasswordCheckBusyError } from '../users/password-check-queue';
+import { UsersService, type User } from '../users/users.service';
 import { LoginThrottleService } from './login-throttle.service';
 
 /** What oidc-provider's consent prompt reports as not granted yet. */
@@ -15,7 +16,11 @@ interface ConsentDetails {
 
 export type LoginFailure =
   | { reason: 'invalid_credentials' }
-  | { reason: 'locked'; retryAfterSeconds: number };
+  | { reason: 'locked'; retryAfterSeconds: number }
+  | { reason: 'busy'; retryAfterSeconds: number };
+
+/** What a client refused for a busy server should wait: a password check takes a fraction of that. */
+const BUSY_RETRY_SECONDS = 1;
 
 /** The sign-in and consent steps oidc-provider delegates to us (its "interactions"). */
 @Injectable()
@@ -49,18 +54,24 @@ export class InteractionService {
     res: Response,
     { username, password }: { username: string; password: string },
   ): Promise<LoginFailure | undefined> {
-    const throttleKey = `${username.toLowerCase()}|${req.ip}`;
-    const retryAfterSeconds = await this.throttle.lockedFor(throttleKey);
+    // Counted before the password check, so parallel guesses cannot all get one.
+    const retryAfterSeconds = await this.throttle.attempt(username, req.ip);
     if (retryAfterSeconds > 0) return { reason: 'locked', retryAfterSeconds };
 
-    const user = await this.users.verifyCredentials(username, password);
+    let user: User | undefined;
+    try {
+      user = await this.users.verifyCredentials(username, password);
+    } catch (error) {
+      if (!(error instanceof PasswordCheckBusyError)) throw error;
+      await this.throttle.notChecked(username, req.ip);
+      return { reason: 'busy', retryAfterSeconds: BUSY_RETRY_SECONDS };
+    }
     if (!user) {
-      await this.throttle.recordFailure(throttleKey);
       // The user name is left out: people type passwords into that field.
       this.logger.warn(`Failed sign-in from ${req.ip}`);
       return { reason: 'invalid_credentials' };
     }
-    await this.throttle.reset(throttleKey);
+    await this.throttle.succeeded(username, req.ip);
     await this.provider.interactionFinished(
       req,
       res,

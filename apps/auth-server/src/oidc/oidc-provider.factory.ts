@@ -10,7 +10,7 @@ import { loadClients } from './clients';
 import { loadCookieKeys } from './cookie-keys';
 import { RedisAdapter } from './redis.adapter';
 import { OIDC_SCOPES } from './scope-policy';
-import { loadSigningKeys, toProviderJwks } from './signing-keys';
+import { loadSigningKeys, signingKeyAt, toProviderJwks } from './signing-keys';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
@@ -42,9 +42,12 @@ export function createOidcProvider(
 
   const signingKeysFile = config.get('signingKeysFile', { infer: true });
   const signingKeys = loadSigningKeys(signingKeysFile, { generate: !production });
-  if (!signingKeys.keys.some((key) => key.alg === signingAlg && key.retired_at === undefined)) {
+  if (!signingKeyAt(signingKeys, signingAlg)) {
     throw new Error(`${signingKeysFile} has no current ${signingAlg} key.`);
   }
+  // Chosen per token, so the next key of a rotation signs from its activation time, no restart
+  // needed. ID tokens take the first key of the JWKS order, fixed at start-up.
+  const signingKid = (): string | undefined => signingKeyAt(signingKeys, signingAlg)?.kid;
   if (!redis) {
     logger.warn('REDIS_URL is not set: sessions and tokens live in this process only (dev only).');
   }
@@ -106,7 +109,7 @@ export function createOidcProvider(
             audience,
             accessTokenTTL: accessTokenTtl,
             accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: signingAlg } },
+            jwt: { sign: { alg: signingAlg, kid: signingKid() } },
           };
         },
       },

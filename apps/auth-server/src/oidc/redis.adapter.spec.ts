@@ -32,8 +32,34 @@ describe(RedisAdapter.name, () => {
       await codes.consume('c2');
       expect(await codes.find('c2')).toEqual({ grantId: 'g2', consumed: expect.any(Number) });
 
-      await codes.consume('expired');
+      await expect(codes.consume('expired')).rejects.toMatchObject({
+        error: 'invalid_grant',
+        error_detail: 'authorization code not found',
+      });
       expect(await keysUnder(prefix)).not.toContain('AuthorizationCode:expired');
+    });
+
+    it('lets one of parallel consumptions win, and revokes the grant for the others', async () => {
+      const grants = new RedisAdapter('Grant', redis);
+      const refreshTokens = new RedisAdapter('RefreshToken', redis);
+      await grants.upsert('raced', { accountId: 'alice' }, 600);
+      await refreshTokens.upsert('r5', { grantId: 'raced' }, 600);
+      await codes.upsert('c5', { grantId: 'raced' }, 60);
+
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, () => refreshTokens.consume('r5')),
+      );
+
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      for (const result of results.filter((result) => result.status === 'rejected')) {
+        expect(result.reason).toMatchObject({
+          error: 'invalid_grant',
+          error_detail: 'refresh token already used',
+        });
+      }
+      expect(await grants.find('raced')).toBeUndefined();
+      expect(await refreshTokens.find('r5')).toBeUndefined();
+      expect(await codes.find('c5')).toBeUndefined();
     });
 
     it('finds a session by its uid', async () => {

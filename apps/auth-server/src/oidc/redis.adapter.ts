@@ -1,5 +1,6 @@
+import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 
 /** Models whose entries belong to a grant, so revoking the grant deletes them all. */
 const GRANT_MEMBERS = new Set([
@@ -10,10 +11,16 @@ const GRANT_MEMBERS = new Set([
   'BackchannelAuthenticationRequest',
 ]);
 
-// Marks an entry consumed only while it exists, so an expired entry is not recreated without a TTL.
-const CONSUME_SCRIPT = `if redis.call('exists', KEYS[1]) == 1 then
-  redis.call('hset', KEYS[1], 'consumed', ARGV[1])
-end`;
+/**
+ * Marks an entry consumed in one step, so of parallel redemptions exactly one wins. Returns 1 when
+ * this call consumed it, the payload when it was consumed already, 0 when there is no such entry
+ * (not recreating an expired entry without a TTL).
+ */
+const CONSUME_SCRIPT = `if redis.call('exists', KEYS[1]) == 0 then return 0 end
+if redis.call('hsetnx', KEYS[1], 'consumed', ARGV[1]) == 1 then return 1 end
+return redis.call('hget', KEYS[1], 'payload')`;
+
+const logger = new Logger('RedisAdapter');
 
 /**
  * oidc-provider storage in Redis: one hash per entry (`payload`, and `consumed` once a code or
@@ -67,8 +74,26 @@ export class RedisAdapter implements Adapter {
     return id ? this.find(id) : undefined;
   }
 
+  /**
+   * oidc-provider reads an entry, sees it unused and only then consumes it; two parallel redemptions
+   * of one refresh token or code would both pass that check. The loser here is treated as
+   * oidc-provider treats a used token presented again: its grant is revoked.
+   */
   async consume(id: string): Promise<void> {
-    await this.redis.eval(CONSUME_SCRIPT, 1, this.key(id), Math.floor(Date.now() / 1000));
+    const result = await this.redis.eval(
+      CONSUME_SCRIPT,
+      1,
+      this.key(id),
+      Math.floor(Date.now() / 1000),
+    );
+    if (result === 1) return;
+    const what = this.name.replace(/(?<=[a-z])(?=[A-Z])/g, ' ').toLowerCase();
+    if (typeof result !== 'string') throw new errors.InvalidGrant(`${what} not found`);
+
+    const { grantId } = JSON.parse(result) as AdapterPayload;
+    if (grantId) await this.revokeGrant(grantId);
+    logger.warn(`A ${what} was redeemed twice at once: grant revoked.`);
+    throw new errors.InvalidGrant(`${what} already used`);
   }
 
   async destroy(id: string): Promise<void> {
@@ -78,6 +103,12 @@ export class RedisAdapter implements Adapter {
   async revokeByGrantId(grantId: string): Promise<void> {
     const members = await this.redis.smembers(grantKey(grantId));
     await this.redis.del(grantKey(grantId), ...members);
+  }
+
+  /** What oidc-provider's own reuse detection deletes: the grant's tokens and codes, and the grant. */
+  private async revokeGrant(grantId: string): Promise<void> {
+    await this.revokeByGrantId(grantId);
+    await new RedisAdapter('Grant', this.redis).destroy(grantId);
   }
 
   private key(id: string): string {

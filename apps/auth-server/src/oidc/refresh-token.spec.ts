@@ -2,16 +2,26 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loginWithPkce } from '../testing/oidc-client';
 import { basicAuth, postForm } from '../testing/http';
+import { deleteKeysUnder, TEST_REDIS_URL, testKeyPrefix } from '../testing/test-redis';
 import { startTestServer, type TestServer } from '../testing/test-server';
 
-describe('refresh tokens', () => {
+describe.each([
+  ['in memory', false],
+  ['on Redis', true],
+])('refresh tokens (%s)', (_store, onRedis) => {
   let server: TestServer;
   const WEB_ORIGIN = 'http://localhost:4200';
+  const prefix = testKeyPrefix();
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer(
+      onRedis ? { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix } : {},
+    );
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    await deleteKeysUnder(prefix);
+  });
 
   /** Signs alice in with the SPA client, asking for a refresh token. */
   const signIn = () =>
@@ -60,6 +70,29 @@ describe('refresh tokens', () => {
     expect(afterReuse.status).toBe(400);
     expect(await afterReuse.json()).toMatchObject({ error: 'invalid_grant' });
   });
+
+  // Redis is the store of several replicas; the in-memory one serves a single dev process.
+  if (onRedis) {
+    it('lets one of parallel redemptions of a refresh token succeed, and revokes the grant for the others', async () => {
+      const { refresh_token: first } = await signIn();
+
+      const responses = await Promise.all(Array.from({ length: 5 }, () => refresh(first ?? '')));
+      const bodies = (await Promise.all(responses.map((response) => response.json()))) as Record<
+        string,
+        string
+      >[];
+
+      const winners = bodies.filter((_body, i) => responses[i].status === 200);
+      expect(winners).toHaveLength(1);
+      for (const [i, body] of bodies.entries()) {
+        if (responses[i].status !== 200) expect(body).toMatchObject({ error: 'invalid_grant' });
+      }
+      // Counted as reuse: the winner's new refresh token belongs to a revoked grant.
+      const afterRace = await refresh(winners[0].refresh_token);
+      expect(afterRace.status).toBe(400);
+      expect(await afterRace.json()).toMatchObject({ error: 'invalid_grant' });
+    });
+  }
 
   it('stops a refresh token revoked at the revocation endpoint', async () => {
     const { refresh_token } = await signIn();

@@ -101,16 +101,20 @@ export async function openLoginForm(issuer: string): Promise<LoginForm> {
   return { action: new URL(action, issuer).href, csrf, cookie };
 }
 
-/** Posts credentials to a login form; returns the status and the page's alert text, if any. */
+/**
+ * Posts credentials to a login form; returns the status and the page's alert text, if any.
+ * `headers` adds request headers (e.g. `x-forwarded-for` to sign in from another address).
+ */
 export async function submitLogin(
   form: LoginForm,
   fields: Record<string, string>,
   cookie = form.cookie,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; alert?: string; location: string | null; retryAfter: string | null }> {
   const response = await fetch(form.action, {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, ...headers },
     body: new URLSearchParams({ csrf: form.csrf, ...fields }).toString(),
   });
   return {

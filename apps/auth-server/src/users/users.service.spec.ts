@@ -8,10 +8,11 @@ import { UsersService } from './users.service';
 
 describe(UsersService.name, () => {
   const users = new UsersService(
-    new ConfigService({ usersFile: join(__dirname, '../../dev/users.json') }) as ConfigService<
-      AuthServerConfig,
-      true
-    >,
+    new ConfigService({
+      usersFile: join(__dirname, '../../dev/users.json'),
+      loginHashConcurrency: 2,
+      loginHashQueue: 8,
+    }) as ConfigService<AuthServerConfig, true>,
   );
 
   it.each([

@@ -4,6 +4,7 @@ import { ConfigService } from '@nestjs/config';
 import { z } from 'zod';
 import type { AuthServerConfig } from '../config';
 import { usersWithDevPasswords } from './dev-passwords';
+import { PasswordCheckQueue } from './password-check-queue';
 import { isPasswordHash, UNMATCHABLE_HASH, verifyPassword } from './password-hash';
 
 const usersFileSchema = z.array(
@@ -23,8 +24,13 @@ export class UsersService implements OnModuleInit {
   private readonly users: ReadonlyMap<string, User>;
   private readonly file: string;
   private readonly production: boolean;
+  private readonly passwordChecks: PasswordCheckQueue;
 
   constructor(config: ConfigService<AuthServerConfig, true>) {
+    this.passwordChecks = new PasswordCheckQueue(
+      config.get('loginHashConcurrency', { infer: true }),
+      config.get('loginHashQueue', { infer: true }),
+    );
     const file = config.get('usersFile', { infer: true });
     this.file = file;
     this.production = config.get('production', { infer: true });
@@ -52,11 +58,14 @@ export class UsersService implements OnModuleInit {
 
   /**
    * The user when the password is right, otherwise undefined. An unknown user name costs the same
-   * scrypt work as a wrong password, so timing does not reveal which names exist.
+   * scrypt work as a wrong password, so timing does not reveal which names exist. Throws
+   * `PasswordCheckBusyError` when too many checks are running and waiting already.
    */
   async verifyCredentials(username: string, password: string): Promise<User | undefined> {
     const user = this.users.get(username);
-    const matches = await verifyPassword(password, user?.passwordHash ?? UNMATCHABLE_HASH);
+    const matches = await this.passwordChecks.run(() =>
+      verifyPassword(password, user?.passwordHash ?? UNMATCHABLE_HASH),
+    );
     return matches ? user : undefined;
   }
 }
