@@ -12,6 +12,7 @@ import * as babel from 'prettier/plugins/babel';
 import * as estree from 'prettier/plugins/estree';
 import * as markdown from 'prettier/plugins/markdown';
 import * as typescript from 'prettier/plugins/typescript';
+import * as yaml from 'prettier/plugins/yaml';
 import { format } from 'prettier/standalone';
 import { parse } from 'yaml';
 import { microserviceGenerator } from './generator';
@@ -77,36 +78,47 @@ const read = (tree: Tree, path: string) => tree.read(path, 'utf-8') ?? '';
 const readYaml = <T>(tree: Tree, path: string) => parse(read(tree, path)) as T;
 
 /**
- * How the hand-written apps/order differs from the service the generator
- * writes under the same name, each difference with its reason: the domain of
+ * What the generator writes for a service, and order has by hand. Not its e2e
+ * project: order is tested end to end among the other services, in apps/system-e2e.
+ */
+const SERVICE_FILES = ['apps/order', 'k8s/base/order', 'deploy/compose/order.yml'];
+
+/**
+ * How order's hand-written files differ from those the generator writes for a
+ * service of the same name, each difference with its reason: the domain of
  * order (orders in a database, charged through payment). Anything else that
  * differs is drift, and fails.
  */
 const ORDER_ONLY_FILES: Record<string, string> = {
-  'src/migrations.ts': 'the schema of its database',
-  'src/order/catalog.ts': 'the products an order may hold, with their prices',
-  'src/order/order-cursor.ts': 'the cursor of a keyset page of a database table',
-  'src/order/order-cursor.spec.ts': 'its spec',
-  'src/order/order-owner.loader.ts': 'loads an order for its isOwner policies',
-  'src/order/order-page.spec.ts': 'the worst-case size of a page of orders',
-  'src/order/order.table.ts': 'its table',
+  'apps/order/src/migrations.ts': 'the schema of its database',
+  'apps/order/src/order/catalog.ts': 'the products an order may hold, with their prices',
+  'apps/order/src/order/order-cursor.ts': 'the cursor of a keyset page of a database table',
+  'apps/order/src/order/order-cursor.spec.ts': 'its spec',
+  'apps/order/src/order/order-owner.loader.ts': 'loads an order for its isOwner policies',
+  'apps/order/src/order/order-page.spec.ts': 'the worst-case size of a page of orders',
+  'apps/order/src/order/order.table.ts': 'its table',
 };
 const GENERATED_ONLY_FILES: Record<string, string> = {
-  'src/order/order.service.spec.ts':
+  'apps/order/src/order/order.service.spec.ts':
     'the spec of the in-memory example; order tests its queries on PostgreSQL in apps/system-e2e',
 };
 /** Files of both whose content is order's own. */
 const ORDER_OWN_CONTENT: Record<string, string> = {
-  'README.md': 'its API and its configuration',
-  'src/config.spec.ts': 'its own defaults (PAYMENT_ADDRESS)',
-  'src/order/order.controller.ts': 'its handlers and their rules',
-  'src/order/order.module.ts': 'its client of payment and its policy loader',
-  'src/order/order.service.ts': 'orders in PostgreSQL rather than example items in memory',
+  'apps/order/README.md': 'its API and its configuration',
+  'apps/order/src/config.spec.ts': 'its own defaults (PAYMENT_ADDRESS)',
+  'apps/order/src/order/order.controller.ts': 'its handlers and their rules',
+  'apps/order/src/order/order.module.ts': 'its client of payment and its policy loader',
+  'apps/order/src/order/order.service.ts':
+    'orders in PostgreSQL rather than example items in memory',
+  'deploy/compose/order.yml': "its database and payment's address; called by payment too",
+  'k8s/base/order/deployment.yaml': "its database secret and payment's address",
+  'k8s/base/order/network-policy.yaml':
+    'it also calls payment and PostgreSQL; its callers admit their calls to it in their own policies, where a generated service adds an <name>-callers policy rather than editing theirs',
 };
 /** Exact fragments of order's shared plumbing that the generated service has not. */
 const ORDER_ONLY_FRAGMENTS: { file: string; reason: string; fragments: string[] }[] = [
   {
-    file: 'src/app.module.ts',
+    file: 'apps/order/src/app.module.ts',
     reason: 'keeps its orders in its own database',
     fragments: [
       '  persistenceFrom,\n',
@@ -122,12 +134,12 @@ const ORDER_ONLY_FRAGMENTS: { file: string; reason: string; fragments: string[] 
     ],
   },
   {
-    file: 'src/app.module.ts',
+    file: 'apps/order/src/app.module.ts',
     reason: "its health answer reports payment's, the service it calls",
     fragments: ["      dependencies: ['payment'],\n"],
   },
   {
-    file: 'src/config.ts',
+    file: 'apps/order/src/config.ts',
     reason: 'calls payment: its address, timeouts, retries and circuit breaker',
     fragments: [
       '  addressEnv,\n  callerEnv,\n',
@@ -136,7 +148,7 @@ const ORDER_ONLY_FRAGMENTS: { file: string; reason: string; fragments: string[] 
     ],
   },
   {
-    file: 'src/config.ts',
+    file: 'apps/order/src/config.ts',
     reason: 'keeps its orders in its own database',
     fragments: ['  databaseEnv,\n', "  ...databaseEnv(SERVICE_NAME, 'orders'),\n"],
   },
@@ -147,46 +159,49 @@ const PRETTIER = JSON.parse(readFileSync(join(workspaceRoot, '.prettierrc'), 'ut
 /** Formatted as `npm run format` would (the generator formats what it writes), objects collapsed where they fit. */
 async function formatted(path: string, text: string): Promise<string> {
   if (path.endsWith('.json')) return JSON.stringify(JSON.parse(text), null, 2);
-  const parser = path.endsWith('.ts') ? 'typescript' : path.endsWith('.md') ? 'markdown' : 'babel';
+  const extension = path.slice(path.lastIndexOf('.') + 1);
+  const parser =
+    { ts: 'typescript', md: 'markdown', yaml: 'yaml', yml: 'yaml' }[extension] ?? 'babel';
   return format(text, {
     ...PRETTIER,
     parser,
-    plugins: [babel, estree, markdown, typescript],
+    plugins: [babel, estree, markdown, typescript, yaml],
     objectWrap: 'collapse',
   });
 }
 
-/** Files under `root` of the tree, by path relative to it. */
-function treeFiles(tree: Tree, root: string): Map<string, string> {
+/** The files of the tree at these paths and under them. */
+function treeFiles(tree: Tree, paths: readonly string[]): Map<string, string> {
   const files = new Map<string, string>();
-  const visit = (folder: string) => {
-    for (const child of tree.children(folder)) {
-      const path = `${folder}/${child}`;
-      if (tree.isFile(path)) files.set(path.slice(root.length + 1), read(tree, path));
-      else visit(path);
-    }
+  const visit = (path: string) => {
+    if (tree.isFile(path)) files.set(path, read(tree, path));
+    else tree.children(path).forEach((child) => visit(`${path}/${child}`));
   };
-  visit(root);
+  paths.forEach(visit);
   return files;
 }
 
-/** apps/order on disk, its `orders` feature named `order` as the generator names a service's feature. */
+/** order's files on disk, its `orders` feature named `order` as the generator names a service's feature. */
 function handWrittenOrder(): Map<string, string> {
-  const root = join(workspaceRoot, 'apps/order');
   const singular = (text: string) => text.replace(/orders/g, 'order').replace(/Orders/g, 'Order');
   const files = new Map<string, string>();
-  for (const path of readdirSync(root, { recursive: true, encoding: 'utf-8' })) {
-    if (!statSync(join(root, path)).isFile()) continue;
-    let text = readFileSync(join(root, path), 'utf-8');
-    for (const { file, fragments } of ORDER_ONLY_FRAGMENTS.filter((entry) => entry.file === path)) {
+  const visit = (path: string) => {
+    const absolute = join(workspaceRoot, path);
+    if (statSync(absolute).isDirectory()) {
+      readdirSync(absolute).forEach((child) => visit(`${path}/${child}`));
+      return;
+    }
+    let text = readFileSync(absolute, 'utf-8');
+    for (const { fragments } of ORDER_ONLY_FRAGMENTS.filter((entry) => entry.file === path)) {
       for (const fragment of fragments) {
         if (!text.includes(fragment))
-          throw new Error(`apps/order/${file} no longer has ${JSON.stringify(fragment)}`);
+          throw new Error(`${path} no longer has ${JSON.stringify(fragment)}`);
         text = text.replace(fragment, '');
       }
     }
     files.set(singular(path), singular(text));
-  }
+  };
+  SERVICE_FILES.forEach(visit);
   return files;
 }
 
@@ -198,7 +213,7 @@ describe('microservice generator', () => {
     beforeAll(async () => {
       const tree = workspace(APPS.filter(([name]) => name !== 'order'));
       await generate(tree, { name: 'order', port: 4001 });
-      generated = treeFiles(tree, 'apps/order');
+      generated = treeFiles(tree, SERVICE_FILES);
       handWritten = handWrittenOrder();
     });
 
@@ -216,7 +231,7 @@ describe('microservice generator', () => {
       expect(Object.keys(ORDER_OWN_CONTENT).filter((path) => !both(path))).toEqual([]);
     });
 
-    it("writes order's bootstrap, config, module wiring, audit, project and tool configs", async () => {
+    it("writes order's bootstrap, config, module wiring, audit, project, tool configs and manifests", async () => {
       const shared = [...generated.keys()]
         .filter((path) => handWritten.has(path) && !(path in ORDER_OWN_CONTENT))
         .sort();
@@ -226,7 +241,9 @@ describe('microservice generator', () => {
             shared.map(async (path) => [path, await formatted(path, files.get(path) ?? '')]),
           ),
         ) as Record<string, string>;
-      expect(shared).toEqual(expect.arrayContaining(['src/main.ts', 'src/app.module.ts']));
+      expect(shared).toEqual(
+        expect.arrayContaining(['apps/order/src/main.ts', 'k8s/base/order/certificate.yaml']),
+      );
       expect(await contents(generated)).toEqual(await contents(handWritten));
     });
   });
