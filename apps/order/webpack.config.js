@@ -15,7 +15,6 @@ module.exports = {
       compiler: 'tsc',
       main: './src/main.ts',
       tsConfig: './tsconfig.app.json',
-
       optimization: false,
       outputHashing: 'none',
       generatePackageJson: true,

@@ -24,6 +24,13 @@ export {
 } from './lib/policy/policy';
 export type { PolicyContext, PolicyRule, ResourceOwnerLoader } from './lib/policy/policy';
 export { AuthorizedResource } from './lib/policy/authorized-resource';
+export { incomingCall } from './lib/context/incoming-call';
+export type {
+  IncomingCall,
+  IncomingHttpCall,
+  IncomingRpcCall,
+  UnsupportedCall,
+} from './lib/context/incoming-call';
 export { getPrincipal } from './lib/context/principal.context';
 export { getClientNetworks, setClientNetworks } from './lib/context/client-networks.context';
 export { currentCallMeta, REQUEST_ID_HEADER } from './lib/context/call-context';

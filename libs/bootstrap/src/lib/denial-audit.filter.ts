@@ -1,8 +1,7 @@
 import { Catch, HttpException, Logger } from '@nestjs/common';
-import type { ArgumentsHost, ContextType, ExceptionFilter, ExecutionContext } from '@nestjs/common';
-import { getPrincipal, REQUEST_ID_HEADER } from '@acme/auth';
+import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
+import { getPrincipal, incomingCall, REQUEST_ID_HEADER } from '@acme/auth';
 import type { Principal } from '@acme/auth';
-import { MessageContext } from '@acme/transport';
 import type { FastifyRequest } from 'fastify';
 
 /** The fields of an access-denied audit line. */
@@ -62,24 +61,23 @@ export function httpDenial(
 }
 
 function describeDenial(exception: HttpException, host: ArgumentsHost): DenialAudit | undefined {
-  const type = host.getType<ContextType>();
-  switch (type) {
+  const call = incomingCall(host);
+  switch (call.kind) {
     case 'http':
-      return httpDenial(host.switchToHttp().getRequest(), exception);
+      return httpDenial(call.request, exception);
     case 'rpc': {
-      const rpc = host.switchToRpc().getContext<unknown>();
-      if (!(rpc instanceof MessageContext)) return undefined;
-      // Nest hands filters the same ExecutionContextHost its guards saw; getPrincipal reads only its arguments.
-      const principal = getPrincipal(host as ExecutionContext);
+      const { message } = call;
+      if (!message) return undefined;
+      // Nest hands filters the same arguments its guards saw: the principal they set is found.
       return {
         ...denialOf(exception),
-        principal: nameOf(principal),
-        action: rpc.getPattern(),
-        from: rpc.getPeerSpiffeId(),
-        requestId: rpc.getMeta().requestId,
+        principal: nameOf(getPrincipal(host)),
+        action: message.getPattern(),
+        from: message.getPeerSpiffeId(),
+        requestId: message.getMeta().requestId,
       };
     }
-    case 'ws':
+    case 'unsupported':
       return undefined;
   }
 }

@@ -1,6 +1,7 @@
 import { HttpException, Injectable, Logger } from '@nestjs/common';
-import type { CallHandler, ContextType, ExecutionContext, NestInterceptor } from '@nestjs/common';
-import { MessageContext } from '@acme/transport';
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { incomingCall } from '@acme/auth';
+import type { MessageContext } from '@acme/transport';
 import type { Observable } from 'rxjs';
 import { tap } from 'rxjs';
 
@@ -14,26 +15,24 @@ export class MessageLogInterceptor implements NestInterceptor {
   private readonly log = new Logger('Message');
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const type = context.getType<ContextType>();
-    switch (type) {
+    const call = incomingCall(context);
+    switch (call.kind) {
       case 'http':
-      case 'ws':
+      case 'unsupported':
         return next.handle();
       case 'rpc':
-        return this.logged(context, next);
+        return this.logged(call.message, next);
     }
   }
 
-  private logged(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const rpc = context.switchToRpc().getContext<unknown>();
-    const fields =
-      rpc instanceof MessageContext
-        ? {
-            pattern: rpc.getPattern(),
-            peer: rpc.getPeerSpiffeId(),
-            requestId: rpc.getMeta().requestId,
-          }
-        : {};
+  private logged(message: MessageContext | undefined, next: CallHandler): Observable<unknown> {
+    const fields = message
+      ? {
+          pattern: message.getPattern(),
+          peer: message.getPeerSpiffeId(),
+          requestId: message.getMeta().requestId,
+        }
+      : {};
     const started = Date.now();
     return next.handle().pipe(
       tap({

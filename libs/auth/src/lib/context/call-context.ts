@@ -1,11 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
-import type { CallHandler, ContextType, ExecutionContext, NestInterceptor } from '@nestjs/common';
-import { MessageContext } from '@acme/transport';
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import type { MessageMeta } from '@acme/transport';
-import type { FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
 import { recordedClientNetworks } from './client-networks.context';
+import { incomingCall } from './incoming-call';
 
 /** The caller's credentials and request id, available to everything a handler calls. */
 const storage = new AsyncLocalStorage<MessageMeta>();
@@ -33,22 +32,20 @@ export class CallContextInterceptor implements NestInterceptor {
 }
 
 function readMeta(context: ExecutionContext): MessageMeta {
-  const type = context.getType<ContextType>();
-  switch (type) {
+  const call = incomingCall(context);
+  switch (call.kind) {
     case 'http': {
-      const request = context.switchToHttp().getRequest<FastifyRequest>();
-      const requestId = request.headers[REQUEST_ID_HEADER];
+      const { headers } = call.request;
+      const requestId = headers[REQUEST_ID_HEADER];
       return {
-        authorization: request.headers.authorization,
+        authorization: headers.authorization,
         requestId: typeof requestId === 'string' ? requestId : undefined,
-        clientNetworks: [...recordedClientNetworks(request)],
+        clientNetworks: [...recordedClientNetworks(call.request)],
       };
     }
-    case 'rpc': {
-      const rpcContext = context.switchToRpc().getContext<unknown>();
-      return rpcContext instanceof MessageContext ? rpcContext.getMeta() : {};
-    }
-    case 'ws':
+    case 'rpc':
+      return call.message?.getMeta() ?? {};
+    case 'unsupported':
       return {};
   }
 }

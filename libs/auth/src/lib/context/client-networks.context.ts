@@ -1,7 +1,7 @@
-import type { ContextType, ExecutionContext } from '@nestjs/common';
-import { MessageContext, spiffeId } from '@acme/transport';
-import type { FastifyRequest } from 'fastify';
+import type { ExecutionContext } from '@nestjs/common';
+import { spiffeId } from '@acme/transport';
 import type { AuthOptions } from '../auth.options';
+import { incomingCall } from './incoming-call';
 
 const httpNetworks = new WeakMap<object, readonly string[]>();
 
@@ -35,13 +35,13 @@ export function getClientNetworks(
   options: Pick<AuthOptions, 'edgeServices' | 'peerIdentity' | 'trustDomain'>,
   allowedCallers: readonly string[] = [],
 ): readonly string[] {
-  const type = context.getType<ContextType>();
-  switch (type) {
+  const call = incomingCall(context);
+  switch (call.kind) {
     case 'http':
-      return recordedClientNetworks(context.switchToHttp().getRequest<FastifyRequest>());
+      return recordedClientNetworks(call.request);
     case 'rpc': {
-      const message = context.switchToRpc().getContext<unknown>();
-      if (!(message instanceof MessageContext)) return [];
+      const { message } = call;
+      if (!message) return [];
       const fromEdge =
         options.peerIdentity === 'mesh'
           ? allowedCallers.length > 0 &&
@@ -51,7 +51,7 @@ export function getClientNetworks(
             );
       return fromEdge ? (message.getMeta().clientNetworks ?? []) : [];
     }
-    case 'ws':
+    case 'unsupported':
       return [];
   }
 }

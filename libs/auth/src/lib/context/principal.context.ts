@@ -1,7 +1,7 @@
-import type { ExecutionContext } from '@nestjs/common';
-import type { ContextType } from '@nestjs/common';
+import type { ArgumentsHost, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../principal';
+import { incomingCall } from './incoming-call';
 
 const rpcPrincipals = new WeakMap<object, Principal>();
 
@@ -9,15 +9,15 @@ const rpcPrincipals = new WeakMap<object, Principal>();
  * The authenticated principal of a request or message, set by `JwtAuthGuard`:
  * `request.user` over HTTP, a per-message slot over RPC.
  */
-export function getPrincipal(context: ExecutionContext): Principal | undefined {
-  const type = context.getType<ContextType>();
-  switch (type) {
+export function getPrincipal(context: ArgumentsHost): Principal | undefined {
+  const call = incomingCall(context);
+  switch (call.kind) {
     case 'http':
-      return context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>().user;
+      return (call.request as FastifyRequest & { user?: Principal }).user;
     case 'rpc':
-      return rpcPrincipals.get(context.switchToRpc().getContext<object>());
-    case 'ws':
-      throw new Error('websocket contexts are not supported by @acme/auth');
+      return rpcPrincipals.get(call.key);
+    case 'unsupported':
+      throw new Error(`${call.type} contexts are not supported by @acme/auth`);
   }
 }
 

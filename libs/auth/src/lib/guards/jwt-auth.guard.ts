@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { ContextType, ExecutionContext } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { MessageContext } from '@acme/transport';
+import type { MessageContext } from '@acme/transport';
 import { InvalidTokenException } from '../auth.errors';
+import { incomingCall } from '../context/incoming-call';
 import { setRpcPrincipal } from '../context/principal.context';
 import { PublicMetadata } from '../decorators/auth-metadata';
 import { JWT_STRATEGY } from '../http/jwt.strategy';
@@ -34,14 +35,14 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
       context.getClass(),
     ]);
     if (isPublic) return true;
-    const type = context.getType<ContextType>();
-    switch (type) {
+    const call = incomingCall(context);
+    switch (call.kind) {
       case 'http':
         return (await super.canActivate(context)) as boolean;
       case 'rpc':
-        setRpcPrincipal(context, await this.verifyMessage(context));
+        setRpcPrincipal(context, await this.verifyMessage(call.message));
         return true;
-      case 'ws':
+      case 'unsupported':
         throw new InvalidTokenException('unsupported transport');
     }
   }
@@ -52,11 +53,9 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     throw toInvalidTokenException(error ?? info);
   }
 
-  private async verifyMessage(context: ExecutionContext): Promise<Principal> {
-    const rpcContext = context.switchToRpc().getContext<unknown>();
-    if (!(rpcContext instanceof MessageContext))
-      throw new InvalidTokenException('unsupported transport');
-    const match = BEARER.exec(rpcContext.getMeta().authorization ?? '');
+  private async verifyMessage(message: MessageContext | undefined): Promise<Principal> {
+    if (!message) throw new InvalidTokenException('unsupported transport');
+    const match = BEARER.exec(message.getMeta().authorization ?? '');
     if (!match) throw new InvalidTokenException();
     try {
       return await this.verifier.verify(match[1]);

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CanActivate, ContextType, ExecutionContext, Type } from '@nestjs/common';
+import type { CanActivate, ExecutionContext, Type } from '@nestjs/common';
 import { ModuleRef, Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
 import { InsufficientScopeException, InvalidTokenException } from '../auth.errors';
 import { AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions } from '../auth.options';
 import { getClientNetworks } from '../context/client-networks.context';
+import { incomingCall } from '../context/incoming-call';
 import { getPrincipal } from '../context/principal.context';
 import { AllowServicesMetadata, PolicyMetadata } from '../decorators/auth-metadata';
 import { keepAuthorizedResource } from '../policy/authorized-resource';
@@ -42,15 +42,15 @@ export class PolicyGuard implements CanActivate {
 }
 
 function policyInput(context: ExecutionContext): unknown {
-  const type = context.getType<ContextType>();
-  switch (type) {
+  const call = incomingCall(context);
+  switch (call.kind) {
     case 'rpc':
-      return context.switchToRpc().getData();
+      return call.data;
     case 'http': {
-      const request = context.switchToHttp().getRequest<FastifyRequest>();
-      return { params: request.params, query: request.query, body: request.body as unknown };
+      const { params, query, body } = call.request;
+      return { params, query, body: body as unknown };
     }
-    case 'ws':
+    case 'unsupported':
       return undefined;
   }
 }

@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CanActivate, ContextType, ExecutionContext } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { MessageContext, spiffeId } from '@acme/transport';
+import { spiffeId } from '@acme/transport';
+import type { MessageContext } from '@acme/transport';
 import { InsufficientScopeException } from '../auth.errors';
 import { AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions } from '../auth.options';
+import { incomingCall } from '../context/incoming-call';
 import { AllowServicesMetadata } from '../decorators/auth-metadata';
 
 /**
@@ -31,26 +33,28 @@ export class ServiceIdentityGuard implements CanActivate {
       context.getHandler(),
       context.getClass(),
     ]);
-    const type = context.getType<ContextType>();
-    switch (type) {
+    const call = incomingCall(context);
+    switch (call.kind) {
       case 'rpc':
-        return this.checkPeer(context, allowed);
+        return this.checkPeer(call.message, allowed);
       case 'http':
         if (allowed)
           throw new InsufficientScopeException(
             'this operation is only for services over mutual TLS',
           );
         return true;
-      case 'ws':
+      case 'unsupported':
         throw new InsufficientScopeException('unsupported transport');
     }
   }
 
-  private checkPeer(context: ExecutionContext, allowed: readonly string[] | undefined): boolean {
+  private checkPeer(
+    message: MessageContext | undefined,
+    allowed: readonly string[] | undefined,
+  ): boolean {
     if (!allowed?.length) throw new InsufficientScopeException('no service may send this message');
     if (this.options.peerIdentity === 'mesh') return true;
-    const rpcContext = context.switchToRpc().getContext<unknown>();
-    const peer = rpcContext instanceof MessageContext ? rpcContext.getPeerSpiffeId() : undefined;
+    const peer = message?.getPeerSpiffeId();
     const permitted = allowed.some(
       (service) => spiffeId(this.options.trustDomain, service) === peer,
     );

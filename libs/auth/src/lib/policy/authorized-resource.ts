@@ -1,18 +1,13 @@
 import { createParamDecorator } from '@nestjs/common';
-import type { ContextType, ExecutionContext } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
+import { incomingCall } from '../context/incoming-call';
 
 const resources = new WeakMap<object, unknown>();
 
 /** The object that lives exactly as long as one request or message: the HTTP request, or the RPC context. */
 function callOf(context: ExecutionContext): object | undefined {
-  switch (context.getType<ContextType>()) {
-    case 'http':
-      return context.switchToHttp().getRequest<object>();
-    case 'rpc':
-      return context.switchToRpc().getContext<object>();
-    case 'ws':
-      return undefined;
-  }
+  const call = incomingCall(context);
+  return call.kind === 'unsupported' ? undefined : call.key;
 }
 
 /** Set by `PolicyGuard` when an `isOwner(...)` rule loaded the resource to decide. */

@@ -1,8 +1,7 @@
 import { ForbiddenException, Inject, Injectable } from '@nestjs/common';
-import type { CanActivate, ContextType, ExecutionContext } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { setClientNetworks } from '@acme/auth';
-import type { FastifyRequest } from 'fastify';
+import { incomingCall, setClientNetworks } from '@acme/auth';
 import { IpAllowMetadata } from '../edge.decorators';
 import { EDGE_OPTIONS } from '../edge.options';
 import type { EdgeOptions } from '../edge.options';
@@ -32,10 +31,10 @@ export class IpAllowGuard implements CanActivate {
       context.getHandler(),
       context.getClass(),
     ]);
-    const type = context.getType<ContextType>();
-    switch (type) {
+    const call = incomingCall(context);
+    switch (call.kind) {
       case 'http': {
-        const request = context.switchToHttp().getRequest<FastifyRequest>();
+        const { request } = call;
         const { ip } = request;
         // For policies here and, forwarded with every message, in the services behind.
         setClientNetworks(
@@ -48,7 +47,7 @@ export class IpAllowGuard implements CanActivate {
         throw new ForbiddenException(`requests from ${ip} are not allowed here`);
       }
       case 'rpc':
-      case 'ws':
+      case 'unsupported':
         if (name === undefined) return true;
         throw new ForbiddenException('IP rules apply to HTTP routes only');
     }

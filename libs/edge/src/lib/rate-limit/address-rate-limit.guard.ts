@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CanActivate, ContextType, ExecutionContext } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { incomingCall } from '@acme/auth';
 import { EDGE_OPTIONS } from '../edge.options';
 import type { EdgeOptions } from '../edge.options';
 import { clientAddressKey } from '../ip/ip-ranges';
@@ -25,21 +25,18 @@ export class AddressRateLimitGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const type = context.getType<ContextType>();
-    switch (type) {
-      case 'http': {
-        const http = context.switchToHttp();
-        const { ip } = http.getRequest<FastifyRequest>();
+    const call = incomingCall(context);
+    switch (call.kind) {
+      case 'http':
         await spendTokens(
           this.buckets,
-          `address:${clientAddressKey(ip)}`,
+          `address:${clientAddressKey(call.request.ip)}`,
           { ...this.options.rateLimit.perAddress, cost: 1 },
-          http.getResponse<FastifyReply>(),
+          call.reply,
         );
         return true;
-      }
       case 'rpc':
-      case 'ws':
+      case 'unsupported':
         // Not the edge: messages between services come over mutual TLS from known peers.
         return true;
     }

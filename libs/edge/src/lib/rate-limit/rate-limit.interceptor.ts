@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CallHandler, ContextType, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Principal } from '@acme/auth';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { incomingCall } from '@acme/auth';
+import type { IncomingHttpCall, Principal } from '@acme/auth';
+import type { FastifyRequest } from 'fastify';
 import type { Observable } from 'rxjs';
 import { RateLimitMetadata } from '../edge.decorators';
 import { EDGE_OPTIONS } from '../edge.options';
@@ -31,19 +32,19 @@ export class RateLimitInterceptor implements NestInterceptor {
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const type = context.getType<ContextType>();
-    switch (type) {
+    const call = incomingCall(context);
+    switch (call.kind) {
       case 'http':
-        await this.take(context);
+        await this.take(context, call);
         return next.handle();
       case 'rpc':
-      case 'ws':
+      case 'unsupported':
         // Not the edge: messages between services come over mutual TLS from known peers.
         return next.handle();
     }
   }
 
-  private async take(context: ExecutionContext): Promise<void> {
+  private async take(context: ExecutionContext, call: IncomingHttpCall): Promise<void> {
     const route = this.reflector.getAllAndOverride(RateLimitMetadata, [
       context.getHandler(),
       context.getClass(),
@@ -57,10 +58,8 @@ export class RateLimitInterceptor implements NestInterceptor {
     const bucket = ownBudget
       ? `${context.getClass().name}.${context.getHandler().name}`
       : 'default';
-    const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest & { user?: Principal }>();
-    const reply = http.getResponse<FastifyReply>();
-    await spendTokens(this.buckets, `${bucket}:${callerOf(request)}`, limit, reply);
+    const request = call.request as FastifyRequest & { user?: Principal };
+    await spendTokens(this.buckets, `${bucket}:${callerOf(request)}`, limit, call.reply);
   }
 }
 

@@ -1,6 +1,19 @@
-import { addProjectConfiguration, readJson, readProjectConfiguration } from '@nx/devkit';
+import {
+  addProjectConfiguration,
+  readJson,
+  readProjectConfiguration,
+  workspaceRoot,
+} from '@nx/devkit';
 import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as babel from 'prettier/plugins/babel';
+import * as estree from 'prettier/plugins/estree';
+import * as markdown from 'prettier/plugins/markdown';
+import * as typescript from 'prettier/plugins/typescript';
+import * as yaml from 'prettier/plugins/yaml';
+import { format } from 'prettier/standalone';
 import { parse } from 'yaml';
 import { microserviceGenerator } from './generator';
 import { addComposeService } from './lib/add-compose-service';
@@ -10,14 +23,16 @@ import { addServiceFiles } from './lib/add-service-files';
 import { normalizeOptions } from './lib/normalize-options';
 import type { MicroserviceGeneratorSchema } from './schema';
 
+const APPS = [
+  ['gateway', undefined],
+  ['order', 4001],
+  ['payment', 4002],
+] as const;
+
 /** The few files of this workspace the generator extends, on top of an empty workspace. */
-function workspace(): Tree {
+function workspace(apps: readonly (typeof APPS)[number][] = APPS): Tree {
   const tree = createTreeWithEmptyWorkspace();
-  for (const [name, port] of [
-    ['gateway', undefined],
-    ['order', 4001],
-    ['payment', 4002],
-  ] as const) {
+  for (const [name, port] of apps) {
     addProjectConfiguration(tree, name, {
       root: `apps/${name}`,
       tags: ['type:app', `scope:${name}`],
@@ -62,7 +77,176 @@ const generate = (tree: Tree, options: Partial<MicroserviceGeneratorSchema> = {}
 const read = (tree: Tree, path: string) => tree.read(path, 'utf-8') ?? '';
 const readYaml = <T>(tree: Tree, path: string) => parse(read(tree, path)) as T;
 
+/**
+ * What the generator writes for a service, and order has by hand. Not its e2e
+ * project: order is tested end to end among the other services, in apps/system-e2e.
+ */
+const SERVICE_FILES = ['apps/order', 'k8s/base/order', 'deploy/compose/order.yml'];
+
+/**
+ * How order's hand-written files differ from those the generator writes for a
+ * service of the same name, each difference with its reason: the domain of
+ * order (orders in a database, charged through payment). Anything else that
+ * differs is drift, and fails.
+ */
+const ORDER_ONLY_FILES: Record<string, string> = {
+  'apps/order/src/migrations.ts': 'the schema of its database',
+  'apps/order/src/order/catalog.ts': 'the products an order may hold, with their prices',
+  'apps/order/src/order/order-cursor.ts': 'the cursor of a keyset page of a database table',
+  'apps/order/src/order/order-cursor.spec.ts': 'its spec',
+  'apps/order/src/order/order-owner.loader.ts': 'loads an order for its isOwner policies',
+  'apps/order/src/order/order-page.spec.ts': 'the worst-case size of a page of orders',
+  'apps/order/src/order/order.table.ts': 'its table',
+};
+/** None: a file the generator writes and order lacks would be one order should have. */
+const GENERATED_ONLY_FILES: Record<string, string> = {};
+/** Files of both whose content is order's own. */
+const ORDER_OWN_CONTENT: Record<string, string> = {
+  'apps/order/README.md': 'its API and its configuration',
+  'apps/order/src/config.spec.ts': 'its own defaults (PAYMENT_ADDRESS)',
+  'apps/order/src/order/order.controller.ts': 'its handlers and their rules',
+  'apps/order/src/order/order.module.ts': 'its client of payment and its policy loader',
+  'apps/order/src/order/order.service.ts':
+    'orders in PostgreSQL rather than example items in memory',
+  'apps/order/src/order/order.service.spec.ts': 'the same, on the embedded database',
+  'deploy/compose/order.yml': "its database and payment's address; called by payment too",
+  'k8s/base/order/deployment.yaml': "its database secret and payment's address",
+  'k8s/base/order/network-policy.yaml':
+    'it also calls payment and PostgreSQL; its callers admit their calls to it in their own policies, where a generated service adds an <name>-callers policy rather than editing theirs',
+};
+/** Exact fragments of order's shared plumbing that the generated service has not. */
+const ORDER_ONLY_FRAGMENTS: { file: string; reason: string; fragments: string[] }[] = [
+  {
+    file: 'apps/order/src/app.module.ts',
+    reason: 'keeps its orders in its own database',
+    fragments: [
+      '  persistenceFrom,\n',
+      "import { PersistenceModule } from '@acme/persistence';\n",
+      "import { ORDER_MIGRATIONS } from './migrations';\n",
+      [
+        '    PersistenceModule.forRootAsync({',
+        '      inject: [ConfigService],',
+        '      useFactory: (config: ConfigService<OrderConfig, true>) =>',
+        '        persistenceFrom(config, ORDER_MIGRATIONS),',
+        '    }),\n',
+      ].join('\n'),
+    ],
+  },
+  {
+    file: 'apps/order/src/app.module.ts',
+    reason: "its health answer reports payment's, the service it calls",
+    fragments: ["      dependencies: ['payment'],\n"],
+  },
+  {
+    file: 'apps/order/src/config.ts',
+    reason: 'calls payment: its address, timeouts, retries and circuit breaker',
+    fragments: [
+      '  addressEnv,\n  callerEnv,\n',
+      '  ...callerEnv(),\n',
+      "  PAYMENT_ADDRESS: addressEnv('localhost:4002').describe('host:port of the payment service.'),\n",
+    ],
+  },
+  {
+    file: 'apps/order/src/config.ts',
+    reason: 'keeps its orders in its own database',
+    fragments: ['  databaseEnv,\n', "  ...databaseEnv(SERVICE_NAME, 'orders'),\n"],
+  },
+];
+
+const PRETTIER = JSON.parse(readFileSync(join(workspaceRoot, '.prettierrc'), 'utf-8')) as object;
+
+/** Formatted as `npm run format` would (the generator formats what it writes), objects collapsed where they fit. */
+async function formatted(path: string, text: string): Promise<string> {
+  if (path.endsWith('.json')) return JSON.stringify(JSON.parse(text), null, 2);
+  const extension = path.slice(path.lastIndexOf('.') + 1);
+  const parser =
+    { ts: 'typescript', md: 'markdown', yaml: 'yaml', yml: 'yaml' }[extension] ?? 'babel';
+  return format(text, {
+    ...PRETTIER,
+    parser,
+    plugins: [babel, estree, markdown, typescript, yaml],
+    objectWrap: 'collapse',
+  });
+}
+
+/** The files of the tree at these paths and under them. */
+function treeFiles(tree: Tree, paths: readonly string[]): Map<string, string> {
+  const files = new Map<string, string>();
+  const visit = (path: string) => {
+    if (tree.isFile(path)) files.set(path, read(tree, path));
+    else tree.children(path).forEach((child) => visit(`${path}/${child}`));
+  };
+  paths.forEach(visit);
+  return files;
+}
+
+/** order's files on disk, its `orders` feature named `order` as the generator names a service's feature. */
+function handWrittenOrder(): Map<string, string> {
+  const singular = (text: string) => text.replace(/orders/g, 'order').replace(/Orders/g, 'Order');
+  const files = new Map<string, string>();
+  const visit = (path: string) => {
+    const absolute = join(workspaceRoot, path);
+    if (statSync(absolute).isDirectory()) {
+      readdirSync(absolute).forEach((child) => visit(`${path}/${child}`));
+      return;
+    }
+    let text = readFileSync(absolute, 'utf-8');
+    for (const { fragments } of ORDER_ONLY_FRAGMENTS.filter((entry) => entry.file === path)) {
+      for (const fragment of fragments) {
+        if (!text.includes(fragment))
+          throw new Error(`${path} no longer has ${JSON.stringify(fragment)}`);
+        text = text.replace(fragment, '');
+      }
+    }
+    files.set(singular(path), singular(text));
+  };
+  SERVICE_FILES.forEach(visit);
+  return files;
+}
+
 describe('microservice generator', () => {
+  describe('a service generated as order, beside the hand-written apps/order', () => {
+    let generated: Map<string, string>;
+    let handWritten: Map<string, string>;
+
+    beforeAll(async () => {
+      const tree = workspace(APPS.filter(([name]) => name !== 'order'));
+      await generate(tree, { name: 'order', port: 4001 });
+      generated = treeFiles(tree, SERVICE_FILES);
+      handWritten = handWrittenOrder();
+    });
+
+    it("has order's files, but for those of order's domain", () => {
+      const missingFrom = (files: Map<string, string>, others: Map<string, string>) =>
+        [...others.keys()].filter((path) => !files.has(path)).sort();
+      expect({
+        orderOnly: missingFrom(generated, handWritten),
+        generatedOnly: missingFrom(handWritten, generated),
+      }).toEqual({
+        orderOnly: Object.keys(ORDER_ONLY_FILES).sort(),
+        generatedOnly: Object.keys(GENERATED_ONLY_FILES).sort(),
+      });
+      const both = (path: string) => generated.has(path) && handWritten.has(path);
+      expect(Object.keys(ORDER_OWN_CONTENT).filter((path) => !both(path))).toEqual([]);
+    });
+
+    it("writes order's bootstrap, config, module wiring, audit, project, tool configs and manifests", async () => {
+      const shared = [...generated.keys()]
+        .filter((path) => handWritten.has(path) && !(path in ORDER_OWN_CONTENT))
+        .sort();
+      const contents = async (files: Map<string, string>) =>
+        Object.fromEntries(
+          await Promise.all(
+            shared.map(async (path) => [path, await formatted(path, files.get(path) ?? '')]),
+          ),
+        ) as Record<string, string>;
+      expect(shared).toEqual(
+        expect.arrayContaining(['apps/order/src/main.ts', 'k8s/base/order/certificate.yaml']),
+      );
+      expect(await contents(generated)).toEqual(await contents(handWritten));
+    });
+  });
+
   describe('a TCP service', () => {
     let tree: Tree;
 
@@ -90,7 +274,7 @@ describe('microservice generator', () => {
         'config.ts',
         'config.spec.ts',
         'app.module.ts',
-        'app.module.spec.ts',
+        'route-audit.spec.ts',
         'inventory/inventory.controller.ts',
         'inventory/inventory.module.ts',
         'inventory/inventory.service.ts',
@@ -101,10 +285,14 @@ describe('microservice generator', () => {
       expect(read(tree, 'apps/inventory/jest.config.cts')).not.toContain('ts-jest');
     });
 
-    it('picks the next free port and the API audience the auth server issues', () => {
+    it('picks the next free port, and keeps the API audience the auth server issues', () => {
       const config = read(tree, 'apps/inventory/src/config.ts');
       expect(config).toContain('listenerEnv(4003)');
-      expect(config).toContain(".default('urn:acme:api')");
+      // serviceEnv's AUTH_AUDIENCE defaults to it already.
+      expect(config).not.toContain('AUTH_AUDIENCE');
+      expect(read(tree, 'apps/inventory/src/config.spec.ts')).toContain(
+        "expect(validateInventoryEnv({}).AUTH_AUDIENCE).toBe('urn:acme:api');",
+      );
     });
 
     it('guards the example handler with the callers, a role and a scope', () => {
@@ -252,9 +440,9 @@ describe('microservice generator', () => {
         "@Controller('storefront')",
       );
       expect(read(tree, 'apps/storefront/src/app.module.ts')).toContain('HealthModule.forHttp()');
-      expect(read(tree, 'apps/storefront/src/app.module.spec.ts')).toContain(
-        "{ globalPrefix: 'api' }",
-      );
+      const audit = read(tree, 'apps/storefront/src/route-audit.spec.ts');
+      expect(audit).toContain("globalPrefix: 'api'");
+      expect(audit).toContain("'GET /healthz',\n      'GET /readyz',\n    ]);");
     });
 
     it('takes the given port and audience, and needs no message patterns', () => {

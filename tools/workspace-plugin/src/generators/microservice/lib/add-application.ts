@@ -1,4 +1,4 @@
-import { readProjectConfiguration, updateProjectConfiguration } from '@nx/devkit';
+import { readProjectConfiguration, updateJson, updateProjectConfiguration } from '@nx/devkit';
 import type { GeneratorCallback, Tree } from '@nx/devkit';
 import { applicationGenerator } from '@nx/nest';
 import type { NormalizedOptions } from './normalize-options';
@@ -40,6 +40,21 @@ export async function addApplication(
   const webpackConfig = `${options.projectRoot}/webpack.config.js`;
   const webpack = tree.read(webpackConfig, 'utf-8');
   if (webpack) tree.write(webpackConfig, webpack.replace(/^\s*assets: \[[^\]]*\],\n/m, ''));
+
+  // The compiler settings (strict, decorators, target) are tsconfig.base.json's, for every app:
+  // the copies @nx/nest writes here (an older target among them) would drift from it.
+  const outDir = '../../dist/out-tsc';
+  const compilerOptions: Record<string, Record<string, unknown>> = {
+    'tsconfig.json': { module: 'commonjs' },
+    'tsconfig.app.json': { outDir, module: 'commonjs', types: ['node'] },
+    'tsconfig.spec.json': { outDir, module: 'commonjs', types: ['jest', 'node'] },
+  };
+  for (const [file, own] of Object.entries(compilerOptions)) {
+    updateJson(tree, `${options.projectRoot}/${file}`, (tsconfig: Record<string, unknown>) => ({
+      ...tsconfig,
+      compilerOptions: own,
+    }));
+  }
 
   const app = readProjectConfiguration(tree, options.name);
   const serve = app.targets?.['serve'];

@@ -6,7 +6,7 @@ const KEBAB_CASE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const MAX_NAME_LENGTH = 30;
 const FIRST_SERVICE_PORT = 4001;
 /** The audience the bundled auth server issues and gateway, order and payment require (`AUTH_AUDIENCE`). */
-const API_AUDIENCE = 'urn:acme:api';
+export const API_AUDIENCE = 'urn:acme:api';
 
 export interface NormalizedOptions {
   /** kebab-case: project, folder, certificate, compose service and Kubernetes name. */
