@@ -88,6 +88,8 @@ export default [
       // `const { cert, ...rest } = x` drops a field on purpose.
       '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
       '@typescript-eslint/await-thenable': 'error',
+      // A body on its own line keeps its braces; a one-line body may drop them.
+      curly: ['error', 'multi-line', 'consistent'],
       eqeqeq: ['error', 'always'],
     },
   },

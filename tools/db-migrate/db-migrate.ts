@@ -32,8 +32,9 @@ async function main(): Promise<void> {
   const migrations = Object.entries(exported).find(([name]) =>
     name.endsWith('_MIGRATIONS'),
   )?.[1] as readonly Migration[] | undefined;
-  if (!validate || !migrations)
+  if (!validate || !migrations) {
     throw new Error(`${service} exports no validate*Env or *_MIGRATIONS`);
+  }
 
   const env = validate(process.env);
   const database = await openDatabase({

@@ -145,8 +145,9 @@ describe('readiness of npm start', () => {
             onPending: (pending) => {
               pendings.push(pending);
               // order starts listening after two rounds of the first stage
-              if (pendings.length === 2)
+              if (pendings.length === 2) {
                 void listen(createTcpServer(), orderPort).then((started) => (order = started));
+              }
             },
           },
         );

@@ -82,8 +82,9 @@ describe('failures', () => {
       const result = start({ PORT: 'eighty', AUTH_ISSUER: 'not a url', TLS_MIN_VERSION: 'SSLv3' });
       const output = result.stderr + result.stdout;
       expect(result.status).not.toBe(0);
-      for (const key of ['PORT', 'AUTH_ISSUER', 'TLS_MIN_VERSION'])
+      for (const key of ['PORT', 'AUTH_ISSUER', 'TLS_MIN_VERSION']) {
         expect(output).toContain(`${key}:`);
+      }
     });
   });
 });

@@ -384,8 +384,9 @@ describe('gateway edge', () => {
       });
       await eventually(() => system.logs().includes(lastId));
       const logs = [system.logs(), proxied.output, stalled.output].join('\n');
-      for (const secret of [alice, carol, admin, password, alice.split('.')[2]])
+      for (const secret of [alice, carol, admin, password, alice.split('.')[2]]) {
         expect(logs).not.toContain(secret);
+      }
       const lines = logs.split('\n').filter((line) => line.trim() !== '');
       expect(lines.length).toBeGreaterThan(50);
       expect(lines.filter((line) => !isJson(line))).toEqual([]);
@@ -491,8 +492,9 @@ describe('gateway edge', () => {
       });
       const output = result.stderr + result.stdout;
       expect(result.status).not.toBe(0);
-      for (const key of ['IP_DENY', 'CORS_ORIGINS', 'RATE_LIMIT_BURST_CAPACITY', 'REDIS_URL'])
+      for (const key of ['IP_DENY', 'CORS_ORIGINS', 'RATE_LIMIT_BURST_CAPACITY', 'REDIS_URL']) {
         expect(output).toContain(`${key}:`);
+      }
     });
   });
 });

@@ -74,8 +74,9 @@ describe('gateway rate limits', () => {
     await Promise.all([twin.start(), failOpen.start(), failClosed.start(), perAddress.start()]);
     // The first request fetches the issuer's keys and opens the Redis connection: pay that
     // here, with a bucket of its own, so the bursts below measure the buckets, not a cold start.
-    for (const gateway of [system.gatewayUrl, urlOf(twin)])
+    for (const gateway of [system.gatewayUrl, urlOf(twin)]) {
       expect((await listOrders(gateway, userToken('warm-up'))).status).toBe(200);
+    }
   });
 
   afterAll(async () => {
@@ -194,13 +195,14 @@ describe('gateway rate limits', () => {
     const from = (address: string) => ({ 'x-forwarded-for': address });
     const started = Date.now();
     const flood = [];
-    for (let i = 0; i < 20; i++)
+    for (let i = 0; i < 20; i++) {
       flood.push(
         await request(urlOf(perAddress), 'GET', '/api/orders', {
           token: forged(i),
           headers: from('192.0.2.66'),
         }),
       );
+    }
     const earned = Math.floor((Date.now() - started) / 1000);
     const statuses = flood.map((r) => r.status);
     const verifiedCount = statuses.filter((status) => status === 401).length;
@@ -246,8 +248,9 @@ describe('gateway rate limits', () => {
       await ownRedis.stop();
       const started = Date.now();
       const open = [];
-      for (let i = 0; i < 5; i++)
+      for (let i = 0; i < 5; i++) {
         open.push((await listOrders(urlOf(failOpen), userToken('during'))).status);
+      }
       expect(open).toEqual([200, 200, 200, 200, 429]);
       const closed = await listOrders(urlOf(failClosed), userToken('during'));
       expect(closed.status).toBe(503);
@@ -256,8 +259,9 @@ describe('gateway rate limits', () => {
       await ownRedis.restart();
       const deadline = Date.now() + 10_000;
       while ((await listOrders(urlOf(failClosed), userToken('after'))).status !== 200) {
-        if (Date.now() > deadline)
+        if (Date.now() > deadline) {
           throw new Error('the fail-closed gateway did not recover within 10 s');
+        }
         await sleep(200);
       }
       expect((await listOrders(urlOf(failOpen), userToken('after-open'))).status).toBe(200);

@@ -167,8 +167,13 @@ describe('order lists', () => {
     const heavyStatuses = new Set<number>();
     const hammer = async () => {
       while (hammering) {
-        for (const query of [`limit=${ORDER_LIMITS.maxPageSize}`, 'limit=100000', 'cursor=aGVsbG8'])
+        for (const query of [
+          `limit=${ORDER_LIMITS.maxPageSize}`,
+          'limit=100000',
+          'cursor=aGVsbG8',
+        ]) {
           heavyStatuses.add((await get(heavy, `/api/orders?${query}`)).status);
+        }
       }
     };
     const hammering$ = hammer();

@@ -66,8 +66,9 @@ describe('npm run bench -- --smoke', () => {
         expect(results[mode].peakRssMb[service]).toBeGreaterThanOrEqual(
           results[mode].idleRssMb[service],
         );
-        for (const path of PATHS)
+        for (const path of PATHS) {
           expect(results[mode].paths[path].cpuSecondsPer1000[service]).toEqual(expect.any(Number));
+        }
       }
     }
   });
@@ -90,12 +91,13 @@ describe('npm run bench -- --smoke', () => {
 
   it('judges every target of the issue and prints the tables', () => {
     expect(results.targets.map((target) => target.name)).toHaveLength(6 + 2 + SERVICES.length);
-    for (const target of results.targets)
+    for (const target of results.targets) {
       expect(target).toMatchObject({
         goal: expect.any(String),
         measured: expect.any(String),
         met: expect.any(Boolean),
       });
+    }
     expect(printed).toContain('## Targets');
     expect(printed).toContain('| GET /api/orders/:id | 2 | secure |');
     expect(printed).toContain('| POST /api/orders/:id/pay | 3 | insecure |');

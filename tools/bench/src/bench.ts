@@ -215,8 +215,9 @@ async function measureSystems(
         log(`${path}, ${mode}: saturation, round ${round + 1}`);
         const before = perService((s) => processStats(systems[mode].pid(s)).cpuSeconds);
         saturated[mode].push(await run(mode, saturation));
-        for (const s of SERVICES)
+        for (const s of SERVICES) {
           cpu[mode][s] += processStats(systems[mode].pid(s)).cpuSeconds - before[s];
+        }
       }
     }
     const best = (mode: Mode) =>
@@ -238,10 +239,11 @@ async function measureSystems(
     for (const mode of MODES) {
       const all = [...saturated[mode], ...atRate[mode]];
       const failed = all.reduce((sum, r) => sum + r.failed, 0);
-      if (failed > 0)
+      if (failed > 0) {
         throw new Error(
           `${path}, ${mode}: ${failed} requests failed: ${JSON.stringify(all.map((r) => r.statusCodes))}`,
         );
+      }
       const ok = saturated[mode].reduce((sum, r) => sum + r.ok, 0);
       results[mode][path] = {
         saturated: best(mode),
@@ -256,8 +258,9 @@ async function measureSystems(
     };
   }
   for (const mode of MODES) {
-    if (exhausted[mode])
+    if (exhausted[mode]) {
       throw new Error(`the ${mode} write path ran out of fresh orders: raise writeOrders`);
+    }
   }
 
   const modes = {} as Record<Mode, ModeResult>;

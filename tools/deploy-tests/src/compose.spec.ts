@@ -89,12 +89,15 @@ describe('docker-compose.yml', () => {
 
   it('refers only to services, networks and secrets that it defines', () => {
     for (const [, service] of services) {
-      for (const network of list(service.networks))
+      for (const network of list(service.networks)) {
         expect(Object.keys(model.networks)).toContain(network);
-      for (const secret of Object.keys(secretTargets(service)))
+      }
+      for (const secret of Object.keys(secretTargets(service))) {
         expect(Object.keys(model.secrets)).toContain(secret);
-      for (const dependency of list(service.depends_on))
+      }
+      for (const dependency of list(service.depends_on)) {
         expect(Object.keys(model.services)).toContain(dependency);
+      }
     }
   });
 
@@ -102,16 +105,18 @@ describe('docker-compose.yml', () => {
     const published = services.filter(([, service]) => service.ports?.length).map(([name]) => name);
     expect(published.sort()).toEqual(PUBLISHED);
     for (const [, service] of services) {
-      for (const port of service.ports ?? [])
+      for (const port of service.ports ?? []) {
         expect(String(port)).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+      }
       expect(service['network_mode']).toBeUndefined();
     }
   });
 
   it('keeps every other service on the internal network only, which has no route out', () => {
     expect(model.networks['internal']).toEqual({ internal: true });
-    for (const [name, service] of services)
+    for (const [name, service] of services) {
       expect(list(service.networks)).toEqual(EDGE_NETWORKS[name] ?? ['internal']);
+    }
   });
 
   it('runs no container as root: our image has a non-root USER, the others name theirs', () => {
@@ -119,8 +124,9 @@ describe('docker-compose.yml', () => {
       if (service.build) expect(service.user).toBeUndefined();
       else expect(service.user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
     }
-    for (const recipe of ['Dockerfile', ...Object.values(OWN_RECIPE)])
+    for (const recipe of ['Dockerfile', ...Object.values(OWN_RECIPE)]) {
       expect(readFileSync(join(WORKSPACE, recipe), 'utf8')).toMatch(/^USER [1-9]\d*:[1-9]\d*$/m);
+    }
   });
 
   it('drops every capability and privilege escalation, and our containers have a read-only root filesystem', () => {
@@ -149,8 +155,9 @@ describe('docker-compose.yml', () => {
           true,
         );
       }
-      for (const file of service.env_file ?? [])
+      for (const file of service.env_file ?? []) {
         expect(relative(WORKSPACE, file)).toMatch(/^\.dev\//);
+      }
     }
     expect(readFileSync(join(WORKSPACE, '.gitignore'), 'utf8')).toMatch(/^\/?\.dev\/?$/m);
   });
@@ -177,8 +184,9 @@ describe('docker-compose.yml', () => {
         ...Object.keys(secretTargets(service)).filter((secret) => CREDENTIAL.test(secret)),
         ...(service.env_file ?? []),
       ];
-      for (const credential of carried)
+      for (const credential of carried) {
         holders.set(credential, [...(holders.get(credential) ?? []), name]);
+      }
     }
     expect([...holders].filter(([, names]) => names.length > 1)).toEqual([]);
     // The admin password is the database container's alone.
@@ -210,10 +218,12 @@ describe('docker-compose.yml', () => {
     const inDev = (path: string) => join(dev, relative(join(WORKSPACE, '.dev'), path));
 
     it('creates every secret file and env file the compose files name', () => {
-      for (const secret of Object.values(model.secrets))
+      for (const secret of Object.values(model.secrets)) {
         expect(existsSync(inDev(secret.file as string))).toBe(true);
-      for (const [, service] of services)
+      }
+      for (const [, service] of services) {
         for (const file of service.env_file ?? []) expect(existsSync(inDev(file))).toBe(true);
+      }
     });
 
     it('keeps them in a folder only its owner can enter', () => {
@@ -439,8 +449,9 @@ describe('deploy/compose/postgres-init.sql, on a real PostgreSQL', () => {
     const leftovers = await admin.query<{ datname: string }>(
       "SELECT datname FROM pg_database WHERE datname LIKE 'compose\\_init\\_%'",
     );
-    for (const { datname } of leftovers.rows)
+    for (const { datname } of leftovers.rows) {
       await admin.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+    }
     for (const role of ROLES) await admin.query(`DROP ROLE IF EXISTS ${role}`);
   };
 
@@ -457,8 +468,9 @@ describe('deploy/compose/postgres-init.sql, on a real PostgreSQL', () => {
       ],
       { encoding: 'utf8' },
     );
-    if (run.error)
+    if (run.error) {
       throw new Error(`psql could not run (install postgresql-client): ${run.error.message}`);
+    }
     return run;
   };
   const existingRoles = async () =>

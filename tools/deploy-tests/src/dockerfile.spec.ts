@@ -74,8 +74,9 @@ describe('Dockerfile', () => {
       const workspace = join(root, 'workspace');
       mkdirSync(join(workspace, 'dist/apps', app), { recursive: true });
       mkdirSync(join(workspace, 'docker'));
-      for (const file of ['main.js', 'package.json', 'package-lock.json'])
+      for (const file of ['main.js', 'package.json', 'package-lock.json']) {
         writeFileSync(join(workspace, 'dist/apps', app, file), '');
+      }
       writeFileSync(join(workspace, 'docker/healthcheck.js'), '');
       symlinkSync(join(WORKSPACE, 'apps'), join(workspace, 'apps'));
       const run = spawnSync('sh', ['-c', assemble.slice('RUN '.length).replaceAll('/out', out)], {
@@ -96,8 +97,9 @@ describe('Dockerfile', () => {
       expect(files).toEqual(
         expect.arrayContaining(['main.js', 'package.json', 'package-lock.json', 'healthcheck.js']),
       );
-      for (const file of files)
+      for (const file of files) {
         expect(file).toMatch(new RegExp(`^([\\w.-]+|apps/${app}/config/[\\w./-]+)$`));
+      }
     });
 
     it('holds no users or password hashes (the development users stay in apps/<app>/dev)', () => {

@@ -82,8 +82,9 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     const services = ofKind(objects, 'Service').map((s) => s.metadata.name);
     expect(services.sort()).toEqual(deployableApps());
     for (const deployment of deployments) {
-      for (const container of podSpec(deployment).containers)
+      for (const container of podSpec(deployment).containers) {
         expect(container.image).toMatch(/:(?!latest$)[\w.-]+$|@sha256:/);
+      }
     }
   });
 
@@ -126,19 +127,23 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     it('reads secrets from Secrets it references, never from values in the manifest', () => {
       for (const variable of spec.containers.flatMap((container) => container.env ?? [])) {
         expect(variable.value ?? '').not.toMatch(/:\/\/[^/\s:@]+:[^/\s@]+@/);
-        if (!/PASSWORD|SECRET|TOKEN|PRIVATE|KEY|DATABASE_URL|REDIS_URL/.test(variable.name))
+        if (!/PASSWORD|SECRET|TOKEN|PRIVATE|KEY|DATABASE_URL|REDIS_URL/.test(variable.name)) {
           continue;
+        }
         // Either a reference to a Secret, or the path of a file or folder mounted from one.
-        if (/_(FILE|DIR)$/.test(variable.name))
+        if (/_(FILE|DIR)$/.test(variable.name)) {
           expect(variable.value).toMatch(/^\/var\/run\/secrets\//);
-        else expect(variable.valueFrom).toEqual({ secretKeyRef: expect.anything() });
+        } else {
+          expect(variable.valueFrom).toEqual({ secretKeyRef: expect.anything() });
+        }
       }
       const certificates = ofKind<{ secretName: string }>(objects, 'Certificate').map(
         (c) => c.spec.secretName,
       );
       for (const volume of spec.volumes ?? []) {
-        if (volume.secret)
+        if (volume.secret) {
           expect([...certificates, ...EXTERNAL_SECRETS]).toContain(volume.secret.secretName);
+        }
       }
     });
   });
@@ -205,8 +210,9 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     for (const env of behindProxy) {
       const ranges = (env.get('TRUSTED_PROXIES') ?? '').split(',').filter(Boolean);
       expect(ranges.length).toBeGreaterThan(0);
-      for (const range of ranges)
+      for (const range of ranges) {
         expect(range).toMatch(/^[\d.]+\/([1-9]|[12]\d|3[0-2])$|^[\da-f:]+\/\d+$/);
+      }
     }
   });
 

@@ -138,8 +138,9 @@ describe('nx g @acme/workspace-plugin:microservice', () => {
 
 /** The result, or a failure that shows the end of what the command printed. */
 function succeeded(result: RunResult): RunResult {
-  if (result.code !== 0)
+  if (result.code !== 0) {
     throw new Error(`exit code ${result.code}:\n${result.output.slice(-6_000)}`);
+  }
   return result;
 }
 

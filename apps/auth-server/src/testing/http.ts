@@ -96,8 +96,9 @@ export async function openLoginForm(issuer: string): Promise<LoginForm> {
   const html = await page.text();
   const action = /action="([^"]+)"/.exec(html)?.[1];
   const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
-  if (page.status !== 200 || !action || !csrf)
+  if (page.status !== 200 || !action || !csrf) {
     throw new Error(`no login form: ${page.status} ${html}`);
+  }
   return { action: new URL(action, issuer).href, csrf, cookie };
 }
 

@@ -25,10 +25,11 @@ export class OrdersService {
 
   async create(ownerId: string, items: readonly OrderItemDto[]): Promise<Order> {
     // Bounded like every other field of an order, so that a page of orders is bounded too.
-    if (ownerId.length > ORDER_LIMITS.maxOwnerIdLength)
+    if (ownerId.length > ORDER_LIMITS.maxOwnerIdLength) {
       throw new BadRequestException(
         `the token's subject is longer than ${ORDER_LIMITS.maxOwnerIdLength} characters`,
       );
+    }
     const lines = items.map(({ sku, quantity }) => {
       const product = CATALOG.get(sku);
       if (!product) throw new BadRequestException(`unknown sku: ${sku}`);
@@ -77,8 +78,9 @@ export class OrdersService {
     { limit = ORDER_LIMITS.defaultPageSize, cursor }: ListOrdersDto,
   ): Promise<OrderPage> {
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    if (cursor !== undefined && !after)
+    if (cursor !== undefined && !after) {
       throw new BadRequestException('cursor must be the nextCursor of a previous page');
+    }
     const rows = await this.database.db
       .select({
         ...getTableColumns(orders),

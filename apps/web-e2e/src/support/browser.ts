@@ -75,13 +75,15 @@ export async function openBrowserContext(
       recorder.tokenRequests.push(request.postData() ?? '');
     }
     const authorization = request.headers()['authorization'];
-    if (request.url().startsWith(urls.gateway) && authorization)
+    if (request.url().startsWith(urls.gateway) && authorization) {
       recorder.apiAuthorizations.push(authorization);
+    }
   });
   page.on('pageerror', (error) => recorder.pageErrors.push(error.message));
   page.on('console', (message) => {
-    if (/Content Security Policy|Trusted ?(Type|HTML|Script)/i.test(message.text()))
+    if (/Content Security Policy|Trusted ?(Type|HTML|Script)/i.test(message.text())) {
       recorder.pageErrors.push(message.text());
+    }
   });
   return recorder;
 }

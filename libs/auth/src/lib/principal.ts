@@ -29,8 +29,9 @@ export function readClaim(claims: Readonly<Record<string, unknown>>, name: strin
   if (name.includes('://')) return Object.hasOwn(claims, name) ? claims[name] : undefined;
   let value: unknown = claims;
   for (const segment of name.split('.')) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment))
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, segment)) {
       return undefined;
+    }
     value = (value as Record<string, unknown>)[segment];
   }
   return value;
@@ -52,8 +53,9 @@ export function readRoles(
   const roles = new Set<string>();
   for (const name of names) {
     const value = readClaim(claims, name);
-    if (Array.isArray(value))
+    if (Array.isArray(value)) {
       for (const role of value) if (typeof role === 'string') roles.add(role);
+    }
   }
   return [...roles];
 }

@@ -193,8 +193,9 @@ export async function createHttpApp<TConfig extends HttpAppEnv>(
   });
   acceptJsonBodiesOnly(adapter.getInstance(), env.MAX_BODY_BYTES);
 
-  if (options.globalPrefix)
+  if (options.globalPrefix) {
     app.setGlobalPrefix(options.globalPrefix, { exclude: Object.values(HEALTH_ROUTES) });
+  }
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(
     new DenialAuditFilter(new HttpErrorFilter(app.get(HttpAdapterHost).httpAdapter)),

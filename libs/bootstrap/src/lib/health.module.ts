@@ -133,12 +133,13 @@ export class HealthModule {
     if (access) {
       const prototype = HealthController.prototype;
       const descriptor = Object.getOwnPropertyDescriptor(prototype, 'dependencyReport');
-      if (descriptor)
+      if (descriptor) {
         applyDecorators(Get(HEALTH_ROUTES.dependencies), access)(
           prototype,
           'dependencyReport',
           descriptor,
         );
+      }
     }
     return healthModule(options, pings, HealthController);
   }

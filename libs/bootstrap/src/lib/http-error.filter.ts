@@ -13,8 +13,9 @@ export class HttpErrorFilter extends BaseExceptionFilter {
     if (exception instanceof HttpException && host.getType() === 'http') {
       const challenge = bearerChallenge(exception);
       const adapter = this.applicationRef ?? this.httpAdapterHost?.httpAdapter;
-      if (challenge)
+      if (challenge) {
         adapter?.setHeader(host.switchToHttp().getResponse(), 'WWW-Authenticate', challenge);
+      }
     }
     super.catch(exception, host);
   }

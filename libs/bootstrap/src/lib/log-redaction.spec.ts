@@ -55,8 +55,9 @@ describe(createRootLogger.name, () => {
       'request',
     );
     const written = JSON.stringify(lines[0]);
-    for (const secret of ['hunter2', JWT, 'sid=abc', 'rt-1', 'tok_12345678'])
+    for (const secret of ['hunter2', JWT, 'sid=abc', 'rt-1', 'tok_12345678']) {
       expect(written).not.toContain(secret);
+    }
     expect(written).toContain('bob');
   });
 

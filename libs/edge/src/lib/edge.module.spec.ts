@@ -92,8 +92,9 @@ describe(EdgeModule.name, () => {
   describe('rate limits', () => {
     it('shares one default budget across routes, and answers 429 with Retry-After and RateLimit-* headers when it is spent', async () => {
       const statuses = [];
-      for (const path of ['/default-a', '/default-b', '/default-a', '/default-b', '/default-a'])
+      for (const path of ['/default-a', '/default-b', '/default-a', '/default-b', '/default-a']) {
         statuses.push(await get(path));
+      }
       expect(statuses.map((r) => r.status)).toEqual([200, 200, 200, 200, 429]);
       expect(statuses[0].headers.get('ratelimit-limit')).toBe('4');
       expect(statuses[0].headers.get('ratelimit-remaining')).toBe('3');

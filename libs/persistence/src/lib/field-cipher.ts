@@ -41,12 +41,14 @@ export class FieldCipher {
     const keys = new Map<string, Buffer>();
     for (const [id, encoded] of Object.entries(dataKeys.keys)) {
       const key = Buffer.from(encoded, 'base64');
-      if (!KEY_ID.test(id) || key.length !== 32)
+      if (!KEY_ID.test(id) || key.length !== 32) {
         throw new Error(`data key ${id} must be 32 bytes, base64`);
+      }
       keys.set(id, key);
     }
-    if (!keys.has(dataKeys.current))
+    if (!keys.has(dataKeys.current)) {
       throw new Error(`current data key ${dataKeys.current} is missing`);
+    }
     this.keys = keys;
   }
 
@@ -56,8 +58,9 @@ export class FieldCipher {
 
   /** A new key set with a fresh current key; the old keys stay for decryption. */
   static rotate(dataKeys: DataKeys, newKeyId: string): DataKeys {
-    if (!KEY_ID.test(newKeyId) || dataKeys.keys[newKeyId])
+    if (!KEY_ID.test(newKeyId) || dataKeys.keys[newKeyId]) {
       throw new Error(`invalid or existing key id ${newKeyId}`);
+    }
     return {
       current: newKeyId,
       keys: { ...dataKeys.keys, [newKeyId]: randomBytes(32).toString('base64') },
@@ -70,8 +73,9 @@ export class FieldCipher {
    */
   static retire(dataKeys: DataKeys, keyId: string): DataKeys {
     if (!dataKeys.keys[keyId]) throw new Error(`unknown data key ${keyId}`);
-    if (keyId === dataKeys.current)
+    if (keyId === dataKeys.current) {
       throw new Error(`data key ${keyId} is current: rotate to a new key before retiring it`);
+    }
     const keys = { ...dataKeys.keys };
     delete keys[keyId];
     return { current: dataKeys.current, keys };
@@ -101,8 +105,9 @@ export class FieldCipher {
 
   decrypt(stored: string, field: FieldRef): string {
     const { version, keyId } = parse(stored);
-    if (version === LEGACY_VERSION)
+    if (version === LEGACY_VERSION) {
       throw new Error('v1 value: run the rotate step to re-encrypt it in the v2 format');
+    }
     return this.open(stored, associatedData(field, keyId));
   }
 
@@ -125,8 +130,9 @@ export class FieldCipher {
 
   private open(stored: string, aad: Buffer): string {
     const { keyId, iv, tag, ciphertext } = parse(stored);
-    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES)
+    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
       throw new Error(`encrypted field needs a ${IV_BYTES}-byte IV and a ${TAG_BYTES}-byte tag`);
+    }
     const decipher = createDecipheriv('aes-256-gcm', this.key(keyId), iv, {
       authTagLength: TAG_BYTES,
     });
@@ -165,7 +171,8 @@ function parse(stored: string) {
 
 function associatedData({ table, column, rowId }: FieldRef, keyId: string): Buffer {
   // Each part is checked, so that no two fields share a string ('/' cannot move between parts).
-  for (const part of [table, column, rowId])
+  for (const part of [table, column, rowId]) {
     if (!part || part.includes('/')) throw new Error(`invalid field reference part: ${part}`);
+  }
   return Buffer.from([VERSION, table, column, rowId, keyId].join('/'));
 }

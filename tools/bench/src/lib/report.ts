@@ -132,8 +132,9 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
   }
   atMost('repeat verification of a seen token', results.verification.repeatUs, 5, 'us', 2);
   atMost('whole system up (secure)', results.secure.startupMs / 1000, 5, 's', 2);
-  for (const service of SERVICES)
+  for (const service of SERVICES) {
     atMost(`idle RSS of ${service} (secure)`, results.secure.idleRssMb[service], 90, 'MB', 1);
+  }
   return targets;
 }
 

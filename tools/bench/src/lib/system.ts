@@ -120,8 +120,9 @@ export class BenchSystem {
 
   async dropSchemas(): Promise<void> {
     await this.withDatabase(async (client) => {
-      for (const service of ['order', 'payment'] as const)
+      for (const service of ['order', 'payment'] as const) {
         await client.query(`DROP SCHEMA IF EXISTS "${this.schema(service)}" CASCADE`);
+      }
     });
   }
 

@@ -103,8 +103,9 @@ function resolvePaths(file: ComposeFile): Record<string, Record<string, unknown>
   for (const service of Object.values(copy['services'] ?? {})) {
     const build = service['build'] as { context?: string } | undefined;
     if (build?.context) build.context = resolve(dir, build.context);
-    if (Array.isArray(service['env_file']))
+    if (Array.isArray(service['env_file'])) {
       service['env_file'] = service['env_file'].map((path: string) => resolve(dir, path));
+    }
   }
   return copy;
 }

@@ -39,8 +39,9 @@ const MODELS: Record<string, new (data: never) => Model> = {
  */
 export function schemaError(object: KubeObject): string | undefined {
   const Model = MODELS[`${object.apiVersion}/${object.kind}`];
-  if (!Model)
+  if (!Model) {
     return `no schema for ${object.apiVersion} ${object.kind}: add its model to kube-schema.ts`;
+  }
   try {
     new Model(object as never).validate();
     return undefined;

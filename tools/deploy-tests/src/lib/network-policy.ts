@@ -57,8 +57,9 @@ export class NetworkPolicies {
         ...(spec.ingress ?? []).flatMap((r) => r.from ?? []),
         ...(spec.egress ?? []).flatMap((r) => r.to ?? []),
       ];
-      if (peers.some((peer) => peer.ipBlock))
+      if (peers.some((peer) => peer.ipBlock)) {
         throw new Error('ipBlock peers are not evaluated here');
+      }
     }
   }
 

@@ -327,8 +327,9 @@ describe(ServiceClient.name, () => {
         const proxy = new RecordingProxy();
         proxy.reply = () => throwError(() => body);
         const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
-        for (let i = 0; i < 10; i++)
+        for (let i = 0; i < 10; i++) {
           await failure(client.send('order.list', {}, { idempotent: true }));
+        }
 
         proxy.reply = () => of({ ok: true });
         await expect(client.send('order.list', {})).resolves.toEqual({ ok: true });
@@ -345,8 +346,9 @@ describe(ServiceClient.name, () => {
       const proxy = new RecordingProxy();
       proxy.reply = refused;
       const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
-      for (let i = 0; i < 10; i++)
+      for (let i = 0; i < 10; i++) {
         expect((await failure(client.send('order.create', {}))).getStatus()).toBe(503);
+      }
 
       proxy.reply = () => of({ ok: true });
       await expect(client.send('order.create', {})).resolves.toEqual({ ok: true });

@@ -79,8 +79,9 @@ export class ServiceClient {
 
   /** As this service, with its own client-credentials token. */
   async sendAsService<TResult>(pattern: string, data: unknown): Promise<TResult> {
-    if (!this.serviceTokens)
+    if (!this.serviceTokens) {
       throw new Error(`no service credentials configured to call ${this.service}`);
+    }
     let token: string;
     try {
       token = await this.serviceTokens.getToken();
@@ -109,8 +110,9 @@ export class ServiceClient {
     const envelope: MessageEnvelope = { meta, data };
     const attempts = options.idempotent ? 1 + this.resilience.retries : 1;
     for (let attempt = 1; ; attempt++) {
-      if (!this.breaker.allow())
+      if (!this.breaker.allow()) {
         throw new ServiceUnavailableException(`${this.service} is unavailable`);
+      }
       try {
         const result = await firstValueFrom(
           this.proxy.send<TResult>(pattern, envelope).pipe(timeout(this.timeoutMs)),
@@ -129,8 +131,9 @@ export class ServiceClient {
         if (isConnectionRefused(error)) this.breaker.refused();
         else this.breaker.failure();
         // A timeout may mean the callee is overloaded: retrying would only add to its load.
-        if (attempt >= attempts || error instanceof TimeoutError)
+        if (attempt >= attempts || error instanceof TimeoutError) {
           throw this.toHttpException(pattern, error);
+        }
         const backoff = this.resilience.retryDelayMs * 2 ** (attempt - 1);
         await new Promise((resolve) => setTimeout(resolve, backoff / 2 + Math.random() * backoff));
       }

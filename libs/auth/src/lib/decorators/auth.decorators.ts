@@ -86,8 +86,9 @@ function ApiRequires(
   const bearerOnce = (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     const holder = (descriptor?.value ?? target) as object;
     const security = (Reflect.getMetadata(DECORATORS.API_SECURITY, holder) ?? []) as object[];
-    if (!security.some((requirement) => 'bearer' in requirement))
+    if (!security.some((requirement) => 'bearer' in requirement)) {
       applyDecorators(ApiBearerAuth())(target, key, descriptor);
+    }
   };
   return applyDecorators(bearerOnce, ApiExtension(extension, value));
 }

@@ -18,8 +18,9 @@ export class ScopesGuard implements CanActivate {
     if (!required) return true;
     const scopes = getPrincipal(context)?.scopes ?? [];
     const missing = required.filter((scope) => !scopes.includes(scope));
-    if (missing.length > 0)
+    if (missing.length > 0) {
       throw new InsufficientScopeException(`requires scope: ${missing.join(' ')}`);
+    }
     return true;
   }
 }

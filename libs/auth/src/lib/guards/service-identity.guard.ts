@@ -38,10 +38,11 @@ export class ServiceIdentityGuard implements CanActivate {
       case 'rpc':
         return this.checkPeer(call.message, allowed);
       case 'http':
-        if (allowed)
+        if (allowed) {
           throw new InsufficientScopeException(
             'this operation is only for services over mutual TLS',
           );
+        }
         return true;
       case 'unsupported':
         throw new InsufficientScopeException('unsupported transport');
@@ -58,8 +59,9 @@ export class ServiceIdentityGuard implements CanActivate {
     const permitted = allowed.some(
       (service) => spiffeId(this.options.trustDomain, service) === peer,
     );
-    if (!permitted)
+    if (!permitted) {
       throw new InsufficientScopeException(`calling service ${peer ?? 'unknown'} is not allowed`);
+    }
     return true;
   }
 }

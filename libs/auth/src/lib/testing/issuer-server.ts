@@ -39,10 +39,11 @@ export class IssuerServer {
       const path = request.url?.split('?')[0];
       if (path === endpoints.paths.metadata) return reply(response, [200, endpoints.metadata()]);
       if (path === endpoints.paths.jwks) return reply(response, [200, endpoints.jwks()]);
-      if (path === endpoints.paths.token && request.method === 'POST')
+      if (path === endpoints.paths.token && request.method === 'POST') {
         return void readForm(request).then((form) =>
           reply(response, tokenReply(endpoints, request, form)),
         );
+      }
       reply(response, [404, { error: 'not_found' }]);
     });
   }
@@ -69,8 +70,9 @@ function tokenReply(
     form.get('grant_type') !== 'client_credentials' ||
     !clientId ||
     endpoints.clients[clientId] !== secret
-  )
+  ) {
     return [401, { error: 'invalid_client' }];
+  }
   return endpoints.clientCredentials(clientId, form);
 }
 

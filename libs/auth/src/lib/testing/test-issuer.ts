@@ -117,8 +117,9 @@ export class TestIssuer {
       scope: '',
       ...options.claims,
     };
-    for (const [name, value] of Object.entries(claims))
+    for (const [name, value] of Object.entries(claims)) {
       if (value === undefined) delete claims[name];
+    }
     return jwt.sign(claims, key.privateKey, {
       algorithm: key.alg,
       // jsonwebtoken adds `iat` unless told not to; a removed `iat` must stay removed.

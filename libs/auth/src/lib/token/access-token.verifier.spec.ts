@@ -353,8 +353,9 @@ describe(AccessTokenVerifier.name, () => {
       await fresh.verify(issuer.userToken('alice'));
       expect(issuer.jwksRequests).toBe(before + 1);
 
-      for (let attempt = 0; attempt < 5; attempt++)
+      for (let attempt = 0; attempt < 5; attempt++) {
         expect(await refusal(unknownKid(), fresh)).toBe('unknown signing key');
+      }
       expect(issuer.jwksRequests).toBe(before + 1);
 
       advanceClock(5_000);

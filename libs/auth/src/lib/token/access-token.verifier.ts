@@ -120,20 +120,23 @@ export class AccessTokenVerifier {
   /** Claim checks that follow a valid signature, and the mapping to a principal. */
   toPrincipal(decoded: Jwt): Principal {
     const claims = decoded.payload;
-    if (typeof claims !== 'object' || claims === null)
+    if (typeof claims !== 'object' || claims === null) {
       throw new InvalidTokenError('malformed token');
+    }
     for (const name of this.requiredClaims) {
       if (claims[name] === undefined) throw new InvalidTokenError(`missing claim ${name}`);
     }
     for (const [name, type] of Object.entries(CLAIM_TYPES)) {
-      if (claims[name] !== undefined && typeof claims[name] !== type)
+      if (claims[name] !== undefined && typeof claims[name] !== type) {
         throw new InvalidTokenError(`malformed claim ${name}`);
+      }
     }
     const clientIdClaim = this.options.clientIdClaims.find(
       (name) => typeof claims[name] === 'string',
     );
-    if (clientIdClaim === undefined)
+    if (clientIdClaim === undefined) {
       throw new InvalidTokenError(`missing claim ${this.options.clientIdClaims.join(' or ')}`);
+    }
     this.checkLifetime(claims.exp as number, claims.iat);
 
     const clientId = claims[clientIdClaim] as string;

@@ -65,8 +65,9 @@ export class ServiceTokenProvider {
       throw new Error(`token endpoint answered ${response.status}`);
     }
     const body = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
-    if (typeof body.access_token !== 'string')
+    if (typeof body.access_token !== 'string') {
       throw new Error('token response has no access_token');
+    }
     const lifetimeMs = (typeof body.expires_in === 'number' ? body.expires_in : 60) * 1000;
     this.token = {
       value: body.access_token,

@@ -56,12 +56,14 @@ export class AppProcess {
     this.child.stderr?.on('data', append);
     const deadline = Date.now() + START_TIMEOUT_MS;
     while (!(await isListening(this.port))) {
-      if (this.child.exitCode !== null)
+      if (this.child.exitCode !== null) {
         throw new Error(`${this.app} exited with ${this.child.exitCode}:\n${this.output}`);
-      if (Date.now() > deadline)
+      }
+      if (Date.now() > deadline) {
         throw new Error(
           `${this.app}: nothing listens on ${this.port} after ${START_TIMEOUT_MS} ms:\n${this.output}`,
         );
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
@@ -69,8 +71,9 @@ export class AppProcess {
   /** Sends the signal and resolves with the exit code (null if killed by a signal); SIGKILL after 10 s. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null)
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
       return child?.exitCode ?? null;
+    }
     const exited = new Promise<number | null>((resolve) =>
       child.once('exit', (code) => resolve(code)),
     );

@@ -69,6 +69,7 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, maxBodyBytes: num
     }
   };
   fastify.removeAllContentTypeParsers();
-  for (const mediaType of ['application/json', /^application\/[\w.-]+\+json$/])
+  for (const mediaType of ['application/json', /^application\/[\w.-]+\+json$/]) {
     fastify.addContentTypeParser(mediaType, { parseAs: 'string', bodyLimit: maxBodyBytes }, parse);
+  }
 }

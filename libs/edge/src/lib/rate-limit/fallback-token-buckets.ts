@@ -33,8 +33,9 @@ export class FallbackTokenBuckets implements TokenBuckets {
           `rate-limit store unavailable, ${then} until it is back: ${(error as Error).message}`,
         );
       }
-      if (this.mode === 'reject')
+      if (this.mode === 'reject') {
         throw new ServiceUnavailableException('rate limiting is unavailable');
+      }
       return this.local.take(key, limit);
     }
     if (this.degraded) {

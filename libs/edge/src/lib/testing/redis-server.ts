@@ -62,8 +62,9 @@ export class RedisServer {
     this.child = child;
     const deadline = Date.now() + 5_000;
     while (!(await isListening(this.port))) {
-      if (child.exitCode !== null || Date.now() > deadline)
+      if (child.exitCode !== null || Date.now() > deadline) {
         throw new Error(`redis-server did not start on ${this.port}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

@@ -193,8 +193,9 @@ function handWrittenOrder(): Map<string, string> {
     let text = readFileSync(absolute, 'utf-8');
     for (const { fragments } of ORDER_ONLY_FRAGMENTS.filter((entry) => entry.file === path)) {
       for (const fragment of fragments) {
-        if (!text.includes(fragment))
+        if (!text.includes(fragment)) {
           throw new Error(`${path} no longer has ${JSON.stringify(fragment)}`);
+        }
         text = text.replace(fragment, '');
       }
     }

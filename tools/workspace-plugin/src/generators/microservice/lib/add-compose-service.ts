@@ -12,8 +12,9 @@ export function addComposeService(tree: Tree, options: NormalizedOptions): void 
   const found = updateYaml(tree, ROOT_COMPOSE, (document) =>
     appendToList(document, 'include', `${FRAGMENTS}/${options.name}.yml`, ROOT_COMPOSE),
   );
-  if (!found)
+  if (!found) {
     throw new Error(
       `${ROOT_COMPOSE} not found: the service joins the system through its include list.`,
     );
+  }
 }

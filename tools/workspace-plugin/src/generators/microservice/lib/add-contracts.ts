@@ -11,10 +11,11 @@ const CONTRACTS = 'libs/contracts/src';
 export function addContracts(tree: Tree, options: NormalizedOptions): void {
   const index = `${CONTRACTS}/index.ts`;
   const current = tree.read(index, 'utf-8');
-  if (current === null)
+  if (current === null) {
     throw new Error(
       `${index} not found: the service shares its contracts through @acme/contracts.`,
     );
+  }
   renderTemplates(tree, 'contracts', `${CONTRACTS}/lib`, options);
   const dto = `./lib/${options.name}.dto`;
   const exports = [

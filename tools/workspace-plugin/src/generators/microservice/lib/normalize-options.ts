@@ -34,10 +34,11 @@ export function normalizeOptions(
 ): NormalizedOptions {
   const name = (options.name ?? '').trim();
   assertServiceName(name, 'service name');
-  if (name.endsWith('-e2e'))
+  if (name.endsWith('-e2e')) {
     throw new Error(
       `Invalid service name "${name}": the -e2e suffix is reserved for test projects.`,
     );
+  }
   const projects = getProjects(tree);
   const e2eProjectName = `${name}-e2e`;
   for (const taken of [name, e2eProjectName]) {
@@ -60,12 +61,14 @@ export function normalizeOptions(
         .filter(Boolean),
     ),
   ];
-  if (callers.length === 0)
+  if (callers.length === 0) {
     throw new Error('--callers needs at least one service: nobody could call this one.');
+  }
   for (const caller of callers) {
     assertServiceName(caller, 'caller');
-    if (caller === name)
+    if (caller === name) {
       throw new Error(`Invalid caller "${caller}": a service does not call itself.`);
+    }
     if (!apps.includes(caller)) {
       throw new Error(
         `Unknown caller "${caller}": callers must be apps tagged type:app (${apps.join(', ') || 'none yet'}).`,
@@ -74,8 +77,9 @@ export function normalizeOptions(
   }
 
   const port = options.port ?? nextFreePort(tree);
-  if (!Number.isInteger(port) || port < 1024 || port > 65535)
+  if (!Number.isInteger(port) || port < 1024 || port > 65535) {
     throw new Error(`Invalid port ${port}: use 1024-65535.`);
+  }
   const { className, constantName, propertyName } = names(name);
   return {
     name,
