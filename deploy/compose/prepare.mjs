@@ -35,7 +35,7 @@ const OUT = join(DEV, 'compose');
 const DATABASE_SERVICES = ['order', 'payment'];
 /** The Redis users of redis-users.acl, and the file each service reads its URL from. */
 const REDIS_URL_FILES = {
-  gateway: (url) => writeReadable(join(OUT, 'gateway.env'), `REDIS_URL=${url}\n`),
+  gateway: (url) => writeReadable(join(OUT, 'gateway-redis-url'), url),
   'auth-server': (url) => writeReadable(join(OUT, 'auth-server/redis-url'), url),
 };
 
@@ -95,8 +95,8 @@ writeOnce(join(OUT, 'postgres-password'), secret);
 for (const service of DATABASE_SERVICES) {
   const password = readOnce(join(OUT, `postgres-${service}-password`));
   writeReadable(
-    join(OUT, `${service}.env`),
-    `DATABASE_URL=postgres://${service}_service:${password}@postgres:5432/acme\n`,
+    join(OUT, `${service}-database-url`),
+    `postgres://${service}_service:${password}@postgres:5432/acme`,
   );
 }
 

@@ -1,11 +1,12 @@
 /**
  * Applies a service's pending migrations to its database, with the service's
- * own configuration (DATABASE_URL, DATABASE_SCHEMA, DATA_DIR, ...). Production
+ * own configuration (DATABASE_URL or DATABASE_URL_FILE, DATABASE_SCHEMA, DATA_DIR, ...). Production
  * runs this before rolling out (and sets DATABASE_MIGRATE_ON_START=false).
  *
  *   npm run db:migrate -- order
  */
 import 'reflect-metadata';
+import { databaseUrlFrom } from '@acme/bootstrap';
 import type { Migration } from '@acme/persistence';
 import { migrate, openDatabase } from '@acme/persistence';
 import { existsSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 
 interface DatabaseConfig {
   DATABASE_URL?: string;
+  DATABASE_URL_FILE?: string;
   DATABASE_SCHEMA: string;
   DATA_DIR: string;
 }
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
 
   const env = validate(process.env);
   const database = await openDatabase({
-    url: env.DATABASE_URL,
+    url: databaseUrlFrom(env),
     dataDir: env.DATA_DIR,
     schema: env.DATABASE_SCHEMA,
   });

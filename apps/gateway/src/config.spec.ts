@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { edgeOptionsFrom, validateGatewayEnv } from './config';
 import type { GatewayConfig } from './config';
 
@@ -54,6 +57,25 @@ describe('gateway configuration', () => {
       },
       ipLists: { admin: ['10.0.0.0/8', '2001:db8::/32'], partners: ['198.51.100.7'] },
     });
+  });
+
+  it('reads the Redis URL from a mounted secret file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-config-'));
+    try {
+      const file = join(dir, 'redis-url');
+      writeFileSync(file, 'redis://gateway:secret@redis:6379/0\n');
+
+      const config = validateGatewayEnv({ ...files, REDIS_URL_FILE: file });
+
+      expect(edgeOptionsFrom(reader(config)).rateLimit.redis?.url).toBe(
+        'redis://gateway:secret@redis:6379/0',
+      );
+      expect(problemsOf({ ...files, REDIS_URL_FILE: join(dir, 'missing') })).toContain(
+        'REDIS_URL_FILE: no file at',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to trust every address as a proxy', () => {

@@ -1,4 +1,13 @@
-import { addressEnv, callerEnv, intEnv, loggingEnv, parseEnv, serviceEnv } from '@acme/bootstrap';
+import {
+  addressEnv,
+  callerEnv,
+  inlineOrFile,
+  intEnv,
+  loggingEnv,
+  optionalFileEnv,
+  parseEnv,
+  serviceEnv,
+} from '@acme/bootstrap';
 import type { ConfigReader } from '@acme/bootstrap';
 import { httpAppEnv } from '@acme/bootstrap/http';
 import { isIpRange } from '@acme/edge';
@@ -41,6 +50,8 @@ const namedCidrLists = (defaultValue: string) =>
       return lists;
     });
 
+const redisUrl = z.url({ protocol: /^rediss?$/ });
+
 /** Every configuration key of the gateway, with its default and meaning. */
 export const gatewayEnv = z
   .object({
@@ -80,12 +91,14 @@ export const gatewayEnv = z
       .describe(
         "While Redis is unreachable: `local` limits with each replica's own buckets (fail open, still limited), `reject` answers 503 (fail closed). Either way Redis takes over again when it answers.",
       ),
-    REDIS_URL: z
-      .url({ protocol: /^rediss?$/ })
+    REDIS_URL: redisUrl
       .optional()
       .describe(
-        'Redis holding the rate-limit buckets, shared by every replica (`redis://` or `rediss://`, credentials allowed, never logged). Unset: each replica limits in memory.',
+        'Redis holding the rate-limit buckets, shared by every replica (`redis://` or `rediss://`, credentials allowed, never logged). Unset (and no REDIS_URL_FILE): each replica limits in memory.',
       ),
+    REDIS_URL_FILE: optionalFileEnv().describe(
+      'File holding the Redis URL instead of REDIS_URL, as a mounted secret: the URL carries a password. Not both.',
+    ),
     REDIS_KEY_PREFIX: z
       .string()
       .regex(/^[A-Za-z0-9:_-]*$/)
@@ -109,7 +122,7 @@ export const validateGatewayEnv = (env: Record<string, unknown>): GatewayConfig 
 /** The edge's rate limits and IP lists from the validated configuration. */
 export function edgeOptionsFrom(config: ConfigReader<GatewayConfig>): EdgeOptions {
   const get = <K extends keyof GatewayConfig>(key: K) => config.get(key, { infer: true });
-  const url = get('REDIS_URL');
+  const url = inlineOrFile('REDIS_URL', get('REDIS_URL'), get('REDIS_URL_FILE'), redisUrl);
   return {
     rateLimit: {
       replenishRate: get('RATE_LIMIT_REPLENISH_RATE'),

@@ -1,4 +1,13 @@
-export { addressEnv, boolEnv, fileEnv, intEnv, listEnv, parseEnv } from './lib/env';
+export {
+  addressEnv,
+  boolEnv,
+  fileEnv,
+  inlineOrFile,
+  intEnv,
+  listEnv,
+  optionalFileEnv,
+  parseEnv,
+} from './lib/env';
 export { readConfig } from './lib/config/config-reader';
 export type { ConfigReader } from './lib/config/config-reader';
 export { BENCH_INSECURE_CONSENT, benchmarkInsecureFrom } from './lib/config/runtime.env';
@@ -7,7 +16,7 @@ export { authOptionsFrom } from './lib/config/token-verification.env';
 export { serviceEnv } from './lib/config/service.env';
 export type { ServiceEnv } from './lib/config/service.env';
 export { listenerEnv } from './lib/config/listener.env';
-export { databaseEnv, persistenceFrom } from './lib/config/database.env';
+export { databaseEnv, databaseUrlFrom, persistenceFrom } from './lib/config/database.env';
 export { callerEnv, serviceClientsFrom } from './lib/config/service-calls.env';
 export { serviceClientEnv, serviceCredentialsFrom } from './lib/config/service-credentials.env';
 export { createMicroservice } from './lib/create-microservice';

@@ -231,14 +231,12 @@ describe('docker-compose.yml', () => {
     });
 
     const readDev = (path: string) => readFileSync(join(dev, 'compose', path), 'utf8');
-    const envFileValue = (path: string, key: string) =>
-      new RegExp(`^${key}=(.*)$`, 'm').exec(readDev(path))?.[1] ?? '';
     /** The URL each service reaches its datastore with, from the files prepare.mjs wrote. */
     const datastoreUrls = () => ({
-      gateway: new URL(envFileValue('gateway.env', 'REDIS_URL')),
+      gateway: new URL(readDev('gateway-redis-url')),
       'auth-server': new URL(readDev('auth-server/redis-url')),
-      order: new URL(envFileValue('order.env', 'DATABASE_URL')),
-      payment: new URL(envFileValue('payment.env', 'DATABASE_URL')),
+      order: new URL(readDev('order-database-url')),
+      payment: new URL(readDev('payment-database-url')),
     });
     const environmentOf = (name: string) => environment(model.services[name]);
 

@@ -1,3 +1,4 @@
+import { databaseUrlFrom } from '@acme/bootstrap';
 import { migrate, openDatabase } from '@acme/persistence';
 import type { DataKeys, OpenDatabase } from '@acme/persistence';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ export async function withPaymentDatabase<T>(
   work: (database: OpenDatabase) => Promise<T>,
 ): Promise<T> {
   const database = await openDatabase({
-    url: env.DATABASE_URL,
+    url: databaseUrlFrom(env),
     dataDir: env.DATA_DIR,
     schema: env.DATABASE_SCHEMA,
   });

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { addressEnv, boolEnv, fileEnv, intEnv, listEnv, parseEnv } from './env';
+import { addressEnv, boolEnv, fileEnv, inlineOrFile, intEnv, listEnv, parseEnv } from './env';
 
 describe(parseEnv.name, () => {
   const schema = z.object({
@@ -47,5 +50,48 @@ describe(parseEnv.name, () => {
     expect(parse).toThrow(/VERBOSE:/);
     expect(parse).toThrow(/PEER: expected host:port, got "no-port"/);
     expect(parse).toThrow(/CERT: no file at \/nonexistent\/cert\.pem/);
+  });
+});
+
+describe(inlineOrFile.name, () => {
+  const url = z.url({ protocol: /^postgres$/ });
+  let dir: string;
+  const secret = (content: string) => {
+    const path = join(dir, 'database-url');
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  };
+
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'inline-or-file-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('takes the inline value when no file is given, and nothing when neither is', () => {
+    expect(inlineOrFile('DATABASE_URL', 'postgres://db/app', undefined, url)).toBe(
+      'postgres://db/app',
+    );
+    expect(inlineOrFile('DATABASE_URL', undefined, undefined, url)).toBeUndefined();
+  });
+
+  it('reads the file as a mounted secret is written, trailing newline and all', () => {
+    const file = secret('postgres://order:s3cret@db:5432/app\n');
+
+    expect(inlineOrFile('DATABASE_URL', undefined, file, url)).toBe(
+      'postgres://order:s3cret@db:5432/app',
+    );
+  });
+
+  it('refuses both at once, naming the keys', () => {
+    expect(() =>
+      inlineOrFile('DATABASE_URL', 'postgres://db/app', secret('postgres://db/app'), url),
+    ).toThrow('DATABASE_URL_FILE: set DATABASE_URL or DATABASE_URL_FILE, not both');
+  });
+
+  it('refuses a file that does not hold a valid value, without echoing the secret', () => {
+    const file = secret('mysql://order:s3cret@db/app');
+
+    expect(() => inlineOrFile('DATABASE_URL', undefined, file, url)).toThrow(
+      `DATABASE_URL_FILE: ${file} does not hold a valid DATABASE_URL`,
+    );
+    expect(() => inlineOrFile('DATABASE_URL', undefined, file, url)).not.toThrow(/s3cret/);
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -39,6 +39,45 @@ export function fileEnv(defaultPath: string) {
     .refine((path) => existsSync(path), {
       error: (issue) => `no file at ${String(issue.input)} (run npm run dev:setup in development)`,
     });
+}
+
+/** An optional path to a file that must exist when given. */
+export function optionalFileEnv() {
+  return z
+    .string()
+    .min(1)
+    .optional()
+    .refine((path) => path === undefined || existsSync(path), {
+      error: (issue) => `no file at ${String(issue.input)}`,
+    });
+}
+
+/**
+ * A value that carries a password (a database or Redis URL), given inline as
+ * `key` or, as Docker and Kubernetes mount secrets, in the file `<key>_FILE`.
+ * Reads the file at start-up and checks its content with `schema`; the
+ * content is never part of an error, since it is a secret.
+ *
+ * @example
+ * const url = inlineOrFile('DATABASE_URL', env.DATABASE_URL, env.DATABASE_URL_FILE, postgresUrl);
+ */
+export function inlineOrFile<T>(
+  key: string,
+  inline: T | undefined,
+  file: string | undefined,
+  schema: z.ZodType<T>,
+): T | undefined {
+  if (file === undefined) return inline;
+  if (inline !== undefined) {
+    throw new Error(`Invalid configuration:\n  ${key}_FILE: set ${key} or ${key}_FILE, not both`);
+  }
+  const value = schema.safeParse(readFileSync(file, 'utf8').trim());
+  if (!value.success) {
+    throw new Error(
+      `Invalid configuration:\n  ${key}_FILE: ${file} does not hold a valid ${key} (${value.error.issues[0]?.message ?? 'invalid'})`,
+    );
+  }
+  return value.data;
 }
 
 /** `host:port` of another service. */
