@@ -18,7 +18,7 @@ export async function metricValue(
   const { values } = await metric.get();
   const series = values.find(
     (value) =>
-      (value.metricName ?? name) === name &&
+      ((value as { metricName?: string }).metricName ?? name) === name &&
       Object.keys(value.labels).length === Object.keys(labels).length &&
       Object.entries(labels).every(([key, expected]) => String(value.labels[key]) === expected),
   );
