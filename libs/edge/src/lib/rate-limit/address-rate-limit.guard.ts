@@ -32,7 +32,7 @@ export class AddressRateLimitGuard implements CanActivate {
           this.buckets,
           `address:${clientAddressKey(call.request.ip)}`,
           { ...this.options.rateLimit.perAddress, cost: 1 },
-          call.reply,
+          { request: call.request, reply: call.reply, stage: 'per_address' },
         );
         return true;
       case 'rpc':

@@ -1,23 +1,27 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { countRateLimitRejection } from './rate-limit.metrics';
+import type { RateLimitStage } from './rate-limit.metrics';
 import type { TokenBucketLimit, TokenBuckets } from './token-buckets';
 
 /**
  * Takes `limit.cost` tokens from the bucket `key`, tells the client what is
  * left (`RateLimit-Limit/-Remaining/-Reset`), and throws 429 with
- * `Retry-After` when the bucket does not hold enough.
+ * `Retry-After` when the bucket does not hold enough, counting it under `stage`.
  */
 export async function spendTokens(
   buckets: TokenBuckets,
   key: string,
   limit: TokenBucketLimit,
-  reply: FastifyReply,
+  call: { request: FastifyRequest; reply: FastifyReply; stage: RateLimitStage },
 ): Promise<void> {
+  const { reply } = call;
   const taken = await buckets.take(key, limit);
   reply.header('RateLimit-Limit', limit.burstCapacity);
   reply.header('RateLimit-Remaining', Math.floor(taken.remaining));
   reply.header('RateLimit-Reset', Math.ceil(taken.resetMs / 1000));
   if (taken.allowed) return;
+  countRateLimitRejection(call.request, call.stage);
   const retryAfter = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
   reply.header('Retry-After', retryAfter);
   throw new HttpException(
