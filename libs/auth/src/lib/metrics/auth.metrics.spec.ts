@@ -41,7 +41,13 @@ describe('auth metrics', () => {
     afterAll(() => issuer.stop());
 
     function createVerifier(issuerUrl = issuer.issuer): AccessTokenVerifier {
-      const options = { ...DEFAULT_AUTH_OPTIONS, issuer: issuerUrl, audience: AUDIENCE };
+      const options = {
+        ...DEFAULT_AUTH_OPTIONS,
+        issuer: issuerUrl,
+        audience: AUDIENCE,
+        serviceName: 'order',
+        trustDomain: 'acme.internal',
+      };
       return new AccessTokenVerifier(
         options,
         new JwksCache({ issuer: issuerUrl, cooldownMs: 5_000, maxAgeMs: 60_000, timeoutMs: 500 }),
