@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
-import { getPrincipal, incomingCall, REQUEST_ID_HEADER } from '@acme/auth';
+import { countDenial, getPrincipal, incomingCall, REQUEST_ID_HEADER } from '@acme/auth';
 import type { Principal } from '@acme/auth';
 import type { FastifyRequest } from 'fastify';
 
@@ -32,6 +32,7 @@ export class DenialAuditFilter implements ExceptionFilter {
   constructor(private readonly inner: ExceptionFilter) {}
 
   catch(exception: unknown, host: ArgumentsHost): unknown {
+    if (isDenial(exception)) countDenial(exception);
     if (isDenial(exception)) {
       const audit = describeDenial(exception, host);
       if (audit) this.log.warn(audit, 'access denied');
