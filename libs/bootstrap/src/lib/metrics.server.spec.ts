@@ -31,7 +31,13 @@ describe(startMetricsServer.name, () => {
 
 describe(serveMetricsOf.name, () => {
   function fakeApp(): INestApplicationContext & { closed: boolean } {
-    const app = { closed: false, close: async () => void (app.closed = true) };
+    const app = {
+      closed: false,
+      close: () => {
+        app.closed = true;
+        return Promise.resolve();
+      },
+    };
     return app as unknown as INestApplicationContext & { closed: boolean };
   }
 

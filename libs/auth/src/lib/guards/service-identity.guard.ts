@@ -54,11 +54,12 @@ export class ServiceIdentityGuard implements CanActivate {
     message: MessageContext | undefined,
     allowed: readonly string[] | undefined,
   ): boolean {
-    if (!allowed?.length)
+    if (!allowed?.length) {
       throw new InsufficientScopeException(
         'no service may send this message',
         'caller_not_allowed',
       );
+    }
     if (this.options.peerIdentity === 'mesh') return true;
     const peer = message?.getPeerSpiffeId();
     const permitted = allowed.some(

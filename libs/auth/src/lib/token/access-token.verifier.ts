@@ -105,11 +105,13 @@ export class AccessTokenVerifier {
       throw new InvalidTokenError(`algorithm ${header.alg} is not accepted`, 'algorithm');
     }
     for (const name of KEY_CARRYING_HEADERS) {
-      if (name in header)
+      if (name in header) {
         throw new InvalidTokenError(`token header must not carry "${name}"`, 'key_in_header');
+      }
     }
-    if (header.crit !== undefined)
+    if (header.crit !== undefined) {
       throw new InvalidTokenError('unsupported critical header', 'critical_header');
+    }
     const typ = normaliseTyp(header.typ);
     if (!this.acceptedTypes.has(typ)) {
       throw new InvalidTokenError(
@@ -134,8 +136,9 @@ export class AccessTokenVerifier {
       throw new InvalidTokenError('malformed token', 'malformed');
     }
     for (const name of this.requiredClaims) {
-      if (claims[name] === undefined)
+      if (claims[name] === undefined) {
         throw new InvalidTokenError(`missing claim ${name}`, 'missing_claim');
+      }
     }
     for (const [name, type] of Object.entries(CLAIM_TYPES)) {
       if (claims[name] !== undefined && typeof claims[name] !== type) {
@@ -234,17 +237,22 @@ function normaliseTyp(typ: string | undefined): string {
 /** Names the check a `jsonwebtoken` error stands for, in words safe to return to the caller. */
 export function asInvalidTokenError(error: unknown): InvalidTokenError {
   if (error instanceof InvalidTokenError) return error;
-  if (error instanceof jwt.TokenExpiredError)
+  if (error instanceof jwt.TokenExpiredError) {
     return new InvalidTokenError('token expired', 'expired');
-  if (error instanceof jwt.NotBeforeError)
+  }
+  if (error instanceof jwt.NotBeforeError) {
     return new InvalidTokenError('token not yet valid', 'not_yet_valid');
+  }
   const message = error instanceof Error ? error.message : '';
-  if (message.startsWith('jwt issuer invalid'))
+  if (message.startsWith('jwt issuer invalid')) {
     return new InvalidTokenError('wrong issuer', 'wrong_issuer');
-  if (message.startsWith('jwt audience invalid'))
+  }
+  if (message.startsWith('jwt audience invalid')) {
     return new InvalidTokenError('wrong audience', 'wrong_audience');
-  if (message === 'invalid signature')
+  }
+  if (message === 'invalid signature') {
     return new InvalidTokenError('invalid signature', 'bad_signature');
+  }
   return new InvalidTokenError('malformed token', 'malformed');
 }
 

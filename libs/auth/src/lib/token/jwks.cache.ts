@@ -66,8 +66,9 @@ export class JwksCache {
       this.refresh().catch(() => undefined);
     }
     if (!key) {
-      if (this.fetchedAt === 0)
+      if (this.fetchedAt === 0) {
         throw new InvalidTokenError('issuer keys unavailable', 'keys_unavailable');
+      }
       throw new InvalidTokenError('unknown signing key', 'unknown_kid');
     }
     return key;
