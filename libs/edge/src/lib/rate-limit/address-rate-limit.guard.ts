@@ -32,7 +32,7 @@ export class AddressRateLimitGuard implements CanActivate {
           this.buckets,
           `address:${clientAddressKey(call.request.ip)}`,
           { ...this.options.rateLimit.perAddress, cost: 1 },
-          call.reply,
+          call,
         );
         return true;
       case 'rpc':

@@ -1,17 +1,19 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { httpAuditSubject, writeAuditEvent } from '@acme/auth';
+import type { IncomingHttpCall } from '@acme/auth';
 import type { TokenBucketLimit, TokenBuckets } from './token-buckets';
 
 /**
  * Takes `limit.cost` tokens from the bucket `key`, tells the client what is
  * left (`RateLimit-Limit/-Remaining/-Reset`), and throws 429 with
- * `Retry-After` when the bucket does not hold enough.
+ * `Retry-After` when the bucket does not hold enough, after writing an
+ * `excess_rate_limit_exceeded` audit line.
  */
 export async function spendTokens(
   buckets: TokenBuckets,
   key: string,
   limit: TokenBucketLimit,
-  reply: FastifyReply,
+  { request, reply }: IncomingHttpCall,
 ): Promise<void> {
   const taken = await buckets.take(key, limit);
   reply.header('RateLimit-Limit', limit.burstCapacity);
@@ -20,6 +22,11 @@ export async function spendTokens(
   if (taken.allowed) return;
   const retryAfter = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
   reply.header('Retry-After', retryAfter);
+  writeAuditEvent({
+    event: 'excess_rate_limit_exceeded',
+    ...httpAuditSubject(request),
+    reason: `bucket ${key} is empty`,
+  });
   throw new HttpException(
     {
       statusCode: 429,
