@@ -344,28 +344,49 @@ describe('gateway edge', () => {
       }
     });
 
-    it('writes an audit line for a denial: who, what, why', async () => {
-      const denied = await request(gateway(), 'GET', `/api/orders/${order.id}`, { token: carol });
+    it('writes an authz_fail audit line at each hop that refused: who, what, why, and never the token', async () => {
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const denied = await request(gateway(), 'GET', `/api/orders/${order.id}`, {
+        token: carol,
+        headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      });
       expect(denied.status).toBe(403);
-      const audits = () =>
+      const requestId = denied.headers.get('x-request-id');
+      const lines = () =>
         jsonLines(system.logs()).filter(
-          (line) => line['audit'] === 'access-denied' && line['principal'] === 'user:carol',
+          (line) => (line['audit'] as { requestId?: unknown } | undefined)?.requestId === requestId,
         );
-      await eventually(() => audits().length >= 2);
-      expect(audits()).toEqual(
+      await eventually(() => lines().length >= 2);
+      expect(lines()).toEqual(
         expect.arrayContaining([
           expect.objectContaining({
             service: 'order',
-            action: 'order.get',
-            reason: expect.stringContaining('isOwner'),
+            level: 40,
+            audit: {
+              event: 'authz_fail',
+              principal: 'user:carol',
+              // Messages name the calling service; the envelope carries no trace context yet.
+              caller: expect.stringMatching(/^spiffe:\/\/.+\/gateway$/),
+              action: 'order.get',
+              reason: expect.stringContaining('isOwner'),
+              requestId,
+            },
           }),
           expect.objectContaining({
             service: 'gateway',
-            action: `GET /api/orders/${order.id}`,
-            status: 403,
+            audit: {
+              event: 'authz_fail',
+              principal: 'user:carol',
+              action: `GET /api/orders/${order.id}`,
+              reason: expect.any(String),
+              requestId,
+              traceId,
+              from: '127.0.0.1',
+            },
           }),
         ]),
       );
+      expect(JSON.stringify(lines())).not.toContain(carol);
     });
 
     it('logs every line as JSON, and never a token, a cookie or a password', async () => {

@@ -210,11 +210,19 @@ describe('gateway rate limits', () => {
     expect(verifiedCount).toBeLessThanOrEqual(5 + earned);
     expect(statuses.filter((status) => status === 429)).toHaveLength(20 - verifiedCount);
     expect(flood.find((r) => r.status === 429)?.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
-    // Only the requests answered 401 reached the verifier: one audit line each, none for a 429.
-    const verified = perAddress.output
-      .split('\n')
-      .filter((line) => line.includes('"access-denied"') && line.includes('192.0.2.66'));
-    expect(verified).toHaveLength(verifiedCount);
+    // Only the requests answered 401 reached the verifier: one authn_token_invalid line each; the
+    // others were refused before it, each with an excess_rate_limit_exceeded line.
+    const events = (output: string) =>
+      output
+        .split('\n')
+        .filter((line) => line.includes('"audit":') && line.includes('192.0.2.66'))
+        .map((line) => (JSON.parse(line) as { audit: { event: string } }).audit.event);
+    await perAddress.waitForOutput((output) => events(output).length >= 20);
+    const written = events(perAddress.output);
+    expect(written.filter((event) => event === 'authn_token_invalid')).toHaveLength(verifiedCount);
+    expect(written.filter((event) => event === 'excess_rate_limit_exceeded')).toHaveLength(
+      20 - verifiedCount,
+    );
 
     const other = await request(urlOf(perAddress), 'GET', '/api/orders', {
       token: userToken('neighbour'),

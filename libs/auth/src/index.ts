@@ -51,3 +51,18 @@ export { InjectServiceClient, ServiceClientsModule } from './lib/clients/service
 export type { ServiceClientsOptions } from './lib/clients/service-clients.module';
 export { auditFinding, collectAuthRules, renderAuthRules } from './lib/audit/auth-rules';
 export type { AuthRuleEntry } from './lib/audit/auth-rules';
+export {
+  AUDIT_EVENTS,
+  AUDIT_LOG_KEY,
+  auditSubject,
+  httpAuditSubject,
+  principalName,
+  traceIdOf,
+  writeAuditEvent,
+} from './lib/audit/audit-event';
+export type {
+  AuditedHttpRequest,
+  AuditEvent,
+  AuditEventName,
+  AuditSubject,
+} from './lib/audit/audit-event';

@@ -15,6 +15,9 @@ describe(InteractionController.name, () => {
     server = await startTestServer({ LOGIN_MAX_FAILURES: '3' });
   });
   afterAll(() => server.close());
+  beforeEach(() => server.audits.splice(0));
+
+  const LOGIN = 'POST /interaction/:uid/login';
 
   describe('POST /interaction/:uid/login', () => {
     it('answers an unknown user exactly like a wrong password', async () => {
@@ -32,6 +35,16 @@ describe(InteractionController.name, () => {
         retryAfter: null,
       });
       expect(wrongPassword).toEqual(unknownUser);
+      // Nobody is named: people type passwords into the user name field.
+      const failure = {
+        event: 'authn_login_fail',
+        principal: 'anonymous',
+        action: LOGIN,
+        reason: 'invalid credentials',
+        from: '127.0.0.1',
+      };
+      expect(server.audits).toEqual([failure, failure]);
+      expect(JSON.stringify(server.audits)).not.toMatch(/mallory|carol|guess/);
     });
 
     it('locks a user name and IP address after LOGIN_MAX_FAILURES failures, even for the right password', async () => {
@@ -47,6 +60,17 @@ describe(InteractionController.name, () => {
       expect(locked.status).toBe(429);
       expect(Number(locked.retryAfter)).toBeGreaterThan(0);
       expect(locked.alert).toBe('Too many failed sign-ins. Try again later.');
+      expect(server.audits.map((audit) => audit.event)).toEqual([
+        'authn_login_fail',
+        'authn_login_fail',
+        'authn_login_fail',
+        'authn_login_lock',
+      ]);
+      expect(server.audits[3]).toMatchObject({
+        principal: 'anonymous',
+        action: LOGIN,
+        reason: expect.stringMatching(/^too many failed sign-ins, locked for \d+ s$/),
+      });
       // Other user names from the same address are not locked out with alice.
       const bob = await submitLogin(form, { username: 'bob', password: 'bob' });
       expect(bob.status).toBe(303);
@@ -82,6 +106,15 @@ describe(InteractionController.name, () => {
       const response = await submitLogin(form, { username: 'carol', password: 'carol' });
       expect(response.status).toBe(303);
       expect(new URL(response.location ?? '').pathname).toMatch(/^\/auth\//);
+      expect(server.audits).toEqual([
+        {
+          event: 'authn_login_success',
+          principal: 'user:carol',
+          action: LOGIN,
+          reason: 'valid credentials',
+          from: '127.0.0.1',
+        },
+      ]);
     });
   });
 
@@ -105,6 +138,7 @@ describe(InteractionController.name, () => {
       await proxied.close();
       await deleteKeysUnder(prefix);
     });
+    beforeEach(() => proxied.audits.splice(0));
 
     it('checks the password of at most LOGIN_MAX_FAILURES of 20 parallel guesses', async () => {
       const form = await openLoginForm(proxied.issuer);
@@ -136,6 +170,15 @@ describe(InteractionController.name, () => {
       );
       expect(locked.status).toBe(429);
       expect(locked.alert).toBe('Too many failed sign-ins. Try again later.');
+      // Each line names the client address the proxy reported.
+      expect(proxied.audits.map(({ event, from }) => `${event} ${from}`)).toEqual([
+        'authn_login_fail 192.0.2.1',
+        'authn_login_fail 192.0.2.2',
+        'authn_login_fail 192.0.2.3',
+        'authn_login_fail 192.0.2.4',
+        'authn_login_fail 192.0.2.5',
+        'authn_login_lock 198.51.100.1',
+      ]);
     });
 
     it('counts the addresses of one IPv6 /64 as one client', async () => {
@@ -216,7 +259,7 @@ describe(InteractionController.name, () => {
     );
 
     const logs = [...server.logs, ...providerConsole].join('\n');
-    expect(logs).toContain('Failed sign-in'); // the capture works ...
+    expect(logs).toContain('"event":"authn_login_fail"'); // the capture works ...
     for (const secret of secrets.filter(Boolean)) expect(logs).not.toContain(secret); // ... and holds no secret
   });
 });

@@ -1,6 +1,8 @@
-import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { httpAuditSubject, writeAuditEvent, type AuditSubject } from '@acme/auth';
 import type { Request, Response } from 'express';
 import type { Interaction, Provider } from 'oidc-provider';
+import { NEST_ROUTES } from '../app.constants';
 import { OIDC_PROVIDER } from '../oidc/oidc.constants';
 import { userScopePolicy } from '../oidc/scope-policy';
 import { PasswordCheckBusyError } from '../users/password-check-queue';
@@ -19,14 +21,23 @@ export type LoginFailure =
   | { reason: 'locked'; retryAfterSeconds: number }
   | { reason: 'busy'; retryAfterSeconds: number };
 
+/**
+ * Who signed in from where. The action is the route, not the path: the path holds the
+ * interaction's id, which is also the value of its cookie.
+ */
+function signInSubject(req: Request, principal: string): AuditSubject {
+  return {
+    ...httpAuditSubject(req, principal),
+    action: `POST /${NEST_ROUTES.interaction}/:uid/login`,
+  };
+}
+
 /** What a client refused for a busy server should wait: a password check takes a fraction of that. */
 const BUSY_RETRY_SECONDS = 1;
 
 /** The sign-in and consent steps oidc-provider delegates to us (its "interactions"). */
 @Injectable()
 export class InteractionService {
-  private readonly logger = new Logger(InteractionService.name);
-
   constructor(
     @Inject(OIDC_PROVIDER) private readonly provider: Provider,
     private readonly users: UsersService,
@@ -56,7 +67,15 @@ export class InteractionService {
   ): Promise<LoginFailure | undefined> {
     // Counted before the password check, so parallel guesses cannot all get one.
     const retryAfterSeconds = await this.throttle.attempt(username, req.ip);
-    if (retryAfterSeconds > 0) return { reason: 'locked', retryAfterSeconds };
+    if (retryAfterSeconds > 0) {
+      writeAuditEvent({
+        event: 'authn_login_lock',
+        // The user name is left out of every failure: people type passwords into that field.
+        ...signInSubject(req, 'anonymous'),
+        reason: `too many failed sign-ins, locked for ${retryAfterSeconds} s`,
+      });
+      return { reason: 'locked', retryAfterSeconds };
+    }
 
     let user: User | undefined;
     try {
@@ -67,11 +86,19 @@ export class InteractionService {
       return { reason: 'busy', retryAfterSeconds: BUSY_RETRY_SECONDS };
     }
     if (!user) {
-      // The user name is left out: people type passwords into that field.
-      this.logger.warn(`Failed sign-in from ${req.ip}`);
+      writeAuditEvent({
+        event: 'authn_login_fail',
+        ...signInSubject(req, 'anonymous'),
+        reason: 'invalid credentials',
+      });
       return { reason: 'invalid_credentials' };
     }
     await this.throttle.succeeded(username, req.ip);
+    writeAuditEvent({
+      event: 'authn_login_success',
+      ...signInSubject(req, `user:${user.username}`),
+      reason: 'valid credentials',
+    });
     await this.provider.interactionFinished(
       req,
       res,

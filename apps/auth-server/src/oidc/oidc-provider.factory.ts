@@ -1,7 +1,14 @@
 import { Logger } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
+import { httpAuditSubject, writeAuditEvent, type AuditEvent } from '@acme/auth';
 import type { Redis } from 'ioredis';
-import { errors, Provider, type Client, type Configuration } from 'oidc-provider';
+import {
+  errors,
+  Provider,
+  type Client,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import { NEST_ROUTES } from '../app.constants';
 import type { AuthServerConfig } from '../config';
 import { PAGE_HEADERS, renderErrorPage } from '../interaction/pages';
@@ -144,5 +151,33 @@ export function createOidcProvider(
   provider.on('grant.revoked', () =>
     logger.warn('Grant revoked (logout, revocation or refresh token reuse).'),
   );
+  provider.on('grant.error', (ctx, error) => {
+    const reuse = tokenReuse(ctx, error);
+    if (reuse) writeAuditEvent(reuse);
+  });
   return provider;
+}
+
+/**
+ * The `authn_token_reuse` audit event of a token request refused because its refresh token or
+ * code was used before (by oidc-provider, or by `RedisAdapter.consume` for parallel redemptions):
+ * the grant is revoked by then.
+ */
+export function tokenReuse(ctx: KoaContextWithOIDC, error: Error): AuditEvent | undefined {
+  const detail = (error as { error_detail?: unknown }).error_detail;
+  if (!(error instanceof errors.InvalidGrant) || typeof detail !== 'string') return undefined;
+  if (!detail.endsWith('already used')) return undefined;
+  const { Account, AuthorizationCode, RefreshToken } = ctx.oidc.entities;
+  const accountId = Account?.accountId ?? RefreshToken?.accountId ?? AuthorizationCode?.accountId;
+  const request = {
+    method: ctx.method,
+    originalUrl: ctx.originalUrl,
+    ip: ctx.ip,
+    headers: ctx.headers,
+  };
+  return {
+    event: 'authn_token_reuse',
+    ...httpAuditSubject(request, accountId ? `user:${accountId}` : 'anonymous'),
+    reason: `${detail}: grant revoked`,
+  };
 }

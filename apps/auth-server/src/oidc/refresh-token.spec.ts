@@ -62,9 +62,20 @@ describe.each([
     const second = ((await (await refresh(first ?? '')).json()) as Record<string, string>)
       .refresh_token;
 
+    server.audits.splice(0);
     const reuse = await refresh(first ?? '');
     expect(reuse.status).toBe(400);
     expect(await reuse.json()).toMatchObject({ error: 'invalid_grant' });
+    expect(server.audits).toEqual([
+      {
+        event: 'authn_token_reuse',
+        principal: 'user:alice',
+        action: 'POST /token',
+        reason: 'refresh token already used: grant revoked',
+        from: '127.0.0.1',
+      },
+    ]);
+    expect(JSON.stringify(server.audits)).not.toContain(first);
     // The thief may have used the token first: the legitimate client's new token dies too.
     const afterReuse = await refresh(second);
     expect(afterReuse.status).toBe(400);
@@ -76,6 +87,7 @@ describe.each([
     it('lets one of parallel redemptions of a refresh token succeed, and revokes the grant for the others', async () => {
       const { refresh_token: first } = await signIn();
 
+      server.audits.splice(0);
       const responses = await Promise.all(Array.from({ length: 5 }, () => refresh(first ?? '')));
       const bodies = (await Promise.all(responses.map((response) => response.json()))) as Record<
         string,
@@ -87,6 +99,10 @@ describe.each([
       for (const [i, body] of bodies.entries()) {
         if (responses[i].status !== 200) expect(body).toMatchObject({ error: 'invalid_grant' });
       }
+      // A loser that came after the grant was revoked finds no grant: no reuse of its own.
+      const reuses = server.audits.filter((audit) => audit.event === 'authn_token_reuse');
+      expect(reuses.length).toBeGreaterThanOrEqual(1);
+      expect(reuses[0]).toMatchObject({ principal: 'user:alice', action: 'POST /token' });
       // Counted as reuse: the winner's new refresh token belongs to a revoked grant.
       const afterRace = await refresh(winners[0].refresh_token);
       expect(afterRace.status).toBe(400);

@@ -3,6 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
+import type { AuditEvent } from '@acme/auth';
 import { createAuthServer } from '../app.factory';
 import { parseConfig, type AuthServerConfig } from '../config';
 
@@ -24,6 +25,8 @@ export interface TestServer {
   dir: string;
   /** Everything the app logged through Nest. */
   logs: string[];
+  /** The audit events among them, oldest first. */
+  audits: AuditEvent[];
   close(): Promise<void>;
 }
 
@@ -37,9 +40,18 @@ function freePort(): Promise<number> {
   });
 }
 
-function capturingLogger(logs: string[]): LoggerService {
+function logged(part: unknown): string | undefined {
+  if (part instanceof Error) return part.stack;
+  return typeof part === 'object' && part !== null ? JSON.stringify(part) : String(part);
+}
+
+function capturingLogger(logs: string[], audits: AuditEvent[]): LoggerService {
   const capture = (...parts: unknown[]): void => {
-    logs.push(parts.map((part) => (part instanceof Error ? part.stack : String(part))).join(' '));
+    const [first] = parts;
+    if (typeof first === 'object' && first !== null && 'audit' in first) {
+      audits.push(first.audit as AuditEvent);
+    }
+    logs.push(parts.map(logged).join(' '));
   };
   return {
     log: capture,
@@ -71,7 +83,8 @@ export async function startTestServer(
     ...env,
   });
   const logs: string[] = [];
-  const app = await createAuthServer(config, { logger: capturingLogger(logs) });
+  const audits: AuditEvent[] = [];
+  const app = await createAuthServer(config, { logger: capturingLogger(logs, audits) });
   await app.listen(config.port, '127.0.0.1');
-  return { issuer: config.issuer, config, dir, logs, close: () => app.close() };
+  return { issuer: config.issuer, config, dir, logs, audits, close: () => app.close() };
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, Injectable, Module } from '@nestjs/common';
+import { Controller, Get, Injectable, Logger, Module } from '@nestjs/common';
 import type { CanActivate, ExecutionContext, INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -91,6 +91,15 @@ describe(EdgeModule.name, () => {
     fetch(`${base}${path}`, { headers });
 
   describe('rate limits', () => {
+    /** What the refusals wrote through Nest's logger under the `audit` key. */
+    const audits = () =>
+      warn.mock.calls.flatMap(([line]) =>
+        typeof line === 'object' && line !== null && 'audit' in line ? [line.audit] : [],
+      );
+    let warn: jest.SpyInstance;
+    beforeEach(() => (warn = jest.spyOn(Logger.prototype, 'warn')));
+    afterEach(() => warn.mockRestore());
+
     it('shares one default budget across routes, and answers 429 with Retry-After and RateLimit-* headers when it is spent', async () => {
       const statuses = [];
       for (const path of ['/default-a', '/default-b', '/default-a', '/default-b', '/default-a']) {
@@ -104,6 +113,17 @@ describe(EdgeModule.name, () => {
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(refused.headers.get('ratelimit-remaining')).toBe('0');
       expect(await refused.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+      expect(audits()).toEqual([
+        {
+          event: 'excess_rate_limit_exceeded',
+          principal: 'anonymous',
+          action: 'GET /default-a',
+          reason: expect.stringMatching(/^bucket default:ip:/),
+          requestId: undefined,
+          traceId: undefined,
+          from: '127.0.0.1',
+        },
+      ]);
     });
 
     it('counts each 429 under its route template and the limit that refused it', async () => {
@@ -153,6 +173,7 @@ describe(EdgeModule.name, () => {
       expect((await get('/default-a', alice)).status).toBe(429);
       expect((await get('/default-a', robot)).status).toBe(429);
       expect((await get('/default-a')).status).toBe(200);
+      expect(audits().map((audit) => audit.principal)).toEqual(['user:alice', 'service:robot']);
     });
 
     it('charges a route its @RateLimit cost from the default budget', async () => {
@@ -177,6 +198,17 @@ describe(EdgeModule.name, () => {
       expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 429, 429]);
       expect(Number(responses[3].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(TestPrincipalGuard.verified).toBe(3);
+      // Refused before any token was verified: nobody is named, whatever the request claimed.
+      expect(audits()).toEqual([
+        expect.objectContaining({
+          principal: 'anonymous',
+          reason: 'bucket address:127.0.0.1 is empty',
+        }),
+        expect.objectContaining({
+          principal: 'anonymous',
+          reason: 'bucket address:127.0.0.1 is empty',
+        }),
+      ]);
     });
 
     it('gives a route with its own @RateLimit rate a budget of its own', async () => {

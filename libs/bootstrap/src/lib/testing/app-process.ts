@@ -68,6 +68,20 @@ export class AppProcess {
     }
   }
 
+  /**
+   * Resolves once `test` holds for the output; rejects after `timeoutMs`. Logs are written
+   * asynchronously: a line may land after the response it belongs to.
+   */
+  async waitForOutput(test: (output: string) => boolean, timeoutMs = 3_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!test(this.output)) {
+      if (Date.now() > deadline) {
+        throw new Error(`${this.app}: not logged within ${timeoutMs} ms: ${test.toString()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   /** Sends the signal and resolves with the exit code (null if killed by a signal); SIGKILL after 10 s. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const child = this.child;

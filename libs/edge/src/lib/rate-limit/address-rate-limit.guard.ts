@@ -32,7 +32,8 @@ export class AddressRateLimitGuard implements CanActivate {
           this.buckets,
           `address:${clientAddressKey(call.request.ip)}`,
           { ...this.options.rateLimit.perAddress, cost: 1 },
-          { request: call.request, reply: call.reply, stage: 'per_address' },
+          call,
+          'per_address',
         );
         return true;
       case 'rpc':

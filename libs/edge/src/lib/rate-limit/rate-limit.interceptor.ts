@@ -59,11 +59,7 @@ export class RateLimitInterceptor implements NestInterceptor {
       ? `${context.getClass().name}.${context.getHandler().name}`
       : 'default';
     const request = call.request as FastifyRequest & { user?: Principal };
-    await spendTokens(this.buckets, `${bucket}:${callerOf(request)}`, limit, {
-      request,
-      reply: call.reply,
-      stage: 'per_principal',
-    });
+    await spendTokens(this.buckets, `${bucket}:${callerOf(request)}`, limit, call, 'per_principal');
   }
 }
 
