@@ -4,6 +4,7 @@ import {
   inlineOrFile,
   intEnv,
   loggingEnv,
+  metricsEnv,
   optionalFileEnv,
   parseEnv,
   serviceEnv,
@@ -59,6 +60,7 @@ export const gatewayEnv = z
     ...loggingEnv(),
     ...callerEnv(),
     ...httpAppEnv(3000),
+    ...metricsEnv(9400),
     ORDER_ADDRESS: addressEnv('localhost:4001').describe('host:port of the order service.'),
     IP_ALLOW_LISTS: namedCidrLists('admin=127.0.0.0/8,::1/128').describe(
       "Named CIDR lists for `@IpAllow(name)` routes, as `name=cidr,cidr;name=cidr`. `admin` guards /api/admin/**: loopback only until you list your operators' ranges.",

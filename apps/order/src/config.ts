@@ -4,6 +4,7 @@ import {
   databaseEnv,
   listenerEnv,
   loggingEnv,
+  metricsEnv,
   parseEnv,
   serviceEnv,
 } from '@acme/bootstrap';
@@ -16,6 +17,7 @@ export const orderEnv = z.object({
   ...serviceEnv(SERVICE_NAME),
   ...loggingEnv(),
   ...listenerEnv(4001),
+  ...metricsEnv(9401),
   ...callerEnv(),
   ...databaseEnv(SERVICE_NAME, 'orders'),
   PAYMENT_ADDRESS: addressEnv('localhost:4002').describe('host:port of the payment service.'),

@@ -10,6 +10,9 @@ export {
   InsufficientScopeException,
   InvalidTokenException,
 } from './lib/auth.errors';
+export type { InsufficientScopeReason } from './lib/auth.errors';
+export { countDenial, denialLabels } from './lib/metrics/auth.metrics';
+export type { CircuitState, DenialReason } from './lib/metrics/auth.metrics';
 export type { Principal } from './lib/principal';
 export { AllowServices, Policy, Public, Roles, Scopes } from './lib/decorators/auth.decorators';
 export { CurrentUser } from './lib/decorators/current-user.decorator';
@@ -36,6 +39,7 @@ export { getClientNetworks, setClientNetworks } from './lib/context/client-netwo
 export { currentCallMeta, REQUEST_ID_HEADER } from './lib/context/call-context';
 export { AccessTokenVerifier } from './lib/token/access-token.verifier';
 export { InvalidTokenError } from './lib/token/invalid-token.error';
+export type { InvalidTokenCheck } from './lib/token/invalid-token.error';
 export { JwksCache } from './lib/token/jwks.cache';
 export { ServiceTokenProvider } from './lib/token/service-token.provider';
 export type { ServiceCredentials } from './lib/token/service-token.provider';

@@ -5,3 +5,4 @@ export {
 } from './lib/testing/dev-pki';
 export type { CertificateAuthority, IssuedCertificate } from './lib/testing/dev-pki';
 export { freePort, isListening } from './lib/testing/ports';
+export { metricValue } from './lib/testing/metrics';

@@ -59,6 +59,13 @@ export class SecureSystem {
 
   private readonly runId = `${process.pid}_${Date.now()}`;
 
+  /** The service's Prometheus endpoint, on a port apart from its own. */
+  metricsUrl(service: ServiceName): string {
+    return `http://127.0.0.1:${this.metricsPorts[service]}/metrics`;
+  }
+
+  private readonly metricsPorts = {} as Record<ServiceName, number>;
+
   get gatewayUrl(): string {
     return `http://127.0.0.1:${this.port('gateway')}`;
   }
@@ -85,6 +92,7 @@ export class SecureSystem {
     writeFileSync(this.file('payment.data-keys.json'), JSON.stringify(this.dataKeys));
     if (this.issuer === 'auth-server') await this.startAuthServer();
     const ports = { gateway: await freePort(), order: await freePort(), payment: await freePort() };
+    for (const service of SERVICES) this.metricsPorts[service] = await freePort();
     for (const service of SERVICES) {
       this.processes.set(
         service,
@@ -142,16 +150,20 @@ export class SecureSystem {
       .join('\n');
   }
 
-  /** The environment a service runs with. */
+  /**
+   * The environment a service runs with, to start another process of it:
+   * without a metrics endpoint, whose port the running one holds.
+   */
   envOf(service: ServiceName): Record<string, string> {
     const process = this.processes.get(service);
     if (!process) throw new Error(`${service} is not configured`);
-    return process.env;
+    return { ...process.env, METRICS_PORT: '0' };
   }
 
   private env(service: ServiceName, ports: Record<ServiceName, number>): Record<string, string> {
     return {
       PORT: String(ports[service]),
+      METRICS_PORT: String(this.metricsPorts[service]),
       ...this.pki.env(service),
       AUTH_ISSUER: this.issuer,
       AUTH_AUDIENCE: AUDIENCE,

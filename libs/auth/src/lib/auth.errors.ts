@@ -1,4 +1,5 @@
 import { ForbiddenException, HttpException, UnauthorizedException } from '@nestjs/common';
+import type { InvalidTokenCheck } from './token/invalid-token.error';
 
 /** RFC 6750 error codes, carried in the body's `error` and in `WWW-Authenticate`. */
 export const BEARER_ERRORS = {
@@ -8,7 +9,11 @@ export const BEARER_ERRORS = {
 
 /** 401: no token, or a token that failed verification (the reason is safe to show). */
 export class InvalidTokenException extends UnauthorizedException {
-  constructor(description?: string) {
+  /** `check`: the failed check, for metrics; without a description there was no token. */
+  constructor(
+    description?: string,
+    readonly check: InvalidTokenCheck = 'malformed',
+  ) {
     super({
       statusCode: 401,
       error: description ? BEARER_ERRORS.invalidToken : 'unauthorized',
@@ -17,9 +22,19 @@ export class InvalidTokenException extends UnauthorizedException {
   }
 }
 
+/** Which rule refused a valid token, for metrics. */
+export type InsufficientScopeReason =
+  | 'insufficient_scope'
+  | 'role'
+  | 'policy'
+  | 'caller_not_allowed';
+
 /** 403: a valid token that does not grant what the handler requires. */
 export class InsufficientScopeException extends ForbiddenException {
-  constructor(description: string) {
+  constructor(
+    description: string,
+    readonly reason: InsufficientScopeReason = 'insufficient_scope',
+  ) {
     super({ statusCode: 403, error: BEARER_ERRORS.insufficientScope, message: description });
   }
 }

@@ -28,6 +28,10 @@ import { HttpErrorFilter } from './http-error.filter';
 import { requestLogging, ROOT_LOGGER } from './logging.module';
 import { readConfig } from './config/config-reader';
 import type { ConfigReader } from './config/config-reader';
+import { METRICS_KEYS } from './config/metrics.env';
+import type { MetricsEnv } from './config/metrics.env';
+import { recordHttpRequest } from './call.metrics';
+import { serveMetricsOf } from './metrics.server';
 import { exitGracefullyOnSignals } from './shutdown';
 import { strictValidationPipe } from './validation.pipe';
 
@@ -108,9 +112,10 @@ const HTTP_KEYS = Object.keys(httpAppEnv(0)) as (keyof HttpAppEnv)[];
  * and request log, security headers (helmet), global IP rules, URL length, CORS
  * from an allow-list; JSON-only bodies of bounded size; then strict
  * validation, RFC 6750 errors with an audit line per denial, a request timeout,
- * OpenAPI at /docs, health probes outside the prefix, graceful shutdown. The
- * app's schema must include {@link httpAppEnv} (`TConfig`, the app's config
- * type, is checked for it); the app imports `LoggingModule`.
+ * OpenAPI at /docs, health probes outside the prefix, graceful shutdown, and
+ * Prometheus metrics on a port of their own (never the public one). The app's
+ * schema must include {@link httpAppEnv} and `metricsEnv` (`TConfig`, the
+ * app's config type, is checked for them); the app imports `LoggingModule`.
  *
  * Fastify, not Express: with the same edge, the gateway spent a third less CPU
  * per request on it (docs/BENCHMARKS.md).
@@ -119,7 +124,7 @@ const HTTP_KEYS = Object.keys(httpAppEnv(0)) as (keyof HttpAppEnv)[];
  * // main.ts
  * void createHttpApp<GatewayConfig>(AppModule, { globalPrefix: 'api', openApi: { title: 'Gateway' } });
  */
-export async function createHttpApp<TConfig extends HttpAppEnv>(
+export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv>(
   appModule: Type<unknown>,
   options: { globalPrefix?: string; openApi?: { title: string; version?: string } } = {},
 ): Promise<INestApplication> {
@@ -135,7 +140,8 @@ export async function createHttpApp<TConfig extends HttpAppEnv>(
     bodyParser: false,
   });
   app.useLogger(app.get(PinoNestLogger));
-  const config: ConfigReader<HttpAppEnv> = app.get<ConfigService<TConfig, true>>(ConfigService);
+  const config: ConfigReader<HttpAppEnv & MetricsEnv> =
+    app.get<ConfigService<TConfig, true>>(ConfigService);
   const env = readConfig(config, HTTP_KEYS);
   refuseCleartextOnNetwork(env.HOST, env.TLS_TERMINATED_BY_PROXY);
   refuseUntrustedProxy(env.TLS_TERMINATED_BY_PROXY, env.TRUSTED_PROXIES);
@@ -165,6 +171,7 @@ export async function createHttpApp<TConfig extends HttpAppEnv>(
   adapter.setOnResponseHook(
     (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
       logging.onResponse(request, reply);
+      recordHttpRequest(request, reply);
       done();
     },
   );
@@ -210,6 +217,7 @@ export async function createHttpApp<TConfig extends HttpAppEnv>(
   server.headersTimeout = Math.min(env.REQUEST_TIMEOUT_MS, 60_000);
   await app.listen(env.PORT, env.HOST);
   Logger.log(`listening on http://${env.HOST}:${env.PORT}`, 'Bootstrap');
+  await serveMetricsOf(app, readConfig(config, METRICS_KEYS));
   return app;
 }
 

@@ -10,6 +10,11 @@ import { DenialAuditFilter } from './denial-audit.filter';
 import { MessageLogInterceptor } from './message-log.interceptor';
 import { transportSecurityFrom } from './config/transport-security.env';
 import type { listenerEnv } from './config/listener.env';
+import { METRICS_KEYS } from './config/metrics.env';
+import type { MetricsEnv } from './config/metrics.env';
+import { readConfig } from './config/config-reader';
+import type { ConfigReader } from './config/config-reader';
+import { serveMetricsOf } from './metrics.server';
 import type { serviceEnv } from './config/service.env';
 import type { z } from 'zod';
 import { exitGracefullyOnSignals } from './shutdown';
@@ -24,7 +29,8 @@ type MicroserviceEnv = z.infer<
  * validated environment. Nothing listens in plaintext, except behind a service
  * mesh that does mutual TLS instead (`TRANSPORT_SECURITY=mesh`) and in a
  * benchmark run with `BENCH_INSECURE` (refused outside `NODE_ENV=benchmark`).
- * No HTTP server is created, nor its framework loaded.
+ * No HTTP server is created, nor its framework loaded, except the small
+ * metrics endpoint on its own port (`METRICS_PORT`, from {@link metricsEnv}).
  *
  * @example
  * // main.ts
@@ -64,6 +70,8 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
   exitGracefullyOnSignals(app);
   await app.listen();
   announce();
+  const metricsConfig: ConfigReader<MetricsEnv> = app.get(ConfigService);
+  await serveMetricsOf(app, readConfig(metricsConfig, METRICS_KEYS));
   return app;
 }
 

@@ -1,6 +1,6 @@
 import { Catch } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
-import { writeAuditEvent } from '@acme/auth';
+import { countDenial, writeAuditEvent } from '@acme/auth';
 import { denialAuditEvent, isDenial } from './denial-audit';
 
 /**
@@ -16,6 +16,7 @@ export class DenialAuditFilter implements ExceptionFilter {
   constructor(private readonly inner: ExceptionFilter) {}
 
   catch(exception: unknown, host: ArgumentsHost): unknown {
+    if (isDenial(exception)) countDenial(exception);
     if (isDenial(exception)) {
       const audit = denialAuditEvent(exception, host);
       if (audit) writeAuditEvent(audit);

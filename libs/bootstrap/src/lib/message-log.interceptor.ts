@@ -4,11 +4,13 @@ import { incomingCall } from '@acme/auth';
 import type { MessageContext } from '@acme/transport';
 import type { Observable } from 'rxjs';
 import { tap } from 'rxjs';
+import { recordRpcMessage } from './call.metrics';
 
 /**
  * One log line per message a service handles: pattern, calling service,
  * request id, outcome and duration; the counterpart of the gateway's request
- * log. HTTP requests are logged by `requestLogging()` instead.
+ * log, and its time in `acme_rpc_message_duration_seconds`. HTTP requests are
+ * logged by `requestLogging()` instead.
  */
 @Injectable()
 export class MessageLogInterceptor implements NestInterceptor {
@@ -33,14 +35,24 @@ export class MessageLogInterceptor implements NestInterceptor {
           requestId: message.getMeta().requestId,
         }
       : {};
-    const started = Date.now();
+    const started = performance.now();
+    const elapsedMs = () => performance.now() - started;
+    const pattern = fields.pattern ?? 'unknown';
     return next.handle().pipe(
       tap({
-        complete: () =>
-          this.log.log({ ...fields, durationMs: Date.now() - started }, 'message handled'),
+        complete: () => {
+          const durationMs = elapsedMs();
+          recordRpcMessage(pattern, 'ok', durationMs / 1000);
+          this.log.log({ ...fields, durationMs: Math.round(durationMs) }, 'message handled');
+        },
         error: (error: unknown) => {
+          const durationMs = elapsedMs();
           const status = error instanceof HttpException ? error.getStatus() : 500;
-          this.log.warn({ ...fields, status, durationMs: Date.now() - started }, 'message failed');
+          recordRpcMessage(pattern, String(status), durationMs / 1000);
+          this.log.warn(
+            { ...fields, status, durationMs: Math.round(durationMs) },
+            'message failed',
+          );
         },
       }),
     );

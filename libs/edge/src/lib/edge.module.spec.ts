@@ -4,6 +4,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { FastifyRequest } from 'fastify';
+import { metricValue } from '@acme/transport/testing';
 import { IpAllow, RateLimit } from './edge.decorators';
 import { EdgeModule } from './edge.module';
 import type { EdgeOptions } from './edge.options';
@@ -123,6 +124,38 @@ describe(EdgeModule.name, () => {
           from: '127.0.0.1',
         },
       ]);
+    });
+
+    it('counts each 429 under its route template and the limit that refused it', async () => {
+      const rejections = (route: string, stage: string) =>
+        metricValue('acme_rate_limit_rejections_total', { route, stage });
+      const before = await Promise.all([
+        rejections('/default-a', 'per_principal'),
+        rejections('/default-b', 'per_principal'),
+        rejections('/default-b', 'per_address'),
+      ]);
+      await app.close();
+      app = await start(RoutesController, {
+        ...options,
+        rateLimit: { ...options.rateLimit, perAddress: { replenishRate: 0.01, burstCapacity: 6 } },
+      });
+      base = await app.getUrl();
+
+      const statuses = [];
+      for (const path of ['/default-a', '/default-a', '/default-a', '/default-a', '/default-a']) {
+        statuses.push((await get(path)).status);
+      }
+      statuses.push((await get('/default-b')).status, (await get('/default-b')).status);
+
+      expect(statuses).toEqual([200, 200, 200, 200, 429, 429, 429]);
+      // The 6th request still fits the address's budget, not the caller's; the 7th fits neither.
+      expect(
+        await Promise.all([
+          rejections('/default-a', 'per_principal'),
+          rejections('/default-b', 'per_principal'),
+          rejections('/default-b', 'per_address'),
+        ]),
+      ).toEqual([before[0] + 1, before[1] + 1, before[2] + 1]);
     });
 
     it('keys a user by sub, a service by client_id, and anyone else by address', async () => {

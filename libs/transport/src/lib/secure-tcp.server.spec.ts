@@ -10,6 +10,7 @@ import { Test } from '@nestjs/testing';
 import { firstValueFrom, timeout } from 'rxjs';
 import { createCertificateAuthority, issueServiceCertificate } from './testing/dev-pki';
 import type { CertificateAuthority } from './testing/dev-pki';
+import { metricValue } from './testing/metrics';
 import type { MessageEnvelope } from './message-envelope';
 import { MessageContext } from './message.context';
 import { createMtlsClient } from './mtls-client';
@@ -83,6 +84,9 @@ async function failure(call: Promise<unknown>): Promise<unknown> {
     (reason: unknown) => reason,
   );
 }
+
+const handshakeFailures = (reason: string) =>
+  metricValue('acme_tls_handshake_failures_total', { reason });
 
 describe(SecureTcpServer.name, () => {
   let app: INestMicroservice;
@@ -162,10 +166,13 @@ describe(SecureTcpServer.name, () => {
     });
     clients.push(anonymous);
 
+    const before = await handshakeFailures('no_certificate');
+
     await expect(failure(ask(anonymous, { meta: {}, data: 'hello' }))).resolves.toThrow(
       'Connection closed',
     );
     expect(echo.received).toEqual([]);
+    expect(await handshakeFailures('no_certificate')).toBe(before + 1);
   });
 
   it('gives no answer to a client whose certificate another CA issued', async () => {
@@ -208,6 +215,7 @@ describe(SecureTcpServer.name, () => {
   });
 
   it('disconnects a peer that connects but never starts the TLS handshake, after handshakeTimeoutMs', async () => {
+    const before = await handshakeFailures('timeout');
     const socket = connect(port, '127.0.0.1');
     try {
       await once(socket, 'connect');
@@ -217,6 +225,7 @@ describe(SecureTcpServer.name, () => {
       await once(socket, 'close', { signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS + 1_000) });
 
       expect(Date.now() - connectedAt).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 50);
+      expect(await handshakeFailures('timeout')).toBe(before + 1);
     } finally {
       socket.destroy();
     }

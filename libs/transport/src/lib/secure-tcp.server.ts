@@ -10,6 +10,7 @@ import { mtlsServerOptions } from './mtls.options';
 import { ReplyLimitedSocket } from './reply-limited.socket';
 import type { RpcErrorBody } from './rpc-error';
 import type { TransportSecurity } from './transport-security';
+import { countTlsHandshakeFailure } from './transport.metrics';
 
 export interface SecureTcpServerOptions {
   host: string;
@@ -69,6 +70,7 @@ export class SecureTcpServer extends ServerTCP {
     // Node reports a failed or timed-out handshake (handshakeTimeout) here but
     // leaves the socket open: close it, and log the reason the client never learns.
     server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
+      countTlsHandshakeFailure(error);
       this.log.warn(
         `TLS handshake refused from ${socket.remoteAddress ?? 'unknown'}: ${error.message}`,
       );

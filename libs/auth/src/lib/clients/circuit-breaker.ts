@@ -1,3 +1,5 @@
+import type { CircuitState } from '../metrics/auth.metrics';
+
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the circuit. */
   failureThreshold: number;
@@ -25,9 +27,11 @@ export class CircuitBreaker {
   private state: State = { name: 'closed', failures: 0 };
   private reached = false;
 
+  /** `onStateChange`: told each time the state changes (a metric follows it). */
   constructor(
     private readonly options: CircuitBreakerOptions,
     private readonly now: () => number = Date.now,
+    private readonly onStateChange: (state: CircuitState) => void = () => undefined,
   ) {}
 
   /** Whether a call may go out now. In half-open state only the first caller gets through. */
@@ -37,7 +41,7 @@ export class CircuitBreaker {
         return true;
       case 'open':
         if (this.now() < this.state.until) return false;
-        this.state = { name: 'half-open' };
+        this.enter({ name: 'half-open' });
         return true;
       case 'half-open':
         return false;
@@ -46,7 +50,7 @@ export class CircuitBreaker {
 
   success(): void {
     this.reached = true;
-    this.state = { name: 'closed', failures: 0 };
+    this.enter({ name: 'closed', failures: 0 });
   }
 
   /**
@@ -63,10 +67,17 @@ export class CircuitBreaker {
   failure(): void {
     const failures =
       this.state.name === 'closed' ? this.state.failures + 1 : this.options.failureThreshold;
-    this.state =
+    this.enter(
       failures >= this.options.failureThreshold
         ? { name: 'open', until: this.now() + this.options.resetAfterMs }
-        : { name: 'closed', failures };
+        : { name: 'closed', failures },
+    );
+  }
+
+  private enter(state: State): void {
+    const changed = state.name !== this.state.name;
+    this.state = state;
+    if (changed) this.onStateChange(state.name);
   }
 
   get isOpen(): boolean {

@@ -3,6 +3,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { ClientProxy, TcpSocket } from '@nestjs/microservices';
 import { MessageContext } from '@acme/transport';
+import { metricValue } from '@acme/transport/testing';
 import type { MessageEnvelope, MessageMeta, RpcErrorBody } from '@acme/transport';
 import { defer, delay, from, lastValueFrom, NEVER, of, throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
@@ -375,6 +376,18 @@ describe(ServiceClient.name, () => {
       const fast = await failure(client.send('order.create', {}));
       expect(fast.getStatus()).toBe(503);
       expect(proxy.sent).toHaveLength(3);
+    });
+
+    it('shows the state of its circuit in acme_circuit_breaker_state', async () => {
+      const proxy = new RecordingProxy();
+      const client = new ServiceClient('inventory', proxy, 1_000, undefined, resilience);
+      const state = () => metricValue('acme_circuit_breaker_state', { service: 'inventory' });
+      expect(await state()).toBe(0);
+
+      proxy.reply = down;
+      for (let i = 0; i < 3; i++) await failure(client.send('inventory.reserve', {}));
+
+      expect(await state()).toBe(2);
     });
   });
 });

@@ -10,6 +10,7 @@ import type { MessageEnvelope, MessageMeta } from '@acme/transport';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { currentCallMeta } from '../context/call-context';
 import type { ServiceTokenProvider } from '../token/service-token.provider';
+import { recordCircuitState } from '../metrics/auth.metrics';
 import { CircuitBreaker } from './circuit-breaker';
 import type { CircuitBreakerOptions } from './circuit-breaker';
 
@@ -59,7 +60,10 @@ export class ServiceClient {
     private readonly serviceTokens?: ServiceTokenProvider,
     private readonly resilience: ResilienceOptions = DEFAULT_RESILIENCE,
   ) {
-    this.breaker = new CircuitBreaker(resilience.breaker);
+    this.breaker = new CircuitBreaker(resilience.breaker, Date.now, (state) =>
+      recordCircuitState(service, state),
+    );
+    recordCircuitState(service, 'closed');
   }
 
   /** On behalf of the principal of the current request or message. */

@@ -119,6 +119,7 @@ describe(JwtAuthGuard.name, () => {
         error: 'invalid_token',
         message: 'token expired',
       });
+      expect(denied).toMatchObject({ check: 'expired' });
     });
 
     it('returns 401 for a message that did not come through SecureTcpServer', async () => {

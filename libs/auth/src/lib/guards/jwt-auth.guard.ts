@@ -43,7 +43,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
         setRpcPrincipal(context, await this.verifyMessage(call.message));
         return true;
       case 'unsupported':
-        throw new InvalidTokenException('unsupported transport');
+        throw new InvalidTokenException('unsupported transport', 'transport');
     }
   }
 
@@ -54,7 +54,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   }
 
   private async verifyMessage(message: MessageContext | undefined): Promise<Principal> {
-    if (!message) throw new InvalidTokenException('unsupported transport');
+    if (!message) throw new InvalidTokenException('unsupported transport', 'transport');
     const match = BEARER.exec(message.getMeta().authorization ?? '');
     if (!match) throw new InvalidTokenException();
     try {
@@ -71,5 +71,6 @@ function toInvalidTokenException(error: unknown): InvalidTokenException {
   if (error instanceof Error && error.message === 'No auth token') {
     return new InvalidTokenException();
   }
-  return new InvalidTokenException(asInvalidTokenError(error).message);
+  const invalid = asInvalidTokenError(error);
+  return new InvalidTokenException(invalid.message, invalid.check);
 }

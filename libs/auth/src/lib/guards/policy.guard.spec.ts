@@ -211,6 +211,9 @@ describe(PolicyGuard.name, () => {
       await expect(guard.canActivate(await removal('bob', ['admin']))).rejects.toThrow(
         InsufficientScopeException,
       );
+      await expect(guard.canActivate(await removal('bob', ['admin']))).rejects.toMatchObject({
+        reason: 'policy',
+      });
     });
 
     it('lets the owner through from anywhere', async () => {

@@ -36,7 +36,7 @@ export class PolicyGuard implements CanActivate {
       resolve: <T>(type: Type<T>) => this.moduleRef.get(type, { strict: false }),
       keep: (resource) => keepAuthorizedResource(context, resource),
     });
-    if (!allowed) throw new InsufficientScopeException(`requires ${rule.description}`);
+    if (!allowed) throw new InsufficientScopeException(`requires ${rule.description}`, 'policy');
     return true;
   }
 }

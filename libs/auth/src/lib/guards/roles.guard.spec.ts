@@ -70,11 +70,13 @@ describe(RolesGuard.name, () => {
     it('returns 403 insufficient_scope to a user with none of them', async () => {
       const guest = await user(['guest']);
 
-      expect(refusal(() => guard.canActivate(httpContext('find', guest))).getResponse()).toEqual({
+      const refused = refusal(() => guard.canActivate(httpContext('find', guest)));
+      expect(refused.getResponse()).toEqual({
         statusCode: 403,
         error: 'insufficient_scope',
         message: 'requires any of roles: user, admin',
       });
+      expect(refused).toMatchObject({ reason: 'role' });
     });
   });
 

@@ -24,6 +24,7 @@ export class RolesGuard implements CanActivate {
     if (!granted) {
       throw new InsufficientScopeException(
         `requires ${required.match} of roles: ${required.roles.join(', ')}`,
+        'role',
       );
     }
     return true;

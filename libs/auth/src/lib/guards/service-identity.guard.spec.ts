@@ -69,13 +69,13 @@ describe(ServiceIdentityGuard.name, () => {
     });
 
     it('returns 403 to a service that is not allowed, naming it', () => {
-      expect(
-        refusal(() => guard.canActivate(rpcContext('charge', peerOf('reporting')))).getResponse(),
-      ).toEqual({
+      const refused = refusal(() => guard.canActivate(rpcContext('charge', peerOf('reporting'))));
+      expect(refused.getResponse()).toEqual({
         statusCode: 403,
         error: 'insufficient_scope',
         message: `calling service spiffe://${TRUST_DOMAIN}/reporting is not allowed`,
       });
+      expect(refused).toMatchObject({ reason: 'caller_not_allowed' });
     });
 
     it('returns 403 to an allowed service name in another trust domain', () => {

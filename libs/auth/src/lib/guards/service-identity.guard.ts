@@ -41,11 +41,12 @@ export class ServiceIdentityGuard implements CanActivate {
         if (allowed) {
           throw new InsufficientScopeException(
             'this operation is only for services over mutual TLS',
+            'caller_not_allowed',
           );
         }
         return true;
       case 'unsupported':
-        throw new InsufficientScopeException('unsupported transport');
+        throw new InsufficientScopeException('unsupported transport', 'caller_not_allowed');
     }
   }
 
@@ -53,14 +54,22 @@ export class ServiceIdentityGuard implements CanActivate {
     message: MessageContext | undefined,
     allowed: readonly string[] | undefined,
   ): boolean {
-    if (!allowed?.length) throw new InsufficientScopeException('no service may send this message');
+    if (!allowed?.length) {
+      throw new InsufficientScopeException(
+        'no service may send this message',
+        'caller_not_allowed',
+      );
+    }
     if (this.options.peerIdentity === 'mesh') return true;
     const peer = message?.getPeerSpiffeId();
     const permitted = allowed.some(
       (service) => spiffeId(this.options.trustDomain, service) === peer,
     );
     if (!permitted) {
-      throw new InsufficientScopeException(`calling service ${peer ?? 'unknown'} is not allowed`);
+      throw new InsufficientScopeException(
+        `calling service ${peer ?? 'unknown'} is not allowed`,
+        'caller_not_allowed',
+      );
     }
     return true;
   }

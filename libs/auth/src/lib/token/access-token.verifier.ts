@@ -5,6 +5,7 @@ import type { Jwt, JwtHeader, VerifyOptions } from 'jsonwebtoken';
 import type { AuthOptions } from '../auth.options';
 import { readRoles, readScopes } from '../principal';
 import type { Principal } from '../principal';
+import { countTokenCacheLookup } from '../metrics/auth.metrics';
 import { isServiceToken } from '../provider-profiles';
 import { InvalidTokenError } from './invalid-token.error';
 import type { JwksCache } from './jwks.cache';
@@ -74,9 +75,13 @@ export class AccessTokenVerifier {
     const cached = cacheKey === undefined ? undefined : this.cache.get(cacheKey);
     if (cached) {
       // A key the issuer no longer publishes (rotated out, revoked) vouches for nothing any more.
-      if (Date.now() < cached.expiresAtMs && this.jwks.has(cached.kid)) return cached.principal;
+      if (Date.now() < cached.expiresAtMs && this.jwks.has(cached.kid)) {
+        countTokenCacheLookup('hit');
+        return cached.principal;
+      }
       this.cache.delete(cacheKey as string);
     }
+    if (cacheKey !== undefined) countTokenCacheLookup('miss');
 
     const key = await this.resolveKey(token);
     let decoded: Jwt;
@@ -97,22 +102,29 @@ export class AccessTokenVerifier {
   async resolveKey(token: string): Promise<KeyObject> {
     const header = decodeHeader(token);
     if (!(this.options.algorithms as readonly string[]).includes(header.alg)) {
-      throw new InvalidTokenError(`algorithm ${header.alg} is not accepted`);
+      throw new InvalidTokenError(`algorithm ${header.alg} is not accepted`, 'algorithm');
     }
     for (const name of KEY_CARRYING_HEADERS) {
-      if (name in header) throw new InvalidTokenError(`token header must not carry "${name}"`);
+      if (name in header) {
+        throw new InvalidTokenError(`token header must not carry "${name}"`, 'key_in_header');
+      }
     }
-    if (header.crit !== undefined) throw new InvalidTokenError('unsupported critical header');
+    if (header.crit !== undefined) {
+      throw new InvalidTokenError('unsupported critical header', 'critical_header');
+    }
     const typ = normaliseTyp(header.typ);
     if (!this.acceptedTypes.has(typ)) {
-      throw new InvalidTokenError(`token type "${header.typ ?? ''}" is not an access token`);
+      throw new InvalidTokenError(
+        `token type "${header.typ ?? ''}" is not an access token`,
+        'type',
+      );
     }
     if (typeof header.kid !== 'string' || header.kid.length === 0) {
-      throw new InvalidTokenError('token has no key id');
+      throw new InvalidTokenError('token has no key id', 'no_kid');
     }
     const published = await this.jwks.getKey(header.kid);
     if (published.alg !== undefined && published.alg !== header.alg) {
-      throw new InvalidTokenError('algorithm does not match the signing key');
+      throw new InvalidTokenError('algorithm does not match the signing key', 'algorithm');
     }
     return published.key;
   }
@@ -121,21 +133,26 @@ export class AccessTokenVerifier {
   toPrincipal(decoded: Jwt): Principal {
     const claims = decoded.payload;
     if (typeof claims !== 'object' || claims === null) {
-      throw new InvalidTokenError('malformed token');
+      throw new InvalidTokenError('malformed token', 'malformed');
     }
     for (const name of this.requiredClaims) {
-      if (claims[name] === undefined) throw new InvalidTokenError(`missing claim ${name}`);
+      if (claims[name] === undefined) {
+        throw new InvalidTokenError(`missing claim ${name}`, 'missing_claim');
+      }
     }
     for (const [name, type] of Object.entries(CLAIM_TYPES)) {
       if (claims[name] !== undefined && typeof claims[name] !== type) {
-        throw new InvalidTokenError(`malformed claim ${name}`);
+        throw new InvalidTokenError(`malformed claim ${name}`, 'malformed');
       }
     }
     const clientIdClaim = this.options.clientIdClaims.find(
       (name) => typeof claims[name] === 'string',
     );
     if (clientIdClaim === undefined) {
-      throw new InvalidTokenError(`missing claim ${this.options.clientIdClaims.join(' or ')}`);
+      throw new InvalidTokenError(
+        `missing claim ${this.options.clientIdClaims.join(' or ')}`,
+        'missing_claim',
+      );
     }
     this.checkLifetime(claims.exp as number, claims.iat);
 
@@ -164,7 +181,7 @@ export class AccessTokenVerifier {
         ? exp - Math.floor(Date.now() / 1000) - this.options.clockToleranceSec
         : exp - issuedAt(iat);
     if (lifetime > this.options.maxTokenLifetimeSec) {
-      throw new InvalidTokenError('token lifetime exceeds the accepted maximum');
+      throw new InvalidTokenError('token lifetime exceeds the accepted maximum', 'lifetime');
     }
   }
 
@@ -194,7 +211,7 @@ function hashToken(token: string): string {
 
 function decodeHeader(token: string): JwtHeader {
   const dot = token.indexOf('.');
-  if (dot <= 0) throw new InvalidTokenError('malformed token');
+  if (dot <= 0) throw new InvalidTokenError('malformed token', 'malformed');
   try {
     const header: unknown = JSON.parse(
       Buffer.from(token.slice(0, dot), 'base64url').toString('utf8'),
@@ -208,7 +225,7 @@ function decodeHeader(token: string): JwtHeader {
     }
     return header as JwtHeader;
   } catch {
-    throw new InvalidTokenError('malformed token');
+    throw new InvalidTokenError('malformed token', 'malformed');
   }
 }
 
@@ -220,13 +237,23 @@ function normaliseTyp(typ: string | undefined): string {
 /** Names the check a `jsonwebtoken` error stands for, in words safe to return to the caller. */
 export function asInvalidTokenError(error: unknown): InvalidTokenError {
   if (error instanceof InvalidTokenError) return error;
-  if (error instanceof jwt.TokenExpiredError) return new InvalidTokenError('token expired');
-  if (error instanceof jwt.NotBeforeError) return new InvalidTokenError('token not yet valid');
+  if (error instanceof jwt.TokenExpiredError) {
+    return new InvalidTokenError('token expired', 'expired');
+  }
+  if (error instanceof jwt.NotBeforeError) {
+    return new InvalidTokenError('token not yet valid', 'not_yet_valid');
+  }
   const message = error instanceof Error ? error.message : '';
-  if (message.startsWith('jwt issuer invalid')) return new InvalidTokenError('wrong issuer');
-  if (message.startsWith('jwt audience invalid')) return new InvalidTokenError('wrong audience');
-  if (message === 'invalid signature') return new InvalidTokenError('invalid signature');
-  return new InvalidTokenError('malformed token');
+  if (message.startsWith('jwt issuer invalid')) {
+    return new InvalidTokenError('wrong issuer', 'wrong_issuer');
+  }
+  if (message.startsWith('jwt audience invalid')) {
+    return new InvalidTokenError('wrong audience', 'wrong_audience');
+  }
+  if (message === 'invalid signature') {
+    return new InvalidTokenError('invalid signature', 'bad_signature');
+  }
+  return new InvalidTokenError('malformed token', 'malformed');
 }
 
 /** When a token's life counts from: its `iat`, but never later than now (a postdated `iat` would stretch it). */

@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { countJwksRefresh } from '../metrics/auth.metrics';
 import { InvalidTokenError } from './invalid-token.error';
 import { discoverIssuer, getJson } from './issuer-discovery';
 
@@ -65,8 +66,10 @@ export class JwksCache {
       this.refresh().catch(() => undefined);
     }
     if (!key) {
-      if (this.fetchedAt === 0) throw new InvalidTokenError('issuer keys unavailable');
-      throw new InvalidTokenError('unknown signing key');
+      if (this.fetchedAt === 0) {
+        throw new InvalidTokenError('issuer keys unavailable', 'keys_unavailable');
+      }
+      throw new InvalidTokenError('unknown signing key', 'unknown_kid');
     }
     return key;
   }
@@ -102,7 +105,9 @@ export class JwksCache {
       this.fetchedAt = Date.now();
       this.failures = 0;
       this.retryAt = 0;
+      countJwksRefresh('ok');
     } catch (error) {
+      countJwksRefresh('failed');
       this.failures++;
       const delayMs = backoffMs(this.failures, this.options.cooldownMs);
       this.retryAt = Date.now() + delayMs;

@@ -33,6 +33,7 @@ export class AddressRateLimitGuard implements CanActivate {
           `address:${clientAddressKey(call.request.ip)}`,
           { ...this.options.rateLimit.perAddress, cost: 1 },
           call,
+          'per_address',
         );
         return true;
       case 'rpc':

@@ -59,7 +59,7 @@ export class RateLimitInterceptor implements NestInterceptor {
       ? `${context.getClass().name}.${context.getHandler().name}`
       : 'default';
     const request = call.request as FastifyRequest & { user?: Principal };
-    await spendTokens(this.buckets, `${bucket}:${callerOf(request)}`, limit, call);
+    await spendTokens(this.buckets, `${bucket}:${callerOf(request)}`, limit, call, 'per_principal');
   }
 }
 

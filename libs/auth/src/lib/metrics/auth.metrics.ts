@@ -1,0 +1,80 @@
+import { HttpException } from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { InsufficientScopeException, InvalidTokenException } from '../auth.errors';
+import type { InsufficientScopeReason } from '../auth.errors';
+import type { InvalidTokenCheck } from '../token/invalid-token.error';
+
+/** Why a request or message was refused: a fixed set, never a token, subject or address. */
+export type DenialReason =
+  | 'missing_token'
+  | 'invalid_token'
+  | InsufficientScopeReason
+  | 'unauthorized'
+  | 'forbidden';
+
+const denials = new Counter({
+  name: 'acme_auth_denials_total',
+  help: 'Requests and messages refused with 401 or 403, by reason; `check` names the failed token check of an invalid_token.',
+  labelNames: ['reason', 'check'] as const,
+});
+
+const jwksRefreshes = new Counter({
+  name: 'acme_jwks_refreshes_total',
+  help: "Fetches of the issuer's signing keys (JWKS), by result (ok, failed).",
+  labelNames: ['result'] as const,
+});
+
+const tokenCacheLookups = new Counter({
+  name: 'acme_token_cache_lookups_total',
+  help: 'Lookups of a token in the verified-token cache, by result (hit, miss).',
+  labelNames: ['result'] as const,
+});
+
+/** The gauge's value of each state. */
+export const CIRCUIT_STATE_VALUES = { closed: 0, 'half-open': 1, open: 2 } as const;
+export type CircuitState = keyof typeof CIRCUIT_STATE_VALUES;
+
+const circuitState = new Gauge({
+  name: 'acme_circuit_breaker_state',
+  help: 'State of the circuit breaker towards each called service: 0 closed, 1 half-open, 2 open.',
+  labelNames: ['service'] as const,
+});
+
+/** The metric labels of a 401 or 403. */
+export function denialLabels(exception: HttpException): {
+  reason: DenialReason;
+  check: InvalidTokenCheck | '';
+} {
+  if (exception instanceof InvalidTokenException) {
+    const body = exception.getResponse() as { error?: unknown };
+    return body.error === 'unauthorized'
+      ? { reason: 'missing_token', check: '' }
+      : { reason: 'invalid_token', check: exception.check };
+  }
+  if (exception instanceof InsufficientScopeException) {
+    return { reason: exception.reason, check: '' };
+  }
+  return { reason: exception.getStatus() === 401 ? 'unauthorized' : 'forbidden', check: '' };
+}
+
+/**
+ * Counts a 401 or 403 in `acme_auth_denials_total`.
+ *
+ * @example
+ * if (isDenial(exception)) countDenial(exception);
+ */
+export function countDenial(exception: HttpException): void {
+  denials.inc(denialLabels(exception));
+}
+
+export function countJwksRefresh(result: 'ok' | 'failed'): void {
+  jwksRefreshes.inc({ result });
+}
+
+export function countTokenCacheLookup(result: 'hit' | 'miss'): void {
+  tokenCacheLookups.inc({ result });
+}
+
+export function recordCircuitState(service: string, state: CircuitState): void {
+  circuitState.set({ service }, CIRCUIT_STATE_VALUES[state]);
+}
