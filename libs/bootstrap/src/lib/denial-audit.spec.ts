@@ -34,7 +34,11 @@ describe(denialAuditEvent.name, () => {
   it.each([
     [new InvalidTokenException('token expired'), 'authn_token_invalid', 'token expired'],
     [new UnauthorizedException(), 'authn_token_invalid', 'Unauthorized'],
-    [new InsufficientScopeException(['orders:write']), 'authz_fail', expect.any(String)],
+    [
+      new InsufficientScopeException('missing scope orders:write'),
+      'authz_fail',
+      expect.any(String),
+    ],
     [new ForbiddenException('isOwner refused'), 'authz_fail', 'isOwner refused'],
   ])('maps %p to %s', (exception, event, reason) => {
     expect(denialAuditEvent(exception, carolsRequest())).toEqual({

@@ -169,6 +169,8 @@ export class BenchSystem {
       ...(this.options.mode === 'insecure' ? { BENCH_INSECURE: BENCH_INSECURE_CONSENT } : {}),
       HOST: '127.0.0.1',
       PORT: String(this.ports[service]),
+      // Off: the fixed metrics ports would collide with a running `npm start` or test.
+      METRICS_PORT: '0',
       ...material.env(service),
       AUTH_ISSUER: this.options.issuer,
       AUTH_AUDIENCE: AUDIENCE,

@@ -47,6 +47,9 @@ export class AppProcess {
         PATH: process.env['PATH'] ?? '',
         NODE_ENV: 'test',
         PORT: String(this.port),
+        // Test systems run side by side: the fixed metrics ports would collide. A test that
+        // scrapes metrics gives a free port.
+        METRICS_PORT: '0',
         ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
