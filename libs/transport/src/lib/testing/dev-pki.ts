@@ -5,7 +5,10 @@ import type { webcrypto as WebCrypto } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// The provider type is the global `Crypto`, which only some tsconfigs (with the DOM lib) declare.
+x509.cryptoProvider.set(
+  webcrypto as unknown as NonNullable<Parameters<typeof x509.PublicKey.create>[1]>,
+);
 
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
