@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loggingEnv } from '@acme/bootstrap';
+import { loggingEnv, metricsEnv } from '@acme/bootstrap';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'auth-server';
@@ -26,6 +26,7 @@ export const authServerEnv = z.object({
     .default('127.0.0.1')
     .describe('Interface to listen on (`0.0.0.0` in a container).'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3001).describe('HTTP port.'),
+  ...metricsEnv(9403),
   ISSUER: z
     .url({ protocol: /^https?$/ })
     .refine(
@@ -181,10 +182,12 @@ const DEV_USERS_FILE = 'apps/auth-server/dev/users.json';
 const configSchema = authServerEnv.transform((env) => {
   const keysDir = resolve(env.KEYS_DIR);
   return {
-    // Read under their environment names by the shared LoggingModule.
+    // Read under their environment names by the shared LoggingModule and metrics server.
     NODE_ENV: env.NODE_ENV,
     LOG_LEVEL: env.LOG_LEVEL,
     LOG_FORMAT: env.LOG_FORMAT,
+    METRICS_HOST: env.METRICS_HOST,
+    METRICS_PORT: env.METRICS_PORT,
     production: env.NODE_ENV === 'production',
     host: env.HOST,
     port: env.PORT,

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { exitGracefullyOnSignals } from '@acme/bootstrap';
+import { exitGracefullyOnSignals, serveMetricsOf } from '@acme/bootstrap';
 import { createAuthServer } from './app.factory';
 import { loadConfig } from './config';
 
@@ -8,6 +8,7 @@ async function bootstrap(): Promise<void> {
   const app = await createAuthServer(config);
   exitGracefullyOnSignals(app);
   await app.listen(config.port, config.host);
+  await serveMetricsOf(app, config);
   Logger.log(`Issuer ${config.issuer}, listening on ${config.host}:${config.port}`, 'AuthServer');
 }
 

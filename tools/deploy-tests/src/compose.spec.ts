@@ -112,6 +112,31 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('serves metrics off loopback only on the internal network, and publishes no metrics port', () => {
+    const offLoopback = services.filter(([, service]) => environment(service)['METRICS_HOST']);
+    expect(offLoopback.map(([name]) => name)).toEqual(expect.arrayContaining(['order', 'payment']));
+    for (const [name, service] of offLoopback) {
+      const env = environment(service);
+      expect({ name, host: env['METRICS_HOST'], networks: list(service.networks) }).toEqual({
+        name,
+        host: '0.0.0.0',
+        networks: ['internal'],
+      });
+      expect(Number(env['METRICS_PORT'])).toBeGreaterThan(0);
+    }
+    // Those set here, and the defaults of the services that keep them (docs/observability.md).
+    const metricsPorts = [
+      ...services.map(([, service]) => environment(service)['METRICS_PORT']).filter(Boolean),
+      ...['9400', '9401', '9402', '9403'],
+    ];
+    for (const [, service] of services) {
+      for (const port of service.ports ?? []) {
+        expect(metricsPorts).not.toContain(String(port).split(':').pop());
+      }
+      expect(service['expose']).toBeUndefined();
+    }
+  });
+
   it('keeps every other service on the internal network only, which has no route out', () => {
     expect(model.networks['internal']).toEqual({ internal: true });
     for (const [name, service] of services) {

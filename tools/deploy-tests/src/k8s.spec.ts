@@ -9,7 +9,7 @@ import { deployableApps, WORKSPACE } from './lib/workspace';
 interface Container {
   name: string;
   image: string;
-  ports?: { containerPort: number }[];
+  ports?: { name?: string; containerPort: number }[];
   env?: { name: string; value?: string; valueFrom?: unknown }[];
   readinessProbe?: unknown;
   livenessProbe?: unknown;
@@ -39,6 +39,13 @@ const OVERLAYS = ['dev', 'prod', 'mesh'];
 const KNOWN_EDGES = ['gateway -> order:4001', 'order -> payment:4002', 'payment -> order:4001'];
 const KNOWN_APPS = ['auth-server', 'gateway', 'order', 'payment'];
 const PUBLISHED = ['auth-server', 'gateway'];
+/** Apps that serve GET /metrics (libs/bootstrap's metrics server). */
+const WITH_METRICS = () => deployableApps().filter((app) => app !== 'auth-server');
+/** The scraper the metrics ports admit (docs/deploy.md). */
+const PROMETHEUS = {
+  namespace: 'monitoring',
+  labels: { 'app.kubernetes.io/name': 'prometheus' },
+};
 /** Secrets made by whoever deploys (docs/deploy.md), not by cert-manager. */
 const EXTERNAL_SECRETS = [
   'auth-server-keys',
@@ -144,6 +151,37 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
         if (volume.secret) {
           expect([...certificates, ...EXTERNAL_SECRETS]).toContain(volume.secret.secretName);
         }
+      }
+    });
+  });
+
+  describe.each(WITH_METRICS())('the metrics of %s', (app) => {
+    const deployment = deployments.find((d) => d.metadata.name === app) as KubeObject;
+    const [container] = podSpec(deployment).containers;
+    const port = container.ports?.find((p) => p.name === 'metrics')?.containerPort;
+    const env = new Map((container.env ?? []).map((v) => [v.name, v.value]));
+
+    it('are served on the pod network on a named port, which the scrape annotations name', () => {
+      expect(port).toBeGreaterThan(0);
+      expect(env.get('METRICS_PORT')).toBe(String(port));
+      expect(env.get('METRICS_HOST')).toBe('0.0.0.0');
+      expect(podTemplate(deployment)?.metadata?.annotations).toEqual({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(port),
+        'prometheus.io/path': '/metrics',
+      });
+      // The service port stays first: callers and the generated network policies use it.
+      expect(container.ports?.[0].name).not.toBe('metrics');
+    });
+
+    it('are behind no Service, so neither the Ingress nor a caller routes to them', () => {
+      const service = ofKind<{ ports: { port: number; targetPort: string | number }[] }>(
+        objects,
+        'Service',
+      ).find((s) => s.metadata.name === app);
+      for (const servicePort of service?.spec.ports ?? []) {
+        expect([servicePort.port, servicePort.targetPort]).not.toContain(port);
+        expect(servicePort.targetPort).not.toBe('metrics');
       }
     });
   });
@@ -276,6 +314,36 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
         'ingress-nginx -> gateway:3000',
       ]);
       expect(edges([outside('elsewhere')], pods)).toEqual([]);
+    });
+
+    it('lets only Prometheus, in the monitoring namespace, reach the metrics ports, and nothing else', () => {
+      const metricsPorts = (pod: Endpoint) => {
+        const deployment = deployments.find((d) => d.metadata.name === pod.name) as KubeObject;
+        return podSpec(deployment)
+          .containers.flatMap((c) => c.ports ?? [])
+          .filter((p) => p.name === 'metrics')
+          .map((p) => p.containerPort);
+      };
+      const prometheus = outside(PROMETHEUS.namespace, PROMETHEUS.labels);
+      const expected = pods.flatMap((pod) =>
+        metricsPorts(pod).map((port) => `monitoring -> ${pod.name}:${port}`),
+      );
+      expect(expected).toHaveLength(WITH_METRICS().length);
+      expect(edges([prometheus], pods).sort()).toEqual(expected.sort());
+      // Another pod of the monitoring namespace, Prometheus-labelled pods elsewhere, the
+      // ingress controller and our own pods reach no metrics port.
+      const strangers = [
+        outside(PROMETHEUS.namespace, { 'app.kubernetes.io/name': 'grafana' }),
+        outside('elsewhere', PROMETHEUS.labels),
+        outside('ingress-nginx', PROMETHEUS.labels),
+        { ...pods[0], labels: { ...pods[0].labels, ...PROMETHEUS.labels } },
+      ];
+      const metricsEdges = edges([...strangers, ...pods], pods).filter((edge) =>
+        pods.some((pod) =>
+          metricsPorts(pod).some((port) => edge.endsWith(` -> ${pod.name}:${port}`)),
+        ),
+      );
+      expect(metricsEdges).toEqual([]);
     });
 
     it('lets every pod resolve names, and nothing else leave the namespace but database, Redis and issuer traffic', () => {

@@ -3,6 +3,7 @@ import { httpAuditSubject, writeAuditEvent, type AuditSubject } from '@acme/auth
 import type { Request, Response } from 'express';
 import type { Interaction, Provider } from 'oidc-provider';
 import { NEST_ROUTES } from '../app.constants';
+import { countLogin } from '../auth-server.metrics';
 import { OIDC_PROVIDER } from '../oidc/oidc.constants';
 import { userScopePolicy } from '../oidc/scope-policy';
 import { PasswordCheckBusyError } from '../users/password-check-queue';
@@ -74,6 +75,7 @@ export class InteractionService {
         ...signInSubject(req, 'anonymous'),
         reason: `too many failed sign-ins, locked for ${retryAfterSeconds} s`,
       });
+      countLogin('locked');
       return { reason: 'locked', retryAfterSeconds };
     }
 
@@ -83,6 +85,7 @@ export class InteractionService {
     } catch (error) {
       if (!(error instanceof PasswordCheckBusyError)) throw error;
       await this.throttle.notChecked(username, req.ip);
+      countLogin('busy');
       return { reason: 'busy', retryAfterSeconds: BUSY_RETRY_SECONDS };
     }
     if (!user) {
@@ -91,6 +94,7 @@ export class InteractionService {
         ...signInSubject(req, 'anonymous'),
         reason: 'invalid credentials',
       });
+      countLogin('failure');
       return { reason: 'invalid_credentials' };
     }
     await this.throttle.succeeded(username, req.ip);
@@ -99,6 +103,7 @@ export class InteractionService {
       ...signInSubject(req, `user:${user.username}`),
       reason: 'valid credentials',
     });
+    countLogin('success');
     await this.provider.interactionFinished(
       req,
       res,

@@ -10,6 +10,7 @@ import {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { NEST_ROUTES } from '../app.constants';
+import { countTokenReuse } from '../auth-server.metrics';
 import type { AuthServerConfig } from '../config';
 import { PAGE_HEADERS, renderErrorPage } from '../interaction/pages';
 import type { UsersService } from '../users/users.service';
@@ -153,7 +154,9 @@ export function createOidcProvider(
   );
   provider.on('grant.error', (ctx, error) => {
     const reuse = tokenReuse(ctx, error);
-    if (reuse) writeAuditEvent(reuse);
+    if (!reuse) return;
+    writeAuditEvent(reuse);
+    countTokenReuse();
   });
   return provider;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import type { AuditEvent } from '@acme/auth';
+import { startMetricsServer } from '@acme/bootstrap';
 import { createAuthServer } from '../app.factory';
 import { parseConfig, type AuthServerConfig } from '../config';
 
@@ -80,11 +81,22 @@ export async function startTestServer(
     CLIENT_SECRETS_DIR: join(dir, 'secrets'),
     CLIENTS_FILE: join(APP_ROOT, 'config/clients.json'),
     USERS_FILE: join(APP_ROOT, 'dev/users.json'),
+    // Off, so that parallel test files do not contend for 9403; a test that scrapes passes a free port.
+    METRICS_PORT: '0',
     ...env,
   });
   const logs: string[] = [];
   const audits: AuditEvent[] = [];
   const app = await createAuthServer(config, { logger: capturingLogger(logs, audits) });
   await app.listen(config.port, '127.0.0.1');
-  return { issuer: config.issuer, config, dir, logs, audits, close: () => app.close() };
+  // Closed here rather than by serveMetricsOf's wrapper of app.close, which this Nest app does not call.
+  const metrics =
+    config.METRICS_PORT > 0
+      ? await startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT })
+      : undefined;
+  const close = async () => {
+    await app.close();
+    await metrics?.close();
+  };
+  return { issuer: config.issuer, config, dir, logs, audits, close };
 }

@@ -413,6 +413,45 @@ describe('microservice generator', () => {
         'values: [gateway, order]',
       );
     });
+
+    it('serves its metrics on a named pod port that only Prometheus may reach', () => {
+      const deployment = readYaml<{
+        spec: {
+          template: {
+            metadata: { annotations: Record<string, string> };
+            spec: { containers: { ports: unknown[]; env: { name: string; value: string }[] }[] };
+          };
+        };
+      }>(tree, 'k8s/base/inventory/deployment.yaml');
+      const [container] = deployment.spec.template.spec.containers;
+      expect(container.ports).toEqual([
+        { name: 'rpc', containerPort: 4003 },
+        { name: 'metrics', containerPort: 9403 },
+      ]);
+      expect(container.env).toEqual(
+        expect.arrayContaining([
+          { name: 'METRICS_PORT', value: '9403' },
+          { name: 'METRICS_HOST', value: '0.0.0.0' },
+        ]),
+      );
+      expect(deployment.spec.template.metadata.annotations).toEqual({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': '9403',
+        'prometheus.io/path': '/metrics',
+      });
+      const [policy] = read(tree, 'k8s/base/inventory/network-policy.yaml')
+        .split('\n---\n')
+        .map((text) => parse(text) as { spec: { ingress: unknown[] } });
+      expect(policy.spec.ingress).toContainEqual({
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+          },
+        ],
+        ports: [{ protocol: 'TCP', port: 9403 }],
+      });
+    });
   });
 
   describe('an HTTP service (--http)', () => {
