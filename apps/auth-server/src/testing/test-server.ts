@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import type { AuditEvent } from '@acme/auth';
-import { startMetricsServer } from '@acme/bootstrap';
+import { serveMetricsOf } from '@acme/bootstrap';
 import { createAuthServer } from '../app.factory';
 import { parseConfig, type AuthServerConfig } from '../config';
 
@@ -89,14 +89,6 @@ export async function startTestServer(
   const audits: AuditEvent[] = [];
   const app = await createAuthServer(config, { logger: capturingLogger(logs, audits) });
   await app.listen(config.port, '127.0.0.1');
-  // Closed here rather than by serveMetricsOf's wrapper of app.close, which this Nest app does not call.
-  const metrics =
-    config.METRICS_PORT > 0
-      ? await startMetricsServer({ host: config.METRICS_HOST, port: config.METRICS_PORT })
-      : undefined;
-  const close = async () => {
-    await app.close();
-    await metrics?.close();
-  };
-  return { issuer: config.issuer, config, dir, logs, audits, close };
+  await serveMetricsOf(app, config);
+  return { issuer: config.issuer, config, dir, logs, audits, close: () => app.close() };
 }

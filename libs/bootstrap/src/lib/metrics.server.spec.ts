@@ -1,5 +1,6 @@
 import { freePort, isListening } from '@acme/transport/testing';
-import type { INestApplicationContext } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Counter } from 'prom-client';
 import { serveMetricsOf, startMetricsServer } from './metrics.server';
 
@@ -30,37 +31,34 @@ describe(startMetricsServer.name, () => {
 });
 
 describe(serveMetricsOf.name, () => {
-  function fakeApp(): INestApplicationContext & { closed: boolean } {
-    const app = {
-      closed: false,
-      close: () => {
-        app.closed = true;
-        return Promise.resolve();
-      },
-    };
-    return app as unknown as INestApplicationContext & { closed: boolean };
-  }
+  @Module({})
+  class EmptyModule {}
+
+  // A real Nest app, behind the proxy NestFactory wraps every app in.
+  const nestApp = () => NestFactory.create(EmptyModule, { logger: false });
 
   it('closes the endpoint when the app closes', async () => {
     const port = await freePort();
-    const app = fakeApp();
+    const app = await nestApp();
     await serveMetricsOf(app, { METRICS_HOST: '127.0.0.1', METRICS_PORT: port });
     expect(await isListening(port)).toBe(true);
 
     await app.close();
 
-    expect(app.closed).toBe(true);
     expect(await isListening(port)).toBe(false);
   });
 
   it('serves nothing with METRICS_PORT=0', async () => {
-    const app = fakeApp();
-    const close = app.close;
+    const app = await nestApp();
+    const close = Object.getOwnPropertyDescriptor(app, 'close');
     await serveMetricsOf(app, { METRICS_HOST: '127.0.0.1', METRICS_PORT: 0 });
-    expect(app.close).toBe(close);
+    expect(Object.getOwnPropertyDescriptor(app, 'close')).toEqual(close);
+    await app.close();
   });
 
   it("refuses to start, naming the key, when the app's schema lacks the metrics keys", async () => {
-    await expect(serveMetricsOf(fakeApp(), {})).rejects.toThrow('METRICS_PORT');
+    const app = await nestApp();
+    await expect(serveMetricsOf(app, {})).rejects.toThrow('METRICS_PORT');
+    await app.close();
   });
 });

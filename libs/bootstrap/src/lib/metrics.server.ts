@@ -87,10 +87,17 @@ export async function serveMetricsOf(
   if (port === 0) return;
   const metrics = await startMetricsServer({ host, port });
   Logger.log(`metrics on http://${host}:${metrics.port}${METRICS_PATH}`, 'Bootstrap');
-  // Wrapped rather than left to the signal handler: whoever closes the app frees the port.
-  const closeApp = app.close.bind(app);
-  app.close = async () => {
-    await closeApp();
-    await metrics.close();
-  };
+  // Wrapped rather than left to the signal handler: whoever closes the app frees the port. Nest
+  // hands out its apps behind a proxy that drops assignments to their members, and reads each
+  // method at call time: so the new close is defined (not assigned) on the app, and calls the
+  // class's own close, not the proxy's, which would call itself.
+  const closeApp = (Object.getPrototypeOf(app) as INestApplicationContext).close;
+  Object.defineProperty(app, 'close', {
+    configurable: true,
+    writable: true,
+    value: async function close(this: INestApplicationContext): Promise<void> {
+      await closeApp.call(this);
+      await metrics.close();
+    },
+  });
 }
