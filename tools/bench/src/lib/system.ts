@@ -186,6 +186,9 @@ export class BenchSystem {
       // The edge's rate limit would measure itself: the load comes from one user.
       RATE_LIMIT_REPLENISH_RATE: '1000000',
       RATE_LIMIT_BURST_CAPACITY: '1000000',
+      // Likewise the per-address limit: every request of the load comes from 127.0.0.1.
+      RATE_LIMIT_PER_ADDRESS_REPLENISH_RATE: '1000000',
+      RATE_LIMIT_PER_ADDRESS_BURST_CAPACITY: '1000000',
     };
   }
 
