@@ -134,6 +134,24 @@ describe('mutual TLS between services', () => {
   });
 
   describe('refused by the handler rules', () => {
+    it("lists every order only for an admin the gateway saw in the admin ranges, as the gateway's own rule", async () => {
+      const admin = issuer.userToken('bob', { roles: ['user', 'admin'], scope: 'admin:read' });
+      const listAll = (clientNetworks?: string[]) =>
+        rawCall(
+          system.port('order'),
+          identity('gateway', 'order'),
+          ORDER_PATTERNS.listAll,
+          {},
+          {
+            token: admin,
+            clientNetworks,
+          },
+        );
+
+      await expect(listAll()).rejects.toMatchObject({ status: 403 });
+      await expect(listAll(['admin'])).resolves.toMatchObject({ items: expect.any(Array) });
+    });
+
     it("refuses the gateway's certificate calling payment.charge directly (403)", async () => {
       await expect(
         rawCall(

@@ -5,6 +5,7 @@ import {
   anyOf,
   AuthorizedResource,
   CurrentUser,
+  fromNetwork,
   hasRole,
   InjectServiceClient,
   isOwner,
@@ -54,6 +55,8 @@ export class OrdersController {
   @AllowServices('gateway')
   @Roles('admin')
   @Scopes('admin:read')
+  // The gateway's IpAllow('admin') on this route, held again where the data lives.
+  @Policy(fromNetwork('admin'))
   listAll(@Payload() page: ListOrdersDto): Promise<OrderPage> {
     return this.orders.listAll(page);
   }

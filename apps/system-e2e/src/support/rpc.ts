@@ -13,7 +13,7 @@ export async function rawCall(
   tlsOptions: ConnectionOptions | 'plaintext',
   pattern: string,
   data: unknown,
-  options: { token?: string; envelope?: boolean } = {},
+  options: { token?: string; envelope?: boolean; clientNetworks?: string[] } = {},
 ): Promise<unknown> {
   const client = new ClientTCP({
     host: '127.0.0.1',
@@ -24,7 +24,13 @@ export async function rawCall(
   const payload: MessageEnvelope | unknown =
     options.envelope === false
       ? data
-      : { meta: { authorization: options.token ? `Bearer ${options.token}` : undefined }, data };
+      : {
+          meta: {
+            authorization: options.token ? `Bearer ${options.token}` : undefined,
+            clientNetworks: options.clientNetworks,
+          },
+          data,
+        };
   try {
     return await firstValueFrom(client.send(pattern, payload).pipe(timeout(5_000)));
   } finally {
