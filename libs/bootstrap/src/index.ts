@@ -18,7 +18,7 @@ export type { ServiceEnv } from './lib/config/service.env';
 export { listenerEnv } from './lib/config/listener.env';
 export { metricsEnv } from './lib/config/metrics.env';
 export type { MetricsEnv } from './lib/config/metrics.env';
-export { METRICS_PATH, serveMetricsOf, startMetricsServer } from './lib/metrics.server';
+export { serveMetricsOf } from './lib/metrics.server';
 export type { MetricsServer } from './lib/metrics.server';
 export { databaseEnv, databaseUrlFrom, persistenceFrom } from './lib/config/database.env';
 export { callerEnv, serviceClientsFrom } from './lib/config/service-calls.env';
