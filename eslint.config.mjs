@@ -35,17 +35,30 @@ export default [
               onlyDependOnLibsWithTags: ['type:platform', 'type:contracts'],
             },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
-            // The platform libs are layered: transport below auth below edge below
-            // bootstrap; persistence stands alone. A lib never imports one above it.
-            { sourceTag: 'layer:transport', onlyDependOnLibsWithTags: ['type:contracts'] },
-            { sourceTag: 'layer:persistence', onlyDependOnLibsWithTags: ['type:contracts'] },
+            // The platform libs are layered: telemetry at the bottom, then transport
+            // below auth below edge below bootstrap; persistence stands beside
+            // transport. A lib never imports one above it.
+            { sourceTag: 'layer:telemetry', onlyDependOnLibsWithTags: [] },
+            {
+              sourceTag: 'layer:transport',
+              onlyDependOnLibsWithTags: ['layer:telemetry', 'type:contracts'],
+            },
+            {
+              sourceTag: 'layer:persistence',
+              onlyDependOnLibsWithTags: ['layer:telemetry', 'type:contracts'],
+            },
             {
               sourceTag: 'layer:auth',
-              onlyDependOnLibsWithTags: ['layer:transport', 'type:contracts'],
+              onlyDependOnLibsWithTags: ['layer:transport', 'layer:telemetry', 'type:contracts'],
             },
             {
               sourceTag: 'layer:edge',
-              onlyDependOnLibsWithTags: ['layer:auth', 'layer:transport', 'type:contracts'],
+              onlyDependOnLibsWithTags: [
+                'layer:auth',
+                'layer:transport',
+                'layer:telemetry',
+                'type:contracts',
+              ],
             },
             {
               sourceTag: 'layer:bootstrap',
@@ -54,6 +67,7 @@ export default [
                 'layer:auth',
                 'layer:transport',
                 'layer:persistence',
+                'layer:telemetry',
                 'type:contracts',
               ],
             },
