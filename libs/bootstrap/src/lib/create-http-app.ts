@@ -16,6 +16,7 @@ import {
   urlLengthLimit,
 } from '@acme/edge';
 import type { RequestFilter } from '@acme/edge';
+import { endHttpServerSpan, startHttpServerSpan } from '@acme/telemetry';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import helmet from 'helmet';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
@@ -158,20 +159,23 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv>(
   adapter.setOnRequestHook(
     (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
       logging.onRequest(request, reply);
-      securityHeaders(request.raw, reply.raw, (error?: unknown) => {
-        if (error) return done(error as Error);
-        for (const filter of filters) {
-          const refusal = filter(request);
-          if (refusal) return done(refusal);
-        }
-        done();
-      });
+      startHttpServerSpan(request.raw, () =>
+        securityHeaders(request.raw, reply.raw, (error?: unknown) => {
+          if (error) return done(error as Error);
+          for (const filter of filters) {
+            const refusal = filter(request);
+            if (refusal) return done(refusal);
+          }
+          done();
+        }),
+      );
     },
   );
   adapter.setOnResponseHook(
     (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
       logging.onResponse(request, reply);
       recordHttpRequest(request, reply);
+      endHttpServerSpan(request.raw, reply.statusCode, request.routeOptions.url);
       done();
     },
   );

@@ -1,3 +1,4 @@
+import { isTraceCarrier, MAX_TRACE_CARRIER_LENGTH } from '@acme/telemetry';
 /** What travels beside a payload: the caller's credentials and the request id. Never part of a DTO. */
 export interface MessageMeta {
   /** The bearer token of the principal on whose behalf the call is made, as `Bearer <jwt>`. */
@@ -9,6 +10,9 @@ export interface MessageMeta {
    * edge sees the client; a receiver counts this only from an edge peer.
    */
   clientNetworks?: string[];
+  /** W3C trace context of the sending span, so that one trace spans every hop. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** The wire shape of every message on the secure transport. */
@@ -24,7 +28,7 @@ const MAX_META_VALUE = 16 * 1024;
  * its limits and the transport's own fields (pattern, id). A frame limit
  * must leave this much room above the largest payload.
  */
-export const MAX_ENVELOPE_OVERHEAD_BYTES = 2 * MAX_META_VALUE + 4 * 1024;
+export const MAX_ENVELOPE_OVERHEAD_BYTES = 2 * MAX_META_VALUE + MAX_TRACE_CARRIER_LENGTH + 4 * 1024;
 
 function isOptionalString(value: unknown): boolean {
   return value === undefined || (typeof value === 'string' && value.length <= MAX_META_VALUE);
@@ -51,6 +55,7 @@ export function isMessageEnvelope(value: unknown): value is MessageEnvelope {
     meta !== null &&
     isOptionalString(meta.authorization) &&
     isOptionalString(meta.requestId) &&
-    isOptionalNetworkList(meta.clientNetworks)
+    isOptionalNetworkList(meta.clientNetworks) &&
+    isTraceCarrier(meta)
   );
 }

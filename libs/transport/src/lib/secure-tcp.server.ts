@@ -3,7 +3,9 @@ import { ServerTCP } from '@nestjs/microservices';
 import type { MessageHandler, TcpContext, TcpSocket } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
-import { throwError } from 'rxjs';
+import { isObservable, Observable, throwError } from 'rxjs';
+import { contextOf, endWithError, runInContext, SpanKind, startSpan } from '@acme/telemetry';
+import type { StartedSpan } from '@acme/telemetry';
 import { isMessageEnvelope } from './message-envelope';
 import { MessageContext } from './message.context';
 import { mtlsServerOptions } from './mtls.options';
@@ -110,9 +112,25 @@ export class SecureTcpServer extends ServerTCP {
         context.getPattern(),
         envelope.meta,
       );
+      const traced = startSpan(messageContext.getPattern(), {
+        kind: SpanKind.SERVER,
+        parent: contextOf(envelope.meta),
+        attributes: {
+          'rpc.system': 'nestjs_tcp',
+          'rpc.method': messageContext.getPattern(),
+          'acme.peer.spiffe_id': messageContext.getPeerSpiffeId() ?? '',
+        },
+      });
       this.inFlight++;
       try {
-        return await handler(envelope.data, messageContext);
+        if (!traced) return await handler(envelope.data, messageContext);
+        const result: unknown = await runInContext(traced.context, () =>
+          handler(envelope.data, messageContext),
+        );
+        return inSpan(result, traced);
+      } catch (error) {
+        if (traced) endWithError(traced.span, error);
+        throw error;
       } finally {
         // After the answer is written, which happens once this promise settles.
         if (--this.inFlight === 0) setImmediate(() => this.drained?.());
@@ -139,4 +157,33 @@ export class SecureTcpServer extends ServerTCP {
     }
     super.close();
   }
+}
+
+/**
+ * A handler's answer, subscribed inside its span, which ends with it: Nest
+ * subscribes to the answer after the handler returns, outside of the span,
+ * and the work an interceptor defers until then would otherwise be orphaned.
+ */
+function inSpan(result: unknown, { span, context }: StartedSpan): unknown {
+  if (!isObservable(result)) {
+    span.end();
+    return result;
+  }
+  return new Observable((subscriber) =>
+    runInContext(context, () =>
+      result.subscribe({
+        next: (value) => subscriber.next(value),
+        error: (error: unknown) => {
+          const status = (error as Partial<RpcErrorBody> | undefined)?.status;
+          if (typeof status === 'number') span.setAttribute('acme.rpc.status', status);
+          endWithError(span, error);
+          subscriber.error(error);
+        },
+        complete: () => {
+          span.end();
+          subscriber.complete();
+        },
+      }),
+    ),
+  );
 }

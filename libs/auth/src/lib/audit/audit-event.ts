@@ -5,6 +5,7 @@ import { REQUEST_ID_HEADER } from '../context/call-context';
 import { incomingCall } from '../context/incoming-call';
 import { getPrincipal } from '../context/principal.context';
 import type { Principal } from '../principal';
+import { activeTraceId } from '@acme/telemetry';
 
 /**
  * The security events this system writes, named as in the OWASP Logging
@@ -42,7 +43,10 @@ export interface AuditEvent {
   action: string;
   reason: string;
   requestId?: string;
-  /** The trace id of the W3C `traceparent` the call came with, when it came with one. */
+  /**
+   * The call's trace id: its span's when tracing records, otherwise that of
+   * the W3C `traceparent` it came with, when it came with one.
+   */
   traceId?: string;
   /** The client's address (HTTP). */
   from?: string;
@@ -107,7 +111,7 @@ export function httpAuditSubject(
     principal,
     action: `${request.method} ${request.originalUrl.split('?')[0]}`,
     requestId: typeof requestId === 'string' ? requestId : undefined,
-    traceId: traceIdOf(request.headers.traceparent),
+    traceId: activeTraceId() ?? traceIdOf(request.headers.traceparent),
     from: request.ip,
   };
 }
@@ -130,6 +134,7 @@ export function auditSubject(host: ArgumentsHost): AuditSubject | undefined {
         caller: message.getPeerSpiffeId(),
         action: message.getPattern(),
         requestId: message.getMeta().requestId,
+        traceId: activeTraceId() ?? traceIdOf(message.getMeta().traceparent),
       };
     }
     case 'unsupported':

@@ -8,6 +8,7 @@ import type { ClientProxy } from '@nestjs/microservices';
 import { isRpcErrorBody } from '@acme/transport';
 import type { MessageEnvelope, MessageMeta } from '@acme/transport';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
+import { annotateActiveSpan, outgoingTraceContext, SpanKind, traced } from '@acme/telemetry';
 import { currentCallMeta } from '../context/call-context';
 import type { ServiceTokenProvider } from '../token/service-token.provider';
 import { recordCircuitState } from '../metrics/auth.metrics';
@@ -105,13 +106,37 @@ export class ServiceClient {
     return this.proxy.close() as Promise<void>;
   }
 
-  private async dispatch<TResult>(
+  /** One span per call, attempts included; its trace context travels with the message. */
+  private dispatch<TResult>(
     pattern: string,
     data: unknown,
     meta: MessageMeta,
     options: SendOptions,
   ): Promise<TResult> {
-    const envelope: MessageEnvelope = { meta, data };
+    return traced(
+      `send ${pattern}`,
+      () =>
+        this.attempt<TResult>(
+          pattern,
+          { meta: { ...meta, ...outgoingTraceContext(currentCallMeta()) }, data },
+          options,
+        ),
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'rpc.system': 'nestjs_tcp',
+          'rpc.service': this.service,
+          'rpc.method': pattern,
+        },
+      },
+    );
+  }
+
+  private async attempt<TResult>(
+    pattern: string,
+    envelope: MessageEnvelope,
+    options: SendOptions,
+  ): Promise<TResult> {
     const attempts = options.idempotent ? 1 + this.resilience.retries : 1;
     for (let attempt = 1; ; attempt++) {
       if (!this.breaker.allow()) {
@@ -138,6 +163,7 @@ export class ServiceClient {
         if (attempt >= attempts || error instanceof TimeoutError) {
           throw this.toHttpException(pattern, error);
         }
+        annotateActiveSpan({ 'acme.rpc.attempts': attempt + 1 });
         const backoff = this.resilience.retryDelayMs * 2 ** (attempt - 1);
         await new Promise((resolve) => setTimeout(resolve, backoff / 2 + Math.random() * backoff));
       }

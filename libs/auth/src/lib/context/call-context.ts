@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import type { MessageMeta } from '@acme/transport';
 import { Observable } from 'rxjs';
+import { traceCarrierOfHeaders } from '@acme/telemetry';
 import { recordedClientNetworks } from './client-networks.context';
 import { incomingCall } from './incoming-call';
 
@@ -41,6 +42,7 @@ function readMeta(context: ExecutionContext): MessageMeta {
         authorization: headers.authorization,
         requestId: typeof requestId === 'string' ? requestId : undefined,
         clientNetworks: [...recordedClientNetworks(call.request)],
+        ...traceCarrierOfHeaders(headers),
       };
     }
     case 'rpc':

@@ -10,6 +10,7 @@ import { PublicMetadata } from '../decorators/auth-metadata';
 import { JWT_STRATEGY } from '../http/jwt.strategy';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier, asInvalidTokenError } from '../token/access-token.verifier';
+import { TracedGuard } from '@acme/telemetry';
 
 // The scheme is case-insensitive (RFC 7235), as passport-jwt reads it over HTTP: a
 // forwarded `bearer ...` header must verify on every hop.
@@ -20,6 +21,7 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
  * HTTP goes through passport-jwt; RPC verifies the token that travelled in the
  * message metadata. Both use the same verifier.
  */
+@TracedGuard()
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   constructor(

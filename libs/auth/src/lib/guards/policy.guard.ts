@@ -9,8 +9,10 @@ import { incomingCall } from '../context/incoming-call';
 import { getPrincipal } from '../context/principal.context';
 import { AllowServicesMetadata, PolicyMetadata } from '../decorators/auth-metadata';
 import { keepAuthorizedResource } from '../policy/authorized-resource';
+import { TracedGuard } from '@acme/telemetry';
 
 /** Enforces `@Policy(rule)`, e.g. `anyOf(hasRole('admin'), isOwner(OrderOwnerLoader))`. */
+@TracedGuard()
 @Injectable()
 export class PolicyGuard implements CanActivate {
   constructor(

@@ -4,8 +4,10 @@ import { Reflector } from '@nestjs/core';
 import { InsufficientScopeException } from '../auth.errors';
 import { getPrincipal } from '../context/principal.context';
 import { RolesMetadata } from '../decorators/auth-metadata';
+import { TracedGuard } from '@acme/telemetry';
 
 /** Enforces `@Roles(...)`: any of the roles by default, all of them with `{ all }`. */
+@TracedGuard()
 @Injectable()
 export class RolesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}

@@ -4,8 +4,10 @@ import { Reflector } from '@nestjs/core';
 import { InsufficientScopeException } from '../auth.errors';
 import { getPrincipal } from '../context/principal.context';
 import { ScopesMetadata } from '../decorators/auth-metadata';
+import { TracedGuard } from '@acme/telemetry';
 
 /** Enforces `@Scopes(...)`: the token must grant every listed scope. */
+@TracedGuard()
 @Injectable()
 export class ScopesGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}

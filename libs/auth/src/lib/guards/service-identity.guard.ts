@@ -8,6 +8,7 @@ import { AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions } from '../auth.options';
 import { incomingCall } from '../context/incoming-call';
 import { AllowServicesMetadata } from '../decorators/auth-metadata';
+import { TracedGuard } from '@acme/telemetry';
 
 /**
  * Checks which service sent a message: the SPIFFE ID of the mutual-TLS peer
@@ -21,6 +22,7 @@ import { AllowServicesMetadata } from '../decorators/auth-metadata';
  * allows. Handlers without the decorator still refuse everyone, and the token
  * checks that follow still run.
  */
+@TracedGuard()
 @Injectable()
 export class ServiceIdentityGuard implements CanActivate {
   constructor(

@@ -1,3 +1,4 @@
+import { annotateActiveSpan } from '@acme/telemetry';
 import { HttpException } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { InsufficientScopeException, InvalidTokenException } from '../auth.errors';
@@ -71,8 +72,10 @@ export function countJwksRefresh(result: 'ok' | 'failed'): void {
   jwksRefreshes.inc({ result });
 }
 
+/** Counts a verified-token cache lookup, and records it on the `token.verify` span. */
 export function countTokenCacheLookup(result: 'hit' | 'miss'): void {
   tokenCacheLookups.inc({ result });
+  annotateActiveSpan({ 'acme.token.cache': result });
 }
 
 export function recordCircuitState(service: string, state: CircuitState): void {

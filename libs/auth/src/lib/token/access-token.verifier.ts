@@ -7,6 +7,7 @@ import { readRoles, readScopes } from '../principal';
 import type { Principal } from '../principal';
 import { countTokenCacheLookup } from '../metrics/auth.metrics';
 import { isServiceToken } from '../provider-profiles';
+import { traced } from '@acme/telemetry';
 import { InvalidTokenError } from './invalid-token.error';
 import type { JwksCache } from './jwks.cache';
 
@@ -70,7 +71,19 @@ export class AccessTokenVerifier {
     );
   }
 
-  async verify(token: string): Promise<Principal> {
+  /** The token's principal; a span `token.verify` records a cache hit or the check that failed. */
+  verify(token: string): Promise<Principal> {
+    return traced('token.verify', (span) =>
+      span
+        ? this.check(token).catch((error: unknown) => {
+            span.setAttribute('acme.token.check', asInvalidTokenError(error).check);
+            throw error;
+          })
+        : this.check(token),
+    );
+  }
+
+  private async check(token: string): Promise<Principal> {
     const cacheKey = this.options.tokenCacheSize > 0 ? hashToken(token) : undefined;
     const cached = cacheKey === undefined ? undefined : this.cache.get(cacheKey);
     if (cached) {

@@ -6,6 +6,7 @@ import { IpAllowMetadata } from '../edge.decorators';
 import { EDGE_OPTIONS } from '../edge.options';
 import type { EdgeOptions } from '../edge.options';
 import { IpRanges } from './ip-ranges';
+import { TracedGuard } from '@acme/telemetry';
 
 /**
  * Enforces `@IpAllow(name)`: the client address (`request.ip`: the socket's,
@@ -13,6 +14,7 @@ import { IpRanges } from './ip-ranges';
  * request it also records which lists hold the address, for policies such as
  * `hasRole('admin', { from: 'admin' })` (`@acme/auth`).
  */
+@TracedGuard()
 @Injectable()
 export class IpAllowGuard implements CanActivate {
   private readonly lists: ReadonlyMap<string, IpRanges>;

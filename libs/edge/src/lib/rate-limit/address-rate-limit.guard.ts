@@ -7,6 +7,7 @@ import { clientAddressKey } from '../ip/ip-ranges';
 import { spendTokens } from './spend-tokens';
 import { TOKEN_BUCKETS } from './token-buckets';
 import type { TokenBuckets } from './token-buckets';
+import { TracedGuard } from '@acme/telemetry';
 
 /**
  * A budget per client address (an IPv6 /64 counts as one), taken before any
@@ -17,6 +18,7 @@ import type { TokenBuckets } from './token-buckets';
  * `RateLimitInterceptor`. A guard of `EdgeModule`, imported before
  * `AuthModule`, so it runs before the auth guard.
  */
+@TracedGuard()
 @Injectable()
 export class AddressRateLimitGuard implements CanActivate {
   constructor(
