@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { Provider } from 'oidc-provider';
+import { traceHttpRequests } from '@acme/telemetry';
 import { AppModule } from './app.module';
 import { NEST_ROUTES } from './app.constants';
 import type { AuthServerConfig } from './config';
@@ -35,6 +36,7 @@ export async function createAuthServer(
   }
   if (config.trustProxy) app.set('trust proxy', 1);
 
+  app.use(traceHttpRequests);
   const oidc = app.get<Provider>(OIDC_PROVIDER).callback();
   // Registered before Nest's routes and body parsers, so oidc-provider reads its own request bodies.
   app.use((req: Request, res: Response, next: NextFunction) => {

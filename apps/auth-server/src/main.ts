@@ -1,3 +1,4 @@
+import './tracing';
 import { Logger } from '@nestjs/common';
 import { exitGracefullyOnSignals, serveMetricsOf } from '@acme/bootstrap';
 import { createAuthServer } from './app.factory';

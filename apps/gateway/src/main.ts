@@ -1,3 +1,4 @@
+import './tracing';
 import { createHttpApp } from '@acme/bootstrap/http';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config';

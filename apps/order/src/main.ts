@@ -1,3 +1,4 @@
+import './tracing';
 import { createMicroservice } from '@acme/bootstrap';
 import { AppModule } from './app.module';
 

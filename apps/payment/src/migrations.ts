@@ -33,4 +33,11 @@ export const PAYMENT_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
     `,
   },
+  {
+    id: '0002_outbox_trace_context',
+    sql: `
+      -- The W3C trace context of the call that wrote the event: its delivery continues that trace.
+      ALTER TABLE outbox ADD COLUMN trace_context jsonb;
+    `,
+  },
 ];

@@ -4,12 +4,15 @@ import { InjectServiceClient } from '@acme/auth';
 import type { ServiceClient } from '@acme/auth';
 import { DATABASE } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
+import { contextOf, SpanKind, traced } from '@acme/telemetry';
+import type { TraceCarrier } from '@acme/telemetry';
 
 interface PendingEvent {
   id: number;
   topic: string;
   payload: unknown;
   attempts: number;
+  trace_context: TraceCarrier | null;
 }
 
 const BATCH = 20;
@@ -80,11 +83,23 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
        WHERE id IN (
          SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= now()
          ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
-       RETURNING id, topic, payload, attempts`,
+       RETURNING id, topic, payload, attempts, trace_context`,
     );
   }
 
-  private async deliver(event: PendingEvent): Promise<void> {
+  /** In the trace of the call that wrote the event, however long after it. */
+  private deliver(event: PendingEvent): Promise<void> {
+    return traced(`outbox.deliver ${event.topic}`, () => this.send(event), {
+      kind: SpanKind.PRODUCER,
+      parent: contextOf(event.trace_context ?? {}),
+      attributes: {
+        'messaging.destination.name': event.topic,
+        'acme.outbox.attempt': event.attempts,
+      },
+    });
+  }
+
+  private async send(event: PendingEvent): Promise<void> {
     try {
       await this.order.sendAsService(event.topic, event.payload);
       await this.database.query(

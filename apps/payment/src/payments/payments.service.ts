@@ -3,6 +3,8 @@ import { ORDER_PATTERNS } from '@acme/contracts';
 import type { ChargePaymentDto, Payment, PaymentCompletedDto } from '@acme/contracts';
 import { DATABASE, FieldCipher } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
+import { currentCallMeta } from '@acme/auth';
+import { outgoingTraceContext } from '@acme/telemetry';
 import { eq } from 'drizzle-orm';
 import { createHash, randomUUID } from 'node:crypto';
 import { paymentField } from './payment-fields';
@@ -52,7 +54,11 @@ export class PaymentsService {
         .returning({ id: payments.id });
       if (inserted.length === 0) return false;
       const event: PaymentCompletedDto = { orderId: request.orderId, paymentId: id };
-      await tx.insert(outbox).values({ topic: ORDER_PATTERNS.paymentCompleted, payload: event });
+      await tx.insert(outbox).values({
+        topic: ORDER_PATTERNS.paymentCompleted,
+        payload: event,
+        traceContext: outgoingTraceContext(currentCallMeta()),
+      });
       return true;
     });
     const [row] = await this.database.db

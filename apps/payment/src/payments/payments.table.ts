@@ -1,3 +1,4 @@
+import type { TraceCarrier } from '@acme/telemetry';
 import { bigserial, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** Mirrors migration 0001_payments. */
@@ -21,4 +22,5 @@ export const outbox = pgTable('outbox', {
   nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
   deliveredAt: timestamp('delivered_at', { withTimezone: true }),
   lastError: text('last_error'),
+  traceContext: jsonb('trace_context').$type<TraceCarrier>(),
 });

@@ -1,0 +1,4 @@
+// Imported first by main.ts: tracing starts before the database driver loads, so its queries get spans.
+import { startTracing } from '@acme/telemetry';
+
+startTracing('gateway');
