@@ -12,6 +12,7 @@
  * each system gets fresh schemas, dropped at the end.
  */
 import { TestIssuer } from '@acme/auth/testing';
+import { OtlpReceiver } from '@acme/telemetry/testing';
 import { spawn } from 'node:child_process';
 import { format, resolveConfig } from 'prettier';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { drive } from './lib/load';
 import type { LoadOptions, LoadResult, RequestSpec } from './lib/load';
 import { processStats } from './lib/process-stats';
-import { compare, evaluateTargets, PATHS, renderMarkdown } from './lib/report';
+import { compare, evaluateTargets, MODES, PATHS, renderMarkdown, tracingCost } from './lib/report';
 import type {
   BenchResults,
   Mode,
@@ -66,7 +67,6 @@ const SMOKE = {
 };
 type Settings = typeof FULL;
 
-const MODES: Mode[] = ['secure', 'insecure'];
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -99,9 +99,11 @@ async function main(): Promise<void> {
     audience: AUDIENCE,
     clients: { payment: PAYMENT_CLIENT_SECRET },
   });
+  const receiver = await OtlpReceiver.start();
   const system = (mode: Mode) =>
     new BenchSystem({
       mode,
+      otlpEndpoint: receiver.endpoint,
       workspace: WORKSPACE,
       material,
       logDir,
@@ -114,6 +116,7 @@ async function main(): Promise<void> {
   const systems: Record<Mode, BenchSystem> = {
     secure: system('secure'),
     insecure: system('insecure'),
+    traced: system('traced'),
   };
   try {
     log('token verification micro-benchmark');
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
       paths,
       ...modes,
       comparison: compare(paths, modes.secure, modes.insecure),
+      tracing: { ...tracingCost(modes.secure, modes.traced), exports: receiver.protobufExports },
       verification,
     };
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
@@ -153,6 +157,7 @@ async function main(): Promise<void> {
     await Promise.all(MODES.map((mode) => systems[mode].stop()));
     await Promise.all(MODES.map((mode) => systems[mode].dropSchemas()));
     await issuer.stop();
+    await receiver.close();
     material.remove();
   }
 }
@@ -165,7 +170,7 @@ async function measureSystems(
   const startupMs = {} as Record<Mode, number>;
   const startupCpuSeconds = {} as Record<Mode, Record<ServiceName, number>>;
   const requests = {} as Record<Mode, Record<PathName, RequestSpec>>;
-  const exhausted = { secure: false, insecure: false };
+  const exhausted = { secure: false, insecure: false, traced: false };
   for (const mode of MODES) {
     log(`starting the ${mode} system`);
     startupMs[mode] = await systems[mode].start();
@@ -199,7 +204,10 @@ async function measureSystems(
     MODES.map((mode) => [mode, perService((s) => processStats(systems[mode].pid(s)).rssMb)]),
   );
 
-  const results = { secure: {}, insecure: {} } as Record<Mode, Record<PathName, PathModeResult>>;
+  const results = { secure: {}, insecure: {}, traced: {} } as Record<
+    Mode,
+    Record<PathName, PathModeResult>
+  >;
   const paths = {} as Record<PathName, PathInfo>;
   for (const path of PATHS) {
     const run = (mode: Mode, options: LoadOptions) =>
@@ -208,8 +216,12 @@ async function measureSystems(
     for (const mode of MODES) await run(mode, { ...saturation, durationS: settings.warmupS });
 
     // Rounds alternate between the two systems, so that a slow spell of the machine hits both.
-    const saturated = { secure: [], insecure: [] } as Record<Mode, LoadResult[]>;
-    const cpu = { secure: perService(() => 0), insecure: perService(() => 0) };
+    const saturated = { secure: [], insecure: [], traced: [] } as Record<Mode, LoadResult[]>;
+    const cpu = {
+      secure: perService(() => 0),
+      insecure: perService(() => 0),
+      traced: perService(() => 0),
+    };
     for (let round = 0; round < settings.rounds; round++) {
       for (const mode of MODES) {
         log(`${path}, ${mode}: saturation, round ${round + 1}`);
@@ -223,7 +235,7 @@ async function measureSystems(
     const best = (mode: Mode) =>
       saturated[mode].reduce((a, b) => (b.throughput > a.throughput ? b : a));
     const rate = Math.max(1, Math.round(best('secure').throughput / 2));
-    const atRate = { secure: [], insecure: [] } as Record<Mode, LoadResult[]>;
+    const atRate = { secure: [], insecure: [], traced: [] } as Record<Mode, LoadResult[]>;
     for (let round = 0; round < settings.rounds; round++) {
       for (const mode of MODES) {
         log(`${path}, ${mode}: ${rate} req/s, round ${round + 1}`);

@@ -1,6 +1,6 @@
 import type { LoadResult } from './load';
 import { summarize } from './load';
-import { compare, evaluateTargets, renderMarkdown } from './report';
+import { compare, evaluateTargets, renderMarkdown, tracingCost } from './report';
 import type { BenchResults, ModeResult, PathInfo } from './report';
 
 function load(throughput: number, p50: number, p99: number): LoadResult {
@@ -35,7 +35,12 @@ const paths: Record<'read' | 'write', PathInfo> = {
   write: { route: 'POST /api/orders/:id/pay', hops: 3, rate: 150 },
 };
 
-function results(secure: ModeResult, insecure: ModeResult, repeatUs = 2): BenchResults {
+function results(
+  secure: ModeResult,
+  insecure: ModeResult,
+  repeatUs = 2,
+  traced: ModeResult = secure,
+): BenchResults {
   const partial = {
     kind: 'full' as const,
     machine: {
@@ -59,7 +64,9 @@ function results(secure: ModeResult, insecure: ModeResult, repeatUs = 2): BenchR
     paths,
     secure,
     insecure,
+    traced,
     comparison: compare(paths, secure, insecure),
+    tracing: { ...tracingCost(secure, traced), exports: 12 },
     verification: { iterations: 10, firstUs: { es256: 90, rs256: 30 }, repeatUs, jwksRefreshMs: 1 },
   };
   return { ...partial, targets: evaluateTargets(partial) };
@@ -82,6 +89,22 @@ describe(compare.name, () => {
     expect(comparison.read.throughputRatio).toBeCloseTo(0.9);
     expect(comparison.read.addedMsPerHop.p50).toBeCloseTo(0.1);
     expect(comparison.write.addedMsPerHop.p99).toBeCloseTo(0.2);
+  });
+});
+
+describe(tracingCost.name, () => {
+  it('gives what tracing adds to the secure system: throughput ratio, CPU and latency', () => {
+    const traced = mode(810, 2.5, 5.0);
+    traced.paths.read = {
+      ...traced.paths.read,
+      cpuSecondsPer1000: { gateway: 0.33, order: 0.22, payment: 0.1 },
+    };
+    const cost = tracingCost(mode(900, 2.2, 4.6), traced);
+    expect(cost.read.throughputRatio).toBeCloseTo(0.9);
+    // 0.65 - 0.6 CPU seconds per 1000 requests: 50 us per request.
+    expect(cost.read.addedCpuUsPerRequest).toBeCloseTo(50);
+    expect(cost.read.addedMs.p50).toBeCloseTo(0.3);
+    expect(cost.write.addedMs.p99).toBeCloseTo(0.4);
   });
 });
 

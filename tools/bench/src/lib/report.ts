@@ -5,7 +5,9 @@ import type { VerificationResult } from './verification';
 
 export const PATHS = ['read', 'write'] as const;
 export type PathName = (typeof PATHS)[number];
-export type Mode = 'secure' | 'insecure';
+/** `traced` is `secure` with OpenTelemetry on, every request sampled, exporting OTLP/HTTP protobuf. */
+export const MODES = ['secure', 'insecure', 'traced'] as const;
+export type Mode = (typeof MODES)[number];
 
 export interface PathModeResult {
   /** The round with the highest throughput. */
@@ -48,6 +50,16 @@ export interface Comparison {
   addedMsPerHop: { p50: number; p99: number };
 }
 
+/** What tracing adds to the secure system, per path. */
+export interface TracingCost {
+  /** Traced throughput / secure throughput at saturation. */
+  throughputRatio: number;
+  /** (traced - secure) CPU per request, all three services, in microseconds. */
+  addedCpuUsPerRequest: number;
+  /** (traced - secure) latency at the fixed rate, milliseconds. */
+  addedMs: { p50: number; p99: number };
+}
+
 export interface Target {
   name: string;
   goal: string;
@@ -81,7 +93,9 @@ export interface BenchResults {
   paths: Record<PathName, PathInfo>;
   secure: ModeResult;
   insecure: ModeResult;
+  traced: ModeResult;
   comparison: Record<PathName, Comparison>;
+  tracing: Record<PathName, TracingCost> & { exports: number };
   verification: VerificationResult;
   targets: Target[];
 }
@@ -96,12 +110,30 @@ export function compare(
     const [s, i] = [secure.paths[path], insecure.paths[path]];
     const perHop = (key: 'p50' | 'p99') =>
       (s.atRate.latencyMs[key] - i.atRate.latencyMs[key]) / paths[path].hops;
-    const cpu = (result: PathModeResult) =>
-      Object.values(result.cpuSecondsPer1000).reduce((sum, seconds) => sum + seconds, 0);
     return {
       throughputRatio: s.saturated.throughput / i.saturated.throughput,
-      cpuRatio: cpu(i) / cpu(s),
+      cpuRatio: cpuSecondsPer1000(i) / cpuSecondsPer1000(s),
       addedMsPerHop: { p50: perHop('p50'), p99: perHop('p99') },
+    };
+  };
+  return { read: of('read'), write: of('write') };
+}
+
+const cpuSecondsPer1000 = (result: PathModeResult) =>
+  Object.values(result.cpuSecondsPer1000).reduce((sum, seconds) => sum + seconds, 0);
+
+/** Traced against secure, per path. */
+export function tracingCost(secure: ModeResult, traced: ModeResult): Record<PathName, TracingCost> {
+  const of = (path: PathName): TracingCost => {
+    const [s, t] = [secure.paths[path], traced.paths[path]];
+    return {
+      throughputRatio: t.saturated.throughput / s.saturated.throughput,
+      // Seconds per 1000 requests is milliseconds per request: x 1000 for microseconds.
+      addedCpuUsPerRequest: (cpuSecondsPer1000(t) - cpuSecondsPer1000(s)) * 1000,
+      addedMs: {
+        p50: t.atRate.latencyMs.p50 - s.atRate.latencyMs.p50,
+        p99: t.atRate.latencyMs.p99 - s.atRate.latencyMs.p99,
+      },
     };
   };
   return { read: of('read'), write: of('write') };
@@ -149,7 +181,7 @@ const table = (header: string[], rows: string[][]) =>
 /** The tables of docs/BENCHMARKS.md. */
 export function renderMarkdown(results: BenchResults): string {
   const { machine, settings } = results;
-  const modes: Mode[] = ['secure', 'insecure'];
+  const modes = MODES;
   const load = (result: LoadResult) =>
     `${n(result.latencyMs.p50, 2)} / ${n(result.latencyMs.p90, 2)} / ${n(result.latencyMs.p99, 2)}`;
   return [
@@ -161,7 +193,8 @@ export function renderMarkdown(results: BenchResults): string {
       `${settings.nodeFlags.length ? `, services run with \`node ${settings.nodeFlags.join(' ')}\`` : ''}; autocannon in the same machine. ` +
       `Saturation: ${settings.connections} connections, best of ${settings.rounds} × ${settings.durationS} s; ` +
       `latency: ${settings.rateConnections} connections at half of the secure saturated throughput, the round with the lowest median. ` +
-      '*Insecure* is the same system with `BENCH_INSECURE` (plaintext TCP, no token verification, no guards).',
+      '*Insecure* is the same system with `BENCH_INSECURE` (plaintext TCP, no token verification, no guards); ' +
+      '*traced* is the secure system with OpenTelemetry on, every request sampled, exporting OTLP/HTTP protobuf to a receiver in the bench process.',
     '',
     '## Targets',
     '',
@@ -213,6 +246,23 @@ export function renderMarkdown(results: BenchResults): string {
         ];
       }),
     ),
+    '',
+    '## What tracing costs (traced against secure)',
+    '',
+    table(
+      ['path', 'traced / secure throughput', 'added CPU per request us', 'added p50 / p99 ms'],
+      PATHS.map((path) => {
+        const t = results.tracing[path];
+        return [
+          results.paths[path].route,
+          n(t.throughputRatio, 2),
+          n(t.addedCpuUsPerRequest, 0),
+          `${n(t.addedMs.p50, 3)} / ${n(t.addedMs.p99, 3)}`,
+        ];
+      }),
+    ),
+    '',
+    `The receiver got ${results.tracing.exports} OTLP exports. Tracing off (the default) costs one branch per span site.`,
     '',
     '## CPU seconds per 1000 requests (saturated)',
     '',

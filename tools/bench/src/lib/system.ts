@@ -33,8 +33,10 @@ export async function writeMaterial(): Promise<TestPki> {
 }
 
 export interface SystemOptions {
-  /** `secure` or `insecure` (BENCH_INSECURE): names schemas and logs too. */
-  mode: 'secure' | 'insecure';
+  /** `secure`, `insecure` (BENCH_INSECURE) or `traced` (secure, with tracing): names schemas and logs too. */
+  mode: 'secure' | 'insecure' | 'traced';
+  /** Where the `traced` system exports its spans. */
+  otlpEndpoint?: string;
   workspace: string;
   /** From {@link writeMaterial}. */
   material: TestPki;
@@ -167,6 +169,9 @@ export class BenchSystem {
     return {
       NODE_ENV: 'benchmark',
       ...(this.options.mode === 'insecure' ? { BENCH_INSECURE: BENCH_INSECURE_CONSENT } : {}),
+      ...(this.options.mode === 'traced'
+        ? { OTEL_EXPORTER_OTLP_ENDPOINT: this.options.otlpEndpoint ?? '' }
+        : {}),
       HOST: '127.0.0.1',
       PORT: String(this.ports[service]),
       // Off: the fixed metrics ports would collide with a running `npm start` or test.

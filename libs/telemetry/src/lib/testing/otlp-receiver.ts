@@ -46,10 +46,11 @@ interface ExportTraceServiceRequest {
 }
 
 /**
- * The receiving end of OTLP/HTTP traces (`POST /v1/traces`) with the JSON
- * encoding, as a collector serves it: the services under test export to it
- * with their real SDK and exporter (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`),
- * and the test reads what arrived. A request in another encoding gets 415.
+ * The receiving end of OTLP/HTTP traces (`POST /v1/traces`), as a collector
+ * serves it: the services under test export to it with their real SDK and
+ * exporter, and the test reads what arrived in the JSON encoding
+ * (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`). Protobuf exports are accepted
+ * and only counted; any other encoding gets 415.
  *
  * @example
  * const receiver = await OtlpReceiver.start();
@@ -60,6 +61,8 @@ export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   /** The raw bodies, for tests that look for what must never be sent. */
   readonly bodies: string[] = [];
+  /** Exports in the default protobuf encoding, which this receiver accepts but does not decode. */
+  protobufExports = 0;
 
   private constructor(private readonly server: Server) {}
 
@@ -73,7 +76,14 @@ export class OtlpReceiver {
             response.writeHead(404).end();
             return;
           }
-          if (!request.headers['content-type']?.startsWith('application/json')) {
+          const type = request.headers['content-type'] ?? '';
+          if (type.startsWith('application/x-protobuf')) {
+            // Counted, not decoded: for a benchmark, where only the cost of sending matters.
+            receiver.protobufExports++;
+            response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+            return;
+          }
+          if (!type.startsWith('application/json')) {
             response.writeHead(415).end();
             return;
           }
