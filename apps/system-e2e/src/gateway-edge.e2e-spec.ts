@@ -365,11 +365,12 @@ describe('gateway edge', () => {
             audit: {
               event: 'authz_fail',
               principal: 'user:carol',
-              // Messages name the calling service; the envelope carries no trace context yet.
+              // Messages name the calling service, and carry the trace context on.
               caller: expect.stringMatching(/^spiffe:\/\/.+\/gateway$/),
               action: 'order.get',
               reason: expect.stringContaining('isOwner'),
               requestId,
+              traceId,
             },
           }),
           expect.objectContaining({
