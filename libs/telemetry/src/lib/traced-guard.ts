@@ -1,5 +1,5 @@
 import { SpanKind } from '@opentelemetry/api';
-import { traced } from './spans';
+import { isTracingEnabled, traced } from './spans';
 
 type GuardClass = abstract new (...args: never[]) => {
   canActivate(...args: never[]): boolean | Promise<boolean> | unknown;
@@ -23,6 +23,7 @@ export function TracedGuard(): <T extends GuardClass>(target: T) => void {
       configurable: true,
       writable: true,
       value: function tracedCanActivate(this: unknown, ...args: unknown[]) {
+        if (!isTracingEnabled()) return canActivate.apply(this, args);
         return traced(
           name,
           (span) => {
