@@ -7,9 +7,11 @@
  *   npm run bench -- --smoke    # a few seconds of tiny load, to prove the harness works
  *   npm run bench -- --profile  # also a CPU profile of each service (node --cpu-prof), in dist/bench/profiles
  *   npm run bench -- --node-flags="--max-semi-space-size=1"  # services run with these node flags
+ *   npm run bench -- --no-mesh  # without the service-mesh comparison (which needs HAProxy)
  *
  * Needs PostgreSQL at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test);
- * each system gets fresh schemas, dropped at the end.
+ * each system gets fresh schemas, dropped at the end. A full run also needs `haproxy`
+ * (Debian: apt-get install haproxy), the sidecar of the mesh it compares with.
  */
 import { TestIssuer } from '@acme/auth/testing';
 import { OtlpReceiver } from '@acme/telemetry/testing';
@@ -21,7 +23,16 @@ import { join, resolve } from 'node:path';
 import { drive } from './lib/load';
 import type { LoadOptions, LoadResult, RequestSpec } from './lib/load';
 import { processStats } from './lib/process-stats';
-import { compare, evaluateTargets, MODES, PATHS, renderMarkdown, tracingCost } from './lib/report';
+import {
+  compare,
+  compareWithMesh,
+  evaluateTargets,
+  MODES,
+  PATHS,
+  renderMarkdown,
+  tracingCost,
+} from './lib/report';
+import { MeshSidecars } from './lib/mesh-sidecars';
 import type {
   BenchResults,
   Mode,
@@ -113,11 +124,10 @@ async function main(): Promise<void> {
       profileDir,
       nodeFlags,
     });
-  const systems: Record<Mode, BenchSystem> = {
-    secure: system('secure'),
-    insecure: system('insecure'),
-    traced: system('traced'),
-  };
+  const withMesh = !smoke && !process.argv.includes('--no-mesh');
+  if (withMesh) MeshSidecars.assertInstalled();
+  const modes = MODES.filter((mode) => mode !== 'mesh' || withMesh);
+  const systems = perMode(modes, system);
   try {
     log('token verification micro-benchmark');
     const verification = await benchVerification(issuer, AUDIENCE, settings.verifyIterations);
@@ -126,7 +136,8 @@ async function main(): Promise<void> {
       scope: 'orders:read orders:write',
       expiresIn: 3_600,
     });
-    const { modes, paths } = await measureSystems(systems, token, settings);
+    const { results: measured, paths } = await measureSystems(modes, systems, token, settings);
+    const [secure, insecure, traced] = [measured.secure, measured.insecure, measured.traced];
     const partial = {
       kind: smoke ? ('smoke' as const) : ('full' as const),
       machine,
@@ -140,9 +151,17 @@ async function main(): Promise<void> {
         nodeFlags: nodeFlags ?? [],
       },
       paths,
-      ...modes,
-      comparison: compare(paths, modes.secure, modes.insecure),
-      tracing: { ...tracingCost(modes.secure, modes.traced), exports: receiver.protobufExports },
+      secure,
+      insecure,
+      traced,
+      ...(measured.mesh
+        ? {
+            mesh: measured.mesh,
+            meshComparison: compareWithMesh(paths, secure, insecure, measured.mesh),
+          }
+        : {}),
+      comparison: compare(paths, secure, insecure),
+      tracing: { ...tracingCost(secure, traced), exports: receiver.protobufExports },
       verification,
     };
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
@@ -154,8 +173,8 @@ async function main(): Promise<void> {
       `results: ${join(outDir, 'results.json')}${smoke ? '' : `, ${REPORT}`}; service logs: ${logDir}${profileDir ? `; profiles: ${profileDir}` : ''}`,
     );
   } finally {
-    await Promise.all(MODES.map((mode) => systems[mode].stop()));
-    await Promise.all(MODES.map((mode) => systems[mode].dropSchemas()));
+    await Promise.all(modes.map((mode) => systems[mode].stop()));
+    await Promise.all(modes.map((mode) => systems[mode].dropSchemas()));
     await issuer.stop();
     await receiver.close();
     material.remove();
@@ -163,15 +182,16 @@ async function main(): Promise<void> {
 }
 
 async function measureSystems(
+  modes: Mode[],
   systems: Record<Mode, BenchSystem>,
   token: string,
   settings: Settings,
-): Promise<{ modes: Record<Mode, ModeResult>; paths: Record<PathName, PathInfo> }> {
+): Promise<{ results: Record<Mode, ModeResult>; paths: Record<PathName, PathInfo> }> {
   const startupMs = {} as Record<Mode, number>;
   const startupCpuSeconds = {} as Record<Mode, Record<ServiceName, number>>;
   const requests = {} as Record<Mode, Record<PathName, RequestSpec>>;
-  const exhausted = { secure: false, insecure: false, traced: false };
-  for (const mode of MODES) {
+  const exhausted = perMode(modes, () => false);
+  for (const mode of modes) {
     log(`starting the ${mode} system`);
     startupMs[mode] = await systems[mode].start();
     startupCpuSeconds[mode] = perService((s) => processStats(systems[mode].pid(s)).cpuSeconds);
@@ -200,44 +220,44 @@ async function measureSystems(
     };
   }
   await sleep(1_000);
-  const idleRssMb = Object.fromEntries(
-    MODES.map((mode) => [mode, perService((s) => processStats(systems[mode].pid(s)).rssMb)]),
+  const idleRssMb = perMode(modes, (mode) =>
+    perService((s) => processStats(systems[mode].pid(s)).rssMb),
   );
+  const cpuSeconds = (mode: Mode) => ({
+    services: perService((s) => processStats(systems[mode].pid(s)).cpuSeconds),
+    sidecars: systems[mode]
+      .sidecarPids()
+      .reduce((sum, pid) => sum + processStats(pid).cpuSeconds, 0),
+  });
 
-  const results = { secure: {}, insecure: {}, traced: {} } as Record<
-    Mode,
-    Record<PathName, PathModeResult>
-  >;
+  const results = perMode(modes, () => ({}) as Record<PathName, PathModeResult>);
   const paths = {} as Record<PathName, PathInfo>;
   for (const path of PATHS) {
     const run = (mode: Mode, options: LoadOptions) =>
       drive(systems[mode].gatewayUrl, requests[mode][path], options);
     const saturation = { connections: settings.connections, durationS: settings.durationS };
-    for (const mode of MODES) await run(mode, { ...saturation, durationS: settings.warmupS });
+    for (const mode of modes) await run(mode, { ...saturation, durationS: settings.warmupS });
 
-    // Rounds alternate between the two systems, so that a slow spell of the machine hits both.
-    const saturated = { secure: [], insecure: [], traced: [] } as Record<Mode, LoadResult[]>;
-    const cpu = {
-      secure: perService(() => 0),
-      insecure: perService(() => 0),
-      traced: perService(() => 0),
-    };
+    // Rounds alternate between the systems, so that a slow spell of the machine hits all.
+    const saturated = perMode(modes, (): LoadResult[] => []);
+    const cpu = perMode(modes, () => ({ services: perService(() => 0), sidecars: 0 }));
     for (let round = 0; round < settings.rounds; round++) {
-      for (const mode of MODES) {
+      for (const mode of modes) {
         log(`${path}, ${mode}: saturation, round ${round + 1}`);
-        const before = perService((s) => processStats(systems[mode].pid(s)).cpuSeconds);
+        const before = cpuSeconds(mode);
         saturated[mode].push(await run(mode, saturation));
-        for (const s of SERVICES) {
-          cpu[mode][s] += processStats(systems[mode].pid(s)).cpuSeconds - before[s];
-        }
+        const after = cpuSeconds(mode);
+        for (const s of SERVICES) cpu[mode].services[s] += after.services[s] - before.services[s];
+        cpu[mode].sidecars += after.sidecars - before.sidecars;
       }
     }
     const best = (mode: Mode) =>
       saturated[mode].reduce((a, b) => (b.throughput > a.throughput ? b : a));
     const rate = Math.max(1, Math.round(best('secure').throughput / 2));
-    const atRate = { secure: [], insecure: [], traced: [] } as Record<Mode, LoadResult[]>;
+    const atRate = perMode(modes, (): LoadResult[] => []);
+    const sequential = perMode(modes, (): LoadResult[] => []);
     for (let round = 0; round < settings.rounds; round++) {
-      for (const mode of MODES) {
+      for (const mode of modes) {
         log(`${path}, ${mode}: ${rate} req/s, round ${round + 1}`);
         atRate[mode].push(
           await run(mode, {
@@ -246,10 +266,14 @@ async function measureSystems(
             rate,
           }),
         );
+        log(`${path}, ${mode}: sequential, round ${round + 1}`);
+        sequential[mode].push(await run(mode, { connections: 1, durationS: settings.durationS }));
       }
     }
-    for (const mode of MODES) {
-      const all = [...saturated[mode], ...atRate[mode]];
+    const lowestMedian = (runs: LoadResult[]) =>
+      runs.reduce((a, b) => (b.latencyMs.p50 < a.latencyMs.p50 ? b : a));
+    for (const mode of modes) {
+      const all = [...saturated[mode], ...atRate[mode], ...sequential[mode]];
       const failed = all.reduce((sum, r) => sum + r.failed, 0);
       if (failed > 0) {
         throw new Error(
@@ -259,8 +283,10 @@ async function measureSystems(
       const ok = saturated[mode].reduce((sum, r) => sum + r.ok, 0);
       results[mode][path] = {
         saturated: best(mode),
-        atRate: atRate[mode].reduce((a, b) => (b.latencyMs.p50 < a.latencyMs.p50 ? b : a)),
-        cpuSecondsPer1000: perService((s) => (cpu[mode][s] / ok) * 1000),
+        atRate: lowestMedian(atRate[mode]),
+        sequential: lowestMedian(sequential[mode]),
+        cpuSecondsPer1000: perService((s) => (cpu[mode].services[s] / ok) * 1000),
+        sidecarCpuSecondsPer1000: (cpu[mode].sidecars / ok) * 1000,
       };
     }
     paths[path] = {
@@ -269,15 +295,15 @@ async function measureSystems(
       rate,
     };
   }
-  for (const mode of MODES) {
+  for (const mode of modes) {
     if (exhausted[mode]) {
       throw new Error(`the ${mode} write path ran out of fresh orders: raise writeOrders`);
     }
   }
 
-  const modes = {} as Record<Mode, ModeResult>;
-  for (const mode of MODES) {
-    modes[mode] = {
+  const modeResults = {} as Record<Mode, ModeResult>;
+  for (const mode of modes) {
+    modeResults[mode] = {
       startupMs: startupMs[mode],
       startupCpuSeconds: startupCpuSeconds[mode],
       idleRssMb: idleRssMb[mode],
@@ -286,7 +312,12 @@ async function measureSystems(
       paymentsCreated: await systems[mode].countPayments(),
     };
   }
-  return { modes, paths };
+  return { results: modeResults, paths };
+}
+
+/** One value per mode of the run; typed for every mode, filled for those of the run. */
+function perMode<T>(modes: Mode[], value: (mode: Mode) => T): Record<Mode, T> {
+  return Object.fromEntries(modes.map((mode) => [mode, value(mode)])) as Record<Mode, T>;
 }
 
 /** RSS of a node process that loads nothing, once settled. */

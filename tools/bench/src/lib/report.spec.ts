@@ -1,6 +1,6 @@
 import type { LoadResult } from './load';
 import { summarize } from './load';
-import { compare, evaluateTargets, renderMarkdown, tracingCost } from './report';
+import { compare, compareWithMesh, evaluateTargets, renderMarkdown, tracingCost } from './report';
 import type { BenchResults, ModeResult, PathInfo } from './report';
 
 function load(throughput: number, p50: number, p99: number): LoadResult {
@@ -14,11 +14,21 @@ function load(throughput: number, p50: number, p99: number): LoadResult {
   };
 }
 
-function mode(throughput: number, p50: number, p99: number, idleRssMb = 80): ModeResult {
+function mode(
+  throughput: number,
+  p50: number,
+  p99: number,
+  idleRssMb = 80,
+  cpuSecondsPer1000 = { gateway: 0.3, order: 0.2, payment: 0.1 },
+  sidecarCpuSecondsPer1000 = 0,
+): ModeResult {
   const path = {
     saturated: load(throughput, 5, 20),
     atRate: load(throughput / 2, p50, p99),
-    cpuSecondsPer1000: { gateway: 0.3, order: 0.2, payment: 0.1 },
+    // Without queueing: half the latency at the fixed rate.
+    sequential: load(throughput, p50 / 2, p99 / 2),
+    cpuSecondsPer1000,
+    sidecarCpuSecondsPer1000,
   };
   return {
     startupMs: 3_000,
@@ -40,6 +50,7 @@ function results(
   insecure: ModeResult,
   repeatUs = 2,
   traced: ModeResult = secure,
+  mesh?: ModeResult,
 ): BenchResults {
   const partial = {
     kind: 'full' as const,
@@ -67,6 +78,7 @@ function results(
     traced,
     comparison: compare(paths, secure, insecure),
     tracing: { ...tracingCost(secure, traced), exports: 12 },
+    ...(mesh ? { mesh, meshComparison: compareWithMesh(paths, secure, insecure, mesh) } : {}),
     verification: { iterations: 10, firstUs: { es256: 90, rs256: 30 }, repeatUs, jwksRefreshMs: 1 },
   };
   return { ...partial, targets: evaluateTargets(partial) };
@@ -89,6 +101,33 @@ describe(compare.name, () => {
     expect(comparison.read.throughputRatio).toBeCloseTo(0.9);
     expect(comparison.read.addedMsPerHop.p50).toBeCloseTo(0.1);
     expect(comparison.write.addedMsPerHop.p99).toBeCloseTo(0.2);
+    // Sequential medians 1.1 and 1.0 ms over 2 hops.
+    expect(comparison.read.sequentialAddedUsPerHop).toBeCloseTo(50);
+  });
+
+  it('counts the CPU of every process per hop, in microseconds', () => {
+    const secure = mode(900, 2, 4, 80, { gateway: 0.3, order: 0.2, payment: 0.1 });
+    const insecure = mode(1000, 2, 4, 80, { gateway: 0.25, order: 0.15, payment: 0.08 });
+    // 0.6 - 0.48 ms per request, over 2 hops on the read path, 3 on the write path.
+    expect(compare(paths, secure, insecure).read.addedCpuUsPerHop).toBeCloseTo(60);
+    expect(compare(paths, secure, insecure).write.addedCpuUsPerHop).toBeCloseTo(40);
+  });
+});
+
+describe(compareWithMesh.name, () => {
+  it("sets in-process security against the mesh, the sidecars' CPU included", () => {
+    const insecure = mode(1000, 2.0, 4.0, 80, { gateway: 0.25, order: 0.15, payment: 0.08 });
+    const secure = mode(900, 2.2, 4.4, 80, { gateway: 0.3, order: 0.2, payment: 0.1 });
+    const mesh = mode(600, 2.8, 6.0, 80, { gateway: 0.27, order: 0.17, payment: 0.09 }, 0.3);
+    const read = compareWithMesh(paths, secure, insecure, mesh).read;
+    expect(read.throughputRatio).toBeCloseTo(1.5);
+    expect(read.addedCpuUsPerHop.inProcess).toBeCloseTo(60);
+    // (0.53 + 0.3 - 0.48) ms per request over 2 hops.
+    expect(read.addedCpuUsPerHop.mesh).toBeCloseTo(175);
+    expect(read.sequentialAddedUsPerHop).toEqual({
+      inProcess: expect.closeTo(50),
+      mesh: expect.closeTo(200),
+    });
   });
 });
 
@@ -120,10 +159,11 @@ describe(evaluateTargets.name, () => {
       (t) => !t.met,
     );
     expect(missed).toContainEqual(
-      expect.objectContaining({ name: 'read: secure / insecure throughput', missedBy: '0.15' }),
+      expect.objectContaining({ name: 'read: secure / insecure throughput', missedBy: '0.20' }),
     );
+    // Sequential medians 1.5 and 1.0 ms over 2 hops: 250 us per hop.
     expect(missed).toContainEqual(
-      expect.objectContaining({ name: 'read: added p50 latency per hop', missedBy: '0.40 ms' }),
+      expect.objectContaining({ name: 'read: sequential added p50 per hop', missedBy: '200 us' }),
     );
     expect(missed).toContainEqual(
       expect.objectContaining({ name: 'repeat verification of a seen token', missedBy: '2.00 us' }),
@@ -138,9 +178,22 @@ describe(renderMarkdown.name, () => {
   it('renders the machine, the targets and one row per path and mode', () => {
     const markdown = renderMarkdown(results(mode(900, 2.1, 4.2), mode(1000, 2.0, 4.0)));
     expect(markdown).toContain('2 × test CPU, node v20.0.0');
-    expect(markdown).toContain('| read: secure / insecure throughput | >= 0.85 | 0.90 | yes |');
+    expect(markdown).toContain('| read: secure / insecure throughput | >= 0.90 | 0.90 | yes |');
     expect(markdown).toContain(
-      '| POST /api/orders/:id/pay | 3 | insecure | 1000 | 150 | 2.00 / 4.00 / 4.00 |',
+      '| POST /api/orders/:id/pay | 3 | insecure | 1000 | 150 | 2.00 / 4.00 / 4.00 | 1.000 |',
+    );
+    expect(markdown).toContain('No mesh comparison in this run');
+  });
+
+  it('judges in-process security against the mesh when the run had one', () => {
+    const insecure = mode(1000, 2.0, 4.0);
+    const markdown = renderMarkdown(
+      results(mode(900, 2.1, 4.2), insecure, 2, undefined, mode(950, 2.6, 5.0, 80, undefined, 0.2)),
+    );
+    expect(markdown).toContain('## In-process security against a service mesh');
+    expect(markdown).toContain('| GET /api/orders/:id | 0.95 | 0 / 100 | 25 / 150 |');
+    expect(markdown).toContain(
+      '| read: in-process / mesh throughput | >= 1.00 | 0.95 | **no**, by 0.05 |',
     );
   });
 });

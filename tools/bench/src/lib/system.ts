@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { BENCH_INSECURE_CONSENT, HEALTH_ROUTES } from '@acme/bootstrap';
 import { freePort, isListening, TestPki } from '@acme/bootstrap/testing';
+import { MeshSidecars } from './mesh-sidecars';
 
 export const SERVICES = ['gateway', 'order', 'payment'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -33,8 +34,11 @@ export async function writeMaterial(): Promise<TestPki> {
 }
 
 export interface SystemOptions {
-  /** `secure`, `insecure` (BENCH_INSECURE) or `traced` (secure, with tracing): names schemas and logs too. */
-  mode: 'secure' | 'insecure' | 'traced';
+  /**
+   * `secure`, `insecure` (BENCH_INSECURE), `traced` (secure, with tracing) or
+   * `mesh` (TRANSPORT_SECURITY=mesh behind HAProxy sidecars): names schemas and logs too.
+   */
+  mode: 'secure' | 'insecure' | 'traced' | 'mesh';
   /** Where the `traced` system exports its spans. */
   otlpEndpoint?: string;
   workspace: string;
@@ -54,6 +58,7 @@ export interface SystemOptions {
 export class BenchSystem {
   readonly processes = new Map<ServiceName, ChildProcess>();
   private ports = {} as Record<ServiceName, number>;
+  private sidecars?: MeshSidecars;
 
   constructor(private readonly options: SystemOptions) {}
 
@@ -77,6 +82,10 @@ export class BenchSystem {
    */
   async start(): Promise<number> {
     for (const service of SERVICES) this.ports[service] = await freePort();
+    if (this.options.mode === 'mesh') {
+      this.sidecars = await MeshSidecars.allocate();
+      await this.sidecars.start(this.options.material, this.ports, this.options.logDir);
+    }
     const started = performance.now();
     for (const service of SERVICES) this.spawn(service);
     await Promise.all(SERVICES.map((service) => this.waitForPort(service)));
@@ -84,7 +93,13 @@ export class BenchSystem {
     return performance.now() - started;
   }
 
+  /** The sidecars' processes, whose CPU is the mesh's cost; none outside `mesh`. */
+  sidecarPids(): number[] {
+    return this.sidecars?.pids() ?? [];
+  }
+
   async stop(): Promise<void> {
+    await this.sidecars?.stop();
     await Promise.all(
       [...this.processes.values()].map(async (child) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
@@ -179,8 +194,7 @@ export class BenchSystem {
       ...material.env(service),
       AUTH_ISSUER: this.options.issuer,
       AUTH_AUDIENCE: AUDIENCE,
-      ORDER_ADDRESS: `127.0.0.1:${this.ports.order}`,
-      PAYMENT_ADDRESS: `127.0.0.1:${this.ports.payment}`,
+      ...this.addresses(service),
       // Order reads a client secret at start-up too; the bench's issuer knows only payment's client.
       AUTH_CLIENT_SECRET_FILE: material.file('payment.client-secret'),
       DATA_KEYS_FILE: material.file('payment.data-keys.json'),
@@ -195,6 +209,23 @@ export class BenchSystem {
       RATE_LIMIT_PER_ADDRESS_REPLENISH_RATE: '1000000',
       RATE_LIMIT_PER_ADDRESS_BURST_CAPACITY: '1000000',
     };
+  }
+
+  /** Where a service calls the others: straight, or through its sidecar behind the mesh. */
+  private addresses(service: ServiceName): Record<string, string> {
+    const sidecars = this.sidecars;
+    if (!sidecars) {
+      return {
+        ORDER_ADDRESS: `127.0.0.1:${this.ports.order}`,
+        PAYMENT_ADDRESS: `127.0.0.1:${this.ports.payment}`,
+      };
+    }
+    const calls: Record<ServiceName, Record<string, string>> = {
+      gateway: { ORDER_ADDRESS: sidecars.address('gateway', 'order') },
+      order: { PAYMENT_ADDRESS: sidecars.address('order', 'payment') },
+      payment: { ORDER_ADDRESS: sidecars.address('payment', 'order') },
+    };
+    return { TRANSPORT_SECURITY: 'mesh', ...calls[service] };
   }
 
   private async waitForPort(service: ServiceName): Promise<void> {
