@@ -116,8 +116,10 @@ export class MeshSidecars {
       const pemFile = material.file(`${service}.pem`);
       writeFileSync(
         pemFile,
-        readFileSync(material.file(`${service}.crt`), 'utf8') +
-          readFileSync(material.file(`${service}.key`), 'utf8'),
+        // One PEM block after the other, each on its own lines.
+        [`${service}.crt`, `${service}.key`]
+          .map((name) => `${readFileSync(material.file(name), 'utf8').trim()}\n`)
+          .join(''),
         { mode: 0o600 },
       );
       const configFile = material.file(`${service}.sidecar.cfg`);
