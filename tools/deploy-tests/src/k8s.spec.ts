@@ -39,8 +39,15 @@ const OVERLAYS = ['dev', 'prod', 'mesh'];
 const KNOWN_EDGES = ['gateway -> order:4001', 'order -> payment:4002', 'payment -> order:4001'];
 const KNOWN_APPS = ['auth-server', 'gateway', 'order', 'payment'];
 const PUBLISHED = ['auth-server', 'gateway'];
-/** Apps that serve GET /metrics (libs/bootstrap's metrics server). */
-const WITH_METRICS = () => deployableApps().filter((app) => app !== 'auth-server');
+/** Every app serves GET /metrics (libs/bootstrap's metrics server), the auth-server included. */
+const WITH_METRICS = () => deployableApps();
+/** The metrics port of each of the starter's apps (docs/observability.md). */
+const METRICS_PORTS: Record<string, number> = {
+  gateway: 9400,
+  order: 9401,
+  payment: 9402,
+  'auth-server': 9403,
+};
 /** The scraper the metrics ports admit (docs/deploy.md). */
 const PROMETHEUS = {
   namespace: 'monitoring',
@@ -162,6 +169,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     const env = new Map((container.env ?? []).map((v) => [v.name, v.value]));
 
     it('are served on the pod network on a named port, which the scrape annotations name', () => {
+      expect(port).toBe(METRICS_PORTS[app] ?? expect.any(Number));
       expect(port).toBeGreaterThan(0);
       expect(env.get('METRICS_PORT')).toBe(String(port));
       expect(env.get('METRICS_HOST')).toBe('0.0.0.0');
