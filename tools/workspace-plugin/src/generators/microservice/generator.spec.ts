@@ -14,7 +14,7 @@ import * as markdown from 'prettier/plugins/markdown';
 import * as typescript from 'prettier/plugins/typescript';
 import * as yaml from 'prettier/plugins/yaml';
 import { format } from 'prettier/standalone';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { microserviceGenerator } from './generator';
 import { addComposeService } from './lib/add-compose-service';
 import { addContracts } from './lib/add-contracts';
@@ -371,7 +371,10 @@ describe('microservice generator', () => {
       expect(readYaml(tree, 'k8s/overlays/mesh/kustomization.yaml')).toEqual({
         resources: ['../prod', 'authorization/inventory.yaml'],
       });
-      expect(readYaml(tree, 'k8s/overlays/mesh/authorization/inventory.yaml')).toMatchObject({
+      const [authorization, peerAuthentication] = parseAllDocuments(
+        read(tree, 'k8s/overlays/mesh/authorization/inventory.yaml'),
+      ).map((document) => document.toJS() as unknown);
+      expect(authorization).toMatchObject({
         kind: 'AuthorizationPolicy',
         spec: {
           selector: { matchLabels: { 'app.kubernetes.io/name': 'inventory' } },
@@ -390,7 +393,19 @@ describe('microservice generator', () => {
               ],
               to: [{ operation: { ports: ['4003'] } }],
             },
+            // Its metrics port, which its NetworkPolicy opens to Prometheus alone.
+            { to: [{ operation: { ports: ['9403'] } }] },
           ],
+        },
+      });
+      expect(peerAuthentication).toEqual({
+        apiVersion: 'security.istio.io/v1',
+        kind: 'PeerAuthentication',
+        metadata: { name: 'inventory' },
+        spec: {
+          selector: { matchLabels: { 'app.kubernetes.io/name': 'inventory' } },
+          mtls: { mode: 'STRICT' },
+          portLevelMtls: { '9403': { mode: 'PERMISSIVE' } },
         },
       });
       expect(readYaml(tree, 'k8s/base/inventory/service-account.yaml')).toMatchObject({
