@@ -62,6 +62,19 @@ function workspace(apps: readonly (typeof APPS)[number][] = APPS): Tree {
     'docker-compose.yml',
     'name: acme\n# one file per service\ninclude:\n  - deploy/compose/order.yml\n',
   );
+  tree.write(
+    'deploy/observability/prometheus/prometheus.yml',
+    [
+      '# scrape jobs',
+      'scrape_configs:',
+      '  - job_name: acme',
+      '    static_configs:',
+      "      - targets: ['order:9401']",
+      '        labels:',
+      '          app: order',
+      '',
+    ].join('\n'),
+  );
   tree.write('k8s/base/kustomization.yaml', 'resources:\n  - platform.yaml\n  - order\n');
   tree.write(
     'k8s/overlays/prod/kustomization.yaml',
@@ -355,6 +368,28 @@ describe('microservice generator', () => {
         PORT: '4003',
         AUTH_AUDIENCE: 'urn:acme:api',
       });
+    });
+
+    it("adds its metrics port to the compose Prometheus's targets, keeping the others and the comments", () => {
+      const prometheus = read(tree, 'deploy/observability/prometheus/prometheus.yml');
+      expect(prometheus).toMatch(/^# scrape jobs\n/);
+      expect(parse(prometheus)).toEqual({
+        scrape_configs: [
+          {
+            job_name: 'acme',
+            static_configs: [
+              { targets: ['order:9401'], labels: { app: 'order' } },
+              { targets: ['inventory:9403'], labels: { app: 'inventory' } },
+            ],
+          },
+        ],
+      });
+      expect(
+        readYaml<{ services: Record<string, { environment: Record<string, string> }> }>(
+          tree,
+          'deploy/compose/inventory.yml',
+        ).services['inventory'].environment,
+      ).toMatchObject({ METRICS_PORT: '9403', METRICS_HOST: '0.0.0.0' });
     });
 
     it('writes its Kubernetes folder, lists it in the base and in the overlays that pin images, and admits its callers in the mesh', () => {
