@@ -70,6 +70,24 @@ const expressions = [
   ...queries.map((query) => ({ source: `panel "${query.panel}"`, expr: query.expr })),
 ];
 
+/**
+ * The metrics table of docs/observability.md: each row's type, labels, and the values it
+ * documents (every backticked word of its last column).
+ */
+const documented = new Map(
+  readFileSync(join(WORKSPACE, 'docs/observability.md'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('| `acme_'))
+    .map((line) => {
+      const [name, type, labels, text] = line
+        .split('|')
+        .slice(1, 5)
+        .map((cell) => cell.trim());
+      const words = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((match) => match[1]);
+      return [words(name)[0], { type, labels: words(labels), values: words(text) }] as const;
+    }),
+);
+
 describe('deploy/observability', () => {
   let metrics: ExportedMetric[];
   /** Series name -> the metric it belongs to (a histogram's `_bucket` -> the histogram). */
@@ -115,6 +133,17 @@ describe('deploy/observability', () => {
     }
   });
 
+  it('are the metrics docs/observability.md lists, with their types and labels', () => {
+    const acme = metrics.filter((metric) => metric.name.startsWith('acme_'));
+    expect(
+      Object.fromEntries(acme.map(({ name, type, labels }) => [name, { type, labels }])),
+    ).toEqual(
+      Object.fromEntries(
+        [...documented].map(([name, { type, labels }]) => [name, { type, labels }]),
+      ),
+    );
+  });
+
   describe.each(expressions)('$source', ({ expr }) => {
     const parsed = parsePromql(expr);
 
@@ -133,6 +162,24 @@ describe('deploy/observability', () => {
       }
       const known = labelsOf(parsed.metrics);
       expect(parsed.labels.filter((label) => !known.has(label))).toEqual([]);
+    });
+
+    it('matches label values the metrics take, as docs/observability.md lists them', () => {
+      // Values of the metrics' own labels (not the target's), where the doc lists them.
+      const values = parsed.metrics.flatMap(
+        (name) => documented.get(series.get(name)?.name ?? '')?.values ?? [],
+      );
+      for (const { label, op, value } of parsed.matchers) {
+        if (TARGET_LABELS.includes(label) || values.length === 0) continue;
+        expect(op === '=' || (op === '=~' && /^[\w|]+$/.test(value))).toBe(true);
+        for (const each of value.split('|')) {
+          expect({ label, value: each, documented: values.includes(each) }).toEqual({
+            label,
+            value: each,
+            documented: true,
+          });
+        }
+      }
     });
   });
 
