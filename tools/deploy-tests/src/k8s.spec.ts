@@ -169,7 +169,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     const env = new Map((container.env ?? []).map((v) => [v.name, v.value]));
 
     it('are served on the pod network on a named port, which the scrape annotations name', () => {
-      expect(port).toBe(METRICS_PORTS[app] ?? expect.any(Number));
+      expect(port).toEqual(METRICS_PORTS[app] ?? expect.any(Number));
       expect(port).toBeGreaterThan(0);
       expect(env.get('METRICS_PORT')).toBe(String(port));
       expect(env.get('METRICS_HOST')).toBe('0.0.0.0');
