@@ -5,7 +5,10 @@ import { loadCompose } from './lib/compose';
 import type { ComposeService } from './lib/compose';
 import { exportedMetrics, metricModules, seriesNames } from './lib/exported-metrics';
 import type { ExportedMetric } from './lib/exported-metrics';
+import { podTemplate, renderKustomization } from './lib/kustomize';
 import { parsePromql } from './lib/promql';
+import { relabel } from './lib/relabel';
+import type { RelabelConfig } from './lib/relabel';
 import { deployableApps, WORKSPACE } from './lib/workspace';
 
 const OBSERVABILITY = join(WORKSPACE, 'deploy/observability');
@@ -280,6 +283,69 @@ describe('deploy/observability', () => {
           expect(target.datasource?.uid).toBe(prometheusUid);
         }
       }
+    });
+  });
+
+  describe('prometheus/kubernetes-pods.yml, the scrape job for a Prometheus in the cluster', () => {
+    const [job] = readYaml<{
+      scrape_configs: (ScrapeConfig & {
+        kubernetes_sd_configs: { role: string; namespaces: { names: string[] } }[];
+        relabel_configs: RelabelConfig[];
+      })[];
+    }>('prometheus/kubernetes-pods.yml').scrape_configs;
+
+    it("is the compose job's name, over the pods of the acme namespace", () => {
+      expect(job.job_name).toBe(prometheus.scrape_configs[0].job_name);
+      expect(job.kubernetes_sd_configs).toEqual([{ role: 'pod', namespaces: { names: ['acme'] } }]);
+    });
+
+    it('turns each Deployment of k8s/overlays/prod into one target on its metrics port, labelled with its app as in compose', () => {
+      const deployments = renderKustomization(join(WORKSPACE, 'k8s/overlays/prod')).filter(
+        (object) => object.kind === 'Deployment',
+      );
+      const ip = '10.244.1.7';
+      // What Prometheus's pod discovery gives: a target per container port.
+      const discovered = deployments.flatMap((deployment) => {
+        const template = podTemplate(deployment);
+        const meta = (prefix: string, values: Record<string, string> = {}) =>
+          Object.fromEntries(
+            Object.entries(values).map(([name, value]) => [
+              `${prefix}${name.replace(/[^a-zA-Z0-9_]/g, '_')}`,
+              value,
+            ]),
+          );
+        const containers = (template?.spec?.containers ?? []) as {
+          ports?: { containerPort: number }[];
+        }[];
+        return containers.flatMap((container) =>
+          (container.ports ?? []).map((port) => ({
+            __address__: `${ip}:${port.containerPort}`,
+            __metrics_path__: '/metrics',
+            __meta_kubernetes_pod_name: `${deployment.metadata.name}-6d4cf56db6-x7k2p`,
+            ...meta('__meta_kubernetes_pod_label_', template?.metadata?.labels),
+            ...meta('__meta_kubernetes_pod_annotation_', template?.metadata?.annotations),
+          })),
+        );
+      });
+      const targets = new Map(
+        discovered
+          .map((labels) => relabel(labels, job.relabel_configs))
+          .filter((labels) => labels !== undefined)
+          .map((labels) => [JSON.stringify(labels), labels]),
+      );
+      expect([...targets.values()].sort((a, b) => a.app.localeCompare(b.app))).toEqual(
+        deployableApps().map((app) => {
+          const env = environment(
+            loadCompose(join(WORKSPACE, 'docker-compose.yml')).model.services[app],
+          );
+          return {
+            __address__: `${ip}:${env['METRICS_PORT']}`,
+            __metrics_path__: '/metrics',
+            app,
+            pod: `${app}-6d4cf56db6-x7k2p`,
+          };
+        }),
+      );
     });
   });
 
