@@ -2,10 +2,10 @@
 // the dev PKI (npm run dev:setup), copies of the certificates, client secrets and data keys,
 // and the secrets only the compose system uses: a Redis user and a PostgreSQL role per
 // service, each with its own password (redis-users.acl and postgres-init.sql say what each
-// may do), the auth-server's signing and cookie keys, and its users: the development users'
-// names and roles with generated passwords (in auth-server/passwords/<user>), since the
-// auth-server runs in production mode here and refuses the published ones. Generated secrets are
-// kept on later runs; certificates are copied afresh.
+// may do), Grafana's admin password, the auth-server's signing and cookie keys, and its users:
+// the development users' names and roles with generated passwords (in
+// auth-server/passwords/<user>), since the auth-server runs in production mode here and refuses
+// the published ones. Generated secrets are kept on later runs; certificates are copied afresh.
 //
 //   node deploy/compose/prepare.mjs
 //
@@ -115,6 +115,9 @@ for (const [user, writeUrl] of Object.entries(REDIS_URL_FILES)) {
   writeUrl(`redis://${user}:${password}@redis:6379`);
 }
 writeReadable(join(OUT, 'redis-users.acl'), `${acl}\n`);
+
+// Grafana's admin password (observability.yml), for signing in at http://localhost:3030 as admin.
+writeOnce(join(OUT, 'grafana-admin-password'), secret);
 
 writeOnce(join(auth, 'cookie-keys'), () => `${randomBytes(32).toString('base64url')}\n`);
 const signingKeys = join(auth, 'signing-keys.json');

@@ -19,13 +19,17 @@ import { composeSchemaErrors, loadCompose } from './lib/compose';
 import type { ComposeService } from './lib/compose';
 import { deployableApps, WORKSPACE } from './lib/workspace';
 
-const PUBLISHED = ['auth-server', 'gateway', 'web'];
-/** Networks of the published services; every other one is on `internal` only. */
+const PUBLISHED = ['auth-server', 'gateway', 'grafana', 'web'];
+/** Networks of the published services and the observability tools; every other one is on `internal` only. */
 const EDGE_NETWORKS: Record<string, string[]> = {
   'auth-server': ['edge', 'internal'],
   gateway: ['edge', 'internal'],
   // The browser calls the gateway and the auth-server; the web server itself calls nothing.
   web: ['edge'],
+  // The observability profile: Grafana reaches Prometheus and Jaeger over `telemetry` only.
+  grafana: ['edge', 'telemetry'],
+  prometheus: ['internal', 'telemetry'],
+  jaeger: ['internal', 'telemetry'],
 };
 /** Apps built from an image recipe of their own rather than the root Dockerfile. */
 const OWN_RECIPE: Record<string, string> = { web: 'docker/web.Dockerfile' };
@@ -101,7 +105,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes the gateway, the auth-server and web only, on the loopback interface', () => {
+  it('publishes the gateway, the auth-server, web and Grafana only, on the loopback interface', () => {
     const published = services.filter(([, service]) => service.ports?.length).map(([name]) => name);
     expect(published.sort()).toEqual(PUBLISHED);
     for (const [, service] of services) {
@@ -112,18 +116,42 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('serves metrics off loopback only on the internal network, and publishes no metrics port', () => {
-    const offLoopback = services.filter(([, service]) => environment(service)['METRICS_HOST']);
-    expect(offLoopback.map(([name]) => name)).toEqual(expect.arrayContaining(['order', 'payment']));
-    for (const [name, service] of offLoopback) {
+  it("serves every app's metrics on the internal network only, and publishes no metrics port", () => {
+    const aliases = (service: ComposeService, network: string) =>
+      Array.isArray(service.networks)
+        ? []
+        : (((service.networks?.[network] as { aliases?: string[] } | null)?.aliases ??
+            []) as string[]);
+    for (const name of deployableApps()) {
+      const service = model.services[name];
       const env = environment(service);
-      expect({ name, host: env['METRICS_HOST'], networks: list(service.networks) }).toEqual({
-        name,
-        host: '0.0.0.0',
-        networks: ['internal'],
-      });
       expect(Number(env['METRICS_PORT'])).toBeGreaterThan(0);
+      const networks = list(service.networks);
+      if (networks.length === 1 && networks[0] === 'internal') {
+        expect({ name, host: env['METRICS_HOST'] }).toEqual({ name, host: '0.0.0.0' });
+        continue;
+      }
+      // On the edge network too: the address of an alias it holds on the internal network
+      // alone, which no other container has.
+      const host = env['METRICS_HOST'];
+      expect({ name, host, internal: aliases(service, 'internal') }).toEqual({
+        name,
+        host: `${name}-metrics`,
+        internal: [host],
+      });
+      for (const [other, otherService] of services) {
+        expect(other).not.toBe(host);
+        for (const network of list(otherService.networks)) {
+          if (other === name && network === 'internal') continue;
+          expect(aliases(otherService, network)).not.toContain(host);
+        }
+      }
     }
+    expect(
+      deployableApps().filter(
+        (name) => environment(model.services[name])['METRICS_HOST'] !== '0.0.0.0',
+      ),
+    ).toEqual(['auth-server', 'gateway']);
     // Those set here, and the defaults of the services that keep them (docs/observability.md).
     const metricsPorts = [
       ...services.map(([, service]) => environment(service)['METRICS_PORT']).filter(Boolean),
@@ -139,6 +167,7 @@ describe('docker-compose.yml', () => {
 
   it('keeps every other service on the internal network only, which has no route out', () => {
     expect(model.networks['internal']).toEqual({ internal: true });
+    expect(model.networks['telemetry']).toEqual({ internal: true });
     for (const [name, service] of services) {
       expect(list(service.networks)).toEqual(EDGE_NETWORKS[name] ?? ['internal']);
     }

@@ -39,8 +39,15 @@ const OVERLAYS = ['dev', 'prod', 'mesh'];
 const KNOWN_EDGES = ['gateway -> order:4001', 'order -> payment:4002', 'payment -> order:4001'];
 const KNOWN_APPS = ['auth-server', 'gateway', 'order', 'payment'];
 const PUBLISHED = ['auth-server', 'gateway'];
-/** Apps that serve GET /metrics (libs/bootstrap's metrics server). */
-const WITH_METRICS = () => deployableApps().filter((app) => app !== 'auth-server');
+/** Every app serves GET /metrics (libs/bootstrap's metrics server), the auth-server included. */
+const WITH_METRICS = () => deployableApps();
+/** The metrics port of each of the starter's apps (docs/observability.md). */
+const METRICS_PORTS: Record<string, number> = {
+  gateway: 9400,
+  order: 9401,
+  payment: 9402,
+  'auth-server': 9403,
+};
 /** The scraper the metrics ports admit (docs/deploy.md). */
 const PROMETHEUS = {
   namespace: 'monitoring',
@@ -162,6 +169,7 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     const env = new Map((container.env ?? []).map((v) => [v.name, v.value]));
 
     it('are served on the pod network on a named port, which the scrape annotations name', () => {
+      expect(port).toEqual(METRICS_PORTS[app] ?? expect.any(Number));
       expect(port).toBeGreaterThan(0);
       expect(env.get('METRICS_PORT')).toBe(String(port));
       expect(env.get('METRICS_HOST')).toBe('0.0.0.0');
@@ -169,6 +177,9 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
         'prometheus.io/scrape': 'true',
         'prometheus.io/port': String(port),
         'prometheus.io/path': '/metrics',
+        // Under Istio, metrics merging would point these at its agent's port 15020, which no
+        // NetworkPolicy opens: they stay on the service's own port.
+        ...(overlay === 'mesh' ? { 'prometheus.istio.io/merge-metrics': 'false' } : {}),
       });
       // The service port stays first: callers and the generated network policies use it.
       expect(container.ports?.[0].name).not.toBe('metrics');
@@ -387,7 +398,7 @@ describe('the overlays', () => {
       ).toBe('enabled');
     });
 
-    it('takes plaintext only on the public ports, from the ingress controller outside the mesh', () => {
+    it('takes plaintext only on the public ports, from the ingress controller outside the mesh, and on the metrics ports, from Prometheus', () => {
       const exceptions = ofKind<{
         selector?: { matchLabels: Record<string, string> };
         mtls: { mode: string };
@@ -399,10 +410,30 @@ describe('the overlays', () => {
           mode: p.spec.mtls.mode,
           permissive: Object.keys(p.spec.portLevelMtls ?? {}),
         }));
-      expect(exceptions.sort((a, b) => String(a.app).localeCompare(String(b.app)))).toEqual([
-        { app: 'auth-server', mode: 'STRICT', permissive: ['3001'] },
-        { app: 'gateway', mode: 'STRICT', permissive: ['3000'] },
+      const expected = deployableApps().map((app) => {
+        const [container] = podSpec(
+          ofKind(objects, 'Deployment').find((d) => d.metadata.name === app) as KubeObject,
+        ).containers;
+        const ports = container.ports ?? [];
+        return {
+          app,
+          mode: 'STRICT',
+          permissive: [
+            ...(PUBLISHED.includes(app) ? [ports[0].containerPort] : []),
+            ...ports.filter((p) => p.name === 'metrics').map((p) => p.containerPort),
+          ].map(String),
+        };
+      });
+      expect(exceptions.sort((a, b) => String(a.app).localeCompare(String(b.app)))).toEqual(
+        expected,
+      );
+      expect(expected.filter(({ app }) => app in METRICS_PORTS)).toEqual([
+        { app: 'auth-server', mode: 'STRICT', permissive: ['3001', '9403'] },
+        { app: 'gateway', mode: 'STRICT', permissive: ['3000', '9400'] },
+        { app: 'order', mode: 'STRICT', permissive: ['9401'] },
+        { app: 'payment', mode: 'STRICT', permissive: ['9402'] },
       ]);
+      // Under the mesh too, the NetworkPolicies admit only Prometheus to those ports (above).
     });
 
     it('admits to each TCP service exactly the callers its NetworkPolicy admits, named by their service accounts', () => {
@@ -428,19 +459,42 @@ describe('the overlays', () => {
         )
         .sort();
 
-      const byMesh = ofKind<{
+      const authorizationPolicies = ofKind<{
         selector: { matchLabels: Record<string, string> };
         action: string;
         rules: {
-          from: { source: { principals: string[] } }[];
+          from?: { source: { principals: string[] } }[];
           to: { operation: { ports: string[] } }[];
         }[];
-      }>(objects, 'AuthorizationPolicy')
+      }>(objects, 'AuthorizationPolicy');
+      // A rule without `from` admits anyone the NetworkPolicy lets through: only the metrics
+      // port, which it lets Prometheus (outside the mesh, so without an identity) alone reach.
+      const toAnyone = authorizationPolicies.flatMap((policy) =>
+        policy.spec.rules
+          .filter((rule) => !rule.from)
+          .flatMap((rule) =>
+            rule.to.flatMap(({ operation }) =>
+              operation.ports.map(
+                (port) => `${policy.spec.selector.matchLabels['app.kubernetes.io/name']}:${port}`,
+              ),
+            ),
+          ),
+      );
+      const metricsPortOf = (pod: Endpoint) =>
+        podSpec(deployments.find((d) => d.metadata.name === pod.name) as KubeObject)
+          .containers.flatMap((c) => c.ports ?? [])
+          .find((p) => p.name === 'metrics')?.containerPort;
+      expect(toAnyone.sort()).toEqual(
+        internal.map((pod) => `${pod.name}:${metricsPortOf(pod)}`).sort(),
+      );
+      expect(toAnyone).toEqual(expect.arrayContaining(['order:9401', 'payment:9402']));
+
+      const byMesh = authorizationPolicies
         .flatMap((policy) => {
           expect(policy.spec.action).toBe('ALLOW');
           const target = policy.spec.selector.matchLabels['app.kubernetes.io/name'];
           return policy.spec.rules.flatMap((rule) =>
-            rule.from.flatMap(({ source }) =>
+            (rule.from ?? []).flatMap(({ source }) =>
               source.principals.flatMap((principal) =>
                 rule.to.flatMap(({ operation }) =>
                   operation.ports.map(

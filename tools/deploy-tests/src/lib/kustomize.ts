@@ -50,7 +50,7 @@ export function renderKustomization(dir: string): KubeObject[] {
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
 
 interface PodTemplate {
-  metadata?: { labels?: Record<string, string> };
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: { containers?: { image: string }[]; initContainers?: { image: string }[] };
 }
 

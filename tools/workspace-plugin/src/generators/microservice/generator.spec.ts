@@ -14,7 +14,7 @@ import * as markdown from 'prettier/plugins/markdown';
 import * as typescript from 'prettier/plugins/typescript';
 import * as yaml from 'prettier/plugins/yaml';
 import { format } from 'prettier/standalone';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { microserviceGenerator } from './generator';
 import { addComposeService } from './lib/add-compose-service';
 import { addContracts } from './lib/add-contracts';
@@ -61,6 +61,19 @@ function workspace(apps: readonly (typeof APPS)[number][] = APPS): Tree {
   tree.write(
     'docker-compose.yml',
     'name: acme\n# one file per service\ninclude:\n  - deploy/compose/order.yml\n',
+  );
+  tree.write(
+    'deploy/observability/prometheus/prometheus.yml',
+    [
+      '# scrape jobs',
+      'scrape_configs:',
+      '  - job_name: acme',
+      '    static_configs:',
+      "      - targets: ['order:9401']",
+      '        labels:',
+      '          app: order',
+      '',
+    ].join('\n'),
   );
   tree.write('k8s/base/kustomization.yaml', 'resources:\n  - platform.yaml\n  - order\n');
   tree.write(
@@ -357,6 +370,28 @@ describe('microservice generator', () => {
       });
     });
 
+    it("adds its metrics port to the compose Prometheus's targets, keeping the others and the comments", () => {
+      const prometheus = read(tree, 'deploy/observability/prometheus/prometheus.yml');
+      expect(prometheus).toMatch(/^# scrape jobs\n/);
+      expect(parse(prometheus)).toEqual({
+        scrape_configs: [
+          {
+            job_name: 'acme',
+            static_configs: [
+              { targets: ['order:9401'], labels: { app: 'order' } },
+              { targets: ['inventory:9403'], labels: { app: 'inventory' } },
+            ],
+          },
+        ],
+      });
+      expect(
+        readYaml<{ services: Record<string, { environment: Record<string, string> }> }>(
+          tree,
+          'deploy/compose/inventory.yml',
+        ).services['inventory'].environment,
+      ).toMatchObject({ METRICS_PORT: '9403', METRICS_HOST: '0.0.0.0' });
+    });
+
     it('writes its Kubernetes folder, lists it in the base and in the overlays that pin images, and admits its callers in the mesh', () => {
       expect(readYaml(tree, 'k8s/base/kustomization.yaml')).toEqual({
         resources: ['platform.yaml', 'order', 'inventory'],
@@ -371,7 +406,10 @@ describe('microservice generator', () => {
       expect(readYaml(tree, 'k8s/overlays/mesh/kustomization.yaml')).toEqual({
         resources: ['../prod', 'authorization/inventory.yaml'],
       });
-      expect(readYaml(tree, 'k8s/overlays/mesh/authorization/inventory.yaml')).toMatchObject({
+      const [authorization, peerAuthentication] = parseAllDocuments(
+        read(tree, 'k8s/overlays/mesh/authorization/inventory.yaml'),
+      ).map((document) => document.toJS() as unknown);
+      expect(authorization).toMatchObject({
         kind: 'AuthorizationPolicy',
         spec: {
           selector: { matchLabels: { 'app.kubernetes.io/name': 'inventory' } },
@@ -390,7 +428,19 @@ describe('microservice generator', () => {
               ],
               to: [{ operation: { ports: ['4003'] } }],
             },
+            // Its metrics port, which its NetworkPolicy opens to Prometheus alone.
+            { to: [{ operation: { ports: ['9403'] } }] },
           ],
+        },
+      });
+      expect(peerAuthentication).toEqual({
+        apiVersion: 'security.istio.io/v1',
+        kind: 'PeerAuthentication',
+        metadata: { name: 'inventory' },
+        spec: {
+          selector: { matchLabels: { 'app.kubernetes.io/name': 'inventory' } },
+          mtls: { mode: 'STRICT' },
+          portLevelMtls: { '9403': { mode: 'PERMISSIVE' } },
         },
       });
       expect(readYaml(tree, 'k8s/base/inventory/service-account.yaml')).toMatchObject({
