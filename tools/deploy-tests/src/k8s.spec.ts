@@ -368,6 +368,19 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
         'gateway -> elsewhere:6379',
       ]);
     });
+
+    it('lets every pod send traces to the OpenTelemetry Collector in monitoring, and to no other pod there', () => {
+      const collectorLabels = { 'app.kubernetes.io/name': 'opentelemetry-collector' };
+      const collector = outside('monitoring', collectorLabels, [4318, 4317]);
+      expect(edges(pods, [collector]).sort()).toEqual(
+        pods.map((pod) => `${pod.name} -> monitoring:4318`).sort(),
+      );
+      const strangers = [
+        outside('monitoring', { 'app.kubernetes.io/name': 'grafana' }, [4318]),
+        outside('elsewhere', collectorLabels, [4318]),
+      ];
+      expect(edges(pods, strangers)).toEqual([]);
+    });
   });
 });
 
