@@ -309,6 +309,16 @@ describe('microservice generator', () => {
       );
     });
 
+    it("skips a port whose metrics port (+ 5400) another app's metrics already hold", async () => {
+      const withAuthServer = workspace();
+      // The auth-server serves its metrics on 9403, the metrics port 4003 would get.
+      withAuthServer.write('apps/auth-server/src/config.ts', '  ...metricsEnv(9403),\n');
+      await generate(withAuthServer, { callers: 'gateway' });
+      const config = read(withAuthServer, 'apps/inventory/src/config.ts');
+      expect(config).toContain('listenerEnv(4004)');
+      expect(config).toContain('metricsEnv(9404)');
+    });
+
     it('guards the example handler with the callers, a role and a scope', () => {
       const controller = read(tree, 'apps/inventory/src/inventory/inventory.controller.ts');
       expect(controller).toContain("@AllowServices('gateway', 'order')");

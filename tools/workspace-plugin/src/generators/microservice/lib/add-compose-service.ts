@@ -1,5 +1,6 @@
 import type { Tree } from '@nx/devkit';
 import { isSeq } from 'yaml';
+import { METRICS_PORT_OFFSET } from './normalize-options';
 import type { NormalizedOptions } from './normalize-options';
 import { renderTemplates } from './template-files';
 import { appendToList, updateYaml } from './yaml-lists';
@@ -37,7 +38,7 @@ function addScrapeTarget(tree: Tree, options: NormalizedOptions): void {
       throw new Error(`${PROMETHEUS}: expected a scrape job "${SCRAPE_JOB}" with static_configs`);
     }
     const target = {
-      targets: [`${options.name}:${options.port + 5400}`],
+      targets: [`${options.name}:${options.port + METRICS_PORT_OFFSET}`],
       labels: { app: options.name },
     };
     const present = (targets.toJSON() as unknown[]).some(

@@ -5,6 +5,8 @@ import type { MicroserviceGeneratorSchema } from '../schema';
 const KEBAB_CASE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const MAX_NAME_LENGTH = 30;
 const FIRST_SERVICE_PORT = 4001;
+/** A service's metrics port is its own port plus this (order: 4001, 9401). */
+export const METRICS_PORT_OFFSET = 5400;
 /** The audience the bundled auth server issues and gateway, order and payment require (`AUTH_AUDIENCE`). */
 export const API_AUDIENCE = 'urn:acme:api';
 
@@ -105,18 +107,22 @@ function assertServiceName(name: string, what: string): void {
   }
 }
 
-/** The lowest port from 4001 up that no app's config.ts names as its default. */
+/**
+ * The lowest port from 4001 up that no app's config.ts names as its default,
+ * and whose metrics port (+ 5400) none names either: 4003 would put a new
+ * service's metrics on the auth-server's 9403.
+ */
 function nextFreePort(tree: Tree): number {
   const used = new Set<number>();
+  const defaults = (config: string, call: RegExp) =>
+    [...config.matchAll(call)].map((match) => Number(match[1].replace(/_/g, '')));
   for (const app of tree.exists('apps') ? tree.children('apps') : []) {
     const config = tree.read(`apps/${app}/src/config.ts`, 'utf-8') ?? '';
-    for (const match of config.matchAll(
-      /(?:listenerEnv\(|httpAppEnv\(|PORT:\s*intEnv\()\s*([\d_]+)/g,
-    )) {
-      used.add(Number(match[1].replace(/_/g, '')));
-    }
+    const ports = defaults(config, /(?:listenerEnv\(|httpAppEnv\(|PORT:\s*intEnv\()\s*([\d_]+)/g);
+    const metricsPorts = defaults(config, /metricsEnv\(\s*([\d_]+)/g);
+    for (const port of [...ports, ...metricsPorts]) used.add(port);
   }
   let port = FIRST_SERVICE_PORT;
-  while (used.has(port)) port++;
+  while (used.has(port) || used.has(port + METRICS_PORT_OFFSET)) port++;
   return port;
 }
