@@ -19,6 +19,7 @@ export { CurrentUser } from './lib/decorators/current-user.decorator';
 export {
   allOf,
   anyOf,
+  calledVia,
   fromNetwork,
   hasRole,
   hasScope,
