@@ -193,16 +193,11 @@ function healthModule(
             ServiceClientsModule.registerAsync({
               services: dependencies,
               inject: [ConfigService],
-              // Every caller's schema has the keys of serviceEnv() and callerEnv(), and an address per callee.
+              // Every caller's schema has the keys of serviceEnv() and callerEnv(), and each callee's.
               useFactory: (config: ConfigService) =>
                 serviceClientsFrom(
                   config as unknown as Parameters<typeof serviceClientsFrom>[0],
-                  Object.fromEntries(
-                    dependencies.map((service) => [
-                      service,
-                      config.getOrThrow(`${service.toUpperCase()}_ADDRESS`),
-                    ]),
-                  ),
+                  dependencies,
                 ),
             }),
           ]

@@ -112,7 +112,8 @@ export class ServiceClientsModule {
               throw new Error('token exchange needs the OAuth client credentials of this service');
             }
             return {
-              serviceTokens: credentials && new ServiceTokenProvider(credentials),
+              serviceTokens:
+                credentials?.scope === undefined ? undefined : new ServiceTokenProvider(credentials),
               exchanger:
                 credentials && delegation === 'exchange'
                   ? new TokenExchanger(credentials)

@@ -3,7 +3,8 @@ import { renewalTime, TokenEndpoint, TokenRequestError } from './token-endpoint'
 import type { ClientAuthentication } from './token-endpoint';
 
 export interface ServiceCredentials extends ClientAuthentication {
-  scope: string;
+  /** Scopes asked for when the service acts as itself; without, it never does (no `sendAsService`). */
+  scope?: string;
   /**
    * How a token request names the service to call: `resource` (RFC 8707, the
    * bundled auth server), `audience` (Auth0, RFC 8693's name), or not at all
@@ -53,7 +54,7 @@ export class ServiceTokenProvider {
     try {
       const issued = await this.endpoint.request({
         grant_type: 'client_credentials',
-        scope,
+        ...(scope === undefined ? {} : { scope }),
         ...(targetParameter === undefined ? {} : { [targetParameter]: audience }),
       });
       const lifetimeMs = issued.expiresInSec * 1000;
