@@ -138,20 +138,28 @@ export class TestIssuer {
     });
   }
 
-  /** An access token of a user, as the auth server issues it. */
+  /**
+   * An access token of a user, as the auth server issues it: for this issuer's
+   * audience, or `audience` (a service's, as a caller's exchange would get it).
+   */
   userToken(
     sub: string,
-    options: { roles?: string[]; scope?: string; expiresIn?: number } = {},
+    options: { roles?: string[]; scope?: string; expiresIn?: number; audience?: string } = {},
   ): string {
     return this.sign({
-      claims: { sub, roles: options.roles ?? ['user'], scope: options.scope ?? '' },
+      claims: {
+        sub,
+        roles: options.roles ?? ['user'],
+        scope: options.scope ?? '',
+        aud: options.audience ?? this.audience,
+      },
       expiresIn: options.expiresIn,
     });
   }
 
   /** A client-credentials token: `sub` is the client itself. */
-  serviceToken(clientId: string, scope = ''): string {
-    return this.sign({ claims: { sub: clientId, client_id: clientId, scope } });
+  serviceToken(clientId: string, scope = '', audience = this.audience): string {
+    return this.sign({ claims: { sub: clientId, client_id: clientId, scope, aud: audience } });
   }
 
   /**
