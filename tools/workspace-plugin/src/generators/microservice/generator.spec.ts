@@ -141,9 +141,9 @@ const ORDER_ONLY_FRAGMENTS: { file: string; reason: string; fragments: string[] 
     file: 'apps/order/src/config.ts',
     reason: 'calls payment: its address, timeouts, retries and circuit breaker',
     fragments: [
-      '  addressEnv,\n  callerEnv,\n',
-      '  ...callerEnv(),\n',
-      "  PAYMENT_ADDRESS: addressEnv('localhost:4002').describe('host:port of the payment service.'),\n",
+      '  addressEnv,\n  calleeAudienceEnv,\n  callerEnv,\n',
+      '  ...callerEnv(SERVICE_NAME),\n',
+      "  PAYMENT_ADDRESS: addressEnv('localhost:4002').describe('host:port of the payment service.'),\n  PAYMENT_AUDIENCE: calleeAudienceEnv('payment'),\n",
     ],
   },
   {
@@ -286,13 +286,13 @@ describe('microservice generator', () => {
       expect(read(tree, 'apps/inventory/jest.config.cts')).not.toContain('ts-jest');
     });
 
-    it('picks the next free port, and keeps the API audience the auth server issues', () => {
+    it('picks the next free port, and accepts its own audience only', () => {
       const config = read(tree, 'apps/inventory/src/config.ts');
       expect(config).toContain('listenerEnv(4003)');
       // serviceEnv's AUTH_AUDIENCE defaults to it already.
-      expect(config).not.toContain('AUTH_AUDIENCE');
+      expect(config).toContain('...serviceEnv(SERVICE_NAME),');
       expect(read(tree, 'apps/inventory/src/config.spec.ts')).toContain(
-        "expect(validateInventoryEnv({}).AUTH_AUDIENCE).toBe('urn:acme:api');",
+        "expect(validateInventoryEnv({}).AUTH_AUDIENCE).toBe('urn:acme:inventory');",
       );
     });
 
@@ -353,7 +353,7 @@ describe('microservice generator', () => {
       expect(service['networks']).toEqual(['internal']);
       expect(service['environment']).toMatchObject({
         PORT: '4003',
-        AUTH_AUDIENCE: 'urn:acme:api',
+        AUTH_AUDIENCE: 'urn:acme:inventory',
       });
     });
 
@@ -464,7 +464,7 @@ describe('microservice generator', () => {
         name: 'storefront',
         http: true,
         port: 4100,
-        audience: 'urn:acme:storefront',
+        audience: 'https://shop.acme.example',
       });
       addServiceFiles(tree, options);
       addContracts(tree, options);
@@ -488,7 +488,7 @@ describe('microservice generator', () => {
     it('takes the given port and audience, and needs no message patterns', () => {
       const config = read(tree, 'apps/storefront/src/config.ts');
       expect(config).toContain('...httpAppEnv(4100)');
-      expect(config).toContain(".default('urn:acme:storefront')");
+      expect(config).toContain("...serviceEnv(SERVICE_NAME, 'https://shop.acme.example'),");
       expect(tree.exists('libs/contracts/src/lib/storefront.constants.ts')).toBe(false);
     });
 
