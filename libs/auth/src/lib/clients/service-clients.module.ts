@@ -113,7 +113,9 @@ export class ServiceClientsModule {
             }
             return {
               serviceTokens:
-                credentials?.scope === undefined ? undefined : new ServiceTokenProvider(credentials),
+                credentials?.scope === undefined
+                  ? undefined
+                  : new ServiceTokenProvider(credentials),
               exchanger:
                 credentials && delegation === 'exchange'
                   ? new TokenExchanger(credentials)
