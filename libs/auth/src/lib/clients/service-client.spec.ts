@@ -221,10 +221,14 @@ describe(ServiceClient.name, () => {
       expect(proxy.sent).toEqual([]);
     });
 
-    it('sends no credentials when the caller had none', async () => {
-      await exchanging().send('payments.charge', {});
+    it('sends no credentials when the caller had none, nor one that is no bearer token', async () => {
+      const client = exchanging();
+      await client.send('payments.charge', {});
+      await inHandler(rpcMessageContext({ authorization: 'Basic b3JkZXI6c2VjcmV0' }), () =>
+        client.send('payments.charge', {}),
+      );
 
-      expect(proxy.sent[0].envelope.meta.authorization).toBeUndefined();
+      expect(proxy.sent.map((s) => s.envelope.meta.authorization)).toEqual([undefined, undefined]);
     });
   });
 

@@ -4,11 +4,11 @@ import {
   Logger,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { InvalidTokenException } from '../auth.errors';
 import type { ClientProxy } from '@nestjs/microservices';
 import { isRpcErrorBody } from '@acme/transport';
 import type { MessageEnvelope, MessageMeta } from '@acme/transport';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
+import { InvalidTokenException } from '../auth.errors';
 import { currentCallMeta } from '../context/call-context';
 import type { ServiceTokenProvider } from '../token/service-token.provider';
 import { TokenRequestError } from '../token/token-endpoint';
@@ -122,13 +122,15 @@ export class ServiceClient {
 
   /**
    * The authorization a call for the current caller carries: their token
-   * exchanged for the callee's audience. Without a token there is nothing to
-   * exchange, and the callee refuses the call as it would any anonymous one.
+   * exchanged for the callee's audience. Without a bearer token there is
+   * nothing to exchange, and nothing meant for this service is passed on: the
+   * callee refuses the call as it would any anonymous one.
    */
   private async onBehalfOf(authorization: string | undefined): Promise<string | undefined> {
     const { exchanger, audience } = this.auth;
-    const token = /^Bearer ([^\s]+)$/i.exec(authorization ?? '')?.[1];
-    if (!exchanger || token === undefined) return authorization;
+    if (!exchanger) return authorization;
+    const token = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
+    if (token === undefined) return undefined;
     try {
       return `Bearer ${await exchanger.exchange(token, audience)}`;
     } catch (error) {
