@@ -68,6 +68,14 @@ function workspace(apps: readonly (typeof APPS)[number][] = APPS): Tree {
     'resources:\n  - ../../base\nimages:\n  - name: acme/order\n    newName: registry.example.com/acme/order\n    newTag: 1.2.3\n',
   );
   tree.write('k8s/overlays/mesh/kustomization.yaml', 'resources:\n  - ../prod\n');
+  tree.write(
+    'apps/auth-server/config/clients.json',
+    JSON.stringify([
+      { client_id: 'web', api_scopes: ['orders:read'] },
+      { client_id: 'gateway', call_audiences: ['urn:acme:order'] },
+      { client_id: 'order', call_audiences: ['urn:acme:payment'] },
+    ]),
+  );
   return tree;
 }
 
@@ -294,6 +302,14 @@ describe('microservice generator', () => {
       expect(read(tree, 'apps/inventory/src/config.spec.ts')).toContain(
         "expect(validateInventoryEnv({}).AUTH_AUDIENCE).toBe('urn:acme:inventory');",
       );
+    });
+
+    it("lets each caller's OAuth client get tokens for its audience, and no other client", () => {
+      expect(readJson(tree, 'apps/auth-server/config/clients.json')).toEqual([
+        { client_id: 'web', api_scopes: ['orders:read'] },
+        { client_id: 'gateway', call_audiences: ['urn:acme:order', 'urn:acme:inventory'] },
+        { client_id: 'order', call_audiences: ['urn:acme:payment', 'urn:acme:inventory'] },
+      ]);
     });
 
     it('guards the example handler with the callers, a role and a scope', () => {
