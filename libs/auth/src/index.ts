@@ -37,7 +37,7 @@ export type {
 } from './lib/context/incoming-call';
 export { getPrincipal } from './lib/context/principal.context';
 export { getClientNetworks, setClientNetworks } from './lib/context/client-networks.context';
-export { currentCallMeta, REQUEST_ID_HEADER } from './lib/context/call-context';
+export { currentCallMeta, REQUEST_ID_HEADER, withoutCallContext } from './lib/context/call-context';
 export { AccessTokenVerifier } from './lib/token/access-token.verifier';
 export { InvalidTokenError } from './lib/token/invalid-token.error';
 export type { InvalidTokenCheck } from './lib/token/invalid-token.error';

@@ -8,7 +8,11 @@ import type { MessageEnvelope, MessageMeta, RpcErrorBody } from '@acme/transport
 import { defer, delay, from, lastValueFrom, NEVER, of, throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
-import { CallContextInterceptor, REQUEST_ID_HEADER } from '../context/call-context';
+import {
+  CallContextInterceptor,
+  REQUEST_ID_HEADER,
+  withoutCallContext,
+} from '../context/call-context';
 import { setClientNetworks } from '../context/client-networks.context';
 import { TestIssuer } from '../testing/test-issuer';
 import { AccessTokenVerifier } from '../token/access-token.verifier';
@@ -219,6 +223,21 @@ describe(ServiceClient.name, () => {
 
       expect(error.getStatus()).toBe(503);
       expect(proxy.sent).toEqual([]);
+    });
+
+    it('exchanges nothing and sends nothing of the caller for a call made withoutCallContext', async () => {
+      const authorization = `Bearer ${issuer.userToken('alice')}`;
+      const before = issuer.exchanges;
+
+      await inHandler(rpcMessageContext({ authorization, requestId: 'req-5' }), () =>
+        withoutCallContext(() => exchanging().send('health.ping', {})),
+      );
+
+      expect(proxy.sent[0].envelope.meta).toEqual({
+        authorization: undefined,
+        requestId: undefined,
+      });
+      expect(issuer.exchanges).toBe(before);
     });
 
     it('sends no credentials when the caller had none, nor one that is no bearer token', async () => {
