@@ -30,7 +30,12 @@ describe('token exchange at every hop', () => {
   });
 
   /** A token exchange at the auth server, as `clientId` with its real secret. */
-  const exchange = async (clientId: string, subjectToken: string, audience: string) => {
+  const exchange = async (
+    clientId: string,
+    subjectToken: string,
+    audience: string,
+    extra: Record<string, string> = {},
+  ) => {
     const response = await fetch(`${system.issuerUrl}/token`, {
       method: 'POST',
       headers: {
@@ -42,6 +47,7 @@ describe('token exchange at every hop', () => {
         subject_token: subjectToken,
         subject_token_type: ACCESS_TOKEN,
         audience,
+        ...extra,
       }),
     });
     return { status: response.status, body: (await response.json()) as Record<string, string> };
@@ -190,6 +196,26 @@ describe('token exchange at every hop', () => {
         'urn:acme:order',
       );
       expect({ status, error: body.error }).toEqual({ status: 400, error: 'invalid_request' });
+    });
+
+    it('the gateway asking for a scope the user token does not hold (invalid_scope)', async () => {
+      const { status, body } = await exchange('gateway', alice, 'urn:acme:order', {
+        scope: 'orders:read admin:read',
+      });
+      expect({ status, error: body.error }).toEqual({ status: 400, error: 'invalid_scope' });
+    });
+
+    it('the gateway exchanging a tampered token (invalid_grant)', async () => {
+      const [header, payload, signature] = alice.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as object;
+      const wider = Buffer.from(JSON.stringify({ ...claims, sub: 'bob' })).toString('base64url');
+
+      const { status, body } = await exchange(
+        'gateway',
+        [header, wider, signature].join('.'),
+        'urn:acme:order',
+      );
+      expect({ status, error: body.error }).toEqual({ status: 400, error: 'invalid_grant' });
     });
 
     it("order exchanging the user's API token, which was not sent to it (invalid_grant)", async () => {
