@@ -42,6 +42,31 @@ function readGlobalPrefix(app: string): string | undefined {
   return /globalPrefix:\s*'([^']+)'/.exec(main)?.[1];
 }
 
+/** How the tokens that reach these handlers are scoped; the same for every app, so written once. */
+const TOKEN_EXCHANGE = `## Token exchange per hop
+
+Each service accepts only tokens for its own audience (listed under its name above; \`AUTH_AUDIENCE\`), so a token one service received is refused (401 \`invalid_token\`, \`wrong audience\`) by every other, the gateway included.
+
+- **On the way.** \`ServiceClient.send\` exchanges the caller's token at the issuer (RFC 8693, the service authenticating with its own client secret) for a token for the callee alone (\`<SERVICE>_AUDIENCE\`): same \`sub\`, same scopes or fewer, an \`act\` claim naming the calling service, nested down the chain (at payment: \`act: { sub: 'order', act: { sub: 'gateway' } }\`). It lives \`EXCHANGED_TOKEN_TTL\` (120 s) at most and never beyond the token exchanged; each is cached per user token and callee until shortly before it expires. \`sendAsService\` asks for a client-credentials token for the callee's audience.
+- **At the auth server** (\`apps/auth-server/config/clients.json\`): a service may exchange only tokens addressed to its own \`resource_audience\`, only for the audiences in its \`call_audiences\` (\`invalid_target\` otherwise), only scopes the token holds (\`invalid_scope\`), never a client-credentials token, expired, tampered or foreign token (\`invalid_grant\`); a client without the grant (payment, which acts only as itself) gets \`invalid_request\`.
+- **In handlers.** \`@CurrentUser().actors\` is the chain, current actor first; \`@Policy(calledVia('order'))\` holds when order exchanged the token (only the current actor counts, RFC 8693 4.1).
+- **Issuers without token exchange** (or where it is not set up: docs/providers): \`AUTH_DELEGATION=forward\` forwards the caller's token as it is. Then every service must accept it, one audience for all or an \`aud\` naming each, and any service can replay a user's token at the others until it expires; \`calledVia\` never holds. Keycloak 26 exchanges tokens (docs/providers/keycloak.md).
+`;
+
+/** The default `AUTH_AUDIENCE` of the app's configuration schema (the one export that has the key). */
+function defaultAudience(app: string): string {
+  const config = require(join(process.cwd(), 'apps', app, 'src', 'config')) as Record<
+    string,
+    unknown
+  >;
+  for (const value of Object.values(config)) {
+    const key = (value as { shape?: Record<string, { parse(input: unknown): unknown }> } | null)
+      ?.shape?.['AUTH_AUDIENCE'];
+    if (key) return String(key.parse(undefined));
+  }
+  throw new Error(`apps/${app}/src/config.ts exports no schema with AUTH_AUDIENCE`);
+}
+
 function render(): { markdown: string; findings: string[] } {
   const sections: string[] = [];
   const findings: string[] = [];
@@ -60,7 +85,9 @@ function render(): { markdown: string; findings: string[] } {
         .filter((f): f is string => f !== undefined)
         .map((f) => `${app.name}: ${f}`),
     );
-    sections.push(`## ${app.name}\n\n${renderAuthRules(rules)}\n`);
+    sections.push(
+      `## ${app.name}\n\nAccepts only tokens for the audience \`${defaultAudience(app.name)}\` (\`AUTH_AUDIENCE\`).\n\n${renderAuthRules(rules)}\n`,
+    );
   }
   const markdown = [
     '# Authorization report',
@@ -70,6 +97,7 @@ function render(): { markdown: string; findings: string[] } {
     'Message handlers also require a token (unless public) and a mutual-TLS peer whose certificate names a listed calling service.',
     '',
     ...sections,
+    TOKEN_EXCHANGE,
   ].join('\n');
   return { markdown, findings };
 }

@@ -21,6 +21,7 @@ describe(parseConfig.name, () => {
       issuer: 'http://localhost:3001',
       apiAudience: 'urn:acme:api',
       accessTokenTtl: 300,
+      exchangedTokenTtl: 120,
       tokenSigningAlg: 'ES256',
       keysDir: resolve('.dev/auth-server/keys'),
       signingKeysFile: resolve('.dev/auth-server/keys/signing-keys.json'),

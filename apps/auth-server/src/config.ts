@@ -51,6 +51,15 @@ export const authServerEnv = z.object({
     .describe(
       `Lifetime of access tokens and ID tokens, in seconds (at most ${MAX_SIGNED_TOKEN_TTL}).`,
     ),
+  EXCHANGED_TOKEN_TTL: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(300)
+    .default(120)
+    .describe(
+      'Lifetime of a token obtained by token exchange (RFC 8693), in seconds; never beyond the expiry of the token exchanged.',
+    ),
   TOKEN_SIGNING_ALG: z
     .enum(['ES256', 'RS256'])
     .default('ES256')
@@ -194,6 +203,7 @@ const configSchema = authServerEnv.transform((env) => {
     issuer: env.ISSUER ?? `http://localhost:${env.PORT}`,
     apiAudience: env.API_AUDIENCE,
     accessTokenTtl: env.ACCESS_TOKEN_TTL,
+    exchangedTokenTtl: env.EXCHANGED_TOKEN_TTL,
     tokenSigningAlg: env.TOKEN_SIGNING_ALG,
     keysDir,
     signingKeysFile: resolve(env.SIGNING_KEYS_FILE ?? join(keysDir, 'signing-keys.json')),

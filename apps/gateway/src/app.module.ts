@@ -33,7 +33,7 @@ import { PublicInfoController } from './public/public-info.controller';
       services: ['order'],
       inject: [ConfigService],
       useFactory: (config: ConfigService<GatewayConfig, true>) =>
-        serviceClientsFrom(config, { order: config.get('ORDER_ADDRESS', { infer: true }) }),
+        serviceClientsFrom(config, ['order']),
     }),
     // Readiness: the issuer's keys only, so that payment being down fails `pay`, not the whole API.
     // The state of order and payment is at /healthz/dependencies, for operators' networks only.

@@ -17,6 +17,14 @@ const problemsOf = (env: Record<string, string>): string => {
 const files = { TLS_CA_FILE: __filename, TLS_CERT_FILE: __filename, TLS_KEY_FILE: __filename };
 
 describe('gateway configuration', () => {
+  it("requires tokens for the public API's audience, and exchanges them for order's", () => {
+    expect(validateGatewayEnv(files)).toMatchObject({
+      AUTH_AUDIENCE: 'urn:acme:api',
+      AUTH_DELEGATION: 'exchange',
+      ORDER_AUDIENCE: 'urn:acme:order',
+    });
+  });
+
   it('is safe by default: loopback, no trusted proxy, one CORS origin, 100 kB bodies, 10/s with bursts of 20 per caller and 100/s with bursts of 200 per address, admin from loopback only', () => {
     const config = validateGatewayEnv(files);
     expect(config).toMatchObject({

@@ -1,5 +1,6 @@
 import {
   addressEnv,
+  calleeAudienceEnv,
   callerEnv,
   inlineOrFile,
   intEnv,
@@ -56,12 +57,14 @@ const redisUrl = z.url({ protocol: /^rediss?$/ });
 /** Every configuration key of the gateway, with its default and meaning. */
 export const gatewayEnv = z
   .object({
-    ...serviceEnv(SERVICE_NAME),
+    // The public API's audience: tokens of the web and command-line clients, for the gateway alone.
+    ...serviceEnv(SERVICE_NAME, 'urn:acme:api'),
     ...loggingEnv(),
-    ...callerEnv(),
+    ...callerEnv(SERVICE_NAME),
     ...httpAppEnv(3000),
     ...metricsEnv(9400),
     ORDER_ADDRESS: addressEnv('localhost:4001').describe('host:port of the order service.'),
+    ORDER_AUDIENCE: calleeAudienceEnv('order'),
     IP_ALLOW_LISTS: namedCidrLists('admin=127.0.0.0/8,::1/128').describe(
       "Named CIDR lists for `@IpAllow(name)` routes, as `name=cidr,cidr;name=cidr`. `admin` guards /api/admin/**: loopback only until you list your operators' ranges.",
     ),

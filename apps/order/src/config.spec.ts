@@ -1,8 +1,15 @@
 import { validateOrderEnv } from './config';
 
 describe('order configuration', () => {
-  it('requires tokens issued for the API audience', () => {
-    expect(validateOrderEnv({}).AUTH_AUDIENCE).toBe('urn:acme:api');
+  it('requires tokens issued for its audience', () => {
+    expect(validateOrderEnv({}).AUTH_AUDIENCE).toBe('urn:acme:order');
+  });
+
+  it("exchanges its callers' tokens for payment's audience unless told otherwise", () => {
+    expect(validateOrderEnv({})).toMatchObject({
+      AUTH_DELEGATION: 'exchange',
+      PAYMENT_AUDIENCE: 'urn:acme:payment',
+    });
   });
 
   it('listens on port 4001 and calls payment on 4002 unless told otherwise', () => {

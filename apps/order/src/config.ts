@@ -1,5 +1,6 @@
 import {
   addressEnv,
+  calleeAudienceEnv,
   callerEnv,
   databaseEnv,
   listenerEnv,
@@ -18,9 +19,10 @@ export const orderEnv = z.object({
   ...loggingEnv(),
   ...listenerEnv(4001),
   ...metricsEnv(9401),
-  ...callerEnv(),
+  ...callerEnv(SERVICE_NAME),
   ...databaseEnv(SERVICE_NAME, 'orders'),
   PAYMENT_ADDRESS: addressEnv('localhost:4002').describe('host:port of the payment service.'),
+  PAYMENT_AUDIENCE: calleeAudienceEnv('payment'),
 });
 
 export type OrderConfig = z.infer<typeof orderEnv>;

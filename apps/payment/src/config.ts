@@ -1,5 +1,6 @@
 import {
   addressEnv,
+  calleeAudienceEnv,
   callerEnv,
   databaseEnv,
   fileEnv,
@@ -7,8 +8,8 @@ import {
   loggingEnv,
   metricsEnv,
   parseEnv,
-  serviceClientEnv,
   serviceEnv,
+  serviceTokenEnv,
 } from '@acme/bootstrap';
 import { z } from 'zod';
 
@@ -20,13 +21,14 @@ export const paymentEnv = z.object({
   ...loggingEnv(),
   ...listenerEnv(4002),
   ...metricsEnv(9402),
-  ...callerEnv(),
-  ...serviceClientEnv(SERVICE_NAME, 'orders:settle'),
+  ...callerEnv(SERVICE_NAME),
+  ...serviceTokenEnv('orders:settle'),
   ...databaseEnv(SERVICE_NAME, 'payments'),
   DATA_KEYS_FILE: fileEnv(`.dev/keys/${SERVICE_NAME}.data-keys.json`).describe(
     'JSON file of the AES-256-GCM data keys for payment fields at rest: {"current": "<id>", "keys": {"<id>": "<base64 32 bytes>"}}.',
   ),
   ORDER_ADDRESS: addressEnv('localhost:4001').describe('host:port of the order service.'),
+  ORDER_AUDIENCE: calleeAudienceEnv('order'),
 });
 
 export type PaymentConfig = z.infer<typeof paymentEnv>;

@@ -104,7 +104,8 @@ describe.each([
       identity,
       PAYMENT_PATTERNS.charge,
       charge,
-      { token: alice },
+      // As order sends it: exchanged for payment's audience.
+      { token: issuer.userToken('alice', { scope: SCOPE, audience: 'urn:acme:payment' }) },
     )) as {
       id: string;
     };

@@ -44,7 +44,12 @@ describe.each<ExternalProvider>(['keycloak', 'auth0', 'okta'])('with %s as issue
     system = new SecureSystem(issuer.issuer, {
       env: {
         AUTH_PROVIDER: provider,
+        // Neither Auth0 nor Okta exchanges tokens: the fallback forwards the user's token, and
+        // every service accepts the one audience configured at the provider.
+        AUTH_DELEGATION: 'forward',
         AUTH_AUDIENCE: setup.audience,
+        ORDER_AUDIENCE: setup.audience,
+        PAYMENT_AUDIENCE: setup.audience,
         AUTH_SERVICE_CLIENTS: `payment=${setup.payment},order=${setup.order}`,
         AUTH_CLIENT_ID: setup.payment, // read by payment only, the one service that acts as itself
         ...setup.env,

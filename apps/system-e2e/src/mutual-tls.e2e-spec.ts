@@ -17,7 +17,9 @@ import { AUDIENCE, CLIENT_SECRETS, SecureSystem, TRUST_DOMAIN } from './support/
 describe('mutual TLS between services', () => {
   let issuer: TestIssuer;
   let system: SecureSystem;
-  let aliceToken: string;
+  /** alice's tokens as payment and order receive them, after the exchange of each hop. */
+  let aliceForPayment: string;
+  let aliceForOrder: string;
 
   const identity = (service: string, servername: string): ConnectionOptions => ({
     ca: readFileSync(system.file('ca.crt')),
@@ -37,7 +39,16 @@ describe('mutual TLS between services', () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
     system = new SecureSystem(issuer.issuer);
     await system.start();
-    aliceToken = issuer.userToken('alice', { roles: ['user'], scope: 'orders:read orders:write' });
+    aliceForPayment = issuer.userToken('alice', {
+      roles: ['user'],
+      scope: 'orders:read orders:write',
+      audience: 'urn:acme:payment',
+    });
+    aliceForOrder = issuer.userToken('alice', {
+      roles: ['user'],
+      scope: 'orders:read orders:write',
+      audience: 'urn:acme:order',
+    });
   });
 
   afterAll(async () => {
@@ -52,7 +63,7 @@ describe('mutual TLS between services', () => {
       PAYMENT_PATTERNS.charge,
       charge(),
       {
-        token: aliceToken,
+        token: aliceForPayment,
       },
     );
     expect(payment).toMatchObject({ payerId: 'alice', amount: 1000, status: 'SUCCEEDED' });
@@ -63,7 +74,7 @@ describe('mutual TLS between services', () => {
       const { cert, key, ...noCertificate } = identity('order', 'payment');
       await expect(
         rawCall(system.port('payment'), noCertificate, PAYMENT_PATTERNS.charge, charge(), {
-          token: aliceToken,
+          token: aliceForPayment,
         }),
       ).rejects.toThrow();
     });
@@ -74,7 +85,7 @@ describe('mutual TLS between services', () => {
       const options = { ...identity('order', 'payment'), cert: forged.certPem, key: forged.keyPem };
       await expect(
         rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), {
-          token: aliceToken,
+          token: aliceForPayment,
         }),
       ).rejects.toThrow();
     });
@@ -91,7 +102,7 @@ describe('mutual TLS between services', () => {
       };
       await expect(
         rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), {
-          token: aliceToken,
+          token: aliceForPayment,
         }),
       ).rejects.toThrow();
     });
@@ -100,7 +111,7 @@ describe('mutual TLS between services', () => {
       const options = { ...identity('order', 'payment'), maxVersion: 'TLSv1.2' as const };
       await expect(
         rawCall(system.port('payment'), options, PAYMENT_PATTERNS.charge, charge(), {
-          token: aliceToken,
+          token: aliceForPayment,
         }),
       ).rejects.toThrow();
     });
@@ -112,7 +123,7 @@ describe('mutual TLS between services', () => {
           identity('gateway', 'order'),
           ORDER_PATTERNS.list,
           {},
-          { token: aliceToken },
+          { token: aliceForPayment },
         ),
       ).rejects.toThrow();
     });
@@ -135,7 +146,11 @@ describe('mutual TLS between services', () => {
 
   describe('refused by the handler rules', () => {
     it("lists every order only for an admin the gateway saw in the admin ranges, as the gateway's own rule", async () => {
-      const admin = issuer.userToken('bob', { roles: ['user', 'admin'], scope: 'admin:read' });
+      const admin = issuer.userToken('bob', {
+        roles: ['user', 'admin'],
+        scope: 'admin:read',
+        audience: 'urn:acme:order',
+      });
       const listAll = (clientNetworks?: string[]) =>
         rawCall(
           system.port('order'),
@@ -160,7 +175,7 @@ describe('mutual TLS between services', () => {
           PAYMENT_PATTERNS.charge,
           charge(),
           {
-            token: aliceToken,
+            token: aliceForPayment,
           },
         ),
       ).rejects.toMatchObject({ status: 403, error: 'insufficient_scope' });
@@ -175,7 +190,7 @@ describe('mutual TLS between services', () => {
           PAYMENT_PATTERNS.charge,
           forCarol,
           {
-            token: aliceToken,
+            token: aliceForPayment,
           },
         ),
       ).rejects.toMatchObject({ status: 403 });
@@ -201,7 +216,7 @@ describe('mutual TLS between services', () => {
           ORDER_PATTERNS.paymentCompleted,
           event,
           {
-            token: issuer.serviceToken('payment', 'orders:settle'),
+            token: issuer.serviceToken('payment', 'orders:settle', 'urn:acme:order'),
           },
         ),
       ).rejects.toMatchObject({ status: 403 });
@@ -209,7 +224,11 @@ describe('mutual TLS between services', () => {
 
     it("refuses a payment-completed event from payment's certificate with a user's token (403)", async () => {
       const event: PaymentCompletedDto = { orderId: randomUUID(), paymentId: randomUUID() };
-      const userWithScope = issuer.userToken('alice', { roles: ['user'], scope: 'orders:settle' });
+      const userWithScope = issuer.userToken('alice', {
+        roles: ['user'],
+        scope: 'orders:settle',
+        audience: 'urn:acme:order',
+      });
       await expect(
         rawCall(
           system.port('order'),
@@ -231,7 +250,7 @@ describe('mutual TLS between services', () => {
           system.port('order'),
           identity('gateway', 'order'),
           ORDER_PATTERNS.list,
-          { token: aliceToken },
+          { token: aliceForOrder },
           {
             envelope: false,
           },
@@ -250,7 +269,7 @@ describe('mutual TLS between services', () => {
           PAYMENT_PATTERNS.charge,
           poisoned,
           {
-            token: aliceToken,
+            token: aliceForPayment,
           },
         ),
       ).rejects.toMatchObject({
@@ -263,7 +282,7 @@ describe('mutual TLS between services', () => {
       const huge = { items: [{ sku: 'x'.repeat(2 * 1024 * 1024), quantity: 1 }] };
       await expect(
         rawCall(system.port('order'), identity('gateway', 'order'), ORDER_PATTERNS.create, huge, {
-          token: aliceToken,
+          token: aliceForOrder,
         }),
       ).rejects.toThrow();
       await expect(
@@ -272,7 +291,7 @@ describe('mutual TLS between services', () => {
           identity('gateway', 'order'),
           ORDER_PATTERNS.list,
           {},
-          { token: aliceToken },
+          { token: aliceForOrder },
         ),
       ).resolves.toEqual({ items: [], nextCursor: null });
     });

@@ -82,7 +82,9 @@ describe('with the auth server as issuer', () => {
     expect(response.status).toBe(401);
   });
 
-  it('keeps serving valid tokens while the auth server is down, and recovers when it returns', async () => {
+  // Each hop exchanges the caller's token at the auth server: while it is down, only tokens
+  // exchanged before (remembered until shortly before they expire) still reach order.
+  it('keeps serving tokens it has exchanged while the auth server is down, and recovers when it returns', async () => {
     await system.authServer?.stop();
     const orders = await request<OrderPage>(system.gatewayUrl, 'GET', '/api/orders', {
       token: alice.access_token,

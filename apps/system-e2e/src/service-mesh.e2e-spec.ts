@@ -19,6 +19,8 @@ describe('behind a service mesh (TRANSPORT_SECURITY=mesh)', () => {
   let issuer: TestIssuer;
   let system: SecureSystem;
   let aliceToken: string;
+  /** alice's token as order receives it from the gateway, exchanged for its audience. */
+  let aliceForOrder: string;
 
   beforeAll(async () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
@@ -32,6 +34,11 @@ describe('behind a service mesh (TRANSPORT_SECURITY=mesh)', () => {
     });
     await system.start();
     aliceToken = issuer.userToken('alice', { roles: ['user'], scope: 'orders:read orders:write' });
+    aliceForOrder = issuer.userToken('alice', {
+      roles: ['user'],
+      scope: 'orders:read orders:write',
+      audience: 'urn:acme:order',
+    });
   });
 
   afterAll(async () => {
@@ -83,13 +90,13 @@ describe('behind a service mesh (TRANSPORT_SECURITY=mesh)', () => {
       rawCall(system.port('order'), 'plaintext', ORDER_PATTERNS.list, {}),
     ).rejects.toMatchObject({ status: 401 });
 
-    const forged = `${aliceToken.slice(0, -4)}AAAA`;
+    const forged = `${aliceForOrder.slice(0, -4)}AAAA`;
     await expect(
       rawCall(system.port('order'), 'plaintext', ORDER_PATTERNS.list, {}, { token: forged }),
     ).rejects.toMatchObject({ status: 401 });
 
     await expect(
-      rawCall(system.port('order'), 'plaintext', ORDER_PATTERNS.list, {}, { token: aliceToken }),
+      rawCall(system.port('order'), 'plaintext', ORDER_PATTERNS.list, {}, { token: aliceForOrder }),
     ).resolves.toMatchObject({ items: expect.any(Array) });
   });
 
@@ -102,7 +109,7 @@ describe('behind a service mesh (TRANSPORT_SECURITY=mesh)', () => {
 
     await expect(
       rawCall(system.port('order'), 'plaintext', ORDER_PATTERNS.paymentCompleted, event, {
-        token: aliceToken,
+        token: aliceForOrder,
       }),
     ).rejects.toMatchObject({ status: 403 });
     const order = await request<Order>(system.gatewayUrl, 'GET', `/api/orders/${created.body.id}`, {

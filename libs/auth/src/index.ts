@@ -19,6 +19,7 @@ export { CurrentUser } from './lib/decorators/current-user.decorator';
 export {
   allOf,
   anyOf,
+  calledVia,
   fromNetwork,
   hasRole,
   hasScope,
@@ -36,15 +37,22 @@ export type {
 } from './lib/context/incoming-call';
 export { getPrincipal } from './lib/context/principal.context';
 export { getClientNetworks, setClientNetworks } from './lib/context/client-networks.context';
-export { currentCallMeta, REQUEST_ID_HEADER } from './lib/context/call-context';
+export { currentCallMeta, REQUEST_ID_HEADER, withoutCallContext } from './lib/context/call-context';
 export { AccessTokenVerifier } from './lib/token/access-token.verifier';
 export { InvalidTokenError } from './lib/token/invalid-token.error';
 export type { InvalidTokenCheck } from './lib/token/invalid-token.error';
 export { JwksCache } from './lib/token/jwks.cache';
 export { ServiceTokenProvider } from './lib/token/service-token.provider';
+export { TokenExchanger } from './lib/token/token-exchanger';
+export { TokenRequestError } from './lib/token/token-endpoint';
+export type { ClientAuthentication } from './lib/token/token-endpoint';
 export type { ServiceCredentials } from './lib/token/service-token.provider';
 export { DEFAULT_RESILIENCE, ServiceClient } from './lib/clients/service-client';
-export type { ResilienceOptions, SendOptions } from './lib/clients/service-client';
+export type {
+  CalleeAuthorization,
+  ResilienceOptions,
+  SendOptions,
+} from './lib/clients/service-client';
 export { CircuitBreaker } from './lib/clients/circuit-breaker';
 export type { CircuitBreakerOptions } from './lib/clients/circuit-breaker';
 export { InjectServiceClient, ServiceClientsModule } from './lib/clients/service-clients.module';

@@ -21,8 +21,13 @@ export type { MetricsEnv } from './lib/config/metrics.env';
 export { serveMetricsOf } from './lib/metrics.server';
 export type { MetricsServer } from './lib/metrics.server';
 export { databaseEnv, databaseUrlFrom, persistenceFrom } from './lib/config/database.env';
-export { callerEnv, serviceClientsFrom } from './lib/config/service-calls.env';
-export { serviceClientEnv, serviceCredentialsFrom } from './lib/config/service-credentials.env';
+export {
+  calleeAudienceEnv,
+  callerEnv,
+  serviceAudience,
+  serviceClientsFrom,
+} from './lib/config/service-calls.env';
+export { serviceTokenEnv } from './lib/config/service-credentials.env';
 export { createMicroservice } from './lib/create-microservice';
 export { HEALTH_ROUTES, HealthModule } from './lib/health.module';
 export type { HealthAnswer, HealthModuleOptions } from './lib/health.module';

@@ -157,7 +157,12 @@ describe('authorization code flow with PKCE', () => {
       introspection_endpoint: `${server.issuer}/token/introspection`,
       response_types_supported: ['code'],
       code_challenge_methods_supported: ['S256'],
-      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+      grant_types_supported: [
+        'authorization_code',
+        'refresh_token',
+        'client_credentials',
+        'urn:ietf:params:oauth:grant-type:token-exchange',
+      ],
     });
   });
 

@@ -19,6 +19,8 @@ import { loadCookieKeys } from './cookie-keys';
 import { RedisAdapter } from './redis.adapter';
 import { OIDC_SCOPES } from './scope-policy';
 import { loadSigningKeys, signingKeyAt, toProviderJwks } from './signing-keys';
+import { registerTokenExchange, type ExchangedClaims } from './token-exchange';
+import type { ServiceClientMetadata } from './token-exchange';
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
@@ -45,6 +47,7 @@ export function createOidcProvider(
   const issuer = config.get('issuer', { infer: true });
   const audience = config.get('apiAudience', { infer: true });
   const accessTokenTtl = config.get('accessTokenTtl', { infer: true });
+  const exchangedTokenTtl = config.get('exchangedTokenTtl', { infer: true });
   const signingAlg = config.get('tokenSigningAlg', { infer: true });
   const keysDir = config.get('keysDir', { infer: true });
 
@@ -59,6 +62,27 @@ export function createOidcProvider(
   if (!redis) {
     logger.warn('REDIS_URL is not set: sessions and tokens live in this process only (dev only).');
   }
+  /** Extra claims of the tokens the token-exchange grant issues, by token. */
+  const exchanged = new WeakMap<object, ExchangedClaims>();
+
+  /**
+   * The API's audience for every client; a service's callees' audiences for that service alone
+   * (client credentials, token exchange). Any other resource is refused.
+   */
+  const resourceServerInfo = (resource: string, client: Client) => {
+    const { call_audiences: callAudiences = [] } = client.metadata() as ServiceClientMetadata;
+    if (resource !== audience && !callAudiences.includes(resource)) {
+      throw new errors.InvalidTarget();
+    }
+    const apiScopes = client.metadata().api_scopes as string[] | undefined;
+    return {
+      scope: (apiScopes ?? []).join(' '),
+      audience: resource,
+      accessTokenTTL: accessTokenTtl,
+      accessTokenFormat: 'jwt' as const,
+      jwt: { sign: { alg: signingAlg, kid: signingKid() } },
+    };
+  };
 
   const configuration: Configuration = {
     adapter: redis ? (name: string) => new RedisAdapter(name, redis) : undefined,
@@ -69,7 +93,9 @@ export function createOidcProvider(
     ),
     jwks: toProviderJwks(signingKeys),
     cookies: { keys: loadCookieKeys(config.get('cookieKeys', { infer: true }), keysDir) },
-    extraClientMetadata: { properties: ['first_party', 'api_scopes'] },
+    extraClientMetadata: {
+      properties: ['first_party', 'api_scopes', 'resource_audience', 'call_audiences'],
+    },
 
     scopes: [...OIDC_SCOPES],
     // `roles` in the ID token lets a client show them; authorization still reads the access token.
@@ -83,7 +109,10 @@ export function createOidcProvider(
       );
     },
     // RFC 9068 access tokens carry the user's roles for the resource servers' role checks.
+    // An exchanged token carries the roles of the token it replaces, not the user's current ones.
     extraTokenClaims: (_ctx, token) => {
+      const exchange = exchanged.get(token);
+      if (exchange) return { ...exchange };
       const user = token.kind === 'AccessToken' ? users.findByUsername(token.accountId) : undefined;
       return user && { roles: user.roles };
     },
@@ -109,17 +138,7 @@ export function createOidcProvider(
         enabled: true,
         // Clients need not send `resource`: every access token is for the API.
         defaultResource: () => audience,
-        getResourceServerInfo: (_ctx, resource, client) => {
-          if (resource !== audience) throw new errors.InvalidTarget();
-          const apiScopes = client.metadata().api_scopes as string[] | undefined;
-          return {
-            scope: (apiScopes ?? []).join(' '),
-            audience,
-            accessTokenTTL: accessTokenTtl,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: signingAlg, kid: signingKid() } },
-          };
-        },
+        getResourceServerInfo: (_ctx, resource, client) => resourceServerInfo(resource, client),
       },
     },
 
@@ -146,6 +165,14 @@ export function createOidcProvider(
   };
 
   const provider = new Provider(issuer, configuration);
+  registerTokenExchange(provider, {
+    issuer,
+    signingKeys,
+    ttl: exchangedTokenTtl,
+    resourceServer: (_ctx, target, client) =>
+      Promise.resolve(new provider.ResourceServer(target, resourceServerInfo(target, client))),
+    exchanged,
+  });
   provider.proxy = config.get('trustProxy', { infer: true });
   // Errors only, by message: requests, tokens and cookies are never logged.
   provider.on('server_error', (_ctx, error: Error) => logger.error(error.message, error.stack));

@@ -13,7 +13,7 @@ import { OrdersService } from './orders.service';
       services: ['payment'],
       inject: [ConfigService],
       useFactory: (config: ConfigService<OrderConfig, true>) =>
-        serviceClientsFrom(config, { payment: config.get('PAYMENT_ADDRESS', { infer: true }) }),
+        serviceClientsFrom(config, ['payment']),
     }),
   ],
   controllers: [OrdersController],

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ServiceClientsModule } from '@acme/auth';
-import { serviceClientsFrom, serviceCredentialsFrom } from '@acme/bootstrap';
+import { serviceClientsFrom } from '@acme/bootstrap';
 import { FieldCipher } from '@acme/persistence';
 import type { PaymentConfig } from '../config';
 import { OutboxRelay } from './outbox.relay';
@@ -14,10 +14,8 @@ import { PaymentsService } from './payments.service';
     ServiceClientsModule.registerAsync({
       services: ['order'],
       inject: [ConfigService],
-      useFactory: (config: ConfigService<PaymentConfig, true>) => ({
-        ...serviceClientsFrom(config, { order: config.get('ORDER_ADDRESS', { infer: true }) }),
-        credentials: serviceCredentialsFrom(config),
-      }),
+      useFactory: (config: ConfigService<PaymentConfig, true>) =>
+        serviceClientsFrom(config, ['order']),
     }),
   ],
   controllers: [PaymentsController],

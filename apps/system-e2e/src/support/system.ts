@@ -7,12 +7,14 @@ import type { CertificateAuthority } from '@acme/transport/testing';
 import { AppProcess, freePort, TestPki } from '@acme/bootstrap/testing';
 
 export const TRUST_DOMAIN = 'acme.test';
+/** The public API's audience: the gateway's. Each service behind it accepts its own, `urn:acme:<service>`. */
 export const AUDIENCE = 'urn:acme:api';
 /** PostgreSQL of the test machine (CI starts it). */
 export const POSTGRES_URL =
   process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** OAuth client secrets of the services in e2e runs (the issuer needs them too). */
 export const CLIENT_SECRETS: Readonly<Record<string, string>> = {
+  gateway: 'gateway-client-secret-for-e2e-runs-00000001',
   order: 'order-client-secret-for-e2e-runs-0000000001',
   payment: 'payment-client-secret-for-e2e-runs-00000001',
 };
@@ -166,7 +168,6 @@ export class SecureSystem {
       METRICS_PORT: String(this.metricsPorts[service]),
       ...this.pki.env(service),
       AUTH_ISSUER: this.issuer,
-      AUTH_AUDIENCE: AUDIENCE,
       ORDER_ADDRESS: `localhost:${ports.order}`,
       PAYMENT_ADDRESS: `localhost:${ports.payment}`,
       CALL_TIMEOUT_MS: '3000',

@@ -60,7 +60,6 @@ export class WebSystem {
         new AppProcess(service, ports[service], {
           ...this.pki.env(service),
           AUTH_ISSUER: url('auth-server'),
-          AUTH_AUDIENCE: AUDIENCE,
           ORDER_ADDRESS: `localhost:${ports.order}`,
           PAYMENT_ADDRESS: `localhost:${ports.payment}`,
           CALL_TIMEOUT_MS: '3000',
@@ -124,7 +123,7 @@ export class WebSystem {
     this.pki = await TestPki.create({
       trustDomain: TRUST_DOMAIN,
       services: SERVICES,
-      clientSecrets: { order: secret(), payment: secret() },
+      clientSecrets: { gateway: secret(), order: secret(), payment: secret() },
       dir: this.dir,
     });
     const dataKeys = { current: 'e2e-1', keys: { 'e2e-1': randomBytes(32).toString('base64') } };

@@ -10,6 +10,14 @@ export interface Principal {
    * else the client id itself). Undefined for users.
    */
   readonly service?: string;
+  /**
+   * The services that exchanged this token on its way here (the `act` claim,
+   * RFC 8693 4.1), the current actor first: at payment, a user's call through
+   * the gateway and order reads `['order', 'gateway']`. Only the first is the
+   * party to authorize (`calledVia`); the others are informational. Empty for
+   * a token used by the client it was issued to.
+   */
+  readonly actors: readonly string[];
   readonly roles: readonly string[];
   readonly scopes: readonly string[];
   /** `jti` of the token, when the provider sets one (Auth0's default profile does not). */
@@ -58,4 +66,26 @@ export function readRoles(
     }
   }
   return [...roles];
+}
+
+/** Deeper `act` nesting than any real chain of services: refused as malformed. */
+export const MAX_ACTOR_DEPTH = 8;
+
+/**
+ * The `sub` of each actor in an `act` claim (RFC 8693 4.1), the current actor
+ * first; undefined when the claim is malformed (not an object with a string
+ * `sub`, at any depth, or nested beyond {@link MAX_ACTOR_DEPTH}).
+ */
+export function readActors(act: unknown): string[] | undefined {
+  const actors: string[] = [];
+  for (let actor = act; actor !== undefined; ) {
+    if (typeof actor !== 'object' || actor === null || actors.length >= MAX_ACTOR_DEPTH) {
+      return undefined;
+    }
+    const { sub, act: prior } = actor as { sub?: unknown; act?: unknown };
+    if (typeof sub !== 'string' || sub.length === 0) return undefined;
+    actors.push(sub);
+    actor = prior;
+  }
+  return actors;
 }

@@ -15,6 +15,7 @@ import {
   JwksCache,
   Public,
   ServiceClientsModule,
+  withoutCallContext,
 } from '@acme/auth';
 import type { ServiceClient } from '@acme/auth';
 import { HEALTH_PATTERN } from '@acme/contracts';
@@ -46,7 +47,10 @@ class DependencyPings {
     const states = await Promise.all(
       this.clients.map(async (client): Promise<HealthIndicatorResult> => {
         try {
-          const answer = await client.send<HealthAnswer>(HEALTH_PATTERN, {});
+          // A ping is public: it carries no token, so none of the health request's is exchanged.
+          const answer = await withoutCallContext(() =>
+            client.send<HealthAnswer>(HEALTH_PATTERN, {}),
+          );
           return { [client.service]: { status: 'up' }, ...answer.dependencies };
         } catch (error) {
           return { [client.service]: { status: 'down', message: (error as Error).message } };
@@ -193,16 +197,11 @@ function healthModule(
             ServiceClientsModule.registerAsync({
               services: dependencies,
               inject: [ConfigService],
-              // Every caller's schema has the keys of serviceEnv() and callerEnv(), and an address per callee.
+              // Every caller's schema has the keys of serviceEnv() and callerEnv(), and each callee's.
               useFactory: (config: ConfigService) =>
                 serviceClientsFrom(
                   config as unknown as Parameters<typeof serviceClientsFrom>[0],
-                  Object.fromEntries(
-                    dependencies.map((service) => [
-                      service,
-                      config.getOrThrow(`${service.toUpperCase()}_ADDRESS`),
-                    ]),
-                  ),
+                  dependencies,
                 ),
             }),
           ]

@@ -193,9 +193,14 @@ export class BenchSystem {
       METRICS_PORT: '0',
       ...material.env(service),
       AUTH_ISSUER: this.options.issuer,
+      // Forwarding, one audience for all: what this bench has measured so far. The cost of a
+      // token exchange per hop is not measured yet (issue 15, item 6).
+      AUTH_DELEGATION: 'forward',
       AUTH_AUDIENCE: AUDIENCE,
+      ORDER_AUDIENCE: AUDIENCE,
+      PAYMENT_AUDIENCE: AUDIENCE,
       ...this.addresses(service),
-      // Order reads a client secret at start-up too; the bench's issuer knows only payment's client.
+      // Read by payment, the one service that acts as itself; the bench's issuer knows only its client.
       AUTH_CLIENT_SECRET_FILE: material.file('payment.client-secret'),
       DATA_KEYS_FILE: material.file('payment.data-keys.json'),
       DATABASE_URL: this.options.databaseUrl,

@@ -19,6 +19,7 @@ const user = (subject: string): Principal => ({
   kind: 'user',
   subject,
   clientId: 'web',
+  actors: [],
   roles: ['user'],
   scopes: ['orders:read'],
   expiresAt: 0,

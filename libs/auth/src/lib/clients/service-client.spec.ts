@@ -8,12 +8,17 @@ import type { MessageEnvelope, MessageMeta, RpcErrorBody } from '@acme/transport
 import { defer, delay, from, lastValueFrom, NEVER, of, throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
-import { CallContextInterceptor, REQUEST_ID_HEADER } from '../context/call-context';
+import {
+  CallContextInterceptor,
+  REQUEST_ID_HEADER,
+  withoutCallContext,
+} from '../context/call-context';
 import { setClientNetworks } from '../context/client-networks.context';
 import { TestIssuer } from '../testing/test-issuer';
 import { AccessTokenVerifier } from '../token/access-token.verifier';
 import { JwksCache } from '../token/jwks.cache';
 import { ServiceTokenProvider } from '../token/service-token.provider';
+import { TokenExchanger } from '../token/token-exchanger';
 import { ServiceClient } from './service-client';
 
 const AUDIENCE = 'urn:acme:payments';
@@ -77,7 +82,7 @@ describe(ServiceClient.name, () => {
 
   beforeEach(() => {
     proxy = new RecordingProxy();
-    client = new ServiceClient('payment', proxy, 100);
+    client = new ServiceClient('payment', proxy, 100, { audience: AUDIENCE });
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
   });
@@ -134,7 +139,119 @@ describe(ServiceClient.name, () => {
     });
   });
 
-  describe('send: on behalf of the current caller', () => {
+  describe('send: on behalf of the current caller, exchanging their token (RFC 8693)', () => {
+    const orderClient = () => ({
+      issuer: issuer.issuer,
+      clientId: 'order',
+      clientSecret: ORDER_SECRET,
+      timeoutMs: 2_000,
+    });
+    const exchanging = (exchanger = new TokenExchanger(orderClient())) =>
+      new ServiceClient('payment', proxy, 100, { audience: AUDIENCE, exchanger });
+    const verifier = () =>
+      new AccessTokenVerifier(
+        {
+          ...DEFAULT_AUTH_OPTIONS,
+          issuer: issuer.issuer,
+          audience: AUDIENCE,
+          serviceName: 'payment',
+          trustDomain: 'acme.internal',
+        },
+        new JwksCache({
+          issuer: issuer.issuer,
+          cooldownMs: 1_000,
+          maxAgeMs: 60_000,
+          timeoutMs: 2_000,
+        }),
+      );
+
+    it("sends a token for the callee's audience naming this service as actor, not the caller's", async () => {
+      const authorization = `Bearer ${issuer.sign({ claims: { sub: 'alice', aud: 'urn:acme:order' } })}`;
+
+      await inHandler(rpcMessageContext({ authorization, requestId: 'req-4' }), () =>
+        exchanging().send('payments.charge', {}),
+      );
+
+      const sent = proxy.sent[0].envelope.meta;
+      expect(sent.requestId).toBe('req-4');
+      expect(sent.authorization).not.toBe(authorization);
+      await expect(
+        verifier().verify((sent.authorization ?? '').replace(/^Bearer /, '')),
+      ).resolves.toMatchObject({ kind: 'user', subject: 'alice', actors: ['order'] });
+    });
+
+    it('exchanges a token once for concurrent and later calls', async () => {
+      const client = exchanging();
+      const authorization = `Bearer ${issuer.userToken('alice')}`;
+      const before = issuer.exchanges;
+
+      await inHandler(rpcMessageContext({ authorization }), async () => {
+        await Promise.all([client.send('payments.charge', {}), client.send('payments.get', {})]);
+        await client.send('payments.get', {});
+      });
+
+      expect(issuer.exchanges - before).toBe(1);
+      expect(new Set(proxy.sent.map((s) => s.envelope.meta.authorization)).size).toBe(1);
+    });
+
+    it("is 401 and sends nothing when the issuer refuses the caller's token (expired)", async () => {
+      const authorization = `Bearer ${issuer.userToken('alice', { expiresIn: -10 })}`;
+
+      const error = await failure(
+        inHandler(rpcMessageContext({ authorization }), () =>
+          exchanging().send('payments.charge', {}),
+        ),
+      );
+
+      expect(error.getStatus()).toBe(401);
+      expect(proxy.sent).toEqual([]);
+    });
+
+    it('is 503 and sends nothing when the issuer cannot be reached', async () => {
+      const unreachable = new TokenExchanger({
+        ...orderClient(),
+        issuer: 'http://127.0.0.1:9',
+        timeoutMs: 500,
+      });
+      const authorization = `Bearer ${issuer.userToken('alice')}`;
+
+      const error = await failure(
+        inHandler(rpcMessageContext({ authorization }), () =>
+          exchanging(unreachable).send('payments.charge', {}),
+        ),
+      );
+
+      expect(error.getStatus()).toBe(503);
+      expect(proxy.sent).toEqual([]);
+    });
+
+    it('exchanges nothing and sends nothing of the caller for a call made withoutCallContext', async () => {
+      const authorization = `Bearer ${issuer.userToken('alice')}`;
+      const before = issuer.exchanges;
+
+      await inHandler(rpcMessageContext({ authorization, requestId: 'req-5' }), () =>
+        withoutCallContext(() => exchanging().send('health.ping', {})),
+      );
+
+      expect(proxy.sent[0].envelope.meta).toEqual({
+        authorization: undefined,
+        requestId: undefined,
+      });
+      expect(issuer.exchanges).toBe(before);
+    });
+
+    it('sends no credentials when the caller had none, nor one that is no bearer token', async () => {
+      const client = exchanging();
+      await client.send('payments.charge', {});
+      await inHandler(rpcMessageContext({ authorization: 'Basic b3JkZXI6c2VjcmV0' }), () =>
+        client.send('payments.charge', {}),
+      );
+
+      expect(proxy.sent.map((s) => s.envelope.meta.authorization)).toEqual([undefined, undefined]);
+    });
+  });
+
+  describe('send: on behalf of the current caller, forwarding their token (AUTH_DELEGATION=forward)', () => {
     it("forwards the HTTP request's authorization, request id and client networks beside the data", async () => {
       const authorization = `Bearer ${issuer.userToken('alice')}`;
       const context = httpRequestContext({ authorization, [REQUEST_ID_HEADER]: 'req-1' });
@@ -217,7 +334,10 @@ describe(ServiceClient.name, () => {
         scope: 'payments:charge',
         timeoutMs: 2_000,
       });
-      const asService = new ServiceClient('payment', proxy, 100, provider);
+      const asService = new ServiceClient('payment', proxy, 100, {
+        audience: AUDIENCE,
+        serviceTokens: provider,
+      });
       const userAuthorization = `Bearer ${issuer.userToken('alice')}`;
 
       await inHandler(
@@ -261,7 +381,10 @@ describe(ServiceClient.name, () => {
       });
 
       const error = await failure(
-        new ServiceClient('payment', proxy, 100, refused).sendAsService('payments.settle', {}),
+        new ServiceClient('payment', proxy, 100, {
+          audience: AUDIENCE,
+          serviceTokens: refused,
+        }).sendAsService('payments.settle', {}),
       );
 
       expect(error.getStatus()).toBe(503);
@@ -287,7 +410,7 @@ describe(ServiceClient.name, () => {
       const proxy = new RecordingProxy();
       let calls = 0;
       proxy.reply = () => (++calls < 3 ? down() : of({ ok: true }));
-      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      const client = new ServiceClient('order', proxy, 1_000, { audience: AUDIENCE }, resilience);
       await expect(client.send('order.get', {}, { idempotent: true })).resolves.toEqual({
         ok: true,
       });
@@ -297,7 +420,7 @@ describe(ServiceClient.name, () => {
     it('never retries a call that is not idempotent', async () => {
       const proxy = new RecordingProxy();
       proxy.reply = down;
-      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      const client = new ServiceClient('order', proxy, 1_000, { audience: AUDIENCE }, resilience);
       expect((await failure(client.send('order.create', {}))).getStatus()).toBe(503);
       expect(proxy.sent).toHaveLength(1);
     });
@@ -306,7 +429,7 @@ describe(ServiceClient.name, () => {
       const proxy = new RecordingProxy();
       const refusal: RpcErrorBody = { status: 403, error: 'insufficient_scope', message: 'no' };
       proxy.reply = () => throwError(() => refusal);
-      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      const client = new ServiceClient('order', proxy, 1_000, { audience: AUDIENCE }, resilience);
       expect((await failure(client.send('order.get', {}, { idempotent: true }))).getStatus()).toBe(
         403,
       );
@@ -327,7 +450,7 @@ describe(ServiceClient.name, () => {
       async (_case, body) => {
         const proxy = new RecordingProxy();
         proxy.reply = () => throwError(() => body);
-        const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+        const client = new ServiceClient('order', proxy, 1_000, { audience: AUDIENCE }, resilience);
         for (let i = 0; i < 10; i++) {
           await failure(client.send('order.list', {}, { idempotent: true }));
         }
@@ -346,7 +469,7 @@ describe(ServiceClient.name, () => {
     it('answers 503 at once while a service that never answered refuses connections, and calls it as soon as it is up', async () => {
       const proxy = new RecordingProxy();
       proxy.reply = refused;
-      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      const client = new ServiceClient('order', proxy, 1_000, { audience: AUDIENCE }, resilience);
       for (let i = 0; i < 10; i++) {
         expect((await failure(client.send('order.create', {}))).getStatus()).toBe(503);
       }
@@ -358,7 +481,7 @@ describe(ServiceClient.name, () => {
 
     it('opens the circuit on refused connections once the service has answered: it went down', async () => {
       const proxy = new RecordingProxy();
-      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      const client = new ServiceClient('order', proxy, 1_000, { audience: AUDIENCE }, resilience);
       await client.send('order.create', {});
       proxy.reply = refused;
       for (let i = 0; i < 3; i++) await failure(client.send('order.create', {}));
@@ -370,7 +493,7 @@ describe(ServiceClient.name, () => {
     it('opens the circuit after consecutive failures and then fails fast without calling', async () => {
       const proxy = new RecordingProxy();
       proxy.reply = down;
-      const client = new ServiceClient('order', proxy, 1_000, undefined, resilience);
+      const client = new ServiceClient('order', proxy, 1_000, { audience: AUDIENCE }, resilience);
       for (let i = 0; i < 3; i++) await failure(client.send('order.create', {}));
       expect(proxy.sent).toHaveLength(3);
       const fast = await failure(client.send('order.create', {}));
@@ -380,7 +503,13 @@ describe(ServiceClient.name, () => {
 
     it('shows the state of its circuit in acme_circuit_breaker_state', async () => {
       const proxy = new RecordingProxy();
-      const client = new ServiceClient('inventory', proxy, 1_000, undefined, resilience);
+      const client = new ServiceClient(
+        'inventory',
+        proxy,
+        1_000,
+        { audience: AUDIENCE },
+        resilience,
+      );
       const state = () => metricValue('acme_circuit_breaker_state', { service: 'inventory' });
       expect(await state()).toBe(0);
 

@@ -9,8 +9,11 @@ import { isRpcErrorBody } from '@acme/transport';
 import type { MessageEnvelope, MessageMeta } from '@acme/transport';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { annotateActiveSpan, outgoingTraceContext, SpanKind, traced } from '@acme/telemetry';
+import { InvalidTokenException } from '../auth.errors';
 import { currentCallMeta } from '../context/call-context';
 import type { ServiceTokenProvider } from '../token/service-token.provider';
+import { TokenRequestError } from '../token/token-endpoint';
+import type { TokenExchanger } from '../token/token-exchanger';
 import { recordCircuitState } from '../metrics/auth.metrics';
 import { CircuitBreaker } from './circuit-breaker';
 import type { CircuitBreakerOptions } from './circuit-breaker';
@@ -29,6 +32,20 @@ export const DEFAULT_RESILIENCE: ResilienceOptions = {
   breaker: { failureThreshold: 5, resetAfterMs: 5_000 },
 };
 
+/** Which token a call to one service carries. */
+export interface CalleeAuthorization {
+  /** The audience the callee accepts (`aud`). */
+  audience: string;
+  /**
+   * Exchanges the caller's token for one with the callee's audience. Without
+   * it the caller's token is forwarded as it is (`AUTH_DELEGATION=forward`,
+   * for issuers without token exchange): it must then name every service.
+   */
+  exchanger?: TokenExchanger;
+  /** This service's own client-credentials tokens, for `sendAsService`. */
+  serviceTokens?: ServiceTokenProvider;
+}
+
 export interface SendOptions {
   /**
    * The call may safely happen twice (a read, or a write the callee
@@ -39,8 +56,10 @@ export interface SendOptions {
 }
 
 /**
- * Calls another service over mutual TLS. `send` forwards the current caller's
- * token and request id; `sendAsService` authenticates as this service itself.
+ * Calls another service over mutual TLS. `send` acts for the current caller:
+ * it exchanges the caller's token for one with the callee's audience (RFC
+ * 8693; or forwards it as it is, when so configured) and passes the request
+ * id on; `sendAsService` authenticates as this service itself.
  * Failures arrive as HTTP exceptions: the callee's own status, 503 when it is
  * unreachable (at once while its circuit is open), 504 when it does not
  * answer in time. Idempotent calls are retried with backoff. Only calls that
@@ -58,7 +77,7 @@ export class ServiceClient {
     readonly service: string,
     private readonly proxy: Pick<ClientProxy, 'send' | 'close'>,
     private readonly timeoutMs: number,
-    private readonly serviceTokens?: ServiceTokenProvider,
+    private readonly auth: CalleeAuthorization,
     private readonly resilience: ResilienceOptions = DEFAULT_RESILIENCE,
   ) {
     this.breaker = new CircuitBreaker(resilience.breaker, Date.now, (state) =>
@@ -68,13 +87,13 @@ export class ServiceClient {
   }
 
   /** On behalf of the principal of the current request or message. */
-  send<TResult>(pattern: string, data: unknown, options: SendOptions = {}): Promise<TResult> {
+  async send<TResult>(pattern: string, data: unknown, options: SendOptions = {}): Promise<TResult> {
     const meta = currentCallMeta();
     return this.dispatch(
       pattern,
       data,
       {
-        authorization: meta?.authorization,
+        authorization: await this.onBehalfOf(meta?.authorization),
         requestId: meta?.requestId,
         clientNetworks: meta?.clientNetworks,
       },
@@ -84,12 +103,12 @@ export class ServiceClient {
 
   /** As this service, with its own client-credentials token. */
   async sendAsService<TResult>(pattern: string, data: unknown): Promise<TResult> {
-    if (!this.serviceTokens) {
+    if (!this.auth.serviceTokens) {
       throw new Error(`no service credentials configured to call ${this.service}`);
     }
     let token: string;
     try {
-      token = await this.serviceTokens.getToken();
+      token = await this.auth.serviceTokens.getToken(this.auth.audience);
     } catch (error) {
       this.log.error(`cannot obtain a service token: ${(error as Error).message}`);
       throw new ServiceUnavailableException('the issuer is unavailable');
@@ -100,6 +119,31 @@ export class ServiceClient {
       { authorization: `Bearer ${token}`, requestId: currentCallMeta()?.requestId },
       {},
     );
+  }
+
+  /**
+   * The authorization a call for the current caller carries: their token
+   * exchanged for the callee's audience. Without a bearer token there is
+   * nothing to exchange, and nothing meant for this service is passed on: the
+   * callee refuses the call as it would any anonymous one.
+   */
+  private async onBehalfOf(authorization: string | undefined): Promise<string | undefined> {
+    const { exchanger, audience } = this.auth;
+    if (!exchanger) return authorization;
+    const token = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
+    if (token === undefined) return undefined;
+    try {
+      const exchanged = await traced('token.exchange', () => exchanger.exchange(token, audience), {
+        attributes: { 'acme.token.audience': audience },
+      });
+      return `Bearer ${exchanged}`;
+    } catch (error) {
+      if (error instanceof TokenRequestError && error.error === 'invalid_grant') {
+        throw new InvalidTokenException('the token can no longer be exchanged', 'expired');
+      }
+      this.log.error(`cannot exchange a token for ${this.service}: ${(error as Error).message}`);
+      throw new ServiceUnavailableException('the issuer is unavailable');
+    }
   }
 
   close(): Promise<void> {

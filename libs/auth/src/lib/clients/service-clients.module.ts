@@ -9,6 +9,7 @@ import { createMtlsClient } from '@acme/transport';
 import type { TransportSecurity } from '@acme/transport';
 import { ServiceTokenProvider } from '../token/service-token.provider';
 import type { ServiceCredentials } from '../token/service-token.provider';
+import { TokenExchanger } from '../token/token-exchanger';
 import { ServiceClient } from './service-client';
 import type { ResilienceOptions } from './service-client';
 
@@ -19,9 +20,22 @@ export interface ServiceClientsOptions {
   timeoutMs: number;
   /** Where each service listens. */
   addresses: Record<string, { host: string; port: number }>;
+  /** The audience each service accepts. */
+  audiences: Record<string, string>;
+  /**
+   * How `send` acts for the caller: `exchange` their token for one with the
+   * callee's audience (RFC 8693, needs `credentials`), or `forward` it as it
+   * is, for issuers without token exchange.
+   */
+  delegation: 'exchange' | 'forward';
   resilience?: ResilienceOptions;
-  /** This service's OAuth client, for `sendAsService`. */
+  /** This service's OAuth client, for token exchange and `sendAsService`. */
   credentials?: ServiceCredentials;
+}
+
+interface ServiceTokens {
+  serviceTokens?: ServiceTokenProvider;
+  exchanger?: TokenExchanger;
 }
 
 export interface ServiceClientsAsyncOptions {
@@ -60,9 +74,11 @@ export class ServiceClientsModule {
       (service): FactoryProvider<ServiceClient> => ({
         provide: serviceClientToken(service),
         inject: [SERVICE_CLIENTS_OPTIONS, SERVICE_TOKENS],
-        useFactory: (config: ServiceClientsOptions, tokens: ServiceTokenProvider | null) => {
+        useFactory: (config: ServiceClientsOptions, tokens: ServiceTokens) => {
           const address = config.addresses[service];
           if (!address) throw new Error(`no address configured for service ${service}`);
+          const audience = config.audiences[service];
+          if (!audience) throw new Error(`no audience configured for service ${service}`);
           const proxy = createMtlsClient({
             ...address,
             service,
@@ -73,7 +89,7 @@ export class ServiceClientsModule {
             service,
             proxy,
             config.timeoutMs,
-            tokens ?? undefined,
+            { audience, ...tokens },
             config.resilience,
           );
         },
@@ -91,8 +107,21 @@ export class ServiceClientsModule {
         {
           provide: SERVICE_TOKENS,
           inject: [SERVICE_CLIENTS_OPTIONS],
-          useFactory: (config: ServiceClientsOptions) =>
-            config.credentials ? new ServiceTokenProvider(config.credentials) : null,
+          useFactory: ({ credentials, delegation }: ServiceClientsOptions): ServiceTokens => {
+            if (delegation === 'exchange' && !credentials) {
+              throw new Error('token exchange needs the OAuth client credentials of this service');
+            }
+            return {
+              serviceTokens:
+                credentials?.scope === undefined
+                  ? undefined
+                  : new ServiceTokenProvider(credentials),
+              exchanger:
+                credentials && delegation === 'exchange'
+                  ? new TokenExchanger(credentials)
+                  : undefined,
+            };
+          },
         },
         ...clientProviders,
         {

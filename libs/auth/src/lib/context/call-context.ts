@@ -15,6 +15,18 @@ export function currentCallMeta(): MessageMeta | undefined {
   return storage.getStore();
 }
 
+/**
+ * Runs `work` as if outside of any handler: a {@link ServiceClient} call in it
+ * carries nothing of the current caller, neither token nor request id.
+ *
+ * @example
+ * // A public ping needs no token, and must not spend an exchange of the caller's.
+ * await withoutCallContext(() => client.send(HEALTH_PATTERN, {}));
+ */
+export function withoutCallContext<T>(work: () => T): T {
+  return storage.exit(work);
+}
+
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**

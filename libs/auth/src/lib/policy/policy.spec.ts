@@ -1,6 +1,15 @@
 import { NotFoundException } from '@nestjs/common';
 import type { Principal } from '../principal';
-import { allOf, anyOf, fromNetwork, hasRole, hasScope, isOwner, isService } from './policy';
+import {
+  allOf,
+  anyOf,
+  calledVia,
+  fromNetwork,
+  hasRole,
+  hasScope,
+  isOwner,
+  isService,
+} from './policy';
 import type { PolicyContext, PolicyRule, ResourceOwnerLoader } from './policy';
 
 interface StoredOrder {
@@ -34,6 +43,7 @@ function contextOf(
       kind: 'user',
       subject: 'alice',
       clientId: 'web',
+      actors: [],
       roles: [],
       scopes: [],
       tokenId: 'jti-1',
@@ -103,6 +113,15 @@ describe('policy rules', () => {
       await rule.evaluate(contextOf({ kind: 'service', service: 'payment', clientId: 'order' })),
     ).toBe(false);
     expect(await rule.evaluate(contextOf({ kind: 'user', clientId: 'order' }))).toBe(false);
+  });
+
+  it('calledVia holds only when the named service is the current actor, never a prior one', async () => {
+    const rule = calledVia('order');
+
+    expect(await rule.evaluate(contextOf({ actors: ['order', 'gateway'] }))).toBe(true);
+    expect(await rule.evaluate(contextOf({ actors: ['payment', 'order'] }))).toBe(false);
+    expect(await rule.evaluate(contextOf({ actors: [] }))).toBe(false);
+    expect(await rule.evaluate(contextOf({ kind: 'service', service: 'order' }))).toBe(false);
   });
 
   it('isOwner compares the owner the loader finds with the user, and answers 404 when there is none', async () => {

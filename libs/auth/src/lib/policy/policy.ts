@@ -139,3 +139,19 @@ export function allOf(...rules: PolicyRule[]): PolicyRule {
     },
   };
 }
+
+/**
+ * The token reached this service through the named one: that service
+ * exchanged it for this service's audience, and is its current actor (the
+ * top-level `act`, RFC 8693 4.1; earlier actors are informational only).
+ * Forwarded tokens (`AUTH_DELEGATION=forward`) carry no actor and never pass.
+ *
+ * @example
+ * @Policy(allOf(calledVia('order'), isOwner(PayerLoader)))
+ */
+export function calledVia(service: string): PolicyRule {
+  return {
+    description: `calledVia('${service}')`,
+    evaluate: ({ principal }) => principal.actors[0] === service,
+  };
+}

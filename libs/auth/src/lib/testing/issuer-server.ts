@@ -14,11 +14,15 @@ export interface IssuerEndpoints {
   clients: Readonly<Record<string, string>>;
   /** Answers the client credentials grant of a client that proved its secret. */
   clientCredentials(clientId: string, form: URLSearchParams): IssuerReply;
+  /** Answers the token exchange grant (RFC 8693) of a client that proved its secret, if offered. */
+  tokenExchange?(clientId: string, form: URLSearchParams): IssuerReply;
 }
 
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
 /**
- * The HTTP side of a test issuer on 127.0.0.1: discovery, JWKS and the client
- * credentials grant. It listens first, so that the issuer can name its own
+ * The HTTP side of a test issuer on 127.0.0.1: discovery, JWKS, the client
+ * credentials grant and, when offered, token exchange. It listens first, so that the issuer can name its own
  * origin, and serves once told what.
  */
 export class IssuerServer {
@@ -66,14 +70,15 @@ function tokenReply(
     .toString()
     .split(':')
     .map(decodeURIComponent);
-  if (
-    form.get('grant_type') !== 'client_credentials' ||
-    !clientId ||
-    endpoints.clients[clientId] !== secret
-  ) {
+  if (!clientId || endpoints.clients[clientId] !== secret) {
     return [401, { error: 'invalid_client' }];
   }
-  return endpoints.clientCredentials(clientId, form);
+  const grantType = form.get('grant_type');
+  if (grantType === 'client_credentials') return endpoints.clientCredentials(clientId, form);
+  if (grantType === TOKEN_EXCHANGE_GRANT && endpoints.tokenExchange) {
+    return endpoints.tokenExchange(clientId, form);
+  }
+  return [400, { error: 'unsupported_grant_type' }];
 }
 
 async function readForm(request: IncomingMessage): Promise<URLSearchParams> {

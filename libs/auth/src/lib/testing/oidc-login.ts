@@ -29,6 +29,8 @@ export interface ClientCredentialsOptions {
   scope: string;
   /** The API, for Auth0, whose token endpoint needs it (`audience`). */
   audience?: string;
+  /** The resource indicator of the service to call (RFC 8707), for the bundled auth server. */
+  resource?: string;
 }
 
 /** The parts of the discovery document this client uses. */
@@ -87,11 +89,17 @@ export async function clientCredentials({
   clientSecret,
   scope,
   audience,
+  resource,
 }: ClientCredentialsOptions): Promise<TokenResponse> {
   const credentials = `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`;
   return tokenRequest(
     await discover(issuer),
-    { grant_type: 'client_credentials', scope, ...(audience === undefined ? {} : { audience }) },
+    {
+      grant_type: 'client_credentials',
+      scope,
+      ...(audience === undefined ? {} : { audience }),
+      ...(resource === undefined ? {} : { resource }),
+    },
     { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
   );
 }

@@ -34,6 +34,8 @@ export class TestIssuer {
   private keys: SigningKey[];
   /** Number of JWKS requests served, to observe caching. */
   jwksRequests = 0;
+  /** Number of token exchanges served, to observe caching. */
+  exchanges = 0;
 
   private constructor(
     private readonly server: IssuerServer,
@@ -68,11 +70,19 @@ export class TestIssuer {
       clientCredentials: (clientId, form) => [
         200,
         {
-          access_token: issuer.serviceToken(clientId, form.get('scope') ?? ''),
+          access_token: issuer.sign({
+            claims: {
+              sub: clientId,
+              client_id: clientId,
+              scope: form.get('scope') ?? '',
+              aud: form.get('resource') ?? form.get('audience') ?? issuer.audience,
+            },
+          }),
           token_type: 'Bearer',
           expires_in: 300,
         },
       ],
+      tokenExchange: (clientId, form) => issuer.exchange(clientId, form),
     });
     return issuer;
   }
@@ -128,20 +138,69 @@ export class TestIssuer {
     });
   }
 
-  /** An access token of a user, as the auth server issues it. */
+  /**
+   * An access token of a user, as the auth server issues it: for this issuer's
+   * audience, or `audience` (a service's, as a caller's exchange would get it).
+   */
   userToken(
     sub: string,
-    options: { roles?: string[]; scope?: string; expiresIn?: number } = {},
+    options: { roles?: string[]; scope?: string; expiresIn?: number; audience?: string } = {},
   ): string {
     return this.sign({
-      claims: { sub, roles: options.roles ?? ['user'], scope: options.scope ?? '' },
+      claims: {
+        sub,
+        roles: options.roles ?? ['user'],
+        scope: options.scope ?? '',
+        aud: options.audience ?? this.audience,
+      },
       expiresIn: options.expiresIn,
     });
   }
 
   /** A client-credentials token: `sub` is the client itself. */
-  serviceToken(clientId: string, scope = ''): string {
-    return this.sign({ claims: { sub: clientId, client_id: clientId, scope } });
+  serviceToken(clientId: string, scope = '', audience = this.audience): string {
+    return this.sign({ claims: { sub: clientId, client_id: clientId, scope, aud: audience } });
+  }
+
+  /**
+   * Token exchange as the bundled auth server does it, without its per-client
+   * rules: a token of this issuer for `audience` (or `resource`), same `sub`
+   * and scopes, the client named in `act`, living 60 s at most.
+   */
+  private exchange(clientId: string, form: URLSearchParams): [number, unknown] {
+    this.exchanges++;
+    const audience = form.get('audience') ?? form.get('resource');
+    const subject = this.verifyOwn(form.get('subject_token') ?? '');
+    if (!audience) return [400, { error: 'invalid_request' }];
+    if (!subject) return [400, { error: 'invalid_grant' }];
+    const expiresIn = Math.min(60, (subject['exp'] as number) - Math.floor(Date.now() / 1000));
+    const { iat: _iat, exp: _exp, jti: _jti, ...claims } = subject;
+    const act = subject['act'] ? { sub: clientId, act: subject['act'] } : { sub: clientId };
+    return [
+      200,
+      {
+        access_token: this.sign({
+          claims: { ...claims, aud: audience, client_id: clientId, act },
+          expiresIn,
+        }),
+        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        token_type: 'Bearer',
+        expires_in: expiresIn,
+      },
+    ];
+  }
+
+  /** The claims of a valid, unexpired token this issuer signed, else undefined. */
+  private verifyOwn(token: string): Record<string, unknown> | undefined {
+    const kid = jwt.decode(token, { complete: true })?.header.kid;
+    const key = this.keys.find((candidate) => candidate.kid === kid);
+    if (!key) return undefined;
+    try {
+      const claims = jwt.verify(token, key.publicKey, { algorithms: [key.alg] });
+      return typeof claims === 'string' ? undefined : claims;
+    } catch {
+      return undefined;
+    }
   }
 
   stop(): Promise<void> {

@@ -264,6 +264,18 @@ describe(AccessTokenVerifier.name, () => {
     it('a token whose sub is not a string', async () => {
       expect(await refusal(issuer.sign({ claims: { sub: 42 } }))).toBe('malformed claim sub');
     });
+
+    it.each([
+      ['not an object', 'order'],
+      ['without sub', { client_id: 'order' }],
+      ['with a malformed nested actor', { sub: 'payment', act: { sub: 7 } }],
+      [
+        'nested deeper than any chain of services',
+        Array.from({ length: 9 }).reduce<unknown>((act) => ({ sub: 'order', act }), undefined),
+      ],
+    ])('a token whose act claim is %s', async (_case, act) => {
+      expect(await refusal(issuer.sign({ claims: { act } }))).toBe('malformed claim act');
+    });
   });
 
   describe('maps the claims to a principal', () => {
@@ -278,6 +290,7 @@ describe(AccessTokenVerifier.name, () => {
         kind: 'user',
         subject: 'alice',
         clientId: 'web',
+        actors: [],
         roles: ['user', 'admin'],
         scopes: ['orders:read', 'orders:write'],
         tokenId: jti,
@@ -323,6 +336,35 @@ describe(AccessTokenVerifier.name, () => {
       await expect(ofClient('inventory')).resolves.toMatchObject({ service: 'inventory' });
       // Once payment has another client id, a client named "payment" is not payment.
       expect((await ofClient('payment')).service).toBeUndefined();
+    });
+
+    it('with the actors of a token exchanged on the way (act, RFC 8693), current actor first', async () => {
+      const { verifier: configured } = createVerifier({
+        serviceClients: { gateway: 'acme-gateway' },
+      });
+      const token = issuer.sign({
+        claims: { sub: 'alice', act: { sub: 'order', act: { sub: 'acme-gateway' } } },
+      });
+
+      await expect(configured.verify(token)).resolves.toMatchObject({
+        kind: 'user',
+        subject: 'alice',
+        actors: ['order', 'gateway'],
+      });
+    });
+
+    it('with an actor that is no service under a name no service can have', async () => {
+      const { verifier: configured } = createVerifier({ serviceClients: { order: 'acme-order' } });
+      // Once order has another client id, a client named "order" acting is not order.
+      const token = issuer.sign({ claims: { act: { sub: 'order' } } });
+
+      await expect(configured.verify(token)).resolves.toMatchObject({ actors: ['client:order'] });
+    });
+
+    it('of a token whose aud names several services, for each of them (forwarding)', async () => {
+      const token = issuer.sign({ claims: { aud: ['urn:acme:other', AUDIENCE] } });
+
+      await expect(verifier.verify(token)).resolves.toMatchObject({ kind: 'user' });
     });
 
     it('with roles read from the rolesClaim path, e.g. realm_access.roles', async () => {

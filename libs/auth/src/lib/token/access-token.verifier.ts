@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Jwt, JwtHeader, VerifyOptions } from 'jsonwebtoken';
 import type { AuthOptions } from '../auth.options';
-import { readRoles, readScopes } from '../principal';
+import { readActors, readRoles, readScopes } from '../principal';
 import type { Principal } from '../principal';
 import { countTokenCacheLookup } from '../metrics/auth.metrics';
 import { isServiceToken } from '../provider-profiles';
@@ -168,6 +168,8 @@ export class AccessTokenVerifier {
       );
     }
     this.checkLifetime(claims.exp as number, claims.iat);
+    const actors = readActors(claims['act']);
+    if (actors === undefined) throw new InvalidTokenError('malformed claim act', 'malformed');
 
     const clientId = claims[clientIdClaim] as string;
     const service = isServiceToken(this.options.provider, claims, clientId);
@@ -175,7 +177,9 @@ export class AccessTokenVerifier {
       kind: service ? 'service' : 'user',
       subject: claims.sub as string,
       clientId,
-      ...(service ? { service: this.serviceByClient.get(clientId) ?? this.ownName(clientId) } : {}),
+      ...(service ? { service: this.serviceOf(clientId) } : {}),
+      // A client that is no service keeps a name no service can have.
+      actors: actors.map((actor) => this.serviceOf(actor) ?? `client:${actor}`),
       roles: service ? [] : readRoles(claims, this.options.rolesClaims),
       scopes: readScopes(claims),
       tokenId: claims.jti,
@@ -198,8 +202,13 @@ export class AccessTokenVerifier {
     }
   }
 
-  /** A client id names the service of that name, unless configuration gave that name another client. */
-  private ownName(clientId: string): string | undefined {
+  /**
+   * The service a client id stands for: the one configured for it, else the
+   * service of that name, unless configuration gave that name another client.
+   */
+  private serviceOf(clientId: string): string | undefined {
+    const configured = this.serviceByClient.get(clientId);
+    if (configured !== undefined) return configured;
     return Object.hasOwn(this.options.serviceClients, clientId) ? undefined : clientId;
   }
 

@@ -18,6 +18,13 @@ function advanceClock(ms: number): void {
   jest.spyOn(Date, 'now').mockImplementation(() => realNow() + clockOffsetMs);
 }
 
+function payloadOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
+}
+
 describe(ServiceTokenProvider.name, () => {
   let issuer: TestIssuer;
   let credentials: ServiceCredentials;
@@ -41,7 +48,7 @@ describe(ServiceTokenProvider.name, () => {
   });
 
   it('obtains a client-credentials token that verifies as this service', async () => {
-    const token = await new ServiceTokenProvider(credentials).getToken();
+    const token = await new ServiceTokenProvider(credentials).getToken(AUDIENCE);
 
     const verifier = new AccessTokenVerifier(
       {
@@ -69,18 +76,18 @@ describe(ServiceTokenProvider.name, () => {
   it('caches the token until shortly before it expires', async () => {
     const provider = new ServiceTokenProvider(credentials);
 
-    const first = await provider.getToken();
+    const first = await provider.getToken(AUDIENCE);
     advanceClock(200_000); // the issuer grants 300 s; renewal comes 30 s before the end
-    expect(await provider.getToken()).toBe(first);
+    expect(await provider.getToken(AUDIENCE)).toBe(first);
 
     advanceClock(71_000);
-    expect(await provider.getToken()).not.toBe(first);
+    expect(await provider.getToken(AUDIENCE)).not.toBe(first);
   });
 
   it('makes one request for concurrent callers', async () => {
     const provider = new ServiceTokenProvider(credentials);
 
-    const tokens = await Promise.all(Array.from({ length: 5 }, () => provider.getToken()));
+    const tokens = await Promise.all(Array.from({ length: 5 }, () => provider.getToken(AUDIENCE)));
 
     expect(new Set(tokens).size).toBe(1);
   });
@@ -92,8 +99,8 @@ describe(ServiceTokenProvider.name, () => {
     const tokenRequests = () =>
       fetchFn.mock.calls.filter(([url]) => url === `${issuer.issuer}/token`).length;
 
-    await expect(provider.getToken()).rejects.toThrow('token endpoint answered 401');
-    await expect(provider.getToken()).rejects.toThrow('token endpoint answered 401');
+    await expect(provider.getToken(AUDIENCE)).rejects.toThrow('token endpoint answered 401');
+    await expect(provider.getToken(AUDIENCE)).rejects.toThrow('token endpoint answered 401');
     expect(tokenRequests()).toBe(2);
   });
 
@@ -104,6 +111,19 @@ describe(ServiceTokenProvider.name, () => {
       timeoutMs: 500,
     });
 
-    await expect(provider.getToken()).rejects.toThrow('fetch failed');
+    await expect(provider.getToken(AUDIENCE)).rejects.toThrow('fetch failed');
+  });
+
+  it("asks for a token per callee, naming the callee's audience as targetParameter says", async () => {
+    const provider = new ServiceTokenProvider({ ...credentials, targetParameter: 'resource' });
+
+    const [forPayment, forInventory] = await Promise.all([
+      provider.getToken(AUDIENCE),
+      provider.getToken('urn:acme:inventory'),
+    ]);
+
+    expect(payloadOf(forPayment).aud).toBe(AUDIENCE);
+    expect(payloadOf(forInventory).aud).toBe('urn:acme:inventory');
+    expect(await provider.getToken(AUDIENCE)).toBe(forPayment);
   });
 });

@@ -42,8 +42,8 @@ function optionalBoolEnv(description: string) {
     .describe(description);
 }
 
-/** Keys of how a service verifies the access tokens that reach it. */
-export function tokenVerificationEnv() {
+/** Keys of how a service verifies the access tokens that reach it, for tokens addressed to `audience`. */
+export function tokenVerificationEnv(audience: string) {
   return {
     AUTH_ISSUER: z
       .url()
@@ -55,8 +55,10 @@ export function tokenVerificationEnv() {
     AUTH_AUDIENCE: z
       .string()
       .min(1)
-      .default('urn:acme:api')
-      .describe('Audience this service requires in `aud`.'),
+      .default(audience)
+      .describe(
+        `Audience this service requires in \`aud\` (default \`${audience}\`): a token addressed to another service is refused.`,
+      ),
     AUTH_PROVIDER: z
       .enum(AUTH_PROVIDERS)
       .default('generic')

@@ -81,6 +81,14 @@ function workspace(apps: readonly (typeof APPS)[number][] = APPS): Tree {
     'resources:\n  - ../../base\nimages:\n  - name: acme/order\n    newName: registry.example.com/acme/order\n    newTag: 1.2.3\n',
   );
   tree.write('k8s/overlays/mesh/kustomization.yaml', 'resources:\n  - ../prod\n');
+  tree.write(
+    'apps/auth-server/config/clients.json',
+    JSON.stringify([
+      { client_id: 'web', api_scopes: ['orders:read'] },
+      { client_id: 'gateway', call_audiences: ['urn:acme:order'] },
+      { client_id: 'order', call_audiences: ['urn:acme:payment'] },
+    ]),
+  );
   return tree;
 }
 
@@ -154,9 +162,9 @@ const ORDER_ONLY_FRAGMENTS: { file: string; reason: string; fragments: string[] 
     file: 'apps/order/src/config.ts',
     reason: 'calls payment: its address, timeouts, retries and circuit breaker',
     fragments: [
-      '  addressEnv,\n  callerEnv,\n',
-      '  ...callerEnv(),\n',
-      "  PAYMENT_ADDRESS: addressEnv('localhost:4002').describe('host:port of the payment service.'),\n",
+      '  addressEnv,\n  calleeAudienceEnv,\n  callerEnv,\n',
+      '  ...callerEnv(SERVICE_NAME),\n',
+      "  PAYMENT_ADDRESS: addressEnv('localhost:4002').describe('host:port of the payment service.'),\n  PAYMENT_AUDIENCE: calleeAudienceEnv('payment'),\n",
     ],
   },
   {
@@ -299,13 +307,13 @@ describe('microservice generator', () => {
       expect(read(tree, 'apps/inventory/jest.config.cts')).not.toContain('ts-jest');
     });
 
-    it('picks the next free port, and keeps the API audience the auth server issues', () => {
+    it('picks the next free port, and accepts its own audience only', () => {
       const config = read(tree, 'apps/inventory/src/config.ts');
       expect(config).toContain('listenerEnv(4003)');
       // serviceEnv's AUTH_AUDIENCE defaults to it already.
-      expect(config).not.toContain('AUTH_AUDIENCE');
+      expect(config).toContain('...serviceEnv(SERVICE_NAME),');
       expect(read(tree, 'apps/inventory/src/config.spec.ts')).toContain(
-        "expect(validateInventoryEnv({}).AUTH_AUDIENCE).toBe('urn:acme:api');",
+        "expect(validateInventoryEnv({}).AUTH_AUDIENCE).toBe('urn:acme:inventory');",
       );
     });
 
@@ -317,6 +325,14 @@ describe('microservice generator', () => {
       const config = read(withAuthServer, 'apps/inventory/src/config.ts');
       expect(config).toContain('listenerEnv(4004)');
       expect(config).toContain('metricsEnv(9404)');
+    });
+
+    it("lets each caller's OAuth client get tokens for its audience, and no other client", () => {
+      expect(readJson(tree, 'apps/auth-server/config/clients.json')).toEqual([
+        { client_id: 'web', api_scopes: ['orders:read'] },
+        { client_id: 'gateway', call_audiences: ['urn:acme:order', 'urn:acme:inventory'] },
+        { client_id: 'order', call_audiences: ['urn:acme:payment', 'urn:acme:inventory'] },
+      ]);
     });
 
     it('guards the example handler with the callers, a role and a scope', () => {
@@ -376,7 +392,7 @@ describe('microservice generator', () => {
       expect(service['networks']).toEqual(['internal']);
       expect(service['environment']).toMatchObject({
         PORT: '4003',
-        AUTH_AUDIENCE: 'urn:acme:api',
+        AUTH_AUDIENCE: 'urn:acme:inventory',
       });
     });
 
@@ -524,7 +540,7 @@ describe('microservice generator', () => {
         name: 'storefront',
         http: true,
         port: 4100,
-        audience: 'urn:acme:storefront',
+        audience: 'https://shop.acme.example',
       });
       addServiceFiles(tree, options);
       addContracts(tree, options);
@@ -548,7 +564,7 @@ describe('microservice generator', () => {
     it('takes the given port and audience, and needs no message patterns', () => {
       const config = read(tree, 'apps/storefront/src/config.ts');
       expect(config).toContain('...httpAppEnv(4100)');
-      expect(config).toContain(".default('urn:acme:storefront')");
+      expect(config).toContain("...serviceEnv(SERVICE_NAME, 'https://shop.acme.example'),");
       expect(tree.exists('libs/contracts/src/lib/storefront.constants.ts')).toBe(false);
     });
 

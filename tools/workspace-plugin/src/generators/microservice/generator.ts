@@ -1,6 +1,7 @@
 import { formatFiles, logger, runTasksInSerial } from '@nx/devkit';
 import type { GeneratorCallback, Tree } from '@nx/devkit';
 import { addApplication } from './lib/add-application';
+import { addCallerAudiences } from './lib/add-caller-audiences';
 import { addComposeService } from './lib/add-compose-service';
 import { addContracts } from './lib/add-contracts';
 import { addKubernetesManifests } from './lib/add-kubernetes-manifests';
@@ -22,6 +23,7 @@ export async function microserviceGenerator(
   addContracts(tree, options);
   addComposeService(tree, options);
   addKubernetesManifests(tree, options);
+  addCallerAudiences(tree, options);
   if (!options.skipFormat) await formatFiles(tree);
   // After formatting: this one line follows the hand-kept style of eslint.config.mjs.
   addModuleBoundary(tree, options);

@@ -7,8 +7,14 @@ const MAX_NAME_LENGTH = 30;
 const FIRST_SERVICE_PORT = 4001;
 /** A service's metrics port is its own port plus this (order: 4001, 9401). */
 export const METRICS_PORT_OFFSET = 5400;
-/** The audience the bundled auth server issues and gateway, order and payment require (`AUTH_AUDIENCE`). */
-export const API_AUDIENCE = 'urn:acme:api';
+/**
+ * The audience a service accepts unless told otherwise (`AUTH_AUDIENCE`), as
+ * `serviceEnv` of @acme/bootstrap defaults it: its callers exchange their
+ * callers' tokens for it.
+ */
+export function defaultAudience(name: string): string {
+  return `urn:acme:${name}`;
+}
 
 export interface NormalizedOptions {
   /** kebab-case: project, folder, certificate, compose service and Kubernetes name. */
@@ -94,7 +100,7 @@ export function normalizeOptions(
     http: options.http ?? false,
     callers,
     port,
-    audience: options.audience?.trim() || API_AUDIENCE,
+    audience: options.audience?.trim() || defaultAudience(name),
     skipFormat: options.skipFormat ?? false,
   };
 }

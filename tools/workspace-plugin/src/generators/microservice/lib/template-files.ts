@@ -1,7 +1,7 @@
 import { generateFiles } from '@nx/devkit';
 import type { Tree } from '@nx/devkit';
 import { join } from 'node:path';
-import { API_AUDIENCE } from './normalize-options';
+import { defaultAudience } from './normalize-options';
 import type { NormalizedOptions } from './normalize-options';
 
 /** Renders `files/<folder>` into `target`: `__name__` path tokens, `__tmpl__` suffixes, EJS inside. */
@@ -16,8 +16,8 @@ export function renderTemplates(
     fileName: options.name,
     snakeName: options.constantName.toLowerCase(),
     portName: options.http ? 'http' : 'rpc',
-    // serviceEnv already requires the API's audience: config.ts overrides only another one.
-    ownAudience: options.audience !== API_AUDIENCE,
+    // serviceEnv already requires the service's own audience: config.ts passes only another one.
+    ownAudience: options.audience !== defaultAudience(options.name),
     tmpl: '',
   });
 }

@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { clientCredentials, loginWithPkce } from '@acme/auth/testing';
+import { ORDER_PATTERNS, PAYMENT_PATTERNS } from '@acme/contracts';
+import type { Order } from '@acme/contracts';
+import { request } from './support/http';
+import { rawCall } from './support/rpc';
+import { SecureSystem } from './support/system';
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+
+/**
+ * Least privilege per hop, with the real auth server and every service a real
+ * process: each service accepts only tokens for its own audience, and each
+ * hop exchanges the caller's token (RFC 8693) for one naming the next
+ * service alone. A token that one service received is refused everywhere else.
+ */
+describe('token exchange at every hop', () => {
+  let system: SecureSystem;
+  /** alice's token for the public API, as her client holds it. */
+  let alice: string;
+
+  /** The mutual-TLS options of a peer presenting `service`'s certificate to `servername`. */
+  const tlsAs = (service: string, servername: string): ConnectionOptions => ({
+    ca: readFileSync(system.file('ca.crt')),
+    cert: readFileSync(system.file(`${service}.crt`)),
+    key: readFileSync(system.file(`${service}.key`)),
+    servername,
+  });
+
+  /** A token exchange at the auth server, as `clientId` with its real secret. */
+  const exchange = async (
+    clientId: string,
+    subjectToken: string,
+    audience: string,
+    extra: Record<string, string> = {},
+  ) => {
+    const response = await fetch(`${system.issuerUrl}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${clientId}:${system.clientSecrets[clientId]}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({
+        grant_type: TOKEN_EXCHANGE,
+        subject_token: subjectToken,
+        subject_token_type: ACCESS_TOKEN,
+        audience,
+        ...extra,
+      }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, string> };
+  };
+
+  /** The refusal of an RPC call, which must fail. */
+  const refusal = (call: Promise<unknown>) =>
+    call.then(
+      () => {
+        throw new Error('the call was accepted');
+      },
+      (error: unknown) => error,
+    );
+
+  beforeAll(async () => {
+    system = new SecureSystem('auth-server');
+    await system.start();
+    ({ access_token: alice } = await loginWithPkce({
+      issuer: system.issuerUrl,
+      username: 'alice',
+      password: 'alice',
+      scope: 'openid orders:read orders:write',
+    }));
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it('serves a user through gateway -> order -> payment, each hop with its own token', async () => {
+    const created = await request<Order>(system.gatewayUrl, 'POST', '/api/orders', {
+      token: alice,
+      body: { items: [{ sku: 'sticker-1', quantity: 1 }] },
+    });
+    expect(created.status).toBe(201);
+
+    const paid = await request<Order>(
+      system.gatewayUrl,
+      'POST',
+      `/api/orders/${created.body.id}/pay`,
+      {
+        token: alice,
+        body: {
+          billing: { name: 'A. L.', address: '1 Rabbit Hole' },
+          cardToken: 'tok_visa4242abcd',
+        },
+      },
+    );
+    expect(paid.status).toBe(200);
+    expect(paid.body.status).toBe('PAID');
+  });
+
+  describe("refuses a user's token at every service but the one it was issued for", () => {
+    it('a token exchanged for payment, replayed at order (as if by payment) and at the gateway', async () => {
+      const forOrder = await exchange('gateway', alice, 'urn:acme:order');
+      const forPayment = await exchange('order', forOrder.body.access_token, 'urn:acme:payment');
+      expect(forPayment.status).toBe(200);
+      const token = forPayment.body.access_token;
+
+      expect(
+        await refusal(
+          rawCall(
+            system.port('order'),
+            tlsAs('gateway', 'order'),
+            ORDER_PATTERNS.list,
+            {},
+            { token },
+          ),
+        ),
+      ).toMatchObject({ status: 401, error: 'invalid_token', message: 'wrong audience' });
+      const atGateway = await request(system.gatewayUrl, 'GET', '/api/orders', { token });
+      expect(atGateway.status).toBe(401);
+      expect(atGateway.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    });
+
+    it('a token exchanged for order, replayed at the gateway and at payment', async () => {
+      const { body } = await exchange('gateway', alice, 'urn:acme:order');
+      const token = body.access_token;
+
+      expect((await request(system.gatewayUrl, 'GET', '/api/orders', { token })).status).toBe(401);
+      expect(
+        await refusal(
+          rawCall(
+            system.port('payment'),
+            tlsAs('order', 'payment'),
+            PAYMENT_PATTERNS.charge,
+            { orderId: 'o-1', amountCents: 100, currency: 'EUR' },
+            { token },
+          ),
+        ),
+      ).toMatchObject({ status: 401, message: 'wrong audience' });
+    });
+
+    it("the user's API token forwarded to order as it is, skipping the exchange", async () => {
+      expect(
+        await refusal(
+          rawCall(
+            system.port('order'),
+            tlsAs('gateway', 'order'),
+            ORDER_PATTERNS.list,
+            {},
+            {
+              token: alice,
+            },
+          ),
+        ),
+      ).toMatchObject({ status: 401, message: 'wrong audience' });
+    });
+
+    it("payment's own token for order, replayed at payment", async () => {
+      const { access_token: token } = await clientCredentials({
+        issuer: system.issuerUrl,
+        clientId: 'payment',
+        clientSecret: system.clientSecrets['payment'],
+        scope: 'orders:settle',
+        resource: 'urn:acme:order',
+      });
+
+      expect(
+        await refusal(
+          rawCall(
+            system.port('payment'),
+            tlsAs('order', 'payment'),
+            PAYMENT_PATTERNS.charge,
+            { orderId: 'o-1', amountCents: 100, currency: 'EUR' },
+            { token },
+          ),
+        ),
+      ).toMatchObject({ status: 401, message: 'wrong audience' });
+    });
+  });
+
+  describe('refuses exchanges beyond what a service is configured for', () => {
+    it('the gateway asking for a token for payment, which it does not call (invalid_target)', async () => {
+      const { status, body } = await exchange('gateway', alice, 'urn:acme:payment');
+      expect({ status, error: body.error }).toEqual({ status: 400, error: 'invalid_target' });
+    });
+
+    it('payment exchanging a token it received to call order as the user (invalid_request)', async () => {
+      const forOrder = await exchange('gateway', alice, 'urn:acme:order');
+      const forPayment = await exchange('order', forOrder.body.access_token, 'urn:acme:payment');
+
+      const { status, body } = await exchange(
+        'payment',
+        forPayment.body.access_token,
+        'urn:acme:order',
+      );
+      expect({ status, error: body.error }).toEqual({ status: 400, error: 'invalid_request' });
+    });
+
+    it('the gateway asking for a scope the user token does not hold (invalid_scope)', async () => {
+      const { status, body } = await exchange('gateway', alice, 'urn:acme:order', {
+        scope: 'orders:read admin:read',
+      });
+      expect({ status, error: body.error }).toEqual({ status: 400, error: 'invalid_scope' });
+    });
+
+    it('the gateway exchanging a tampered token (invalid_grant)', async () => {
+      const [header, payload, signature] = alice.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as object;
+      const wider = Buffer.from(JSON.stringify({ ...claims, sub: 'bob' })).toString('base64url');
+
+      const { status, body } = await exchange(
+        'gateway',
+        [header, wider, signature].join('.'),
+        'urn:acme:order',
+      );
+      expect({ status, error: body.error }).toEqual({ status: 400, error: 'invalid_grant' });
+    });
+
+    it("order exchanging the user's API token, which was not sent to it (invalid_grant)", async () => {
+      const { status, body } = await exchange('order', alice, 'urn:acme:payment');
+      expect({ status, error: body.error }).toEqual({ status: 400, error: 'invalid_grant' });
+    });
+  });
+});
