@@ -20,3 +20,4 @@ export {
   EventVerifier,
 } from './lib/signed-event';
 export type { EventClaims, EventRejection, VerifiedEvent } from './lib/signed-event';
+export { EventContext } from './lib/event.context';
