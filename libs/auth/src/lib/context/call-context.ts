@@ -46,6 +46,8 @@ function readMeta(context: ExecutionContext): MessageMeta {
       };
     }
     case 'rpc':
+      // An event carries no token: its handler calls other services as itself.
+      if (call.event) return { requestId: call.event.getEvent().requestId };
       return call.message?.getMeta() ?? {};
     case 'unsupported':
       return {};
