@@ -1,5 +1,6 @@
 import {
   addressEnv,
+  brokerEnv,
   callerEnv,
   databaseEnv,
   listenerEnv,
@@ -19,6 +20,7 @@ export const orderEnv = z.object({
   ...listenerEnv(4001),
   ...metricsEnv(9401),
   ...callerEnv(),
+  ...brokerEnv(),
   ...databaseEnv(SERVICE_NAME, 'orders'),
   PAYMENT_ADDRESS: addressEnv('localhost:4002').describe('host:port of the payment service.'),
 });

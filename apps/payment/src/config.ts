@@ -1,5 +1,6 @@
 import {
   addressEnv,
+  brokerEnv,
   callerEnv,
   databaseEnv,
   fileEnv,
@@ -22,6 +23,7 @@ export const paymentEnv = z.object({
   ...metricsEnv(9402),
   ...callerEnv(),
   ...serviceClientEnv(SERVICE_NAME, 'orders:settle'),
+  ...brokerEnv(),
   ...databaseEnv(SERVICE_NAME, 'payments'),
   DATA_KEYS_FILE: fileEnv(`.dev/keys/${SERVICE_NAME}.data-keys.json`).describe(
     'JSON file of the AES-256-GCM data keys for payment fields at rest: {"current": "<id>", "keys": {"<id>": "<base64 32 bytes>"}}.',
