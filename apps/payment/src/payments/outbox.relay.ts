@@ -61,6 +61,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   onApplicationBootstrap(): void {
+    // Creates this service's stream now, so that consumers can subscribe before the first event.
+    this.broker
+      ?.publisher()
+      .catch((error: unknown) =>
+        this.log.warn(`broker stream not ready, retried on the first event: ${String(error)}`),
+      );
     this.timer = setInterval(() => this.kick(), POLL_MS);
     this.timer.unref();
     this.kick();

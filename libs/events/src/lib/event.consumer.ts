@@ -51,7 +51,8 @@ export const DEAD_LETTER_HEADERS = {
 const DEFAULT_MAX_DELIVERIES = 5;
 const DEFAULT_ACK_WAIT_MS = 10_000;
 const MAX_BACKOFF_MS = 30_000;
-const RETRY_START_MS = 1_000;
+const RETRY_START_MS = 500;
+const MAX_SETUP_WAIT_MS = 5_000;
 
 /**
  * A durable JetStream consumer of one event for one service. Each event is
@@ -99,7 +100,7 @@ export class EventConsumer {
     const stream = streamOf(producerOf(subject));
     const durable = durableOf(service, subject);
     // The producer creates its stream: until it has, wait for it.
-    for (let wait = RETRY_START_MS; !this.stopped; wait = Math.min(wait * 2, MAX_BACKOFF_MS)) {
+    for (let wait = RETRY_START_MS; !this.stopped; wait = Math.min(wait * 2, MAX_SETUP_WAIT_MS)) {
       try {
         const jsm = await connection.jetstreamManager();
         await ensureStream(jsm, deadLetterStreamOf(service), [`deadletter.${service}.>`]);
