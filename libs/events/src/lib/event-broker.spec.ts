@@ -269,6 +269,16 @@ describe('events on a real NATS JetStream broker (TLS, a certificate per service
       expect(attempts).toBe(3);
     }, 30_000);
 
+    it('attaches again when its durable consumer is deleted under it', async () => {
+      behaviour = () => undefined;
+      await (
+        await admin.jetstreamManager()
+      ).consumers.delete(streamOf('payment'), durableOf('order', COMPLETED));
+      const id = randomUUID();
+      await publisher.publish({ id, type: COMPLETED }, {});
+      await until(() => seen.find((e) => e.id === id), 20_000);
+    }, 30_000);
+
     it('loses nothing when the broker is killed mid-stream', async () => {
       behaviour = () => undefined;
       const ids = Array.from({ length: 20 }, () => randomUUID());

@@ -79,7 +79,7 @@ export class EventConsumer {
   private readonly maxDeliveries: number;
 
   private constructor(private readonly options: EventConsumerOptions) {
-    this.log = new Logger(`EventConsumer ${options.subject}`);
+    this.log = new Logger(`EventConsumer ${durableOf(options.service, options.subject)}`);
     this.maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
     this.running = this.run();
   }
@@ -95,38 +95,53 @@ export class EventConsumer {
     await this.running;
   }
 
+  /** Attaches and consumes until stopped; attaches again if the broker ends the subscription. */
   private async run(): Promise<void> {
+    for (let wait = RETRY_START_MS; !this.stopped; wait = Math.min(wait * 2, MAX_SETUP_WAIT_MS)) {
+      try {
+        this.messages = await this.attach();
+        if (this.isStopped()) {
+          this.messages.stop();
+          return;
+        }
+        wait = RETRY_START_MS;
+        // Stopping ends the iteration; this.stopped may change while it runs.
+        await this.drain(this.messages);
+        if (!this.isStopped()) this.log.warn('subscription ended by the broker: attaching again');
+      } catch (error) {
+        // The producer creates its stream: until it has, this waits for it.
+        this.log.warn(`cannot consume yet, retry in ${wait} ms: ${String(error)}`);
+      }
+      if (!this.isStopped()) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private async attach(): Promise<ConsumerMessages> {
     const { connection, service, subject } = this.options;
     const stream = streamOf(producerOf(subject));
     const durable = durableOf(service, subject);
-    // The producer creates its stream: until it has, wait for it.
-    for (let wait = RETRY_START_MS; !this.stopped; wait = Math.min(wait * 2, MAX_SETUP_WAIT_MS)) {
-      try {
-        const jsm = await connection.jetstreamManager();
-        await ensureStream(jsm, deadLetterStreamOf(service), [`deadletter.${service}.>`]);
-        await jsm.consumers.add(stream, {
-          durable_name: durable,
-          filter_subject: subject,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          ack_wait: nanos(this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
-          // A backstop: the consumer itself dead-letters on its last delivery.
-          max_deliver: this.maxDeliveries + 1,
-        });
-        this.messages = await connection
-          .jetstream()
-          .consumers.get(stream, durable)
-          .then((consumer) => consumer.consume({ max_messages: 16 }));
-        break;
-      } catch (error) {
-        this.log.warn(
-          `cannot consume ${stream}/${durable} yet, retry in ${wait} ms: ${String(error)}`,
-        );
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
-    if (!this.messages) return;
-    for await (const message of this.messages) {
+    const jsm = await connection.jetstreamManager();
+    await ensureStream(jsm, deadLetterStreamOf(service), [`deadletter.${service}.>`]);
+    await jsm.consumers.add(stream, {
+      durable_name: durable,
+      filter_subject: subject,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(this.options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
+      // A backstop: the consumer itself dead-letters on its last delivery.
+      max_deliver: this.maxDeliveries + 1,
+    });
+    const consumer = await connection.jetstream().consumers.get(stream, durable);
+    // A deleted consumer or stream ends the iteration: run() creates the consumer again.
+    return consumer.consume({ max_messages: 16, abort_on_missing_resource: true });
+  }
+
+  private async drain(messages: ConsumerMessages): Promise<void> {
+    for await (const message of messages) {
       await this.handle(message).catch((error: unknown) => {
         this.log.error(`event ${message.seq} not handled, delivered again later: ${String(error)}`);
         message.nak(this.backoff(message));
