@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import { TestIssuer } from '@acme/auth/testing';
-import { EVENT_ROUTES, PAYMENT_PATTERNS } from '@acme/contracts';
+import { EVENT_ROUTES, ORDER_PATTERNS, PAYMENT_PATTERNS } from '@acme/contracts';
 import type { Order } from '@acme/contracts';
 import { DEAD_LETTER_HEADERS, deadLetterStreamOf, streamOf } from '@acme/events';
+import { OtlpReceiver } from '@acme/telemetry/testing';
+import type { ReceivedSpan } from '@acme/telemetry/testing';
 import { EventSigner, EventVerifier } from '@acme/transport';
 import { request } from './support/http';
 import { rawCall } from './support/rpc';
@@ -37,6 +39,7 @@ describe('payment completed over the NATS JetStream broker', () => {
   let system: SecureSystem;
   let alice: string;
   let operator: NatsConnection;
+  let receiver: OtlpReceiver;
 
   const connectAs = (service: string) =>
     connect({
@@ -93,7 +96,16 @@ describe('payment completed over the NATS JetStream broker', () => {
 
   beforeAll(async () => {
     issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
-    system = new SecureSystem(issuer.issuer, { database: 'embedded', broker: true });
+    receiver = await OtlpReceiver.start();
+    system = new SecureSystem(issuer.issuer, {
+      database: 'embedded',
+      broker: true,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      },
+    });
     await system.start();
     alice = issuer.userToken('alice', { scope: SCOPE });
     operator = await connectAs('operator');
@@ -102,6 +114,7 @@ describe('payment completed over the NATS JetStream broker', () => {
   afterAll(async () => {
     await operator?.close();
     await system?.stop();
+    await receiver?.close();
     await issuer?.stop();
   });
 
@@ -126,6 +139,33 @@ describe('payment completed over the NATS JetStream broker', () => {
       data: { orderId: order.id, paymentId: payment.id },
     });
     expect(jws).not.toContain(alice.split('.')[1]);
+  });
+
+  it("continues the charge's trace in order's handling of the event", async () => {
+    const order = await createOrder();
+    await chargeDirectly(order);
+    await allPaid([order]);
+
+    const consumed = `${COMPLETED} process`;
+    const delivered = `outbox.deliver ${ORDER_PATTERNS.paymentCompleted}`;
+    const parentOf = (span: ReceivedSpan) =>
+      receiver.spans.find((other) => other.spanId === span.parentSpanId);
+    const spans = await receiver.waitFor((all) =>
+      all.some(
+        (span) =>
+          span.service === 'order' &&
+          span.name === consumed &&
+          span.attributes['acme.event.producer'] === `spiffe://${TRUST_DOMAIN}/payment` &&
+          parentOf(span) !== undefined,
+      ),
+    );
+    const atOrder = spans.find((span) => span.service === 'order' && span.name === consumed);
+    expect(atOrder?.kind).toBe(5); // consumer
+    expect(parentOf(atOrder as ReceivedSpan)).toMatchObject({
+      service: 'payment',
+      name: delivered,
+      traceId: atOrder?.traceId,
+    });
   });
 
   it('refuses, at the broker, payment publishing as order', async () => {

@@ -13,7 +13,7 @@ import { EVENT_BROKER } from '@acme/events';
 import type { EventBroker } from '@acme/events';
 import { DATABASE } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
-import { contextOf, SpanKind, traced } from '@acme/telemetry';
+import { contextOf, outgoingTraceContext, SpanKind, traced } from '@acme/telemetry';
 import type { TraceCarrier } from '@acme/telemetry';
 
 interface PendingEvent {
@@ -172,6 +172,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         type: subject,
         ...(event.actor_id !== null && { actor: event.actor_id }),
         ...(event.request_id !== null && { requestId: event.request_id }),
+        // This delivery's span (a child of the call that wrote the event), for order's span.
+        ...outgoingTraceContext(event.trace_context ?? undefined),
       },
       event.payload,
     );

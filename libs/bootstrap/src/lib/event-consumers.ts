@@ -5,6 +5,7 @@ import { EVENT_BROKER, EventRefusedError } from '@acme/events';
 import type { EventBroker } from '@acme/events';
 import { DATABASE } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
+import { contextOf, SpanKind, traced } from '@acme/telemetry';
 import { EventContext, isRpcErrorBody } from '@acme/transport';
 import type { VerifiedEvent } from '@acme/transport';
 
@@ -18,7 +19,20 @@ function isFinal(status: number): boolean {
  * the global guards (`@AllowServices` against the signed producer), pipes,
  * interceptors and filters run as for any message.
  */
-async function dispatchTo(handler: MessageHandler, event: VerifiedEvent): Promise<void> {
+function dispatchTo(handler: MessageHandler, event: VerifiedEvent): Promise<void> {
+  return traced(`${event.type} process`, () => handle(handler, event), {
+    kind: SpanKind.CONSUMER,
+    parent: contextOf(event),
+    attributes: {
+      'messaging.system': 'nats',
+      'messaging.destination.name': event.type,
+      'messaging.message.id': event.id,
+      'acme.event.producer': event.producer,
+    },
+  });
+}
+
+async function handle(handler: MessageHandler, event: VerifiedEvent): Promise<void> {
   try {
     const result: unknown = await handler(event.data, new EventContext(event));
     if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });

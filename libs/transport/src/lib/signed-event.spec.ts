@@ -70,6 +70,12 @@ describe(EventVerifier.name, () => {
     );
   });
 
+  it('carries the trace context of the publishing span', () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const event = verifier.verify(signer.sign({ ...CLAIMS, traceparent }, DATA), TYPE);
+    expect(event.traceparent).toBe(traceparent);
+  });
+
   it('refuses an unsigned event', () => {
     expect(rejection(() => verifier.verify(JSON.stringify({ ...CLAIMS, data: DATA }), TYPE))).toBe(
       'unsigned',

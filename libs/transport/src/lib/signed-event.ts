@@ -1,5 +1,6 @@
 import { createPrivateKey, sign, verify, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { isTraceCarrier } from '@acme/telemetry';
 import type { TlsMaterial } from './tls-material';
 
 /** What an event says besides its data: who caused it, and when. Never a bearer token. */
@@ -12,6 +13,9 @@ export interface EventClaims {
   actor?: string;
   /** The request id of the call that caused the event. */
   requestId?: string;
+  /** W3C trace context of the publishing span, so that the consumer's span joins its trace. */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** An event whose signature, certificate chain and lifetime were checked. */
@@ -154,6 +158,8 @@ export class EventVerifier {
       type: payload.type,
       ...(payload.actor !== undefined && { actor: payload.actor }),
       ...(payload.requestId !== undefined && { requestId: payload.requestId }),
+      ...(payload.traceparent !== undefined && { traceparent: payload.traceparent }),
+      ...(payload.tracestate !== undefined && { tracestate: payload.tracestate }),
       producer,
       issuedAt: payload.iat,
       expiresAt: payload.exp,
@@ -228,6 +234,7 @@ function isPayload(payload: Partial<EventPayload> | undefined): payload is Event
     Number.isInteger(payload.exp) &&
     (payload.actor === undefined || typeof payload.actor === 'string') &&
     (payload.requestId === undefined || typeof payload.requestId === 'string') &&
+    isTraceCarrier(payload) &&
     'data' in payload
   );
 }

@@ -47,7 +47,10 @@ function readMeta(context: ExecutionContext): MessageMeta {
     }
     case 'rpc':
       // An event carries no token: its handler calls other services as itself.
-      if (call.event) return { requestId: call.event.getEvent().requestId };
+      if (call.event) {
+        const { requestId, traceparent, tracestate } = call.event.getEvent();
+        return { requestId, traceparent, tracestate };
+      }
       return call.message?.getMeta() ?? {};
     case 'unsupported':
       return {};
