@@ -31,6 +31,9 @@ describe(brokerPermissions.name, () => {
     expect(publish.allow).toContain('$JS.ACK.EVENTS_PAYMENT.order__payment_completed.>');
     expect(publish.allow).toContain('deadletter.order.events.payment.completed');
     expect(publish.allow.some((subject) => subject.includes('STREAM.MSG.GET'))).toBe(false);
+    expect(publish.allow.filter((subject) => subject.includes('CONSUMER.CREATE'))).toEqual([
+      '$JS.API.CONSUMER.CREATE.EVENTS_PAYMENT.order__payment_completed.events.payment.completed',
+    ]);
     expect(subscribe.allow).toEqual(['_INBOX.order.>']);
   });
 

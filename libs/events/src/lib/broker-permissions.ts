@@ -54,9 +54,9 @@ export function brokerPermissions(
     if (route.consumers.includes(service)) {
       const stream = streamOf(route.producer);
       const durable = durableOf(service, route.subject);
-      api('CONSUMER.CREATE', stream, durable);
+      // Only the create request that names the filter (the server checks the config against
+      // it): a consumer cannot widen its durable to other events of the stream.
       api('CONSUMER.CREATE', stream, `${durable}.${route.subject}`);
-      api('CONSUMER.DURABLE.CREATE', stream, durable);
       api('CONSUMER.INFO', stream, durable);
       api('CONSUMER.MSG.NEXT', stream, durable);
       publish.add(`$JS.ACK.${stream}.${durable}.>`);

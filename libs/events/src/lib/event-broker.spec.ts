@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { connect } from 'nats';
+import { AckPolicy, connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import { migrate, openDatabase } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
@@ -133,6 +133,19 @@ describe('events on a real NATS JetStream broker (TLS, a certificate per service
       order.subscribe('events.payment.>');
       await until(() => errors.find((e) => e.includes('PERMISSIONS_VIOLATION')));
       void watching;
+    });
+
+    it('refuses order widening its durable consumer to every event of payment', async () => {
+      const jsm = await order.jetstreamManager();
+      await expect(
+        jsm.consumers.add(streamOf('payment'), {
+          durable_name: durableOf('order', COMPLETED),
+          filter_subject: 'events.payment.>',
+          ack_policy: AckPolicy.Explicit,
+        }),
+      ).rejects.toBeDefined();
+      const violation = `Publish Violation - User "spiffe://acme.test/order", Subject "$JS.API.CONSUMER.CREATE.EVENTS_PAYMENT.order__payment_completed.events.payment.>"`;
+      await until(() => (broker.log.includes(violation) ? true : undefined));
     });
 
     it('refuses a service that takes no part in events (no broker user)', async () => {
