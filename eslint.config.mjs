@@ -37,7 +37,7 @@ export default [
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
             // The platform libs are layered: telemetry at the bottom, then transport
             // below auth below edge below bootstrap; persistence stands beside
-            // transport. A lib never imports one above it.
+            // transport, events above both (below bootstrap). A lib never imports one above it.
             { sourceTag: 'layer:telemetry', onlyDependOnLibsWithTags: [] },
             {
               sourceTag: 'layer:transport',
@@ -61,8 +61,18 @@ export default [
               ],
             },
             {
+              sourceTag: 'layer:events',
+              onlyDependOnLibsWithTags: [
+                'layer:transport',
+                'layer:persistence',
+                'layer:telemetry',
+                'type:contracts',
+              ],
+            },
+            {
               sourceTag: 'layer:bootstrap',
               onlyDependOnLibsWithTags: [
+                'layer:events',
                 'layer:edge',
                 'layer:auth',
                 'layer:transport',

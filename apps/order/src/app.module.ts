@@ -3,11 +3,13 @@ import { ConfigService } from '@nestjs/config';
 import { AuthModule } from '@acme/auth';
 import {
   authOptionsFrom,
+  brokerOptionsFrom,
   HealthModule,
   LoggingModule,
   persistenceFrom,
   validatedConfig,
 } from '@acme/bootstrap';
+import { EventsModule } from '@acme/events';
 import { PersistenceModule } from '@acme/persistence';
 import { SERVICE_NAME, validateOrderEnv } from './config';
 import type { OrderConfig } from './config';
@@ -27,6 +29,11 @@ import { OrdersModule } from './orders/orders.module';
       inject: [ConfigService],
       useFactory: (config: ConfigService<OrderConfig, true>) =>
         authOptionsFrom(config, SERVICE_NAME),
+    }),
+    EventsModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<OrderConfig, true>) =>
+        brokerOptionsFrom(config, SERVICE_NAME),
     }),
     PersistenceModule.forRootAsync({
       inject: [ConfigService],

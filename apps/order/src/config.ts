@@ -1,5 +1,6 @@
 import {
   addressEnv,
+  brokerEnv,
   calleeAudienceEnv,
   callerEnv,
   databaseEnv,
@@ -20,6 +21,7 @@ export const orderEnv = z.object({
   ...listenerEnv(4001),
   ...metricsEnv(9401),
   ...callerEnv(SERVICE_NAME),
+  ...brokerEnv(),
   ...databaseEnv(SERVICE_NAME, 'orders'),
   PAYMENT_ADDRESS: addressEnv('localhost:4002').describe('host:port of the payment service.'),
   PAYMENT_AUDIENCE: calleeAudienceEnv('payment'),

@@ -1,3 +1,4 @@
+import { PROCESSED_EVENTS_MIGRATION } from '@acme/events';
 import type { Migration } from '@acme/persistence';
 
 /** The order service's schema, one versioned step at a time. Never edit an applied migration: add one. */
@@ -28,4 +29,6 @@ export const ORDER_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX orders_page ON orders (created_at, id);
     `,
   },
+  // The broker consumer's record of handled event ids (from @acme/events, numbered from 1000).
+  PROCESSED_EVENTS_MIGRATION,
 ];

@@ -3,11 +3,13 @@ import { ConfigService } from '@nestjs/config';
 import { AuthModule } from '@acme/auth';
 import {
   authOptionsFrom,
+  brokerOptionsFrom,
   HealthModule,
   LoggingModule,
   persistenceFrom,
   validatedConfig,
 } from '@acme/bootstrap';
+import { EventsModule } from '@acme/events';
 import { PersistenceModule } from '@acme/persistence';
 import { SERVICE_NAME, validatePaymentEnv } from './config';
 import type { PaymentConfig } from './config';
@@ -23,6 +25,11 @@ import { PaymentsModule } from './payments/payments.module';
       inject: [ConfigService],
       useFactory: (config: ConfigService<PaymentConfig, true>) =>
         authOptionsFrom(config, SERVICE_NAME),
+    }),
+    EventsModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<PaymentConfig, true>) =>
+        brokerOptionsFrom(config, SERVICE_NAME),
     }),
     PersistenceModule.forRootAsync({
       inject: [ConfigService],

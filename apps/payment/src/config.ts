@@ -1,5 +1,6 @@
 import {
   addressEnv,
+  brokerEnv,
   calleeAudienceEnv,
   callerEnv,
   databaseEnv,
@@ -23,6 +24,7 @@ export const paymentEnv = z.object({
   ...metricsEnv(9402),
   ...callerEnv(SERVICE_NAME),
   ...serviceTokenEnv('orders:settle'),
+  ...brokerEnv(),
   ...databaseEnv(SERVICE_NAME, 'payments'),
   DATA_KEYS_FILE: fileEnv(`.dev/keys/${SERVICE_NAME}.data-keys.json`).describe(
     'JSON file of the AES-256-GCM data keys for payment fields at rest: {"current": "<id>", "keys": {"<id>": "<base64 32 bytes>"}}.',

@@ -40,4 +40,14 @@ export const PAYMENT_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE outbox ADD COLUMN trace_context jsonb;
     `,
   },
+  {
+    id: '0003_outbox_event_identity',
+    sql: `
+      -- What a signed event on the broker says besides its payload: a stable id (consumers
+      -- refuse it twice), the acting user and the causing request. Never a token.
+      ALTER TABLE outbox ADD COLUMN event_id uuid NOT NULL DEFAULT gen_random_uuid();
+      ALTER TABLE outbox ADD COLUMN actor_id text;
+      ALTER TABLE outbox ADD COLUMN request_id text;
+    `,
+  },
 ];

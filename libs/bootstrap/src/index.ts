@@ -38,3 +38,4 @@ export { strictValidationPipe } from './lib/validation.pipe';
 export { exitGracefullyOnSignals } from './lib/shutdown';
 export { validatedConfig } from './lib/validated-config';
 export { configTable, normalizeTables } from './lib/config-table';
+export { brokerEnv, brokerOptionsFrom } from './lib/config/broker.env';

@@ -1,4 +1,6 @@
 export { HEALTH_PATTERN, ORDER_PATTERNS, PAYMENT_PATTERNS } from './lib/patterns.constants';
+export { EVENT_ROUTES } from './lib/events.constants';
+export type { EventRoute } from './lib/events.constants';
 export {
   BillingDetailsDto,
   CreateOrderDto,

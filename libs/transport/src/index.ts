@@ -13,3 +13,11 @@ export type { MtlsClientOptions } from './lib/mtls-client';
 export { isRpcErrorBody } from './lib/rpc-error';
 export type { RpcErrorBody } from './lib/rpc-error';
 export { RpcErrorFilter } from './lib/rpc-error.filter';
+export {
+  EVENT_LIFETIME_SECONDS,
+  EventRejectedError,
+  EventSigner,
+  EventVerifier,
+} from './lib/signed-event';
+export type { EventClaims, EventRejection, VerifiedEvent } from './lib/signed-event';
+export { EventContext } from './lib/event.context';

@@ -1,5 +1,5 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AllowServices,
   anyOf,
@@ -17,6 +17,7 @@ import {
 import type { Principal, ServiceClient } from '@acme/auth';
 import {
   CreateOrderDto,
+  EVENT_ROUTES,
   ListOrdersDto,
   OrderIdDto,
   ORDER_PATTERNS,
@@ -119,5 +120,18 @@ export class OrdersController {
   @Policy(isService('payment'))
   paymentCompleted(@Payload() { orderId, paymentId }: PaymentCompletedDto): Promise<Order> {
     return this.orders.markPaid(orderId, paymentId);
+  }
+
+  /**
+   * The same confirmation as an event from the broker: allowed only signed
+   * by payment's certificate (verified before dispatch), at most once per
+   * event id. A conflict (paid by another payment) is final: the event goes
+   * to order's dead letters.
+   */
+  @EventPattern(EVENT_ROUTES.paymentCompleted.subject)
+  @AllowServices('payment')
+  @Policy(isService('payment'))
+  async onPaymentCompleted(@Payload() { orderId, paymentId }: PaymentCompletedDto): Promise<void> {
+    await this.orders.markPaid(orderId, paymentId);
   }
 }

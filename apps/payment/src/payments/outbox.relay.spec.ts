@@ -41,7 +41,7 @@ describe(OutboxRelay.name, () => {
   beforeEach(async () => {
     await database.exec('DELETE FROM outbox');
     order = new OrderStub();
-    relay = new OutboxRelay(database, order as unknown as ServiceClient);
+    relay = new OutboxRelay(database, order as unknown as ServiceClient, null);
   });
 
   async function enqueue(orderId: string): Promise<void> {

@@ -1,10 +1,19 @@
-import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectServiceClient } from '@acme/auth';
 import type { ServiceClient } from '@acme/auth';
+import { EVENT_ROUTES, ORDER_PATTERNS } from '@acme/contracts';
+import { EVENT_BROKER } from '@acme/events';
+import type { EventBroker } from '@acme/events';
 import { DATABASE } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
-import { contextOf, SpanKind, traced } from '@acme/telemetry';
+import { contextOf, outgoingTraceContext, SpanKind, traced } from '@acme/telemetry';
 import type { TraceCarrier } from '@acme/telemetry';
 
 interface PendingEvent {
@@ -13,7 +22,15 @@ interface PendingEvent {
   payload: unknown;
   attempts: number;
   trace_context: TraceCarrier | null;
+  event_id: string;
+  actor_id: string | null;
+  request_id: string | null;
 }
+
+/** The broker subject of each outbox topic (the order pattern of the direct path). */
+const BROKER_SUBJECTS: Readonly<Record<string, string>> = {
+  [ORDER_PATTERNS.paymentCompleted]: EVENT_ROUTES.paymentCompleted.subject,
+};
 
 const BATCH = 20;
 const POLL_MS = 1_000;
@@ -22,8 +39,10 @@ const LEASE_SECONDS = 30;
 const MAX_BACKOFF_SECONDS = 60;
 
 /**
- * Delivers the outbox to the order service, as this service (client
- * credentials), until order acknowledges each event. A payment whose event
+ * Delivers the outbox until each event is acknowledged: with a broker
+ * configured, to NATS JetStream, signed, acknowledged once stored (the
+ * consumer side takes it from there); without one, straight to the order
+ * service, as this service (client credentials), acknowledged by order. A payment whose event
  * could not be delivered (order down, network cut) is retried with backoff, so
  * the order converges to PAID once order is back. Several replicas may run it:
  * each claims events with a lease (`FOR UPDATE SKIP LOCKED`).
@@ -38,9 +57,16 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     @Inject(DATABASE) private readonly database: OpenDatabase,
     @InjectServiceClient('order') private readonly order: ServiceClient,
+    @Inject(EVENT_BROKER) private readonly broker: EventBroker | null,
   ) {}
 
   onApplicationBootstrap(): void {
+    // Creates this service's stream now, so that consumers can subscribe before the first event.
+    this.broker
+      ?.publisher()
+      .catch((error: unknown) =>
+        this.log.warn(`broker stream not ready, retried on the first event: ${String(error)}`),
+      );
     this.timer = setInterval(() => this.kick(), POLL_MS);
     this.timer.unref();
     this.kick();
@@ -83,7 +109,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
        WHERE id IN (
          SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= now()
          ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
-       RETURNING id, topic, payload, attempts, trace_context`,
+       RETURNING id, topic, payload, attempts, trace_context, event_id, actor_id, request_id`,
     );
   }
 
@@ -101,7 +127,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async send(event: PendingEvent): Promise<void> {
     try {
-      await this.order.sendAsService(event.topic, event.payload);
+      await (this.broker ? this.publish(this.broker, event) : this.sendToOrder(event));
       await this.database.query(
         'UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1',
         [event.id],
@@ -111,7 +137,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       const reason = error instanceof Error ? error.message : String(error);
       if (status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429) {
         // Refused for good (e.g. the order was deleted): retrying cannot help.
-        this.log.error(`outbox event ${event.id} refused by order (${status}): ${reason}`);
+        this.log.error(`outbox event ${event.id} refused (${status}): ${reason}`);
         await this.database.query(
           'UPDATE outbox SET delivered_at = now(), last_error = $2 WHERE id = $1',
           [event.id, reason],
@@ -127,5 +153,29 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         [event.id, backoff, reason],
       );
     }
+  }
+
+  private async sendToOrder(event: PendingEvent): Promise<void> {
+    await this.order.sendAsService(event.topic, event.payload);
+  }
+
+  /** Signed with this service's certificate key; done once JetStream has stored it. */
+  private async publish(broker: EventBroker, event: PendingEvent): Promise<void> {
+    const subject = BROKER_SUBJECTS[event.topic];
+    if (!subject) {
+      throw new UnprocessableEntityException(`no broker subject for outbox topic ${event.topic}`);
+    }
+    const publisher = await broker.publisher();
+    await publisher.publish(
+      {
+        id: event.event_id,
+        type: subject,
+        ...(event.actor_id !== null && { actor: event.actor_id }),
+        ...(event.request_id !== null && { requestId: event.request_id }),
+        // This delivery's span (a child of the call that wrote the event), for order's span.
+        ...outgoingTraceContext(event.trace_context ?? undefined),
+      },
+      event.payload,
+    );
   }
 }

@@ -54,10 +54,14 @@ export class PaymentsService {
         .returning({ id: payments.id });
       if (inserted.length === 0) return false;
       const event: PaymentCompletedDto = { orderId: request.orderId, paymentId: id };
+      const meta = currentCallMeta();
       await tx.insert(outbox).values({
         topic: ORDER_PATTERNS.paymentCompleted,
         payload: event,
-        traceContext: outgoingTraceContext(currentCallMeta()),
+        traceContext: outgoingTraceContext(meta),
+        // The payer is the user whose call this is: the charge handler's policy checked it.
+        actorId: request.payerId,
+        requestId: meta?.requestId ?? null,
       });
       return true;
     });

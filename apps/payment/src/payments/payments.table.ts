@@ -23,4 +23,7 @@ export const outbox = pgTable('outbox', {
   deliveredAt: timestamp('delivered_at', { withTimezone: true }),
   lastError: text('last_error'),
   traceContext: jsonb('trace_context').$type<TraceCarrier>(),
+  eventId: uuid('event_id').notNull().defaultRandom(),
+  actorId: text('actor_id'),
+  requestId: text('request_id'),
 });

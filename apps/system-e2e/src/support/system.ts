@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import type { CertificateAuthority } from '@acme/transport/testing';
 import { AppProcess, freePort, TestPki } from '@acme/bootstrap/testing';
+import { EVENT_ROUTES } from '@acme/contracts';
+import { NatsServer } from '@acme/events/testing';
 
 export const TRUST_DOMAIN = 'acme.test';
 /** The public API's audience: the gateway's. Each service behind it accepts its own, `urn:acme:<service>`. */
@@ -33,14 +35,20 @@ export class SecureSystem {
   /**
    * @param options.database `postgres` (default): order and payment each in a
    *   fresh schema of this run on TEST_DATABASE_URL; `embedded`: each in its own PGlite.
+   * @param options.broker events over a NATS JetStream broker of this run (its own
+   *   nats-server, TLS, a user per service certificate) instead of the direct path.
    */
   constructor(
     private issuer: string | 'auth-server',
     private readonly options: {
       database?: 'postgres' | 'embedded';
       env?: Record<string, string>;
+      broker?: boolean;
     } = {},
   ) {}
+
+  /** The broker, when the system runs with one (`{ broker: true }`). */
+  broker?: NatsServer;
 
   get databaseUrl(): string | undefined {
     return this.options.database === 'embedded' ? undefined : POSTGRES_URL;
@@ -86,13 +94,24 @@ export class SecureSystem {
   async start(): Promise<void> {
     this.pki = await TestPki.create({
       trustDomain: TRUST_DOMAIN,
-      services: SERVICES,
+      // `broker` is nats-server's own certificate; `operator` inspects streams in tests.
+      services: this.options.broker ? [...SERVICES, 'broker', 'operator'] : SERVICES,
       clientSecrets: this.clientSecrets,
       dir: this.dir,
     });
     this.ca = this.pki.ca;
     writeFileSync(this.file('payment.data-keys.json'), JSON.stringify(this.dataKeys));
     if (this.issuer === 'auth-server') await this.startAuthServer();
+    if (this.options.broker) {
+      this.broker = await NatsServer.start({
+        caFile: this.file('ca.crt'),
+        certFile: this.file('broker.crt'),
+        keyFile: this.file('broker.key'),
+        trustDomain: TRUST_DOMAIN,
+        routes: Object.values(EVENT_ROUTES),
+        operators: ['operator'],
+      });
+    }
     const ports = { gateway: await freePort(), order: await freePort(), payment: await freePort() };
     for (const service of SERVICES) this.metricsPorts[service] = await freePort();
     for (const service of SERVICES) {
@@ -113,6 +132,7 @@ export class SecureSystem {
         p.stop(),
       ),
     );
+    await this.broker?.remove();
     rmSync(this.dir, { recursive: true, force: true });
     if (this.databaseUrl) {
       const client = new Client({ connectionString: this.databaseUrl });
@@ -175,6 +195,7 @@ export class SecureSystem {
       DATA_KEYS_FILE: this.file('payment.data-keys.json'),
       DATABASE_SCHEMA: this.schema(service),
       ...(this.databaseUrl ? { DATABASE_URL: this.databaseUrl } : {}),
+      ...(this.broker && service !== 'gateway' ? { BROKER_URL: this.broker.url } : {}),
       CIRCUIT_RESET_MS: '1000',
       // Generous, for suites that test other things; the gateway-rate-limit suite sets its own.
       RATE_LIMIT_REPLENISH_RATE: '10000',

@@ -7,6 +7,7 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { RpcErrorFilter, SecureTcpServer } from '@acme/transport';
 import type { TransportSecurity } from '@acme/transport';
 import { DenialAuditFilter } from './denial-audit.filter';
+import { startEventConsumers } from './event-consumers';
 import { MessageLogInterceptor } from './message-log.interceptor';
 import { transportSecurityFrom } from './config/transport-security.env';
 import type { listenerEnv } from './config/listener.env';
@@ -26,7 +27,8 @@ type MicroserviceEnv = z.infer<
 
 /**
  * Starts a microservice on the mutual-TLS TCP transport, configured from its
- * validated environment. Nothing listens in plaintext, except behind a service
+ * validated environment, and, with a broker configured (`EventsModule`), a
+ * durable consumer for each of its `@EventPattern('events.…')` handlers. Nothing listens in plaintext, except behind a service
  * mesh that does mutual TLS instead (`TRANSPORT_SECURITY=mesh`) and in a
  * benchmark run with `BENCH_INSECURE` (refused outside `NODE_ENV=benchmark`).
  * No HTTP server is created, nor its framework loaded, except the small
@@ -38,6 +40,7 @@ type MicroserviceEnv = z.infer<
  */
 export async function createMicroservice(appModule: Type<unknown>): Promise<INestMicroservice> {
   let announce = (): void => undefined;
+  let server: SecureTcpServer | undefined;
   // The transport is built from ConfigService once the modules exist.
   // Start-up lines wait for pino (LoggingModule), so that they are JSON too.
   const app = await NestFactory.createMicroservice<AsyncMicroserviceOptions>(appModule, {
@@ -47,19 +50,18 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
       const get = <K extends keyof MicroserviceEnv>(key: K) => config.get(key, { infer: true });
       const security = transportSecurityFrom(config);
       announce = () => logListening(security, `${get('HOST')}:${get('PORT')}`);
-      return {
-        strategy: new SecureTcpServer({
-          host: get('HOST'),
-          port: get('PORT'),
-          security,
-          maxFrameSize: get('MAX_FRAME_BYTES'),
-          incompleteFrameTimeoutMs: get('INCOMPLETE_FRAME_TIMEOUT_MS'),
-          handshakeTimeoutMs: get('TLS_HANDSHAKE_TIMEOUT_MS'),
-          idleTimeoutMs: get('IDLE_TIMEOUT_MS'),
-          maxConnections: get('MAX_CONNECTIONS'),
-          drainTimeoutMs: get('DRAIN_TIMEOUT_MS'),
-        }),
-      };
+      server = new SecureTcpServer({
+        host: get('HOST'),
+        port: get('PORT'),
+        security,
+        maxFrameSize: get('MAX_FRAME_BYTES'),
+        incompleteFrameTimeoutMs: get('INCOMPLETE_FRAME_TIMEOUT_MS'),
+        handshakeTimeoutMs: get('TLS_HANDSHAKE_TIMEOUT_MS'),
+        idleTimeoutMs: get('IDLE_TIMEOUT_MS'),
+        maxConnections: get('MAX_CONNECTIONS'),
+        drainTimeoutMs: get('DRAIN_TIMEOUT_MS'),
+      });
+      return { strategy: server };
     },
   });
   app.useLogger(app.get(PinoNestLogger));
@@ -70,6 +72,8 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
   exitGracefullyOnSignals(app);
   await app.listen();
   announce();
+  // The handlers are registered with the server by now; events reach the same ones.
+  if (server) startEventConsumers(app, server);
   const metricsConfig: ConfigReader<MetricsEnv> = app.get(ConfigService);
   await serveMetricsOf(app, readConfig(metricsConfig, METRICS_KEYS));
   return app;

@@ -1,6 +1,6 @@
 import { Controller, Get, Module, Post } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
-import { MessagePattern } from '@nestjs/microservices';
+import { EventPattern, MessagePattern } from '@nestjs/microservices';
 import { AllowServices, Policy, Public, Roles, Scopes } from '../decorators/auth.decorators';
 import { anyOf, hasRole, isService } from '../policy/policy';
 import { auditFinding, collectAuthRules, renderAuthRules } from './auth-rules';
@@ -54,6 +54,12 @@ class PaymentsController {
   refund(): void {
     // forgot @AllowServices: the audit must catch it
   }
+
+  @Policy(isService('order'))
+  @EventPattern('events.order.cancelled')
+  orderCancelled(): void {
+    // forgot @AllowServices on an event handler: the audit must catch it too
+  }
 }
 
 @Module({ controllers: [StatusController] })
@@ -78,6 +84,7 @@ describe(collectAuthRules.name, () => {
       'OrdersController.cancel: http POST /api/orders/:id/cancel',
       'OrdersController.list: http GET /api/orders',
       'PaymentsController.charge: rpc payments.charge',
+      'PaymentsController.orderCancelled: event events.order.cancelled',
       'PaymentsController.refund: rpc {"cmd":"payments.refund"}',
       'StatusController.debug: http GET /api/debug',
       'StatusController.health: http GET /api/health',
@@ -111,9 +118,10 @@ describe(collectAuthRules.name, () => {
 describe(auditFinding.name, () => {
   const entries = collectAuthRules(AppModule, { globalPrefix: 'api' });
 
-  it('flags the handler with no auth rule and the message handler that names no calling service, and only them', () => {
+  it('flags the handler with no auth rule and the message and event handlers that name no calling service, and only them', () => {
     expect(entries.map(auditFinding).filter(Boolean).sort()).toEqual([
       'GET /api/debug (StatusController.debug) declares no auth rule: add @Public(), @Roles(), @Scopes() or @Policy()',
+      'events.order.cancelled (PaymentsController.orderCancelled) names no calling service: add @AllowServices()',
       '{"cmd":"payments.refund"} (PaymentsController.refund) names no calling service: add @AllowServices()',
     ]);
   });

@@ -1,7 +1,8 @@
 import { RequestMethod } from '@nestjs/common';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { PATTERN_METADATA } from '@nestjs/microservices/constants';
+import { PATTERN_HANDLER_METADATA, PATTERN_METADATA } from '@nestjs/microservices/constants';
+import { PatternHandler } from '@nestjs/microservices/enums/pattern-handler.enum';
 import {
   AllowServicesMetadata,
   PolicyMetadata,
@@ -12,8 +13,9 @@ import {
 
 /** The auth rule a route or message handler declares, as read from its decorators. */
 export interface AuthRuleEntry {
-  kind: 'http' | 'rpc';
-  /** `GET /api/orders/:id`, or the message pattern. */
+  /** A route, a message handler, or a broker event handler (`@EventPattern('events.…')`). */
+  kind: 'http' | 'rpc' | 'event';
+  /** `GET /api/orders/:id`, or the message pattern, or the event subject. */
   route: string;
   handler: string;
   public: boolean;
@@ -82,7 +84,7 @@ export function auditFinding(entry: AuthRuleEntry): string | undefined {
   if (!entry.public && !entry.roles && !entry.scopes && !entry.policy) {
     return `${entry.route} (${entry.handler}) declares no auth rule: add @Public(), @Roles(), @Scopes() or @Policy()`;
   }
-  if (entry.kind === 'rpc' && !entry.services) {
+  if (entry.kind !== 'http' && !entry.services) {
     return `${entry.route} (${entry.handler}) names no calling service: add @AllowServices()`;
   }
   return undefined;
@@ -93,7 +95,7 @@ export function renderAuthRules(entries: readonly AuthRuleEntry[]): string {
   const cell = (value: string | undefined) => (value ? value.replace(/\|/g, '\\|') : '-');
   const rows = entries.map(
     (e) =>
-      `| \`${e.route}\` | ${e.public ? 'yes' : 'no'} | ${cell(e.roles)} | ${cell(e.scopes)} | ${cell(e.policy)} | ${cell(e.services)} |`,
+      `| ${e.kind === 'event' ? 'event ' : ''}\`${e.route}\` | ${e.public ? 'yes' : 'no'} | ${cell(e.roles)} | ${cell(e.scopes)} | ${cell(e.policy)} | ${cell(e.services)} |`,
   );
   return [
     '| Route / pattern | Public | Roles | Scopes | Policy | Calling services |',
@@ -118,8 +120,11 @@ function routeOf(
 ): Pick<AuthRuleEntry, 'kind' | 'route'> | undefined {
   const patterns = Reflect.getMetadata(PATTERN_METADATA, handler) as unknown[] | undefined;
   if (patterns?.length) {
+    const isEvent =
+      Reflect.getMetadata(PATTERN_HANDLER_METADATA, handler) === PatternHandler.EVENT &&
+      patterns.every((p) => typeof p === 'string' && p.startsWith('events.'));
     return {
-      kind: 'rpc',
+      kind: isEvent ? 'event' : 'rpc',
       route: patterns.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(', '),
     };
   }

@@ -58,6 +58,11 @@ function readMeta(context: ExecutionContext): MessageMeta {
       };
     }
     case 'rpc':
+      // An event carries no token: its handler calls other services as itself.
+      if (call.event) {
+        const { requestId, traceparent, tracestate } = call.event.getEvent();
+        return { requestId, traceparent, tracestate };
+      }
       return call.message?.getMeta() ?? {};
     case 'unsupported':
       return {};

@@ -1,5 +1,5 @@
 import type { ArgumentsHost } from '@nestjs/common';
-import { MessageContext } from '@acme/transport';
+import { EventContext, MessageContext } from '@acme/transport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** An HTTP request (Fastify). */
@@ -18,6 +18,8 @@ export interface IncomingRpcCall {
   key: object;
   /** Metadata and verified peer of a message of `SecureTcpServer`; undefined from any other transport. */
   message: MessageContext | undefined;
+  /** A signed event from the broker, its signature verified; undefined for any message. */
+  event: EventContext | undefined;
   /** The payload. */
   data: unknown;
 }
@@ -58,6 +60,7 @@ export function incomingCall(host: ArgumentsHost): IncomingCall {
       kind: 'rpc',
       key: context,
       message: context instanceof MessageContext ? context : undefined,
+      event: context instanceof EventContext ? context : undefined,
       data: rpc.getData<unknown>(),
     };
   }

@@ -15,7 +15,12 @@ import { getPrincipal } from '../context/principal.context';
 import { Public } from '../decorators/auth.decorators';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import type { Principal } from '../principal';
-import { rejection, rpcContext as rpc, testVerifier } from '../testing/guard-contexts';
+import {
+  eventContext,
+  rejection,
+  rpcContext as rpc,
+  testVerifier,
+} from '../testing/guard-contexts';
 import { TestIssuer } from '../testing/test-issuer';
 import { JwtAuthGuard } from './jwt-auth.guard';
 
@@ -61,7 +66,7 @@ describe(JwtAuthGuard.name, () => {
     let guard: JwtAuthGuard;
 
     beforeAll(() => {
-      guard = new JwtAuthGuard(new Reflector(), testVerifier(issuer, AUDIENCE, options));
+      guard = new JwtAuthGuard(new Reflector(), testVerifier(issuer, AUDIENCE, options), options);
     });
 
     it('verifies a valid bearer token and sets the principal for getPrincipal', async () => {
@@ -134,6 +139,32 @@ describe(JwtAuthGuard.name, () => {
         statusCode: 401,
         message: 'unsupported transport',
       });
+    });
+
+    it("makes a signed event's producer the principal: a service with no scopes or roles", async () => {
+      const context = eventContext(OrdersController, 'mine', {
+        producer: 'spiffe://acme.internal/payment',
+        id: 'event-7',
+        actor: 'alice',
+      });
+
+      await expect(guard.canActivate(context)).resolves.toBe(true);
+      expect(getPrincipal(context)).toMatchObject({
+        kind: 'service',
+        service: 'payment',
+        roles: [],
+        scopes: [],
+        tokenId: 'event-7',
+        claims: { actor: 'alice' },
+      });
+    });
+
+    it('returns 401 to an event of another trust domain', async () => {
+      const context = eventContext(OrdersController, 'mine', {
+        producer: 'spiffe://evil.example/payment',
+      });
+
+      expect((await rejection(() => guard.canActivate(context))).getStatus()).toBe(401);
     });
 
     it('lets a message to a @Public() handler through without a token', async () => {

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import type { MessageContext } from '@acme/transport';
+import type { EventContext, MessageContext } from '@acme/transport';
+import { AUTH_OPTIONS } from '../auth.options';
+import type { AuthOptions } from '../auth.options';
 import { InvalidTokenException } from '../auth.errors';
 import { incomingCall } from '../context/incoming-call';
 import { setRpcPrincipal } from '../context/principal.context';
@@ -27,6 +29,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: AccessTokenVerifier,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthOptions,
   ) {
     super();
   }
@@ -42,7 +45,10 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
       case 'http':
         return (await super.canActivate(context)) as boolean;
       case 'rpc':
-        setRpcPrincipal(context, await this.verifyMessage(call.message));
+        setRpcPrincipal(
+          context,
+          call.event ? this.eventPrincipal(call.event) : await this.verifyMessage(call.message),
+        );
         return true;
       case 'unsupported':
         throw new InvalidTokenException('unsupported transport', 'transport');
@@ -53,6 +59,31 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   override handleRequest<T = Principal>(error: unknown, principal: T | false, info: unknown): T {
     if (principal) return principal;
     throw toInvalidTokenException(error ?? info);
+  }
+
+  /**
+   * An event's credential is its signature, verified before dispatch with the
+   * producer's certificate: the principal is that service, with no scopes or
+   * roles (an event grants nothing but who sent it, for `@AllowServices` and
+   * `isService`).
+   */
+  private eventPrincipal(context: EventContext): Principal {
+    const event = context.getEvent();
+    const service = context.getProducerService(this.options.trustDomain);
+    if (!service) throw new InvalidTokenException('event of another trust domain', 'wrong_issuer');
+    return {
+      kind: 'service',
+      subject: event.producer,
+      clientId: event.producer,
+      service,
+      roles: [],
+      scopes: [],
+      tokenId: event.id,
+      expiresAt: event.expiresAt,
+      // The producer signed the event itself: no one acted through it.
+      actors: [],
+      claims: { actor: event.actor, requestId: event.requestId, type: event.type },
+    };
   }
 
   private async verifyMessage(message: MessageContext | undefined): Promise<Principal> {

@@ -8,7 +8,13 @@ import type { TcpSocket } from '@nestjs/microservices';
 import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions } from '../auth.options';
 import { AllowServices } from '../decorators/auth.decorators';
-import { httpContext as http, refusal, rpcContext as rpc } from '../testing/guard-contexts';
+import { EventPattern, MessagePattern } from '@nestjs/microservices';
+import {
+  eventContext,
+  httpContext as http,
+  refusal,
+  rpcContext as rpc,
+} from '../testing/guard-contexts';
 import { ServiceIdentityGuard } from './service-identity.guard';
 
 const TRUST_DOMAIN = 'acme.internal';
@@ -23,6 +29,27 @@ class PaymentsController {
     // no @AllowServices: nobody may send this
   }
 }
+
+class OrderEventsController {
+  @EventPattern('events.payment.completed')
+  @AllowServices('payment')
+  paymentCompleted(): void {
+    // payment's signed event, from the broker
+  }
+
+  @EventPattern('events.payment.refunded')
+  paymentRefunded(): void {
+    // no @AllowServices: nobody may produce this
+  }
+
+  @MessagePattern('order.payment-completed')
+  @AllowServices('payment')
+  paymentCompletedMessage(): void {
+    // the direct path, over mutual TLS
+  }
+}
+
+const producedBy = (service: string) => ({ producer: `spiffe://${TRUST_DOMAIN}/${service}` });
 
 /**
  * The mutual-TLS socket of a peer whose certificate carries `subjectAltName`.
@@ -137,6 +164,64 @@ describe(ServiceIdentityGuard.name, () => {
       expect(
         refusal(() => meshGuard.canActivate(rpcContext('refund', new Socket()))).getResponse(),
       ).toMatchObject({ statusCode: 403, message: 'no service may send this message' });
+    });
+  });
+
+  describe('for a signed event from the broker', () => {
+    it('lets an event of an allowed producer through', () => {
+      const context = eventContext(
+        OrderEventsController,
+        'paymentCompleted',
+        producedBy('payment'),
+      );
+      expect(guard.canActivate(context)).toBe(true);
+    });
+
+    it('returns 403 to an event signed by another service, naming it', () => {
+      const context = eventContext(
+        OrderEventsController,
+        'paymentCompleted',
+        producedBy('gateway'),
+      );
+      expect(refusal(() => guard.canActivate(context)).getResponse()).toMatchObject({
+        statusCode: 403,
+        message: `producing service spiffe://${TRUST_DOMAIN}/gateway is not allowed`,
+      });
+    });
+
+    it('returns 403 on an event handler without @AllowServices (deny by default)', () => {
+      const context = eventContext(OrderEventsController, 'paymentRefunded', producedBy('payment'));
+      expect(refusal(() => guard.canActivate(context)).getStatus()).toBe(403);
+    });
+
+    it('returns 403 to the same event sent over the transport, unsigned', () => {
+      const context = rpc(OrderEventsController, 'paymentCompleted', { socket: peerOf('payment') });
+      expect(refusal(() => guard.canActivate(context)).getResponse()).toMatchObject({
+        statusCode: 403,
+        message: 'this event is accepted only signed, from the broker',
+      });
+    });
+
+    it('returns 403 to a broker event aimed at a message handler', () => {
+      const context = eventContext(
+        OrderEventsController,
+        'paymentCompletedMessage',
+        producedBy('payment'),
+      );
+      expect(refusal(() => guard.canActivate(context)).getStatus()).toBe(403);
+    });
+
+    it('checks the producer behind a service mesh too: the mesh never saw it', () => {
+      const meshGuard = new ServiceIdentityGuard(new Reflector(), {
+        ...options,
+        peerIdentity: 'mesh',
+      });
+      const context = eventContext(
+        OrderEventsController,
+        'paymentCompleted',
+        producedBy('gateway'),
+      );
+      expect(refusal(() => meshGuard.canActivate(context)).getStatus()).toBe(403);
     });
   });
 

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { spiffeId } from '@acme/transport';
-import type { MessageContext } from '@acme/transport';
+import type { EventContext, MessageContext } from '@acme/transport';
+import { PatternHandler } from '@nestjs/microservices/enums/pattern-handler.enum';
+import { PATTERN_HANDLER_METADATA, PATTERN_METADATA } from '@nestjs/microservices/constants';
 import { InsufficientScopeException } from '../auth.errors';
 import { AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions } from '../auth.options';
@@ -38,6 +40,8 @@ export class ServiceIdentityGuard implements CanActivate {
     const call = incomingCall(context);
     switch (call.kind) {
       case 'rpc':
+        this.checkChannel(context, call.event !== undefined);
+        if (call.event) return this.checkProducer(call.event, allowed);
         return this.checkPeer(call.message, allowed);
       case 'http':
         if (allowed) {
@@ -50,6 +54,38 @@ export class ServiceIdentityGuard implements CanActivate {
       case 'unsupported':
         throw new InsufficientScopeException('unsupported transport', 'caller_not_allowed');
     }
+  }
+
+  /**
+   * Events are accepted from the broker only, signed (an `@EventPattern`
+   * handler under `events.`), and messages only over the transport: the same
+   * subject sent the other way round is refused.
+   */
+  private checkChannel(context: ExecutionContext, fromBroker: boolean): void {
+    const handler = context.getHandler();
+    const isBrokerEvent =
+      Reflect.getMetadata(PATTERN_HANDLER_METADATA, handler) === PatternHandler.EVENT &&
+      String(Reflect.getMetadata(PATTERN_METADATA, handler)?.[0] ?? '').startsWith('events.');
+    if (isBrokerEvent !== fromBroker) {
+      throw new InsufficientScopeException(
+        isBrokerEvent
+          ? 'this event is accepted only signed, from the broker'
+          : 'a broker event cannot call this handler',
+        'caller_not_allowed',
+      );
+    }
+  }
+
+  /** The producer named by the event's verified signature must be allowed; a mesh changes nothing here. */
+  private checkProducer(event: EventContext, allowed: readonly string[] | undefined): boolean {
+    const producer = event.getEvent().producer;
+    if (!allowed?.some((service) => spiffeId(this.options.trustDomain, service) === producer)) {
+      throw new InsufficientScopeException(
+        `producing service ${producer} is not allowed`,
+        'caller_not_allowed',
+      );
+    }
+    return true;
   }
 
   private checkPeer(

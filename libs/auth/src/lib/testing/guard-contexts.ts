@@ -2,8 +2,8 @@ import { HttpException } from '@nestjs/common';
 import type { ExecutionContext, Type } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { TcpSocket } from '@nestjs/microservices';
-import { MessageContext } from '@acme/transport';
-import type { MessageMeta } from '@acme/transport';
+import { EventContext, MessageContext } from '@acme/transport';
+import type { MessageMeta, VerifiedEvent } from '@acme/transport';
 import type { Socket } from 'node:net';
 import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions } from '../auth.options';
@@ -48,6 +48,29 @@ export function rpcContext<T>(
   );
   context.setType('rpc');
   if (message.principal) setRpcPrincipal(context, message.principal);
+  return context;
+}
+
+/** The context of a broker event, its signature taken as verified, for `controller[handler]`. */
+export function eventContext<T>(
+  controller: Type<T>,
+  handler: keyof T & string,
+  event: Partial<VerifiedEvent> & Pick<VerifiedEvent, 'producer'>,
+): ExecutionContext {
+  const verified: VerifiedEvent = {
+    id: 'event-1',
+    type: 'events.test.happened',
+    issuedAt: 0,
+    expiresAt: 0,
+    data: {},
+    ...event,
+  };
+  const context = new ExecutionContextHost(
+    [verified.data, new EventContext(verified)],
+    controller,
+    controller.prototype[handler] as () => unknown,
+  );
+  context.setType('rpc');
   return context;
 }
 

@@ -1,0 +1,2 @@
+export { NatsServer } from './lib/testing/nats-server';
+export type { NatsServerOptions } from './lib/testing/nats-server';
