@@ -74,7 +74,8 @@ describe('payment completed over the NATS JetStream broker', () => {
       },
       PAYMENT_PATTERNS.charge,
       { orderId: order.id, payerId: 'alice', amount: order.total, currency: order.currency },
-      { token: alice },
+      // As order sends it: exchanged for payment's audience.
+      { token: issuer.userToken('alice', { scope: SCOPE, audience: 'urn:acme:payment' }) },
     )) as { id: string };
   const allPaid = (orders: Order[], timeoutMs?: number) =>
     eventually(
