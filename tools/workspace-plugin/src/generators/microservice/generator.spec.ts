@@ -137,6 +137,28 @@ const ORDER_OWN_CONTENT: Record<string, string> = {
 };
 /** Exact fragments of order's shared plumbing that the generated service has not. */
 const ORDER_ONLY_FRAGMENTS: { file: string; reason: string; fragments: string[] }[] = [
+  // First: they sit between fragments of the entries below.
+  {
+    file: 'apps/order/src/app.module.ts',
+    reason:
+      "consumes payment's events from a broker when BROKER_URL is set (docs/events.md); the generator adds no events yet",
+    fragments: [
+      '  brokerOptionsFrom,\n',
+      "import { EventsModule } from '@acme/events';\n",
+      [
+        '    EventsModule.forRootAsync({',
+        '      inject: [ConfigService],',
+        '      useFactory: (config: ConfigService<OrderConfig, true>) =>',
+        '        brokerOptionsFrom(config, SERVICE_NAME),',
+        '    }),\n',
+      ].join('\n'),
+    ],
+  },
+  {
+    file: 'apps/order/src/config.ts',
+    reason: 'the same: its broker keys (BROKER_URL)',
+    fragments: ['  brokerEnv,\n', '  ...brokerEnv(),\n'],
+  },
   {
     file: 'apps/order/src/app.module.ts',
     reason: 'keeps its orders in its own database',
