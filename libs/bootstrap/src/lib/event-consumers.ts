@@ -1,4 +1,5 @@
 import type { INestMicroservice } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { MessageHandler, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { EVENT_BROKER, EventRefusedError } from '@acme/events';
@@ -55,7 +56,11 @@ export function startEventConsumers(
 ): void {
   let broker: EventBroker | null;
   try {
-    broker = app.get<typeof EVENT_BROKER, EventBroker | null>(EVENT_BROKER, { strict: false });
+    // Through ModuleRef: the app's own get() runs in Nest's exceptions zone, which
+    // exits the process on a missing provider before any catch here sees it.
+    broker = app
+      .get(ModuleRef)
+      .get<typeof EVENT_BROKER, EventBroker | null>(EVENT_BROKER, { strict: false });
   } catch {
     return; // the service does not import EventsModule: it takes no part in events
   }
