@@ -48,7 +48,7 @@ export function callerEnv(service: string) {
       .enum(['exchange', 'forward'])
       .default('exchange')
       .describe(
-        "How a call carries its caller's token onward: `exchange` it at the issuer (RFC 8693 token exchange, as this service's OAuth client) for a short-lived token with the callee's audience alone, naming this service in `act`; or `forward` it as it is, for issuers without token exchange (Auth0, Okta): tokens must then name every service they reach in `aud`, so any of them can replay a token at the others.",
+        "How a call carries its caller's token onward: `exchange` it at the issuer (RFC 8693 token exchange, as this service's OAuth client) for a short-lived token with the callee's audience alone, naming this service in `act`; or `forward` it as it is, for issuers whose exchange this project does not drive (Auth0, Okta: docs/providers): tokens must then name every service they reach in `aud`, so any of them can replay a token at the others.",
       ),
     AUTH_CLIENT_ID: z
       .string()
