@@ -38,18 +38,9 @@ export interface SpanOptions {
  * const rows = await traced('outbox.claim', () => database.query(sql));
  */
 export function traced<T>(name: string, work: (span?: Span) => T, options: SpanOptions = {}): T {
-  if (!enabled) return work();
-  const span = tracer.startSpan(
-    name,
-    {
-      kind: options.kind ?? SpanKind.INTERNAL,
-      attributes: options.attributes,
-      links: options.links,
-      root: options.root,
-    },
-    options.parent,
-  );
-  const active = trace.setSpan(options.parent ?? context.active(), span);
+  const started = startSpan(name, options);
+  if (!started) return work();
+  const { span, context: active } = started;
   let result: T;
   try {
     result = context.with(active, work, undefined, span);
