@@ -307,7 +307,11 @@ async function measureSystems(
       startupMs: startupMs[mode],
       startupCpuSeconds: startupCpuSeconds[mode],
       idleRssMb: idleRssMb[mode],
-      peakRssMb: perService((s) => processStats(systems[mode].pid(s)).peakRssMb),
+      // Linux updates VmHWM lazily, so it can read below an RSS seen earlier: the peak is
+      // at least what was measured.
+      peakRssMb: perService((s) =>
+        Math.max(processStats(systems[mode].pid(s)).peakRssMb, idleRssMb[mode][s]),
+      ),
       paths: results[mode],
       paymentsCreated: await systems[mode].countPayments(),
     };
