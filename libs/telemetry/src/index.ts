@@ -1,7 +1,6 @@
 export {
   activeTraceId,
   annotateActiveSpan,
-  isTracingEnabled,
   runInContext,
   startSpan,
   traced,
@@ -12,7 +11,6 @@ export { TracedGuard } from './lib/traced-guard';
 export {
   contextOf,
   isTraceCarrier,
-  linkToClaimedTrace,
   MAX_TRACE_CARRIER_LENGTH,
   outgoingTraceContext,
   SpanKind,
@@ -20,5 +18,5 @@ export {
 } from './lib/trace-context';
 export type { Context, Span, TraceCarrier } from './lib/trace-context';
 export { endHttpServerSpan, startHttpServerSpan, traceHttpRequests } from './lib/http-server-span';
-export { shutdownTracing, startTracing, tracingSettings } from './lib/start-tracing';
-export type { Tracing, TracingEnv, TracingSettings } from './lib/start-tracing';
+export { shutdownTracing, startTracing } from './lib/start-tracing';
+export type { Tracing, TracingEnv } from './lib/start-tracing';
