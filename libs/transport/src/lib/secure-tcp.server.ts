@@ -169,8 +169,8 @@ function inSpan(result: unknown, { span, context }: StartedSpan): unknown {
     span.end();
     return result;
   }
-  return new Observable((subscriber) =>
-    runInContext(context, () =>
+  return new Observable((subscriber) => {
+    const subscription = runInContext(context, () =>
       result.subscribe({
         next: (value) => subscriber.next(value),
         error: (error: unknown) => {
@@ -184,6 +184,11 @@ function inSpan(result: unknown, { span, context }: StartedSpan): unknown {
           subscriber.complete();
         },
       }),
-    ),
-  );
+    );
+    // Unsubscribed before an answer (the connection closed): the span ends too.
+    return () => {
+      subscription.unsubscribe();
+      if (span.isRecording()) span.end();
+    };
+  });
 }
