@@ -103,8 +103,31 @@ describe('npm run bench -- --smoke', () => {
     });
   });
 
+  it('measures what a token exchange costs, cached and not', () => {
+    expect(results.exchange).toEqual({ hitUs: expect.any(Number), missMs: expect.any(Number) });
+    expect(results.exchange.missMs).toBeGreaterThan(0);
+  });
+
+  it('measures how cost grows with active users, connections and the orders table', () => {
+    expect(results.tokenCache.map((row) => row.users)).toEqual([100, 1_000]);
+    for (const row of results.tokenCache) {
+      // Fewer users than the cache holds: every verification after the first is a hit.
+      expect(row.hitRatio).toBe(1);
+    }
+    expect(results.growth.connections.map((row) => [row.connections, row.failed])).toEqual([
+      [4, 0],
+      [32, 0],
+    ]);
+    expect(results.growth.tables.map((row) => row.rows)).toEqual([1_000, 5_000]);
+    for (const row of results.growth.tables) {
+      expect(row.byId.throughput).toBeGreaterThan(0);
+      expect(row.list.throughput).toBeGreaterThan(0);
+    }
+    expect(printed).toContain('## How cost grows');
+  });
+
   it('judges every target of the issue and prints the tables', () => {
-    expect(results.targets.map((target) => target.name)).toHaveLength(8 + 2 + SERVICES.length);
+    expect(results.targets.map((target) => target.name)).toHaveLength(8 + 4 + SERVICES.length);
     for (const target of results.targets) {
       expect(target).toMatchObject({
         goal: expect.any(String),

@@ -9,6 +9,10 @@
  *   npm run bench -- --node-flags="--max-semi-space-size=1"  # services run with these node flags
  *   npm run bench -- --no-mesh  # without the service-mesh comparison (which needs HAProxy)
  *
+ * Every secure system runs the defaults: per-service audiences, a token exchange per hop.
+ * After the four systems, a fifth (secure) measures how cost grows: connections at the
+ * gateway, and an orders table of 10k to 1M rows; the token cache is measured in-process.
+ *
  * Needs PostgreSQL at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test);
  * each system gets fresh schemas, dropped at the end. A full run also needs `haproxy`
  * (Debian: apt-get install haproxy), the sidecar of the mesh it compares with.
@@ -20,6 +24,7 @@ import { format, resolveConfig } from 'prettier';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { measureGrowth } from './lib/growth';
 import { drive } from './lib/load';
 import type { LoadOptions, LoadResult, RequestSpec } from './lib/load';
 import { processStats } from './lib/process-stats';
@@ -45,12 +50,12 @@ import {
   AUDIENCE,
   BENCH_USER,
   BenchSystem,
-  PAYMENT_CLIENT_SECRET,
+  CLIENT_SECRETS,
   SERVICES,
   writeMaterial,
 } from './lib/system';
 import type { ServiceName } from './lib/system';
-import { benchVerification } from './lib/verification';
+import { benchExchange, benchTokenCacheGrowth, benchVerification } from './lib/verification';
 
 const WORKSPACE = resolve(__dirname, '../../..');
 const DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -66,6 +71,8 @@ const FULL = {
   rateConnections: 8,
   verifyIterations: 2_000,
   writeOrders: 60_000,
+  activeUsers: [1_000, 10_000, 100_000],
+  growth: { connections: [16, 256, 1_024], tableRows: [10_000, 1_000_000], durationS: 5 },
 };
 const SMOKE = {
   connections: 4,
@@ -75,6 +82,8 @@ const SMOKE = {
   rateConnections: 2,
   verifyIterations: 50,
   writeOrders: 3_000,
+  activeUsers: [100, 1_000],
+  growth: { connections: [4, 32], tableRows: [1_000, 5_000], durationS: 1 },
 };
 type Settings = typeof FULL;
 
@@ -108,10 +117,10 @@ async function main(): Promise<void> {
   const material = await writeMaterial();
   const issuer = await TestIssuer.start({
     audience: AUDIENCE,
-    clients: { payment: PAYMENT_CLIENT_SECRET },
+    clients: CLIENT_SECRETS,
   });
   const receiver = await OtlpReceiver.start();
-  const system = (mode: Mode) =>
+  const system = (mode: Mode, run = runId) =>
     new BenchSystem({
       mode,
       otlpEndpoint: receiver.endpoint,
@@ -120,7 +129,7 @@ async function main(): Promise<void> {
       logDir,
       issuer: issuer.issuer,
       databaseUrl: DATABASE_URL,
-      runId,
+      runId: run,
       profileDir,
       nodeFlags,
     });
@@ -128,9 +137,20 @@ async function main(): Promise<void> {
   if (withMesh) MeshSidecars.assertInstalled();
   const modes = MODES.filter((mode) => mode !== 'mesh' || withMesh);
   const systems = perMode(modes, system);
+  // A secure system of its own, whose orders table starts empty and grows to a million rows.
+  const growthSystem = system('secure', `${runId}_growth`);
   try {
     log('token verification micro-benchmark');
     const verification = await benchVerification(issuer, AUDIENCE, settings.verifyIterations);
+    log('token exchange micro-benchmark');
+    const exchange = await benchExchange(
+      issuer,
+      { clientId: 'gateway', clientSecret: CLIENT_SECRETS.gateway },
+      'urn:acme:order',
+      settings.verifyIterations,
+    );
+    log(`token cache under ${settings.activeUsers.join(', ')} active users`);
+    const tokenCache = await benchTokenCacheGrowth(issuer, AUDIENCE, settings.activeUsers);
     const token = issuer.userToken(BENCH_USER, {
       roles: ['user'],
       scope: 'orders:read orders:write',
@@ -138,6 +158,15 @@ async function main(): Promise<void> {
     });
     const { results: measured, paths } = await measureSystems(modes, systems, token, settings);
     const [secure, insecure, traced] = [measured.secure, measured.insecure, measured.traced];
+    await Promise.all(modes.map((mode) => systems[mode].stop()));
+    log('starting a secure system for growth');
+    await growthSystem.start();
+    const growth = await measureGrowth(
+      growthSystem,
+      token,
+      { ...settings.growth, saturationConnections: settings.connections },
+      log,
+    );
     const partial = {
       kind: smoke ? ('smoke' as const) : ('full' as const),
       machine,
@@ -163,6 +192,9 @@ async function main(): Promise<void> {
       comparison: compare(paths, secure, insecure),
       tracing: { ...tracingCost(secure, traced), exports: receiver.protobufExports },
       verification,
+      exchange,
+      tokenCache,
+      growth,
     };
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
     const markdown = renderMarkdown(results);
@@ -173,8 +205,11 @@ async function main(): Promise<void> {
       `results: ${join(outDir, 'results.json')}${smoke ? '' : `, ${REPORT}`}; service logs: ${logDir}${profileDir ? `; profiles: ${profileDir}` : ''}`,
     );
   } finally {
-    await Promise.all(modes.map((mode) => systems[mode].stop()));
-    await Promise.all(modes.map((mode) => systems[mode].dropSchemas()));
+    await Promise.all([...modes.map((mode) => systems[mode].stop()), growthSystem.stop()]);
+    await Promise.all([
+      ...modes.map((mode) => systems[mode].dropSchemas()),
+      growthSystem.dropSchemas(),
+    ]);
     await issuer.stop();
     await receiver.close();
     material.remove();

@@ -2,6 +2,7 @@ import type { LoadResult } from './load';
 import { summarize } from './load';
 import { compare, compareWithMesh, evaluateTargets, renderMarkdown, tracingCost } from './report';
 import type { BenchResults, ModeResult, PathInfo } from './report';
+import type { TableGrowth } from './growth';
 
 function load(throughput: number, p50: number, p99: number): LoadResult {
   return {
@@ -45,12 +46,21 @@ const paths: Record<'read' | 'write', PathInfo> = {
   write: { route: 'POST /api/orders/:id/pay', hops: 3, rate: 150 },
 };
 
+function table(rows: number, byIdP50: number, listP50: number): TableGrowth {
+  return {
+    rows,
+    byId: { sequentialP50Ms: byIdP50, throughput: 900 },
+    list: { sequentialP50Ms: listP50, throughput: 700 },
+  };
+}
+
 function results(
   secure: ModeResult,
   insecure: ModeResult,
   repeatUs = 2,
   traced: ModeResult = secure,
   mesh?: ModeResult,
+  tables = [table(10_000, 2.0, 3.0), table(1_000_000, 2.1, 3.2)],
 ): BenchResults {
   const partial = {
     kind: 'full' as const,
@@ -80,6 +90,23 @@ function results(
     tracing: { ...tracingCost(secure, traced), exports: 12 },
     ...(mesh ? { mesh, meshComparison: compareWithMesh(paths, secure, insecure, mesh) } : {}),
     verification: { iterations: 10, firstUs: { es256: 90, rs256: 30 }, repeatUs, jwksRefreshMs: 1 },
+    exchange: { hitUs: 1.5, missMs: 2.25 },
+    tokenCache: [
+      { users: 1_000, cacheSize: 10_000, requests: 3_000, hitRatio: 1, cpuUs: 3 },
+      { users: 100_000, cacheSize: 10_000, requests: 100_000, hitRatio: 0.1, cpuUs: 120 },
+    ],
+    growth: {
+      connections: [
+        {
+          connections: 1_024,
+          throughput: 800,
+          latencyMs: { p50: 100, p90: 200, p99: 400, mean: 120 },
+          failed: 3,
+          gatewayRssMb: 180,
+        },
+      ],
+      tables,
+    },
   };
   return { ...partial, targets: evaluateTargets(partial) };
 }
@@ -172,6 +199,24 @@ describe(evaluateTargets.name, () => {
       expect.objectContaining({ name: 'idle RSS of order (secure)', missedBy: '5.0 MB' }),
     );
   });
+
+  it('expects reads to stay flat as the orders table grows, smallest table against largest', () => {
+    const growing = results(mode(900, 2.1, 4.2), mode(1000, 2.0, 4.0), 2, undefined, undefined, [
+      table(10_000, 2.0, 3.0),
+      table(100_000, 9.0, 9.0),
+      table(1_000_000, 3.0, 3.3),
+    ]).targets;
+    expect(growing).toContainEqual(
+      expect.objectContaining({
+        name: 'read by id: sequential p50 at 1M rows / at 10k',
+        measured: '1.50 x',
+        missedBy: '0.25 x',
+      }),
+    );
+    expect(growing).toContainEqual(
+      expect.objectContaining({ name: 'list: sequential p50 at 1M rows / at 10k', met: true }),
+    );
+  });
 });
 
 describe(renderMarkdown.name, () => {
@@ -183,6 +228,14 @@ describe(renderMarkdown.name, () => {
       '| POST /api/orders/:id/pay | 3 | insecure | 1000 | 150 | 2.00 / 4.00 / 4.00 | 1.000 |',
     );
     expect(markdown).toContain('No mesh comparison in this run');
+  });
+
+  it('renders the cost of token exchange and how cost grows', () => {
+    const markdown = renderMarkdown(results(mode(900, 2.1, 4.2), mode(1000, 2.0, 4.0)));
+    expect(markdown).toContain('| token exchange, a token exchanged before (CPU) | 1.50 us |');
+    expect(markdown).toContain('| 100000 | 100000 | 0.10 | 120.0 |');
+    expect(markdown).toContain('| 1024 | 800 | 100.00 / 400.00 | 3 | 180 |');
+    expect(markdown).toContain('| 1M | 2.100 | 900 | 3.200 | 700 |');
   });
 
   it('judges in-process security against the mesh when the run had one', () => {

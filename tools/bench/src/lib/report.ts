@@ -1,7 +1,8 @@
+import type { GrowthResult, TableGrowth } from './growth';
 import type { LoadResult } from './load';
 import type { ServiceName } from './system';
 import { SERVICES } from './system';
-import type { VerificationResult } from './verification';
+import type { ExchangeResult, TokenCacheGrowth, VerificationResult } from './verification';
 
 export const PATHS = ['read', 'write'] as const;
 export type PathName = (typeof PATHS)[number];
@@ -122,6 +123,9 @@ export interface BenchResults {
   meshComparison?: Record<PathName, MeshComparison>;
   tracing: Record<PathName, TracingCost> & { exports: number };
   verification: VerificationResult;
+  exchange: ExchangeResult;
+  tokenCache: TokenCacheGrowth[];
+  growth: GrowthResult;
   targets: Target[];
 }
 
@@ -258,6 +262,20 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
     }
   }
   atMost('repeat verification of a seen token', results.verification.repeatUs, 5, 'us', 2);
+  const tables = results.growth.tables;
+  if (tables.length > 1) {
+    const [smallest, largest] = [tables[0], tables[tables.length - 1]];
+    const flat = (name: string, read: (table: TableGrowth) => number) =>
+      atMost(
+        `${name}: sequential p50 at ${rowsLabel(largest.rows)} rows / at ${rowsLabel(smallest.rows)}`,
+        read(largest) / read(smallest),
+        1.25,
+        'x',
+        2,
+      );
+    flat('read by id', (table) => table.byId.sequentialP50Ms);
+    flat('list', (table) => table.list.sequentialP50Ms);
+  }
   atMost('whole system up (secure)', results.secure.startupMs / 1000, 5, 's', 2);
   for (const service of SERVICES) {
     atMost(`idle RSS of ${service} (secure)`, results.secure.idleRssMb[service], 90, 'MB', 1);
@@ -265,6 +283,8 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
   return targets;
 }
 
+const rowsLabel = (rows: number) =>
+  rows >= 1_000_000 ? `${rows / 1_000_000}M` : rows >= 1_000 ? `${rows / 1_000}k` : String(rows);
 const n = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const table = (header: string[], rows: string[][]) =>
   [
@@ -417,10 +437,69 @@ export function renderMarkdown(results: BenchResults): string {
         ['first verification, RS256 (CPU)', `${n(results.verification.firstUs.rs256, 1)} us`],
         ['repeat verification of a seen token (CPU)', `${n(results.verification.repeatUs, 2)} us`],
         ['JWKS refresh (loopback HTTP)', `${n(results.verification.jwksRefreshMs, 2)} ms`],
+        ['token exchange, a token exchanged before (CPU)', `${n(results.exchange.hitUs, 2)} us`],
+        [
+          'token exchange, a new token: a round trip to the issuer (loopback HTTP)',
+          `${n(results.exchange.missMs, 2)} ms`,
+        ],
       ],
     ),
     '',
+    "Every hop exchanges its caller's token for the callee's audience (`AUTH_DELEGATION=exchange`, " +
+      'the default, which every system above runs), remembered per token and audience until shortly ' +
+      "before it expires: a user's first call through a hop pays the round trip, the next ones the lookup.",
+    '',
+    ...growthSection(results),
   ].join('\n');
+}
+
+/** How cost grows with active users, connections and the orders table. */
+function growthSection(results: BenchResults): string[] {
+  const { tokenCache, growth } = results;
+  return [
+    '## How cost grows',
+    '',
+    `The token cache (${n(tokenCache[0]?.cacheSize ?? NaN)} tokens, the default \`AUTH_TOKEN_CACHE_SIZE\`) under many active users, ` +
+      'each request from a user picked at random, every user equally likely (the worst case for a cache):',
+    '',
+    table(
+      ['active users', 'verifications', 'cache hit ratio', 'CPU per verification us'],
+      tokenCache.map((row) => [n(row.users), n(row.requests), n(row.hitRatio, 2), n(row.cpuUs, 1)]),
+    ),
+    '',
+    'Concurrent connections at the gateway, `GET /api/orders/:id`, saturated, on a secure system of its own:',
+    '',
+    table(
+      ['connections', 'req/s', 'p50 / p99 ms', 'failed', 'gateway RSS MB'],
+      growth.connections.map((row) => [
+        n(row.connections),
+        n(row.throughput),
+        `${n(row.latencyMs.p50, 2)} / ${n(row.latencyMs.p99, 2)}`,
+        n(row.failed),
+        n(row.gatewayRssMb),
+      ]),
+    ),
+    '',
+    "The orders table growing (other users' orders added), the bench user's reads:",
+    '',
+    table(
+      [
+        'rows',
+        'by id: sequential p50 ms',
+        'by id: saturated req/s',
+        'list: sequential p50 ms',
+        'list: saturated req/s',
+      ],
+      growth.tables.map((row) => [
+        rowsLabel(row.rows),
+        n(row.byId.sequentialP50Ms, 3),
+        n(row.byId.throughput),
+        n(row.list.sequentialP50Ms, 3),
+        n(row.list.throughput),
+      ]),
+    ),
+    '',
+  ];
 }
 
 /** In-process security against the mesh, when the run had one. */

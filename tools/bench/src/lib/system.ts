@@ -16,14 +16,19 @@ export const TRUST_DOMAIN = 'acme.bench';
 export const AUDIENCE = 'urn:acme:api';
 /** The user who owns every order of a run, and whose token drives the load. */
 export const BENCH_USER = 'bench-user';
-export const PAYMENT_CLIENT_SECRET = 'payment-client-secret-for-benchmark-runs-01';
+/** Each service's OAuth client secret at the bench's issuer: for token exchange, and payment's own calls. */
+export const CLIENT_SECRETS: Readonly<Record<ServiceName, string>> = {
+  gateway: 'gateway-client-secret-for-benchmark-runs-01',
+  order: 'order-client-secret-for-benchmark-runs-0001',
+  payment: 'payment-client-secret-for-benchmark-runs-01',
+};
 
-/** Certificates, the payment client secret and data keys, shared by both systems of a run. */
+/** Certificates, client secrets and data keys, shared by every system of a run. */
 export async function writeMaterial(): Promise<TestPki> {
   const pki = await TestPki.create({
     trustDomain: TRUST_DOMAIN,
     services: SERVICES,
-    clientSecrets: { payment: PAYMENT_CLIENT_SECRET },
+    clientSecrets: CLIENT_SECRETS,
   });
   const dataKey = Buffer.alloc(32, 7).toString('base64');
   writeFileSync(
@@ -125,6 +130,34 @@ export class BenchSystem {
     });
   }
 
+  /**
+   * Pending orders of other users, so that order's table holds `count` more rows: how reads
+   * of the bench user's orders hold up as the table grows. Inserted in batches of 100 000.
+   */
+  async seedOtherOrders(count: number): Promise<void> {
+    await this.withDatabase(async (client) => {
+      for (let done = 0; done < count; done += 100_000) {
+        await client.query(
+          `INSERT INTO "${this.schema('order')}".orders (id, owner_id, status, items, total, currency)
+           SELECT gen_random_uuid(), 'other-user-' || (n % 10000), 'PENDING', '[{"sku":"book-1","quantity":1,"unitPrice":2999}]'::jsonb, 2999, 'EUR'
+           FROM generate_series(1, $1::int) AS n`,
+          [Math.min(100_000, count - done)],
+        );
+      }
+      await client.query(`ANALYZE "${this.schema('order')}".orders`);
+    });
+  }
+
+  /** Rows in order's table. */
+  async countOrders(): Promise<number> {
+    return this.withDatabase(async (client) => {
+      const { rows } = await client.query<{ count: string }>(
+        `SELECT count(*) FROM "${this.schema('order')}".orders`,
+      );
+      return Number(rows[0].count);
+    });
+  }
+
   /** Payments recorded by payment: proves the write path reached the third service. */
   async countPayments(): Promise<number> {
     return this.withDatabase(async (client) => {
@@ -193,15 +226,9 @@ export class BenchSystem {
       METRICS_PORT: '0',
       ...material.env(service),
       AUTH_ISSUER: this.options.issuer,
-      // Forwarding, one audience for all: what this bench has measured so far. The cost of a
-      // token exchange per hop is not measured yet (issue 15, item 6).
-      AUTH_DELEGATION: 'forward',
-      AUTH_AUDIENCE: AUDIENCE,
-      ORDER_AUDIENCE: AUDIENCE,
-      PAYMENT_AUDIENCE: AUDIENCE,
+      // The defaults: each service accepts its own audience, and each call exchanges the
+      // caller's token for the callee's (AUTH_DELEGATION=exchange, cached per token).
       ...this.addresses(service),
-      // Read by payment, the one service that acts as itself; the bench's issuer knows only its client.
-      AUTH_CLIENT_SECRET_FILE: material.file('payment.client-secret'),
       DATA_KEYS_FILE: material.file('payment.data-keys.json'),
       DATABASE_URL: this.options.databaseUrl,
       ...(service === 'gateway' ? {} : { DATABASE_SCHEMA: this.schema(service) }),

@@ -1,5 +1,6 @@
-import { AccessTokenVerifier, DEFAULT_AUTH_OPTIONS, JwksCache } from '@acme/auth';
+import { AccessTokenVerifier, DEFAULT_AUTH_OPTIONS, JwksCache, TokenExchanger } from '@acme/auth';
 import type { TestIssuer } from '@acme/auth/testing';
+import { metricValue } from '@acme/transport/testing';
 import { performance } from 'node:perf_hooks';
 
 /** Verification figures are CPU time per call: on a shared machine, wall time also counts other processes' turns. */
@@ -13,30 +14,33 @@ export interface VerificationResult {
   jwksRefreshMs: number;
 }
 
+/** What a hop pays to exchange its caller's token for the callee's audience (RFC 8693). */
+export interface ExchangeResult {
+  /** A token exchanged before, still fresh: a hash and a map lookup (CPU). */
+  hitUs: number;
+  /** A new token: one round trip to the issuer over loopback HTTP, the issuer's signing included (wall time). */
+  missMs: number;
+}
+
+/** The verifier's token cache (its default size) under a number of active users. */
+export interface TokenCacheGrowth {
+  users: number;
+  cacheSize: number;
+  /** Verifications measured: each of a user picked at random, every user equally likely. */
+  requests: number;
+  /** Share of those verifications answered from the cache. */
+  hitRatio: number;
+  /** Mean CPU per verification, hits and misses together. */
+  cpuUs: number;
+}
+
 /** Mean cost of each step of token verification, with the verifier the services use. */
 export async function benchVerification(
   issuer: TestIssuer,
   audience: string,
   iterations: number,
 ): Promise<VerificationResult> {
-  const jwks = new JwksCache({
-    issuer: issuer.issuer,
-    cooldownMs: 30_000,
-    maxAgeMs: 600_000,
-    timeoutMs: 5_000,
-  });
-  const verifier = new AccessTokenVerifier(
-    {
-      ...DEFAULT_AUTH_OPTIONS,
-      issuer: issuer.issuer,
-      audience,
-      serviceName: 'bench',
-      trustDomain: 'acme.bench',
-      tokenCacheSize: 100_000,
-    },
-    jwks,
-  );
-  await jwks.refresh();
+  const { jwks, verifier } = await verifierOf(issuer, audience, 100_000);
   const tokens = (rsa: boolean) =>
     Array.from({ length: iterations }, () => issuer.sign({ claims: { roles: ['user'] }, rsa }));
   const first = (list: string[]) => cpuMicrosEach(list, (token) => verifier.verify(token));
@@ -55,6 +59,101 @@ export async function benchVerification(
     () => jwks.refresh(),
   );
   return { iterations, firstUs: { es256, rs256 }, repeatUs, jwksRefreshMs };
+}
+
+/** The exchanger the services use, as the gateway's client, against `issuer`. */
+export async function benchExchange(
+  issuer: TestIssuer,
+  client: { clientId: string; clientSecret: string },
+  audience: string,
+  iterations: number,
+): Promise<ExchangeResult> {
+  const exchanger = new TokenExchanger({ issuer: issuer.issuer, ...client, timeoutMs: 5_000 });
+  const users = (count: number) =>
+    Array.from({ length: count }, (_, i) => issuer.userToken(`exchange-user-${i}`));
+  await wallMillisEach(users(20), (token) => exchanger.exchange(token, audience)); // warm-up
+  const missMs = await wallMillisEach(users(Math.max(20, iterations / 10)), (token) =>
+    exchanger.exchange(token, audience),
+  );
+  const [seen] = users(1);
+  await exchanger.exchange(seen, audience);
+  const hitUs = await cpuMicrosEach(
+    Array.from({ length: iterations * 10 }, () => seen),
+    (token) => exchanger.exchange(token, audience),
+  );
+  return { hitUs, missMs };
+}
+
+/**
+ * How the token cache holds up as active users outnumber it: `users` tokens, each verified
+ * once to fill the cache, then `requests` verifications of users picked at random (uniform:
+ * the worst case for any cache; real traffic favours its regulars).
+ */
+export async function benchTokenCacheGrowth(
+  issuer: TestIssuer,
+  audience: string,
+  userCounts: readonly number[],
+): Promise<TokenCacheGrowth[]> {
+  const results: TokenCacheGrowth[] = [];
+  for (const users of userCounts) {
+    const { verifier } = await verifierOf(issuer, audience, DEFAULT_AUTH_OPTIONS.tokenCacheSize);
+    const tokens = Array.from({ length: users }, (_, i) =>
+      issuer.userToken(`active-user-${i}`, { expiresIn: 3_600 }),
+    );
+    for (const token of tokens) await verifier.verify(token);
+    const random = seededRandom(users);
+    const requests = Math.min(3 * users, 100_000);
+    const picks = Array.from({ length: requests }, () => tokens[Math.floor(random() * users)]);
+    const hits = () => metricValue('acme_token_cache_lookups_total', { result: 'hit' });
+    const hitsBefore = await hits();
+    const cpuUs = await cpuMicrosEach(picks, (token) => verifier.verify(token));
+    results.push({
+      users,
+      cacheSize: DEFAULT_AUTH_OPTIONS.tokenCacheSize,
+      requests,
+      hitRatio: ((await hits()) - hitsBefore) / requests,
+      cpuUs,
+    });
+  }
+  return results;
+}
+
+async function verifierOf(
+  issuer: TestIssuer,
+  audience: string,
+  tokenCacheSize: number,
+): Promise<{ jwks: JwksCache; verifier: AccessTokenVerifier }> {
+  const jwks = new JwksCache({
+    issuer: issuer.issuer,
+    cooldownMs: 30_000,
+    maxAgeMs: 600_000,
+    timeoutMs: 5_000,
+  });
+  const verifier = new AccessTokenVerifier(
+    {
+      ...DEFAULT_AUTH_OPTIONS,
+      issuer: issuer.issuer,
+      audience,
+      serviceName: 'bench',
+      trustDomain: 'acme.bench',
+      tokenCacheSize,
+    },
+    jwks,
+  );
+  await jwks.refresh();
+  return { jwks, verifier };
+}
+
+/** Mulberry32: the same picks in every run, so runs differ by the code, not by chance. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** Mean CPU microseconds of `step` over `items`, run one after another. */
