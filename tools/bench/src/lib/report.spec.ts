@@ -34,6 +34,7 @@ function mode(
   return {
     startupMs: 3_000,
     startupCpuSeconds: { gateway: 1, order: 1, payment: 1 },
+    startedRssMb: { gateway: 120, order: 120, payment: 120 },
     idleRssMb: { gateway: idleRssMb, order: idleRssMb, payment: idleRssMb },
     peakRssMb: { gateway: 100, order: 100, payment: 100 },
     paths: { read: path, write: path },
@@ -80,6 +81,7 @@ function results(
       rateConnections: 8,
       logLevel: 'info',
       nodeFlags: [],
+      idleS: 60,
       database: 'PostgreSQL',
     },
     paths,
