@@ -57,8 +57,13 @@ export { CircuitBreaker } from './lib/clients/circuit-breaker';
 export type { CircuitBreakerOptions } from './lib/clients/circuit-breaker';
 export { InjectServiceClient, ServiceClientsModule } from './lib/clients/service-clients.module';
 export type { ServiceClientsOptions } from './lib/clients/service-clients.module';
-export { auditFinding, collectAuthRules, renderAuthRules } from './lib/audit/auth-rules';
-export type { AuthRuleEntry } from './lib/audit/auth-rules';
+export {
+  auditFinding,
+  collectAuthRules,
+  declaredAuthRule,
+  renderAuthRules,
+} from './lib/audit/auth-rules';
+export type { AuthRuleEntry, DeclaredAuthRule } from './lib/audit/auth-rules';
 export {
   AUDIT_EVENTS,
   AUDIT_LOG_KEY,

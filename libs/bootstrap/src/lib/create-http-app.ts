@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { INestApplication, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { HttpAdapterHost, ModulesContainer, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -33,6 +33,7 @@ import { METRICS_KEYS } from './config/metrics.env';
 import type { MetricsEnv } from './config/metrics.env';
 import { recordHttpRequest } from './call.metrics';
 import { serveMetricsOf } from './metrics.server';
+import { documentAuthRules } from './openapi-auth';
 import { exitGracefullyOnSignals } from './shutdown';
 import { strictValidationPipe } from './validation.pipe';
 
@@ -256,6 +257,11 @@ function serveOpenApi(app: INestApplication, info: { title: string; version?: st
     .setVersion(info.version ?? '1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
+  documentAuthRules(
+    [...app.get(ModulesContainer).values()].flatMap((module) =>
+      [...module.controllers.values()].map((wrapper) => wrapper.metatype as Type<unknown>),
+    ),
+  );
   SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, config), {
     swaggerOptions: { showExtensions: true },
   });

@@ -10,6 +10,8 @@ import {
   RolesMetadata,
   ScopesMetadata,
 } from '../decorators/auth-metadata';
+import type { RolesRequirement } from '../decorators/auth-metadata';
+import type { PolicyRule } from '../policy/policy';
 
 /** The auth rule a route or message handler declares, as read from its decorators. */
 export interface AuthRuleEntry {
@@ -23,6 +25,33 @@ export interface AuthRuleEntry {
   scopes?: string;
   policy?: string;
   services?: string;
+}
+
+/** What a handler's auth decorators declare: its own first, then its class's, as the guards read them. */
+export interface DeclaredAuthRule {
+  public: boolean;
+  roles?: RolesRequirement;
+  scopes?: readonly string[];
+  /** The policy's description. */
+  policy?: string;
+  services?: readonly string[];
+}
+
+/**
+ * The auth rule declared on `handler`, a method of `controller`.
+ *
+ * @example
+ * declaredAuthRule(OrdersController.prototype.get, OrdersController).scopes; // ['orders:read']
+ */
+export function declaredAuthRule(handler: object, controller: object): DeclaredAuthRule {
+  const targets = [handler, controller];
+  return {
+    public: readLast(PublicMetadata.KEY, targets) === true,
+    roles: readLast(RolesMetadata.KEY, targets) as RolesRequirement | undefined,
+    scopes: readLast(ScopesMetadata.KEY, targets) as readonly string[] | undefined,
+    policy: (readLast(PolicyMetadata.KEY, targets) as PolicyRule | undefined)?.description,
+    services: readLast(AllowServicesMetadata.KEY, targets) as readonly string[] | undefined,
+  };
 }
 
 type ModuleLike = Type<unknown> | DynamicModule | Promise<DynamicModule>;
@@ -52,23 +81,17 @@ export function collectAuthRules(
         options.excludeFromPrefix ?? [],
       );
       if (!route) continue;
-      const targets = [handler, controller];
-      const roles = readLast(RolesMetadata.KEY, targets) as
-        | { roles: string[]; match: string }
-        | undefined;
+      const rule = declaredAuthRule(handler, controller);
       entries.push({
         ...route,
         handler: `${controller.name}.${name}`,
-        public: readLast(PublicMetadata.KEY, targets) === true,
-        roles: roles
-          ? `${roles.match === 'all' ? 'all of' : 'any of'} ${roles.roles.join(', ')}`
+        public: rule.public,
+        roles: rule.roles
+          ? `${rule.roles.match === 'all' ? 'all of' : 'any of'} ${rule.roles.roles.join(', ')}`
           : undefined,
-        scopes: (readLast(ScopesMetadata.KEY, targets) as string[] | undefined)?.join(' '),
-        policy: (readLast(PolicyMetadata.KEY, targets) as { description: string } | undefined)
-          ?.description,
-        services: (readLast(AllowServicesMetadata.KEY, targets) as string[] | undefined)?.join(
-          ', ',
-        ),
+        scopes: rule.scopes?.join(' '),
+        policy: rule.policy,
+        services: rule.services?.join(', '),
       });
     }
   }

@@ -1,5 +1,8 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtension, ApiSecurity, DECORATORS } from '@nestjs/swagger';
+/*
+ * The auth decorators record metadata only. The guards enforce it, the authorization report
+ * lists it, and the HTTP app documents it in OpenAPI (`documentAuthRules` in @acme/bootstrap),
+ * so a service without HTTP never loads Swagger.
+ */
 import type { PolicyRule } from '../policy/policy';
 import {
   AllowServicesMetadata,
@@ -18,8 +21,7 @@ import {
  * @Get('info') info() {}
  */
 export function Public(): MethodDecorator & ClassDecorator {
-  // OpenAPI: an empty security requirement, i.e. no credentials needed.
-  return applyDecorators(PublicMetadata(), ApiSecurity({}));
+  return PublicMetadata();
 }
 
 /**
@@ -36,9 +38,7 @@ export function Roles(...roles: string[] | [{ all: string[] }]): MethodDecorator
     typeof first === 'object'
       ? { roles: first.all, match: 'all' as const }
       : { roles: roles as string[], match: 'any' as const };
-  const roleList =
-    requirement.match === 'all' ? { allOf: requirement.roles } : { anyOf: requirement.roles };
-  return applyDecorators(RolesMetadata(requirement), ApiRequires('x-required-roles', roleList));
+  return RolesMetadata(requirement);
 }
 
 /**
@@ -48,7 +48,7 @@ export function Roles(...roles: string[] | [{ all: string[] }]): MethodDecorator
  * @Scopes('orders:write')
  */
 export function Scopes(...scopes: string[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(ScopesMetadata(scopes), ApiRequires('x-required-scopes', scopes));
+  return ScopesMetadata(scopes);
 }
 
 /**
@@ -58,7 +58,7 @@ export function Scopes(...scopes: string[]): MethodDecorator & ClassDecorator {
  * @Policy(anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))
  */
 export function Policy(rule: PolicyRule): MethodDecorator & ClassDecorator {
-  return applyDecorators(PolicyMetadata(rule), ApiRequires('x-required-policy', rule.description));
+  return PolicyMetadata(rule);
 }
 
 /**
@@ -71,24 +71,5 @@ export function Policy(rule: PolicyRule): MethodDecorator & ClassDecorator {
  * @MessagePattern(PAYMENT_PATTERNS.charge) charge() {}
  */
 export function AllowServices(...services: string[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(AllowServicesMetadata(services));
-}
-
-/**
- * OpenAPI of a protected operation: the bearer scheme (declared once, however
- * many rules the operation has) and what the token must grant, as an
- * `x-required-*` extension that /docs shows.
- */
-function ApiRequires(
-  extension: `x-required-${string}`,
-  value: unknown,
-): MethodDecorator & ClassDecorator {
-  const bearerOnce = (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
-    const holder = (descriptor?.value ?? target) as object;
-    const security = (Reflect.getMetadata(DECORATORS.API_SECURITY, holder) ?? []) as object[];
-    if (!security.some((requirement) => 'bearer' in requirement)) {
-      applyDecorators(ApiBearerAuth())(target, key, descriptor);
-    }
-  };
-  return applyDecorators(bearerOnce, ApiExtension(extension, value));
+  return AllowServicesMetadata(services);
 }
