@@ -288,7 +288,12 @@ describe(OutboxRelay.name, () => {
       expect(
         events.map(({ type, data, actor, producer }) => ({ type, data, actor, producer })),
       ).toEqual([
-        { type: REFUNDED.subject, data: { orderId: 'o-9' }, actor: 'alice', producer: 'spiffe://acme.test/payment' },
+        {
+          type: REFUNDED.subject,
+          data: { orderId: 'o-9' },
+          actor: 'alice',
+          producer: 'spiffe://acme.test/payment',
+        },
         {
           type: COMPLETED.subject,
           data: { orderId: 'o-8', paymentId: 'payment-of-o-8' },
