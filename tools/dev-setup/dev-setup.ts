@@ -13,6 +13,8 @@ import { writeDevPki } from '@acme/transport/testing';
 
 const DEV_DIR = '.dev';
 const TRUST_DOMAIN = process.env['TRUST_DOMAIN'] ?? 'acme.internal';
+/** Not apps, but servers the apps reach over TLS with the same CA: the broker (deploy/compose/nats.yml). */
+const SERVERS = ['nats'];
 
 /** Every app tagged `type:app` gets an identity; a generated service is picked up automatically. */
 function services(): string[] {
@@ -42,15 +44,18 @@ function writeMissingDataKeys(all: readonly string[]): void {
 async function main(): Promise<void> {
   const all = services();
   writeMissingDataKeys(all);
-  const missing = all.filter((service) => !existsSync(join(DEV_DIR, 'certs', `${service}.crt`)));
+  const identities = [...all, ...SERVERS];
+  const missing = identities.filter(
+    (service) => !existsSync(join(DEV_DIR, 'certs', `${service}.crt`)),
+  );
   const force = process.argv.includes('--force');
   if (!force && missing.length === 0) return;
   // A new app joined or a reset was asked for: reissue everything under one fresh CA.
   rmSync(join(DEV_DIR, 'certs'), { recursive: true, force: true });
   rmSync(join(DEV_DIR, 'secrets'), { recursive: true, force: true });
-  await writeDevPki(DEV_DIR, all, TRUST_DOMAIN);
+  await writeDevPki(DEV_DIR, identities, TRUST_DOMAIN);
   console.log(
-    `dev PKI written to ${DEV_DIR}/ for: ${all.join(', ')} (trust domain ${TRUST_DOMAIN})`,
+    `dev PKI written to ${DEV_DIR}/ for: ${identities.join(', ')} (trust domain ${TRUST_DOMAIN})`,
   );
 }
 

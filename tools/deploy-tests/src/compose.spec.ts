@@ -252,7 +252,8 @@ describe('docker-compose.yml', () => {
 
     beforeAll(async () => {
       dev = mkdtempSync(join(tmpdir(), 'compose-prepare-'));
-      await writeDevPki(dev, deployableApps(), 'acme.internal');
+      // The apps and the broker, as npm run dev:setup issues them.
+      await writeDevPki(dev, [...deployableApps(), 'nats'], 'acme.internal');
       mkdirSync(join(dev, 'keys'));
       writeFileSync(
         join(dev, 'keys/payment.data-keys.json'),

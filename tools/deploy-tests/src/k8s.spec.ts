@@ -96,7 +96,8 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
   it('deploys every app of the workspace with a Service, and pins every image to a tag', () => {
     expect(deployments.map((d) => d.metadata.name).sort()).toEqual(deployableApps());
     const services = ofKind(objects, 'Service').map((s) => s.metadata.name);
-    expect(services.sort()).toEqual(deployableApps());
+    // And the broker's (broker.spec.ts).
+    expect(services.sort()).toEqual([...deployableApps(), 'nats', 'nats-headless'].sort());
     for (const deployment of deployments) {
       for (const container of podSpec(deployment).containers) {
         expect(container.image).toMatch(/:(?!latest$)[\w.-]+$|@sha256:/);
@@ -454,7 +455,9 @@ describe('the overlays', () => {
     it('admits to each TCP service exactly the callers its NetworkPolicy admits, named by their service accounts', () => {
       const policies = new NetworkPolicies(objects);
       const deployments = ofKind(objects, 'Deployment');
-      const pods: Endpoint[] = deployments.map((deployment) => ({
+      // The broker too (a StatefulSet): it has no metrics port, and takes no plaintext.
+      const workloads = [...deployments, ...ofKind(objects, 'StatefulSet')];
+      const pods: Endpoint[] = workloads.map((deployment) => ({
         name: deployment.metadata.name,
         namespace: 'acme',
         namespaceLabels: { 'kubernetes.io/metadata.name': 'acme' },
@@ -496,11 +499,14 @@ describe('the overlays', () => {
           ),
       );
       const metricsPortOf = (pod: Endpoint) =>
-        podSpec(deployments.find((d) => d.metadata.name === pod.name) as KubeObject)
+        podSpec(workloads.find((d) => d.metadata.name === pod.name) as KubeObject)
           .containers.flatMap((c) => c.ports ?? [])
           .find((p) => p.name === 'metrics')?.containerPort;
       expect(toAnyone.sort()).toEqual(
-        internal.map((pod) => `${pod.name}:${metricsPortOf(pod)}`).sort(),
+        internal
+          .filter((pod) => metricsPortOf(pod))
+          .map((pod) => `${pod.name}:${metricsPortOf(pod)}`)
+          .sort(),
       );
       expect(toAnyone).toEqual(expect.arrayContaining(['order:9401', 'payment:9402']));
 
@@ -524,7 +530,7 @@ describe('the overlays', () => {
         .sort();
 
       expect(internal.map((pod) => pod.name).sort()).toEqual(
-        deployableApps().filter((app) => !PUBLISHED.includes(app)),
+        [...deployableApps().filter((app) => !PUBLISHED.includes(app)), 'nats'].sort(),
       );
       expect(byMesh).toEqual(byNetworkPolicy);
       expect(byMesh).toEqual(
@@ -532,6 +538,8 @@ describe('the overlays', () => {
           'gateway -> order:4001',
           'payment -> order:4001',
           'order -> payment:4002',
+          'order -> nats:4222',
+          'payment -> nats:4222',
         ]),
       );
     });

@@ -3,7 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { AllowServices, isOwner, Policy, Roles, Scopes } from '@acme/auth';
 import { ChargePaymentDto, PAYMENT_PATTERNS } from '@acme/contracts';
 import type { Payment } from '@acme/contracts';
-import { OutboxRelay } from './outbox.relay';
+import { OutboxRelay } from '@acme/events';
 import { PayerLoader } from './payer.loader';
 import { PaymentsService } from './payments.service';
 

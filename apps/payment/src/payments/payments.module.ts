@@ -2,9 +2,10 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ServiceClientsModule } from '@acme/auth';
 import { serviceClientsFrom } from '@acme/bootstrap';
+import { OUTBOX_DIRECT_DELIVERY, OutboxRelay } from '@acme/events';
 import { FieldCipher } from '@acme/persistence';
 import type { PaymentConfig } from '../config';
-import { OutboxRelay } from './outbox.relay';
+import { PaymentCompletedDelivery } from './payment-completed.delivery';
 import { PayerLoader } from './payer.loader';
 import { PaymentsController } from './payments.controller';
 import { PaymentsService } from './payments.service';
@@ -23,6 +24,7 @@ import { PaymentsService } from './payments.service';
     PaymentsService,
     PayerLoader,
     OutboxRelay,
+    { provide: OUTBOX_DIRECT_DELIVERY, useClass: PaymentCompletedDelivery },
     {
       provide: FieldCipher,
       inject: [ConfigService],

@@ -141,7 +141,7 @@ const ORDER_ONLY_FRAGMENTS: { file: string; reason: string; fragments: string[] 
   {
     file: 'apps/order/src/app.module.ts',
     reason:
-      "consumes payment's events from a broker when BROKER_URL is set (docs/events.md); the generator adds no events yet",
+      "consumes payment's events from a broker when BROKER_URL is set (docs/events.md): a generated service has no database, which the event generator (nx g @acme/workspace-plugin:event) requires before it wires the broker in",
     fragments: [
       '  brokerOptionsFrom,\n',
       "import { EventsModule } from '@acme/events';\n",

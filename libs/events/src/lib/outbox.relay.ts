@@ -3,18 +3,31 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { InjectServiceClient } from '@acme/auth';
-import type { ServiceClient } from '@acme/auth';
-import { EVENT_ROUTES, ORDER_PATTERNS } from '@acme/contracts';
-import { EVENT_BROKER } from '@acme/events';
-import type { EventBroker } from '@acme/events';
 import { DATABASE } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
 import { contextOf, outgoingTraceContext, SpanKind, traced } from '@acme/telemetry';
 import type { TraceCarrier } from '@acme/telemetry';
+import type { EventBroker } from './event-broker';
+import { EVENT_BROKER } from './events.module';
+
+/** DI token of a service's {@link OutboxDirectDelivery}, if it has one. */
+export const OUTBOX_DIRECT_DELIVERY = Symbol('OUTBOX_DIRECT_DELIVERY');
+
+/**
+ * How events of some outbox topics (message patterns) reach their consumer
+ * when no broker is configured: straight over the mutual-TLS transport. An
+ * event written with its broker subject as topic has no such path.
+ */
+export interface OutboxDirectDelivery {
+  /** The broker subject of each direct topic, used when a broker is configured. */
+  subjects: Readonly<Record<string, string>>;
+  /** Sends it to the consumer; a 4xx `HttpException` other than 401, 408 and 429 is final. */
+  send(topic: string, payload: unknown): Promise<unknown>;
+}
 
 interface PendingEvent {
   id: number;
@@ -27,11 +40,6 @@ interface PendingEvent {
   request_id: string | null;
 }
 
-/** The broker subject of each outbox topic (the order pattern of the direct path). */
-const BROKER_SUBJECTS: Readonly<Record<string, string>> = {
-  [ORDER_PATTERNS.paymentCompleted]: EVENT_ROUTES.paymentCompleted.subject,
-};
-
 const BATCH = 20;
 const POLL_MS = 1_000;
 /** How long a claimed event is hidden from other relays while it is being sent. */
@@ -39,13 +47,17 @@ const LEASE_SECONDS = 30;
 const MAX_BACKOFF_SECONDS = 60;
 
 /**
- * Delivers the outbox until each event is acknowledged: with a broker
- * configured, to NATS JetStream, signed, acknowledged once stored (the
- * consumer side takes it from there); without one, straight to the order
- * service, as this service (client credentials), acknowledged by order. A payment whose event
- * could not be delivered (order down, network cut) is retried with backoff, so
- * the order converges to PAID once order is back. Several replicas may run it:
- * each claims events with a lease (`FOR UPDATE SKIP LOCKED`).
+ * Delivers this service's outbox (`OUTBOX_MIGRATION`, `addOutboxEvent`) until
+ * each event is acknowledged: with a broker configured, to NATS JetStream,
+ * signed, acknowledged once stored (the consumer side takes it from there);
+ * without one, through the service's {@link OutboxDirectDelivery} if the topic
+ * has one, or not at all (it waits for a broker). An event that could not be
+ * delivered (consumer or broker down) is retried with backoff. Several
+ * replicas may run it: each claims events with a lease (`FOR UPDATE SKIP LOCKED`).
+ *
+ * @example
+ * // a provider of the producer's feature module; kick() after a commit for less latency
+ * providers: [OutboxRelay]
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -56,8 +68,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   constructor(
     @Inject(DATABASE) private readonly database: OpenDatabase,
-    @InjectServiceClient('order') private readonly order: ServiceClient,
     @Inject(EVENT_BROKER) private readonly broker: EventBroker | null,
+    @Optional()
+    @Inject(OUTBOX_DIRECT_DELIVERY)
+    private readonly direct: OutboxDirectDelivery | null = null,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -77,7 +91,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     await this.running;
   }
 
-  /** Delivers what is pending now; called after each new payment and on a timer. */
+  /** Delivers what is pending now; called after each new event and on a timer. */
   kick(): void {
     if (this.running) {
       this.again = true;
@@ -127,7 +141,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async send(event: PendingEvent): Promise<void> {
     try {
-      await (this.broker ? this.publish(this.broker, event) : this.sendToOrder(event));
+      await (this.broker ? this.publish(this.broker, event) : this.sendDirect(event));
       await this.database.query(
         'UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1',
         [event.id],
@@ -155,13 +169,19 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  private async sendToOrder(event: PendingEvent): Promise<void> {
-    await this.order.sendAsService(event.topic, event.payload);
+  private async sendDirect(event: PendingEvent): Promise<void> {
+    if (!this.direct || !(event.topic in this.direct.subjects)) {
+      // Kept, and retried: it goes out once the service runs with a broker.
+      throw new Error(`${event.topic} is delivered by the broker only, and BROKER_URL is not set`);
+    }
+    await this.direct.send(event.topic, event.payload);
   }
 
   /** Signed with this service's certificate key; done once JetStream has stored it. */
   private async publish(broker: EventBroker, event: PendingEvent): Promise<void> {
-    const subject = BROKER_SUBJECTS[event.topic];
+    const subject = event.topic.startsWith('events.')
+      ? event.topic
+      : this.direct?.subjects[event.topic];
     if (!subject) {
       throw new UnprocessableEntityException(`no broker subject for outbox topic ${event.topic}`);
     }
@@ -172,7 +192,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         type: subject,
         ...(event.actor_id !== null && { actor: event.actor_id }),
         ...(event.request_id !== null && { requestId: event.request_id }),
-        // This delivery's span (a child of the call that wrote the event), for order's span.
+        // This delivery's span (a child of the call that wrote the event), for the consumer's span.
         ...outgoingTraceContext(event.trace_context ?? undefined),
       },
       event.payload,

@@ -1,0 +1,6 @@
+export interface EventGeneratorSchema {
+  name: string;
+  producer: string;
+  consumer: string;
+  skipFormat?: boolean;
+}
