@@ -1,5 +1,5 @@
 import './tracing';
-import { createMicroservice } from '@acme/bootstrap';
+import { createMicroservice } from '@acme/bootstrap/microservice';
 import { AppModule } from './app.module';
 
 void createMicroservice(AppModule);

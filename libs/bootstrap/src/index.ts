@@ -28,7 +28,6 @@ export {
   serviceClientsFrom,
 } from './lib/config/service-calls.env';
 export { serviceTokenEnv } from './lib/config/service-credentials.env';
-export { createMicroservice } from './lib/create-microservice';
 export { HEALTH_ROUTES, HealthModule } from './lib/health.module';
 export type { HealthAnswer, HealthModuleOptions } from './lib/health.module';
 export { LoggingModule, loggingEnv } from './lib/logging.module';

@@ -4,8 +4,6 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { documentAuthRules } from './openapi-auth';
 
 @Roles('user')
@@ -77,23 +75,5 @@ describe(documentAuthRules.name, () => {
 
     expect(paths['/things'].get?.security).toEqual([{ bearer: [] }]);
     expect(paths['/things/count'].get?.security).toEqual([{}]);
-  });
-
-  it('leaves Swagger out of a service that loads the auth library without HTTP', () => {
-    // A fresh process: this spec's own imports have loaded Swagger already.
-    const workspace = resolve(__dirname, '../../../..');
-    const loaded = execFileSync(
-      process.execPath,
-      [
-        '-r',
-        '@swc-node/register',
-        '-e',
-        "require('./libs/auth/src/index.ts'); require('./libs/bootstrap/src/index.ts'); " +
-          "process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((path) => path.includes('@nestjs/swagger'))))",
-      ],
-      { cwd: workspace, encoding: 'utf8', timeout: 60_000 },
-    );
-
-    expect(JSON.parse(loaded)).toEqual([]);
   });
 });

@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const WORKSPACE = resolve(__dirname, '../../..');
+
+/** The packages, of those named, that a fresh process loads when it requires `entries`. */
+function packagesLoadedBy(entries: string[], packages: string[]): string[] {
+  const script =
+    entries.map((entry) => `require(${JSON.stringify(entry)});`).join(' ') +
+    `const loaded = Object.keys(require.cache);` +
+    `process.stdout.write(JSON.stringify(${JSON.stringify(packages)}.filter((name) =>` +
+    ` loaded.some((path) => path.includes('/node_modules/' + name + '/')))));`;
+  const output = execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+    cwd: WORKSPACE,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return JSON.parse(output) as string[];
+}
+
+// What each entry point weighs is memory every service pays: idle RSS is one of the
+// project's targets (docs/BENCHMARKS.md), and a package loaded for nothing costs megabytes.
+describe('what each entry point of @acme/bootstrap loads', () => {
+  it('the main one, with @acme/auth: no HTTP server, OpenAPI, broker client or database', () => {
+    const loaded = packagesLoadedBy(
+      ['./libs/auth/src/index.ts', './libs/bootstrap/src/index.ts'],
+      ['@nestjs/swagger', 'fastify', 'nats', 'drizzle-orm', 'pg'],
+    );
+
+    expect(loaded).toEqual([]);
+  });
+
+  it("a microservice's: the broker client and the database, but no HTTP server or OpenAPI", () => {
+    const loaded = packagesLoadedBy(
+      ['./libs/bootstrap/src/microservice.ts'],
+      ['@nestjs/swagger', 'fastify', 'nats', 'drizzle-orm'],
+    );
+
+    expect(loaded).toEqual(['nats', 'drizzle-orm']);
+  });
+});
