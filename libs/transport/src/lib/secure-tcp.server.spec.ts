@@ -5,7 +5,7 @@ import { connect as connectTls } from 'node:tls';
 import type { Server as TlsServer } from 'node:tls';
 import { Controller } from '@nestjs/common';
 import type { INestMicroservice } from '@nestjs/common';
-import { ClientTCP, Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { ClientTCP, Ctx, MessagePattern, Payload, ServerTCP } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom, timeout } from 'rxjs';
 import { createCertificateAuthority, issueServiceCertificate } from './testing/dev-pki';
@@ -297,6 +297,52 @@ describe(`${SecureTcpServer.name} behind a service mesh`, () => {
       );
     } finally {
       socket.destroy();
+    }
+  });
+});
+
+describe(`${SecureTcpServer.name}: the route of a pattern`, () => {
+  const server = new SecureTcpServer({
+    host: '127.0.0.1',
+    port: 0,
+    security: { mode: 'mesh' },
+    maxFrameSize: MAX_FRAME_SIZE,
+    incompleteFrameTimeoutMs: 1_000,
+    handshakeTimeoutMs: 1_000,
+    idleTimeoutMs: 1_000,
+    maxConnections: 1,
+    drainTimeoutMs: 1_000,
+  });
+  // The method is protected: the spec reads it as Nest's own code, the caller, does.
+  type Routes = { getRouteFromPattern(pattern: string): string };
+  const ours = (pattern: string) => (server as unknown as Routes).getRouteFromPattern(pattern);
+  const nests = (pattern: string) =>
+    (ServerTCP.prototype as unknown as Routes).getRouteFromPattern.call(server, pattern);
+
+  it.each([
+    'order.get',
+    'payment.charge',
+    'events.payment.completed',
+    'a:b-c_d',
+    'true',
+    'null',
+    '123',
+    '"quoted"',
+    '{"cmd":"get","v":1}',
+    ' {"v":1,"cmd":"get"}',
+    '[1,2]',
+    'not json {',
+  ])('is the route Nest gives %j', (pattern) => {
+    expect(ours(pattern)).toEqual(nests(pattern));
+  });
+
+  it('parses no plain pattern as JSON, which would throw for each message', () => {
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      expect(ours('order.get')).toBe('order.get');
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
     }
   });
 });
