@@ -1,7 +1,7 @@
-import { connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import type { TlsMaterial } from '@acme/transport';
 import { inboxPrefixOf } from './event-names';
+import { nats } from './nats-client';
 
 /** Where the broker is and who this service is to it. */
 export interface BrokerOptions {
@@ -24,7 +24,7 @@ export interface BrokerOptions {
  * const connection = await connectBroker({ url: 'tls://nats:4222', service: 'payment', tls, trustDomain });
  */
 export function connectBroker(options: BrokerOptions): Promise<NatsConnection> {
-  return connect({
+  return nats().connect({
     servers: options.url,
     name: options.service,
     tls: {

@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { AckPolicy, DeliverPolicy, headers, nanos } from 'nats';
 import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
 import { EventRejectedError } from '@acme/transport';
 import type { EventVerifier, VerifiedEvent } from '@acme/transport';
@@ -12,6 +11,7 @@ import {
   streamOf,
 } from './event-names';
 import { ensureStream } from './event-streams';
+import { nats } from './nats-client';
 
 /** Hands a verified event to its handler; throws {@link EventRefusedError} when retrying cannot help. */
 export type EventDispatch = (event: VerifiedEvent) => Promise<void>;
@@ -124,6 +124,7 @@ export class EventConsumer {
     const { connection, service, subject } = this.options;
     const stream = streamOf(producerOf(subject));
     const durable = durableOf(service, subject);
+    const { AckPolicy, DeliverPolicy, nanos } = nats();
     const jsm = await connection.jetstreamManager();
     await ensureStream(jsm, deadLetterStreamOf(service), [`deadletter.${service}.>`]);
     await jsm.consumers.add(stream, {
@@ -198,7 +199,7 @@ export class EventConsumer {
 
   /** Kept in the dead-letter stream (stored, acked) before the original is terminated. */
   private async deadLetter(message: JsMsg, reason: string, detail: string): Promise<void> {
-    const h = headers();
+    const h = nats().headers();
     h.set(DEAD_LETTER_HEADERS.reason, reason);
     h.set(DEAD_LETTER_HEADERS.detail, detail.slice(0, 1024));
     h.set(DEAD_LETTER_HEADERS.subject, message.subject);
