@@ -14,10 +14,10 @@ describe(OrdersService.name, () => {
   beforeAll(async () => {
     database = await openEmbeddedTestDatabase('orders', ORDER_MIGRATIONS);
     orders = new OrdersService(database);
-  });
+  }, 60_000); // PGlite compiles its WebAssembly first: seconds on a busy machine
 
   afterAll(async () => {
-    await database.close();
+    await database?.close();
   });
 
   beforeEach(() => database.exec('DELETE FROM orders'));

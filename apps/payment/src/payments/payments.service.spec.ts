@@ -26,10 +26,10 @@ describe(PaymentsService.name, () => {
   beforeAll(async () => {
     database = await openEmbeddedTestDatabase('payments', PAYMENT_MIGRATIONS);
     payments = new PaymentsService(database, cipher);
-  });
+  }, 60_000); // PGlite compiles its WebAssembly first: seconds on a busy machine
 
   afterAll(async () => {
-    await database.close();
+    await database?.close();
   });
 
   beforeEach(() => database.exec('DELETE FROM payments; DELETE FROM outbox'));
