@@ -61,6 +61,12 @@ export interface AuthOptions extends ProviderProfile {
    */
   peerIdentity: 'certificate' | 'mesh';
   /**
+   * Refuse a message whose token is not bound to the sender's certificate
+   * (RFC 8705 `cnf["x5t#S256"]`). A bound token is checked against the
+   * mutual-TLS peer whatever this says.
+   */
+  requireCertificateBoundTokens: boolean;
+  /**
    * The services that face clients (their address, their proxies): only their
    * word on the client's network (`fromNetwork`, `hasRole(role, { from })`)
    * counts in a message.
@@ -89,5 +95,6 @@ export const DEFAULT_AUTH_OPTIONS = {
   issuerTimeoutMs: 5_000,
   tokenCacheSize: 10_000,
   peerIdentity: 'certificate',
+  requireCertificateBoundTokens: false,
   edgeServices: ['gateway'],
 } satisfies Partial<AuthOptions>;

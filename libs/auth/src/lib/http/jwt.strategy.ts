@@ -3,6 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier } from '../token/access-token.verifier';
+import { checkCertificateBinding } from '../token/certificate-binding';
 
 export const JWT_STRATEGY = 'jwt';
 
@@ -29,10 +30,17 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   override authenticate(request: Parameters<Strategy['authenticate']>[0]): void {
     const token = bearerToken(request);
     if (!token) return this.fail(new Error('No auth token'), 401);
-    this.verifier.verify(token).then(
-      (principal) => this.success(principal),
-      (error: unknown) => this.fail(error, 401),
-    );
+    this.verifier
+      .verify(token)
+      .then((principal) => {
+        // No client certificate over HTTP: a certificate-bound (service) token is refused here.
+        checkCertificateBinding(principal.claims, undefined, false);
+        return principal;
+      })
+      .then(
+        (principal) => this.success(principal),
+        (error: unknown) => this.fail(error, 401),
+      );
   }
 
   /** Required by PassportStrategy, and never called: authenticate() hands passport the verifier's principal. */

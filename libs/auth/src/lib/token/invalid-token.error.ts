@@ -15,6 +15,7 @@ export type InvalidTokenCheck =
   | 'wrong_audience'
   | 'missing_claim'
   | 'lifetime'
+  | 'certificate_binding'
   | 'transport';
 
 /**

@@ -139,8 +139,11 @@ function serviceCredentialsFrom(config: ConfigReader<CallerEnv>): ServiceCredent
       `Invalid configuration:\n  AUTH_CLIENT_SECRET_FILE: no file at ${env.AUTH_CLIENT_SECRET_FILE} (run npm run dev:setup in development)`,
     );
   }
+  const security = transportSecurityFrom(config);
   return {
     issuer: issuerFrom(config),
+    // With its own certificate, the service asks for tokens bound to it (RFC 8705).
+    ...(security.mode === 'mtls' ? { tls: security.tls } : {}),
     clientId: env.AUTH_CLIENT_ID,
     clientSecret: readFileSync(env.AUTH_CLIENT_SECRET_FILE, 'utf8').trim(),
     scope: env.AUTH_CLIENT_SCOPE,
