@@ -4,7 +4,7 @@
 //   npm run -s token -- --client order               # a service token (client credentials)
 //   npm run -s token -- --client <id> --issuer https://acme.eu.auth0.com/ --audience https://api.acme.example --scope orders:settle
 //                                                    # a service token from an external provider (docs/providers/)
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -25,7 +25,10 @@ const USAGE = `Usage:
               or sign in with the web app (docs/providers/)
   --password  default: the user name, which is the password of the dev users
   --client    get a service token (client credentials); the secret is read from
-              $CLIENT_SECRETS_DIR/<client>.client-secret (default .dev/secrets)
+              $CLIENT_SECRETS_DIR/<client>.client-secret (default .dev/secrets). With the client's
+              certificate in $CERTS_DIR (default .dev/certs), asked for over mutual TLS where the
+              issuer publishes an endpoint for it: the token is bound to that certificate (RFC 8705)
+              and only a holder of its key can use it, so curl cannot call the gateway with it
   --scope     default for users: "${DEFAULT_USER_SCOPE}";
               for a service client: its api_scopes in the auth server's clients file
   --issuer    default: $ISSUER, else http://localhost:3001
@@ -41,6 +44,16 @@ function readClientSecret(clientId: string): string {
       `No secret for client "${clientId}" in ${file}. Start the auth server once (or run the dev set-up) to create it.`,
     );
   }
+}
+
+/** The client's dev certificate, key and CA, when they exist. */
+function readClientTls(clientId: string) {
+  const dir = process.env.CERTS_DIR ?? '.dev/certs';
+  const [ca, cert, key] = ['ca.crt', `${clientId}.crt`, `${clientId}.key`].map((name) =>
+    join(dir, name),
+  );
+  if (![ca, cert, key].every((file) => existsSync(file))) return undefined;
+  return { ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key) };
 }
 
 /** The API scopes the auth server's clients file allows the client, so the token has them all. */
@@ -88,6 +101,7 @@ async function main(): Promise<void> {
       clientSecret,
       scope: scope ?? serviceScope(client),
       audience: values.audience,
+      tls: readClientTls(client),
     });
   } else {
     process.stderr.write(`${USAGE}\n`);

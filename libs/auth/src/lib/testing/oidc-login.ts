@@ -2,6 +2,8 @@
 // page (authorization code + PKCE) or gets a service token (client credentials). Only global fetch
 // and node:crypto, so scripts and e2e tests can import it without set-up.
 import { createHash, randomBytes } from 'node:crypto';
+import type { TlsMaterial } from '@acme/transport';
+import { mutualTlsFetch } from '../token/mutual-tls-fetch';
 
 /** A token endpoint response (RFC 6749 section 5.1). */
 export interface TokenResponse {
@@ -31,6 +33,12 @@ export interface ClientCredentialsOptions {
   audience?: string;
   /** The resource indicator of the service to call (RFC 8707), for the bundled auth server. */
   resource?: string;
+  /**
+   * The service's certificate: the request goes over mutual TLS to the issuer's
+   * `mtls_endpoint_aliases.token_endpoint` (RFC 8705) when it publishes one, and
+   * the token is bound to the certificate.
+   */
+  tls?: TlsMaterial;
 }
 
 /** The parts of the discovery document this client uses. */
@@ -39,6 +47,7 @@ export interface Discovery {
   authorization_endpoint: string;
   token_endpoint: string;
   jwks_uri: string;
+  mtls_endpoint_aliases?: { token_endpoint?: string };
 }
 
 /** An authorization code, with what is needed to redeem it. */
@@ -90,10 +99,13 @@ export async function clientCredentials({
   scope,
   audience,
   resource,
+  tls,
 }: ClientCredentialsOptions): Promise<TokenResponse> {
   const credentials = `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`;
+  const discovery = await discover(issuer);
+  const alias = discovery.mtls_endpoint_aliases?.token_endpoint;
   return tokenRequest(
-    await discover(issuer),
+    tls && alias ? { ...discovery, token_endpoint: alias } : discovery,
     {
       grant_type: 'client_credentials',
       scope,
@@ -101,6 +113,7 @@ export async function clientCredentials({
       ...(resource === undefined ? {} : { resource }),
     },
     { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
+    tls && alias ? mutualTlsFetch(tls) : undefined,
   );
 }
 
@@ -202,12 +215,16 @@ async function tokenRequest(
   discovery: Discovery,
   body: Record<string, string>,
   headers: Record<string, string> = {},
+  post?: ReturnType<typeof mutualTlsFetch>,
 ): Promise<TokenResponse> {
-  const response = await send(discovery.token_endpoint, {
-    method: 'POST',
+  const init = {
+    method: 'POST' as const,
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(body).toString(),
-  });
+  };
+  const response = post
+    ? await post(discovery.token_endpoint, { ...init, signal: AbortSignal.timeout(10_000) })
+    : await send(discovery.token_endpoint, init);
   const json = (await response.json().catch(() => ({}))) as TokenResponse & {
     error?: string;
     error_description?: string;
