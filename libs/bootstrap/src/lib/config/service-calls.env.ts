@@ -149,6 +149,7 @@ function serviceCredentialsFrom(config: ConfigReader<CallerEnv>): ServiceCredent
     scope: env.AUTH_CLIENT_SCOPE,
     timeoutMs: env.CALL_TIMEOUT_MS,
     targetParameter: TARGET_PARAMETERS[env.AUTH_PROVIDER],
+    exchangeScope: EXCHANGE_SCOPE[env.AUTH_PROVIDER],
   };
 }
 
@@ -165,4 +166,17 @@ const TARGET_PARAMETERS: Record<
   auth0: 'audience',
   keycloak: undefined,
   okta: undefined,
+};
+
+/**
+ * Whether a token exchange names the scopes it asks for: the subject token's
+ * own. Okta requires `scope`; the bundled auth server takes it (and, without
+ * it, gives the same); Keycloak's and Auth0's scope claims carry scopes a
+ * client may not ask for by name, so they get none.
+ */
+const EXCHANGE_SCOPE: Record<TokenVerificationEnv['AUTH_PROVIDER'], boolean> = {
+  generic: true,
+  okta: true,
+  keycloak: false,
+  auth0: false,
 };
