@@ -1,4 +1,6 @@
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import jwt from 'jsonwebtoken';
 import type { ConnectionOptions } from 'node:tls';
 import { loginWithPkce } from '@acme/auth/testing';
 import { issueServiceCertificate } from '@acme/transport/testing';
@@ -260,6 +262,49 @@ describe('token exchange at every hop', () => {
       expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
       expect(response.body).toMatchObject({
         message: 'the token is bound to a certificate and this connection presents none',
+      });
+    });
+
+    it('an unbound token for order, signed by the issuer itself, over the right connection', async () => {
+      // A token the issuer would give a service that cannot bind: the gateway's own exchanged
+      // token, its cnf stripped and signed again with the issuer's key.
+      const { body } = await exchange('gateway', alice, 'urn:acme:order');
+      const [encodedHeader, encodedPayload] = body.access_token.split('.');
+      const header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString()) as {
+        kid: string;
+        alg: jwt.Algorithm;
+      };
+      const { cnf, ...claims } = JSON.parse(
+        Buffer.from(encodedPayload, 'base64url').toString(),
+      ) as Record<string, unknown>;
+      expect(cnf).toBeDefined();
+      const { keys } = JSON.parse(
+        readFileSync(system.file('auth-server-keys/signing-keys.json'), 'utf8'),
+      ) as { keys: (JsonWebKey & { kid: string })[] };
+      const key = keys.find((candidate) => candidate.kid === header.kid);
+      if (!key) throw new Error('the signing key is not in the key file');
+      const unbound = jwt.sign(claims, createPrivateKey({ key, format: 'jwk' }), {
+        algorithm: header.alg,
+        keyid: header.kid,
+        header: { alg: header.alg, typ: 'at+jwt' },
+      });
+
+      expect(
+        await refusal(
+          rawCall(
+            system.port('order'),
+            tlsAs('gateway', 'order'),
+            ORDER_PATTERNS.list,
+            {},
+            {
+              token: unbound,
+            },
+          ),
+        ),
+      ).toMatchObject({
+        status: 401,
+        error: 'invalid_token',
+        message: 'the token is not bound to a certificate (RFC 8705 cnf x5t#S256 required)',
       });
     });
 
