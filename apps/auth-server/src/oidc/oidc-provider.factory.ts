@@ -130,6 +130,8 @@ export function createOidcProvider(
     // A used refresh token is replaced by a new one; presenting a used one again revokes the grant.
     rotateRefreshToken: true,
     clientDefaults: { id_token_signed_response_alg: signingAlg },
+    // The proof algorithms the gateway checks (no EdDSA there).
+    enabledJWA: { dPoPSigningAlgValues: ['ES256', 'PS256'] },
     clientBasedCORS: (_ctx, origin, client) =>
       client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
 
@@ -140,6 +142,9 @@ export function createOidcProvider(
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       rpInitiatedLogout: { enabled: true },
       userinfo: { enabled: false },
+      // A public client that sends a DPoP proof gets a token bound to its key (cnf.jkt, RFC 9449),
+      // which the gateway accepts only with a fresh proof by that key.
+      dPoP: { enabled: true },
       mTLS: {
         enabled: mtls !== undefined,
         certificateBoundAccessTokens: true,

@@ -4,6 +4,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { TlsMaterial } from '@acme/transport';
 import { mutualTlsFetch } from '../token/mutual-tls-fetch';
+import { dpopProof } from './dpop-client';
+import type { DpopKey } from './dpop-client';
 
 /** A token endpoint response (RFC 6749 section 5.1). */
 export interface TokenResponse {
@@ -22,6 +24,8 @@ export interface LoginOptions {
   scope: string;
   clientId?: string;
   redirectUri?: string;
+  /** Ask for a DPoP-bound token (RFC 9449): the code is redeemed with a proof by this key. */
+  dpop?: DpopKey;
 }
 
 export interface ClientCredentialsOptions {
@@ -75,13 +79,19 @@ export class OidcLoginError extends Error {
  */
 export async function loginWithPkce(options: LoginOptions): Promise<TokenResponse> {
   const { code, codeVerifier, redirectUri, clientId, discovery } = await authorize(options);
-  return tokenRequest(discovery, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: redirectUri,
-    client_id: clientId,
-    code_verifier: codeVerifier,
-  });
+  return tokenRequest(
+    discovery,
+    {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      client_id: clientId,
+      code_verifier: codeVerifier,
+    },
+    options.dpop
+      ? { dpop: dpopProof(options.dpop, { method: 'POST', url: discovery.token_endpoint }) }
+      : {},
+  );
 }
 
 /**

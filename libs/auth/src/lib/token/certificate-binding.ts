@@ -1,11 +1,17 @@
 import { InvalidTokenError } from './invalid-token.error';
 
 /** The `cnf["x5t#S256"]` of a token's claims (RFC 8705 3.1), if it has one. */
-export function certificateBinding(claims: Readonly<Record<string, unknown>>): string | undefined {
+export function certificateBinding(
+  claims: Readonly<Record<string, unknown>>,
+  /** Confirmation methods checked elsewhere (a DPoP `jkt` where proofs are verified). */
+  checkedElsewhere: readonly string[] = [],
+): string | undefined {
   const cnf = claims['cnf'];
   if (typeof cnf !== 'object' || cnf === null) return undefined;
   // A confirmation method this service cannot check (a DPoP `jkt`...) must not pass as a bearer token.
-  const unsupported = Object.keys(cnf).filter((method) => method !== 'x5t#S256');
+  const unsupported = Object.keys(cnf).filter(
+    (method) => method !== 'x5t#S256' && !checkedElsewhere.includes(method),
+  );
   if (unsupported.length > 0) {
     throw new InvalidTokenError(
       `unsupported confirmation method cnf ${unsupported.join(', ')}`,
@@ -37,8 +43,9 @@ export function checkCertificateBinding(
   /** The `x5t#S256` of the connection's verified peer certificate; undefined without one. */
   peerThumbprint: string | undefined,
   requireBound: boolean,
+  checkedElsewhere: readonly string[] = [],
 ): void {
-  const bound = certificateBinding(claims);
+  const bound = certificateBinding(claims, checkedElsewhere);
   if (bound === undefined) {
     if (requireBound) {
       throw new InvalidTokenError(

@@ -3,8 +3,8 @@ import type { JsonWebKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AsymmetricAlgorithm } from '../auth.options';
 
-/** RFC 9449 7.1: the error codes of a DPoP challenge. */
-export type DpopErrorCode = 'invalid_dpop_proof' | 'invalid_token' | 'use_dpop_nonce';
+/** RFC 9449 7.1: the error codes of a DPoP challenge (server nonces, `use_dpop_nonce`, are not offered). */
+export type DpopErrorCode = 'invalid_dpop_proof' | 'invalid_token';
 
 /** Why a DPoP proof, or the token it came with, was refused; safe to return as `error_description`. */
 export class DpopError extends Error {

@@ -16,6 +16,7 @@ export type InvalidTokenCheck =
   | 'missing_claim'
   | 'lifetime'
   | 'certificate_binding'
+  | 'dpop'
   | 'transport';
 
 /**
