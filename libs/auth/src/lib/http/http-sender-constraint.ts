@@ -86,8 +86,9 @@ export class HttpSenderConstraint implements OnApplicationShutdown {
     const refuse = (code: DpopErrorCode, message: string) =>
       new DpopException(code, message, dpop.algorithms);
     if (jkt === undefined) {
-      if (credentials.scheme === 'dpop')
+      if (credentials.scheme === 'dpop') {
         throw refuse('invalid_token', 'the token is not DPoP-bound');
+      }
       if (dpop.mode === 'required') throw refuse('invalid_token', 'a DPoP-bound token is required');
       return;
     }
