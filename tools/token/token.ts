@@ -2,15 +2,22 @@
 //   npm run -s token -- --user alice                 # the access token of alice (password: alice)
 //   npm run -s token -- --user bob --json            # the whole token response
 //   npm run -s token -- --client order               # a service token (client credentials)
+//   npm run -s token -- --user alice --dpop          # alice's token bound to this machine's DPoP key
+//   npm run -s token -- --proof GET --url http://localhost:3000/api/orders --token $T
+//                                                    # the DPoP header for one request with that token
 //   npm run -s token -- --client <id> --issuer https://acme.eu.auth0.com/ --audience https://api.acme.example --scope orders:settle
 //                                                    # a service token from an external provider (docs/providers/)
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   clientCredentials,
+  createDpopKey,
+  dpopKeyFromJwk,
+  dpopProof,
   loginWithPkce,
   OidcLoginError,
+  type DpopKey,
   type TokenResponse,
 } from '@acme/auth/testing';
 
@@ -19,18 +26,37 @@ const DEFAULT_USER_SCOPE = 'openid orders:read orders:write admin:read';
 const USAGE = `Usage:
   npm run -s token -- --user <name> [--password <password>] [--scope "<scopes>"] [--json] [--issuer <url>]
   npm run -s token -- --client <service client> [--scope "<scopes>"] [--json] [--issuer <url>] [--audience <api>]
+  npm run -s token -- --proof <METHOD> --url <url> --token <DPoP-bound token>
 
   --user      sign a user in through the login page (authorization code + PKCE, client "cli");
               the bundled auth server's login page only: with Keycloak, Auth0 or Okta use --client,
               or sign in with the web app (docs/providers/)
   --password  default: the user name, which is the password of the dev users
   --client    get a service token (client credentials); the secret is read from
-              $CLIENT_SECRETS_DIR/<client>.client-secret (default .dev/secrets)
+              $CLIENT_SECRETS_DIR/<client>.client-secret (default .dev/secrets). With the client's
+              certificate in $CERTS_DIR (default .dev/certs), asked for over mutual TLS where the
+              issuer publishes an endpoint for it: the token is bound to that certificate (RFC 8705)
+              and only a holder of its key can use it, so curl cannot call the gateway with it
   --scope     default for users: "${DEFAULT_USER_SCOPE}";
               for a service client: its api_scopes in the auth server's clients file
   --issuer    default: $ISSUER, else http://localhost:3001
   --audience  sent with --client as \`audience\`: Auth0 needs it to issue a token for the API
-  --json      print the whole token response instead of the access token`;
+  --json      print the whole token response instead of the access token
+  --dpop      with --user: a token bound (RFC 9449) to this machine's DPoP key, kept in
+              $DPOP_KEY_FILE (default .dev/token/dpop-key.json, created once); the gateway then
+              wants "Authorization: DPoP <token>" and a fresh DPoP header, from --proof, per request
+  --proof     print the DPoP header (a proof by that key) for one request: its method, --url
+              as you address the API, and --token, the DPoP-bound token sent with it`;
+
+/** This machine's DPoP key: created on first use, readable by its owner only. */
+function dpopKey(): DpopKey {
+  const file = process.env.DPOP_KEY_FILE ?? '.dev/token/dpop-key.json';
+  if (existsSync(file)) return dpopKeyFromJwk(JSON.parse(readFileSync(file, 'utf8')));
+  const key = createDpopKey();
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, JSON.stringify(key.privateKey.export({ format: 'jwk' })), { mode: 0o600 });
+  return key;
+}
 
 function readClientSecret(clientId: string): string {
   const file = join(process.env.CLIENT_SECRETS_DIR ?? '.dev/secrets', `${clientId}.client-secret`);
@@ -41,6 +67,16 @@ function readClientSecret(clientId: string): string {
       `No secret for client "${clientId}" in ${file}. Start the auth server once (or run the dev set-up) to create it.`,
     );
   }
+}
+
+/** The client's dev certificate, key and CA, when they exist. */
+function readClientTls(clientId: string) {
+  const dir = process.env.CERTS_DIR ?? '.dev/certs';
+  const [ca, cert, key] = ['ca.crt', `${clientId}.crt`, `${clientId}.key`].map((name) =>
+    join(dir, name),
+  );
+  if (![ca, cert, key].every((file) => existsSync(file))) return undefined;
+  return { ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key) };
 }
 
 /** The API scopes the auth server's clients file allows the client, so the token has them all. */
@@ -65,11 +101,28 @@ async function main(): Promise<void> {
       issuer: { type: 'string' },
       audience: { type: 'string' },
       json: { type: 'boolean', default: false },
+      dpop: { type: 'boolean', default: false },
+      proof: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   const { user, client, scope } = values;
   const issuer = values.issuer ?? process.env.ISSUER ?? 'http://localhost:3001';
+
+  if (values.proof !== undefined && !values.help) {
+    if (!values.url || !values.token) {
+      throw new OidcLoginError('--proof needs --url and --token.');
+    }
+    const proof = dpopProof(dpopKey(), {
+      method: values.proof.toUpperCase(),
+      url: values.url,
+      accessToken: values.token,
+    });
+    process.stdout.write(`${proof}\n`);
+    return;
+  }
 
   let tokens: TokenResponse;
   if (user !== undefined && client === undefined && !values.help) {
@@ -79,6 +132,7 @@ async function main(): Promise<void> {
       username: user,
       password,
       scope: scope ?? DEFAULT_USER_SCOPE,
+      ...(values.dpop ? { dpop: dpopKey() } : {}),
     });
   } else if (client !== undefined && user === undefined && !values.help) {
     const clientSecret = readClientSecret(client);
@@ -88,6 +142,7 @@ async function main(): Promise<void> {
       clientSecret,
       scope: scope ?? serviceScope(client),
       audience: values.audience,
+      tls: readClientTls(client),
     });
   } else {
     process.stderr.write(`${USAGE}\n`);

@@ -71,6 +71,31 @@ describe(parseConfig.name, () => {
     );
   });
 
+  describe('the mutual-TLS token endpoint (RFC 8705)', () => {
+    it('listens on 3443 with the dev certificates outside production', () => {
+      expect(parseConfig({}).mtls).toEqual({
+        host: '127.0.0.1',
+        port: 3443,
+        url: 'https://localhost:3443',
+        caFile: resolve('.dev/certs/ca.crt'),
+        certFile: resolve('.dev/certs/auth-server.crt'),
+        keyFile: resolve('.dev/certs/auth-server.key'),
+      });
+    });
+
+    it('is off with MTLS_PORT=0, and in production unless MTLS_PORT is set', () => {
+      expect(parseConfig({ MTLS_PORT: '0' }).mtls).toBeUndefined();
+      expect(problemsOf({ NODE_ENV: 'production' })).not.toContain('MTLS');
+    });
+
+    it('needs MTLS_URL in production, an https URL', () => {
+      expect(problemsOf({ NODE_ENV: 'production', MTLS_PORT: '3443' })).toContain(
+        '\n  MTLS_URL: required in production with MTLS_PORT',
+      );
+      expect(problemsOf({ MTLS_URL: 'http://auth-server:3443' })).toContain('MTLS_URL');
+    });
+  });
+
   it('refuses short cookie keys without printing them', () => {
     const message = problemsOf({ COOKIE_KEYS: `${'k'.repeat(32)},short-secret` });
     expect(message).toContain('\n  COOKIE_KEYS: every key needs 32 characters or more');

@@ -27,6 +27,42 @@ export const authServerEnv = z.object({
     .describe('Interface to listen on (`0.0.0.0` in a container).'),
   PORT: z.coerce.number().int().min(1).max(65535).default(3001).describe('HTTP port.'),
   ...metricsEnv(9403),
+  MTLS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe(
+      'Port of the mutual-TLS listener where services ask for tokens with their certificate (RFC 8705): their client-credentials and exchanged tokens are then bound to it (`cnf["x5t#S256"]`), and refused over plain HTTP. Published as `mtls_endpoint_aliases` in discovery. Default 3443 outside production; in production off (0) unless set, and service tokens are then bearer tokens.',
+    ),
+  MTLS_URL: z
+    .url({ protocol: /^https$/ })
+    .refine(
+      (url) => !url.endsWith('/') && !/[?#]/.test(url),
+      'must not end with "/" or carry a query',
+    )
+    .optional()
+    .describe(
+      'Base URL of the mutual-TLS listener as the services reach it (its certificate must name that host). Required in production with MTLS_PORT; else `https://localhost:<MTLS_PORT>`.',
+    ),
+  TLS_CA_FILE: z
+    .string()
+    .min(1)
+    .default('.dev/certs/ca.crt')
+    .describe(
+      "PEM file of the CA of the services' certificates, trusted on the mutual-TLS listener.",
+    ),
+  TLS_CERT_FILE: z
+    .string()
+    .min(1)
+    .default('.dev/certs/auth-server.crt')
+    .describe("PEM file of the mutual-TLS listener's certificate."),
+  TLS_KEY_FILE: z
+    .string()
+    .min(1)
+    .default('.dev/certs/auth-server.key')
+    .describe("PEM file of the mutual-TLS listener's private key."),
   ISSUER: z
     .url({ protocol: /^https?$/ })
     .refine(
@@ -220,8 +256,23 @@ const configSchema = authServerEnv.transform((env) => {
     loginHashQueue: env.LOGIN_HASH_QUEUE,
     jwksMaxAge: env.JWKS_MAX_AGE,
     trustProxy: env.TRUST_PROXY === 'true',
+    mtls: mtlsOf(env),
   };
 });
+
+/** The mutual-TLS listener, or undefined when it is off. */
+function mtlsOf(env: z.output<typeof authServerEnv>) {
+  const port = env.MTLS_PORT ?? (env.NODE_ENV === 'production' ? 0 : 3443);
+  if (port === 0) return undefined;
+  return {
+    host: env.HOST,
+    port,
+    url: env.MTLS_URL ?? `https://localhost:${port}`,
+    caFile: resolve(env.TLS_CA_FILE),
+    certFile: resolve(env.TLS_CERT_FILE),
+    keyFile: resolve(env.TLS_KEY_FILE),
+  };
+}
 
 export type AuthServerConfig = z.output<typeof configSchema>;
 
@@ -253,6 +304,9 @@ export function parseConfig(env: Record<string, string | undefined>): AuthServer
   if (values.NODE_ENV === 'production') {
     for (const name of REQUIRED_IN_PRODUCTION) {
       if (values[name] === undefined) problems.push(`${name}: required in production`);
+    }
+    if (values.MTLS_PORT !== undefined && values.MTLS_PORT !== '0' && !values.MTLS_URL) {
+      problems.push('MTLS_URL: required in production with MTLS_PORT');
     }
   }
 

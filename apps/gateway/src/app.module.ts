@@ -10,7 +10,7 @@ import {
 } from '@acme/bootstrap';
 import { EdgeModule, IpAllow } from '@acme/edge';
 import { AdminOrdersController } from './admin/admin-orders.controller';
-import { edgeOptionsFrom, SERVICE_NAME, validateGatewayEnv } from './config';
+import { dpopOptionsFrom, edgeOptionsFrom, SERVICE_NAME, validateGatewayEnv } from './config';
 import type { GatewayConfig } from './config';
 import { OrdersController } from './orders/orders.controller';
 import { PublicInfoController } from './public/public-info.controller';
@@ -26,8 +26,10 @@ import { PublicInfoController } from './public/public-info.controller';
     }),
     AuthModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService<GatewayConfig, true>) =>
-        authOptionsFrom(config, SERVICE_NAME),
+      useFactory: (config: ConfigService<GatewayConfig, true>) => ({
+        ...authOptionsFrom(config, SERVICE_NAME),
+        dpop: dpopOptionsFrom(config),
+      }),
     }),
     ServiceClientsModule.registerAsync({
       services: ['order'],

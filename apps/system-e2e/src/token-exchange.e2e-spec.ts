@@ -1,11 +1,14 @@
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import jwt from 'jsonwebtoken';
 import type { ConnectionOptions } from 'node:tls';
-import { clientCredentials, loginWithPkce } from '@acme/auth/testing';
+import { loginWithPkce } from '@acme/auth/testing';
+import { issueServiceCertificate } from '@acme/transport/testing';
 import { ORDER_PATTERNS, PAYMENT_PATTERNS } from '@acme/contracts';
 import type { Order } from '@acme/contracts';
-import { request } from './support/http';
+import { mtlsTokenRequest, request } from './support/http';
 import { rawCall } from './support/rpc';
-import { SecureSystem } from './support/system';
+import { SecureSystem, TRUST_DOMAIN } from './support/system';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
@@ -29,28 +32,41 @@ describe('token exchange at every hop', () => {
     servername,
   });
 
-  /** A token exchange at the auth server, as `clientId` with its real secret. */
-  const exchange = async (
+  /**
+   * A token exchange at the auth server, as `clientId` with its real secret and
+   * its certificate (the token is bound to it, RFC 8705).
+   */
+  const exchange = (
     clientId: string,
     subjectToken: string,
     audience: string,
     extra: Record<string, string> = {},
-  ) => {
-    const response = await fetch(`${system.issuerUrl}/token`, {
-      method: 'POST',
-      headers: {
-        authorization: `Basic ${Buffer.from(`${clientId}:${system.clientSecrets[clientId]}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({
+  ) =>
+    mtlsTokenRequest(
+      system.issuerUrl,
+      clientId,
+      system.clientSecrets[clientId],
+      {
         grant_type: TOKEN_EXCHANGE,
         subject_token: subjectToken,
         subject_token_type: ACCESS_TOKEN,
         audience,
         ...extra,
-      }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, string> };
+      },
+      tlsAs(clientId, 'localhost'),
+    );
+
+  /** A client-credentials token of `clientId` for `resource`, bound to its certificate. */
+  const serviceToken = async (clientId: string, scope: string, resource: string) => {
+    const { status, body } = await mtlsTokenRequest(
+      system.issuerUrl,
+      clientId,
+      system.clientSecrets[clientId],
+      { grant_type: 'client_credentials', scope, resource },
+      tlsAs(clientId, 'localhost'),
+    );
+    expect(status).toBe(200);
+    return body.access_token;
   };
 
   /** The refusal of an RPC call, which must fail. */
@@ -158,13 +174,7 @@ describe('token exchange at every hop', () => {
     });
 
     it("payment's own token for order, replayed at payment", async () => {
-      const { access_token: token } = await clientCredentials({
-        issuer: system.issuerUrl,
-        clientId: 'payment',
-        clientSecret: system.clientSecrets['payment'],
-        scope: 'orders:settle',
-        resource: 'urn:acme:order',
-      });
+      const token = await serviceToken('payment', 'orders:settle', 'urn:acme:order');
 
       expect(
         await refusal(
@@ -177,6 +187,143 @@ describe('token exchange at every hop', () => {
           ),
         ),
       ).toMatchObject({ status: 401, message: 'wrong audience' });
+    });
+  });
+
+  describe('refuses a certificate-bound token (RFC 8705) over a connection with another certificate', () => {
+    it("the gateway's token for order, from another certificate of the gateway's name", async () => {
+      const { body } = await exchange('gateway', alice, 'urn:acme:order');
+      const token = body.access_token;
+      const other = await issueServiceCertificate(system.ca, 'gateway', TRUST_DOMAIN);
+      const otherGateway = {
+        ca: readFileSync(system.file('ca.crt')),
+        cert: other.certPem,
+        key: other.keyPem,
+        servername: 'order',
+      };
+
+      expect(
+        await refusal(
+          rawCall(system.port('order'), otherGateway, ORDER_PATTERNS.list, {}, { token }),
+        ),
+      ).toMatchObject({
+        status: 401,
+        error: 'invalid_token',
+        message: "the token is bound to another certificate than this connection's",
+      });
+      // Audited as every refused token is, with the reason.
+      const reason = "the token is bound to another certificate than this connection's";
+      const auditLine = (output: string) =>
+        output.split('\n').find((line) => line.includes('"audit":') && line.includes(reason));
+      const order = system.processes.get('order');
+      await order?.waitForOutput((output) => auditLine(output) !== undefined);
+      expect(JSON.parse(auditLine(order?.output ?? '') ?? '{}')).toMatchObject({
+        audit: { event: 'authn_token_invalid', reason },
+      });
+      // The same token over the connection of the certificate it is bound to is served.
+      await expect(
+        rawCall(
+          system.port('order'),
+          tlsAs('gateway', 'order'),
+          ORDER_PATTERNS.list,
+          {},
+          { token },
+        ),
+      ).resolves.toBeDefined();
+    });
+
+    it("payment's own token for order, replayed by the gateway over its connection to order", async () => {
+      const token = await serviceToken('payment', 'orders:settle', 'urn:acme:order');
+
+      expect(
+        await refusal(
+          rawCall(
+            system.port('order'),
+            tlsAs('gateway', 'order'),
+            ORDER_PATTERNS.list,
+            {},
+            {
+              token,
+            },
+          ),
+        ),
+      ).toMatchObject({
+        status: 401,
+        error: 'invalid_token',
+        message: "the token is bound to another certificate than this connection's",
+      });
+    });
+
+    it('a service token for the API, presented at the gateway over HTTP (no certificate)', async () => {
+      const token = await serviceToken('payment', 'orders:settle', 'urn:acme:api');
+
+      const response = await request(system.gatewayUrl, 'GET', '/api/orders', { token });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
+      expect(response.body).toMatchObject({
+        message: 'the token is bound to a certificate and this connection presents none',
+      });
+    });
+
+    it('an unbound token for order, signed by the issuer itself, over the right connection', async () => {
+      // A token the issuer would give a service that cannot bind: the gateway's own exchanged
+      // token, its cnf stripped and signed again with the issuer's key.
+      const { body } = await exchange('gateway', alice, 'urn:acme:order');
+      const [encodedHeader, encodedPayload] = body.access_token.split('.');
+      const header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString()) as {
+        kid: string;
+        alg: jwt.Algorithm;
+      };
+      const { cnf, ...claims } = JSON.parse(
+        Buffer.from(encodedPayload, 'base64url').toString(),
+      ) as Record<string, unknown>;
+      expect(cnf).toBeDefined();
+      const { keys } = JSON.parse(
+        readFileSync(system.file('auth-server-keys/signing-keys.json'), 'utf8'),
+      ) as { keys: (JsonWebKey & { kid: string })[] };
+      const key = keys.find((candidate) => candidate.kid === header.kid);
+      if (!key) throw new Error('the signing key is not in the key file');
+      const unbound = jwt.sign(claims, createPrivateKey({ key, format: 'jwk' }), {
+        algorithm: header.alg,
+        keyid: header.kid,
+        header: { alg: header.alg, typ: 'at+jwt' },
+      });
+
+      expect(
+        await refusal(
+          rawCall(
+            system.port('order'),
+            tlsAs('gateway', 'order'),
+            ORDER_PATTERNS.list,
+            {},
+            {
+              token: unbound,
+            },
+          ),
+        ),
+      ).toMatchObject({
+        status: 401,
+        error: 'invalid_token',
+        message: 'the token is not bound to a certificate (RFC 8705 cnf x5t#S256 required)',
+      });
+    });
+
+    it('gives a service no token over plain HTTP', async () => {
+      const response = await fetch(`${system.issuerUrl}/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`gateway:${system.clientSecrets['gateway']}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({
+          grant_type: TOKEN_EXCHANGE,
+          subject_token: alice,
+          subject_token_type: ACCESS_TOKEN,
+          audience: 'urn:acme:order',
+        }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: 'invalid_grant' });
     });
   });
 

@@ -1,7 +1,7 @@
 export { AuthModule } from './lib/auth.module';
 export type { AuthModuleAsyncOptions } from './lib/auth.module';
 export { ASYMMETRIC_ALGORITHMS, AUTH_OPTIONS, DEFAULT_AUTH_OPTIONS } from './lib/auth.options';
-export type { AsymmetricAlgorithm, AuthOptions } from './lib/auth.options';
+export type { AsymmetricAlgorithm, AuthOptions, DpopOptions } from './lib/auth.options';
 export { AUTH_PROVIDERS, PROVIDER_PROFILES } from './lib/provider-profiles';
 export type { AuthProvider, ProviderProfile } from './lib/provider-profiles';
 export {

@@ -3,6 +3,7 @@ export type { TlsFiles, TlsMaterial } from './lib/tls-material';
 export type { TransportSecurity } from './lib/transport-security';
 export { mtlsClientOptions, mtlsServerOptions } from './lib/mtls.options';
 export { spiffeId, spiffeIdOf } from './lib/spiffe';
+export { certificateThumbprint } from './lib/certificate-thumbprint';
 export { isMessageEnvelope, MAX_ENVELOPE_OVERHEAD_BYTES } from './lib/message-envelope';
 export type { MessageEnvelope, MessageMeta } from './lib/message-envelope';
 export { MessageContext } from './lib/message.context';

@@ -10,6 +10,7 @@ import {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { NEST_ROUTES } from '../app.constants';
+import { clientCertificateOf, MTLS_TOKEN_PATH } from '../mtls/mtls-listener';
 import { countTokenReuse } from '../auth-server.metrics';
 import type { AuthServerConfig } from '../config';
 import { PAGE_HEADERS, renderErrorPage } from '../interaction/pages';
@@ -84,13 +85,18 @@ export function createOidcProvider(
     };
   };
 
+  const mtls = config.get('mtls', { infer: true });
+  const clients = loadClients(
+    config.get('clientsFile', { infer: true }),
+    config.get('clientSecretsDir', { infer: true }),
+    { generate: !production },
+  );
+
   const configuration: Configuration = {
     adapter: redis ? (name: string) => new RedisAdapter(name, redis) : undefined,
-    clients: loadClients(
-      config.get('clientsFile', { infer: true }),
-      config.get('clientSecretsDir', { infer: true }),
-      { generate: !production },
-    ),
+    // With the mutual-TLS listener, every service client's tokens are bound to its certificate
+    // (RFC 8705): a token request of a service over plain HTTP is refused.
+    clients: mtls ? clients.map(bindServiceTokens) : clients,
     jwks: toProviderJwks(signingKeys),
     cookies: { keys: loadCookieKeys(config.get('cookieKeys', { infer: true }), keysDir) },
     extraClientMetadata: {
@@ -124,6 +130,8 @@ export function createOidcProvider(
     // A used refresh token is replaced by a new one; presenting a used one again revokes the grant.
     rotateRefreshToken: true,
     clientDefaults: { id_token_signed_response_alg: signingAlg },
+    // The proof algorithms the gateway checks (no EdDSA there).
+    enabledJWA: { dPoPSigningAlgValues: ['ES256', 'PS256'] },
     clientBasedCORS: (_ctx, origin, client) =>
       client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
 
@@ -134,6 +142,14 @@ export function createOidcProvider(
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       rpInitiatedLogout: { enabled: true },
       userinfo: { enabled: false },
+      // A public client that sends a DPoP proof gets a token bound to its key (cnf.jkt, RFC 9449),
+      // which the gateway accepts only with a fresh proof by that key.
+      dPoP: { enabled: true },
+      mTLS: {
+        enabled: mtls !== undefined,
+        certificateBoundAccessTokens: true,
+        getCertificate: (ctx) => clientCertificateOf(ctx.req),
+      },
       resourceIndicators: {
         enabled: true,
         // Clients need not send `resource`: every access token is for the API.
@@ -172,7 +188,19 @@ export function createOidcProvider(
     resourceServer: (_ctx, target, client) =>
       Promise.resolve(new provider.ResourceServer(target, resourceServerInfo(target, client))),
     exchanged,
+    getCertificate: (ctx) => clientCertificateOf(ctx.req),
   });
+  if (mtls) {
+    // RFC 8705 5: where a client that authenticates its connection with a certificate asks for tokens.
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path === '/.well-known/openid-configuration' && ctx.status === 200) {
+        (ctx.body as Record<string, unknown>)['mtls_endpoint_aliases'] = {
+          token_endpoint: `${mtls.url}${MTLS_TOKEN_PATH}`,
+        };
+      }
+    });
+  }
   provider.proxy = config.get('trustProxy', { infer: true });
   // Errors only, by message: requests, tokens and cookies are never logged.
   provider.on('server_error', (_ctx, error: Error) => logger.error(error.message, error.stack));
@@ -186,6 +214,13 @@ export function createOidcProvider(
     countTokenReuse();
   });
   return provider;
+}
+
+/** A confidential client is a service: its tokens are bound to its certificate. */
+function bindServiceTokens<T extends Record<string, unknown>>(client: T): T {
+  return client['token_endpoint_auth_method'] === 'none'
+    ? client
+    : { ...client, tls_client_certificate_bound_access_tokens: true };
 }
 
 /**

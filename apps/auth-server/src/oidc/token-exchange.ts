@@ -1,4 +1,9 @@
-import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  createPublicKey,
+  type JsonWebKey,
+  type KeyObject,
+  type X509Certificate,
+} from 'node:crypto';
 import jwt, { type JwtPayload } from 'jsonwebtoken';
 import { errors, type Client, type KoaContextWithOIDC, type Provider } from 'oidc-provider';
 import type { SigningKeySet } from './signing-keys';
@@ -46,6 +51,8 @@ export interface TokenExchangeOptions {
   ): Promise<InstanceType<Provider['ResourceServer']>>;
   /** Where the grant hands an issued token's extra claims to `extraTokenClaims`. */
   exchanged: WeakMap<object, ExchangedClaims>;
+  /** The certificate the requesting client presented over mutual TLS, if any (RFC 8705). */
+  getCertificate(ctx: KoaContextWithOIDC): X509Certificate | undefined;
 }
 
 /**
@@ -65,7 +72,9 @@ export interface ServiceClientMetadata {
  * in `audience` (or `resource`); it gets a token for the callee alone, with
  * the same `sub`, the subject token's scopes or fewer, an `act` claim naming
  * the service (the subject token's own actors nested inside), and a short
- * life that never outlasts the subject token. Anything else is refused with
+ * life that never outlasts the subject token. A client with certificate-bound
+ * tokens (RFC 8705) gets one bound to the certificate it presented, and none
+ * without one. Anything else is refused with
  * the RFC's errors: the requester may only narrow, never widen.
  *
  * @example
@@ -86,6 +95,13 @@ async function exchangeToken(
   keys: ReadonlyMap<string, { key: KeyObject; alg: jwt.Algorithm }>,
 ): Promise<void> {
   const client = ctx.oidc.client as Client;
+  // As oidc-provider's own grants do: a client with bound tokens gets none without its certificate.
+  const certificate = client.tlsClientCertificateBoundAccessTokens
+    ? options.getCertificate(ctx)
+    : undefined;
+  if (client.tlsClientCertificateBoundAccessTokens && !certificate) {
+    throw new errors.InvalidGrant('mutual TLS client certificate not provided');
+  }
   const params = ctx.oidc.params as Record<string, string | undefined>;
   const { resource_audience: ownAudience, call_audiences: callAudiences = [] } =
     client.metadata() as ServiceClientMetadata;
@@ -143,6 +159,8 @@ async function exchangeToken(
     gty: 'token_exchange',
   } as unknown as ConstructorParameters<typeof AccessToken>[0]);
   token.resourceServer = await options.resourceServer(ctx, target, client);
+  // The callee sees the requesting service as its mutual-TLS peer: the token is good from it only.
+  if (certificate) token.setThumbprint('x5t', certificate);
   options.exchanged.set(token, { act, roles: subject['roles'] });
   ctx.oidc.entity('AccessToken', token);
   const value = await token.save();

@@ -7,6 +7,7 @@ import type { AuditEvent } from '@acme/auth';
 import { serveMetricsOf } from '@acme/bootstrap';
 import { createAuthServer } from '../app.factory';
 import { parseConfig, type AuthServerConfig } from '../config';
+import { serveMutualTls } from '../mtls/mtls-listener';
 
 /** apps/auth-server, whatever the working directory of the test run. */
 export const APP_ROOT = resolve(__dirname, '../..');
@@ -83,12 +84,15 @@ export async function startTestServer(
     USERS_FILE: join(APP_ROOT, 'dev/users.json'),
     // Off, so that parallel test files do not contend for 9403; a test that scrapes passes a free port.
     METRICS_PORT: '0',
+    // Off (service tokens are bearer tokens) unless a test gives a port and a PKI.
+    MTLS_PORT: '0',
     ...env,
   });
   const logs: string[] = [];
   const audits: AuditEvent[] = [];
   const app = await createAuthServer(config, { logger: capturingLogger(logs, audits) });
   await app.listen(config.port, '127.0.0.1');
+  if (config.mtls) await serveMutualTls(app, config.mtls);
   await serveMetricsOf(app, config);
   return { issuer: config.issuer, config, dir, logs, audits, close: () => app.close() };
 }

@@ -94,8 +94,13 @@ export class SecureSystem {
   async start(): Promise<void> {
     this.pki = await TestPki.create({
       trustDomain: TRUST_DOMAIN,
-      // `broker` is nats-server's own certificate; `operator` inspects streams in tests.
-      services: this.options.broker ? [...SERVICES, 'broker', 'operator'] : SERVICES,
+      // `broker` is nats-server's own certificate; `operator` inspects streams in tests;
+      // `auth-server` serves the mutual-TLS token endpoint.
+      services: [
+        ...SERVICES,
+        ...(this.issuer === 'auth-server' ? ['auth-server'] : []),
+        ...(this.options.broker ? ['broker', 'operator'] : []),
+      ],
       clientSecrets: this.clientSecrets,
       dir: this.dir,
     });
@@ -147,10 +152,15 @@ export class SecureSystem {
   /** The real OpenID provider, with its own keys and the services' client secrets from this run. */
   private async startAuthServer(): Promise<void> {
     const port = await freePort();
+    const mtlsPort = await freePort();
     this.issuer = `http://127.0.0.1:${port}`;
     this.authServer = new AppProcess('auth-server', port, {
       PORT: String(port),
       ISSUER: this.issuer,
+      // Services ask for their tokens here, bound to their certificates (RFC 8705).
+      ...this.pki.env('auth-server'),
+      MTLS_PORT: String(mtlsPort),
+      MTLS_URL: `https://localhost:${mtlsPort}`,
       API_AUDIENCE: AUDIENCE,
       KEYS_DIR: this.file('auth-server-keys'),
       CLIENT_SECRETS_DIR: this.dir,
@@ -196,6 +206,8 @@ export class SecureSystem {
       DATABASE_SCHEMA: this.schema(service),
       ...(this.databaseUrl ? { DATABASE_URL: this.databaseUrl } : {}),
       ...(this.broker && service !== 'gateway' ? { BROKER_URL: this.broker.url } : {}),
+      // The test issuer binds no token to a certificate: bearer service tokens there.
+      ...(this.authServer ? {} : { AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS: 'false' }),
       CIRCUIT_RESET_MS: '1000',
       // Generous, for suites that test other things; the gateway-rate-limit suite sets its own.
       RATE_LIMIT_REPLENISH_RATE: '10000',

@@ -40,6 +40,7 @@ export class WebSystem {
       order: await freePort(),
       payment: await freePort(),
       web: await freePort(),
+      mtls: await freePort(),
     };
     const url = (app: keyof typeof ports) => `http://127.0.0.1:${ports[app]}`;
     await this.writeSecrets();
@@ -52,6 +53,10 @@ export class WebSystem {
         KEYS_DIR: this.file('auth-server-keys'),
         CLIENT_SECRETS_DIR: this.dir,
         CLIENTS_FILE: this.writeClients(url('web')),
+        // Services ask for their tokens here, bound to their certificates (RFC 8705).
+        ...this.pki.env('auth-server'),
+        MTLS_PORT: String(ports.mtls),
+        MTLS_URL: `https://localhost:${ports.mtls}`,
       }),
     );
     for (const service of SERVICES) {
@@ -122,7 +127,7 @@ export class WebSystem {
     const secret = () => randomBytes(32).toString('base64url');
     this.pki = await TestPki.create({
       trustDomain: TRUST_DOMAIN,
-      services: SERVICES,
+      services: [...SERVICES, 'auth-server'],
       clientSecrets: { gateway: secret(), order: secret(), payment: secret() },
       dir: this.dir,
     });

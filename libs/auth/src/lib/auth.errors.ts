@@ -1,4 +1,5 @@
 import { ForbiddenException, HttpException, UnauthorizedException } from '@nestjs/common';
+import type { DpopErrorCode } from './token/dpop-proof.verifier';
 import type { InvalidTokenCheck } from './token/invalid-token.error';
 
 /** RFC 6750 error codes, carried in the body's `error` and in `WWW-Authenticate`. */
@@ -13,12 +14,28 @@ export class InvalidTokenException extends UnauthorizedException {
   constructor(
     description?: string,
     readonly check: InvalidTokenCheck = 'malformed',
+    error: string = BEARER_ERRORS.invalidToken,
   ) {
     super({
       statusCode: 401,
-      error: description ? BEARER_ERRORS.invalidToken : 'unauthorized',
+      error: description ? error : 'unauthorized',
       message: description ?? 'a bearer token is required',
     });
+  }
+}
+
+/**
+ * 401 of the DPoP scheme (RFC 9449 7.1): `invalid_dpop_proof` for a bad
+ * proof, `invalid_token` for a token that is not what the scheme needs. Its
+ * challenge names the `DPoP` scheme and the accepted proof algorithms.
+ */
+export class DpopException extends InvalidTokenException {
+  constructor(
+    readonly code: DpopErrorCode,
+    description: string,
+    readonly algorithms: readonly string[],
+  ) {
+    super(description, 'dpop', code);
   }
 }
 
@@ -48,6 +65,9 @@ export class InsufficientScopeException extends ForbiddenException {
  * if (challenge) response.setHeader('WWW-Authenticate', challenge);
  */
 export function bearerChallenge(exception: HttpException): string | undefined {
+  if (exception instanceof DpopException) {
+    return `DPoP error="${exception.code}", error_description="${challengeText(exception.message)}", algs="${exception.algorithms.join(' ')}"`;
+  }
   const status = exception.getStatus();
   if (status !== 401 && status !== 403) return undefined;
   const body = exception.getResponse();
@@ -58,7 +78,10 @@ export function bearerChallenge(exception: HttpException): string | undefined {
   const message = (body as Record<string, unknown>)['message'];
   // RFC 6750 3 allows only %x20-21 / %x23-5B / %x5D-7E here. Reasons may quote the token's
   // own header (its `alg`, `typ`), so anything else (quotes, line breaks) is dropped.
-  const description =
-    typeof message === 'string' ? message.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '') : '';
+  const description = typeof message === 'string' ? challengeText(message) : '';
   return `Bearer error="${error}", error_description="${description}"`;
+}
+
+function challengeText(text: string): string {
+  return text.replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '');
 }

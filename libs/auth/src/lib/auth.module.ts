@@ -18,6 +18,7 @@ import { PolicyGuard } from './guards/policy.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { ScopesGuard } from './guards/scopes.guard';
 import { ServiceIdentityGuard } from './guards/service-identity.guard';
+import { HttpSenderConstraint } from './http/http-sender-constraint';
 import { JwtStrategy } from './http/jwt.strategy';
 import { AccessTokenVerifier } from './token/access-token.verifier';
 import { JwksCache } from './token/jwks.cache';
@@ -91,6 +92,7 @@ export class AuthModule implements OnApplicationBootstrap {
           inject: [AUTH_OPTIONS, JwksCache],
           useFactory: (auth: AuthOptions, jwks: JwksCache) => new AccessTokenVerifier(auth, jwks),
         },
+        HttpSenderConstraint,
         JwtStrategy,
         ...GLOBAL_GUARDS,
         CallContextInterceptor,

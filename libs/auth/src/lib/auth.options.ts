@@ -17,6 +17,23 @@ export const ASYMMETRIC_ALGORITHMS = [
 
 export type AsymmetricAlgorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
+/** DPoP (RFC 9449) at an HTTP edge: how proofs of possession are checked. */
+export interface DpopOptions {
+  /**
+   * `allowed`: a DPoP-bound token (`cnf.jkt`) needs the DPoP scheme and a
+   * valid proof; a token bound to nothing passes as a bearer token.
+   * `required`: every token must be DPoP-bound.
+   */
+  mode: 'allowed' | 'required';
+  /** The origin clients address (`https://api.acme.example`): `htu` is this plus the request path. */
+  publicOrigin: string;
+  /** How old a proof may be, in seconds. */
+  maxAgeSec: number;
+  algorithms: readonly AsymmetricAlgorithm[];
+  /** Redis shared by the replicas for the replay cache; without, one process's memory. */
+  redis?: { url: string; keyPrefix: string; timeoutMs: number };
+}
+
 export interface AuthOptions extends ProviderProfile {
   /** Whose token shapes to expect; {@link ProviderProfile} fields default to its profile. */
   provider: AuthProvider;
@@ -61,6 +78,17 @@ export interface AuthOptions extends ProviderProfile {
    */
   peerIdentity: 'certificate' | 'mesh';
   /**
+   * Refuse a message whose token is not bound to the sender's certificate
+   * (RFC 8705 `cnf["x5t#S256"]`). A bound token is checked against the
+   * mutual-TLS peer whatever this says.
+   */
+  requireCertificateBoundTokens: boolean;
+  /**
+   * DPoP proofs over HTTP (the gateway). Without, a DPoP-bound token is
+   * refused: this service cannot check its proofs.
+   */
+  dpop?: DpopOptions;
+  /**
    * The services that face clients (their address, their proxies): only their
    * word on the client's network (`fromNetwork`, `hasRole(role, { from })`)
    * counts in a message.
@@ -89,5 +117,6 @@ export const DEFAULT_AUTH_OPTIONS = {
   issuerTimeoutMs: 5_000,
   tokenCacheSize: 10_000,
   peerIdentity: 'certificate',
+  requireCertificateBoundTokens: false,
   edgeServices: ['gateway'],
 } satisfies Partial<AuthOptions>;

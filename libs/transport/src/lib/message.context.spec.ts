@@ -1,7 +1,9 @@
+import { hash, X509Certificate } from 'node:crypto';
 import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { PeerCertificate } from 'node:tls';
 import type { TcpSocket } from '@nestjs/microservices';
+import { createCertificateAuthority, issueServiceCertificate } from '../testing';
 import { MessageContext } from './message.context';
 
 /**
@@ -45,5 +47,36 @@ describe(MessageContext.name, () => {
 
   it('has no peer identity on a plain TCP socket', () => {
     expect(contextOn(new Socket()).getPeerSpiffeId()).toBeUndefined();
+  });
+
+  describe('getPeerCertificateThumbprint', () => {
+    let certificate: X509Certificate;
+
+    beforeAll(async () => {
+      const ca = await createCertificateAuthority('test CA');
+      certificate = new X509Certificate(
+        (await issueServiceCertificate(ca, 'order', 'acme.test')).certPem,
+      );
+    });
+
+    const socketWith = (authorized: boolean): TLSSocket =>
+      Object.assign(Object.create(TLSSocket.prototype) as TLSSocket, {
+        authorized,
+        getPeerX509Certificate: jest.fn(() => certificate),
+      });
+
+    it('is the base64url SHA-256 of the DER certificate (RFC 8705 x5t#S256), once per connection', () => {
+      const socket = socketWith(true);
+      const expected = hash('sha256', certificate.raw, 'base64url');
+
+      expect(contextOn(socket).getPeerCertificateThumbprint()).toBe(expected);
+      expect(contextOn(socket).getPeerCertificateThumbprint()).toBe(expected);
+      expect(socket.getPeerX509Certificate).toHaveBeenCalledTimes(1);
+    });
+
+    it('is undefined when the TLS layer did not authorize the certificate, or on plain TCP', () => {
+      expect(contextOn(socketWith(false)).getPeerCertificateThumbprint()).toBeUndefined();
+      expect(contextOn(new Socket()).getPeerCertificateThumbprint()).toBeUndefined();
+    });
   });
 });

@@ -5,6 +5,7 @@ import type { MessageMeta } from '@acme/transport';
 import { Observable } from 'rxjs';
 import { traceCarrierOfHeaders } from '@acme/telemetry';
 import { recordedClientNetworks } from './client-networks.context';
+import { readHttpCredentials } from '../http/http-sender-constraint';
 import { incomingCall } from './incoming-call';
 
 /** The caller's credentials and request id, available to everything a handler calls. */
@@ -50,8 +51,12 @@ function readMeta(context: ExecutionContext): MessageMeta {
     case 'http': {
       const { headers } = call.request;
       const requestId = headers[REQUEST_ID_HEADER];
+      // The DPoP proof was for this hop: onward, the token (exchanged, or forwarded) travels as
+      // a bearer token over mutual TLS, and a forwarded DPoP-bound one is refused by the callee.
+      const credentials = readHttpCredentials(headers.authorization);
       return {
-        authorization: headers.authorization,
+        authorization:
+          credentials?.scheme === 'dpop' ? `Bearer ${credentials.token}` : headers.authorization,
         requestId: typeof requestId === 'string' ? requestId : undefined,
         clientNetworks: [...recordedClientNetworks(call.request)],
         ...traceCarrierOfHeaders(headers),

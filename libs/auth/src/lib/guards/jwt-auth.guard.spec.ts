@@ -1,3 +1,5 @@
+import { hash } from 'node:crypto';
+import { TLSSocket } from 'node:tls';
 import { Controller, Get } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
@@ -175,6 +177,86 @@ describe(JwtAuthGuard.name, () => {
     });
   });
 
+  describe('over RPC: certificate-bound tokens (RFC 8705)', () => {
+    /** A mutual-TLS socket whose verified peer certificate's DER is `der`. */
+    const peerWith = (der: string): TLSSocket =>
+      Object.assign(Object.create(TLSSocket.prototype) as TLSSocket, {
+        authorized: true,
+        getPeerX509Certificate: () => ({ raw: Buffer.from(der) }),
+      });
+    const thumbprint = (der: string) => hash('sha256', Buffer.from(der), 'base64url');
+    const bound = (der: string) =>
+      issuer.sign({
+        claims: {
+          sub: 'order',
+          client_id: 'order',
+          scope: 'payments:charge',
+          cnf: { 'x5t#S256': thumbprint(der) },
+        },
+      });
+    const call = (guard: JwtAuthGuard, token: string, socket: TLSSocket) =>
+      guard.canActivate(
+        rpc(OrdersController, 'mine', { meta: { authorization: `Bearer ${token}` }, socket }),
+      );
+    const guardWith = (overrides: Partial<AuthOptions>) => {
+      const withOverrides = { ...options, ...overrides };
+      return new JwtAuthGuard(
+        new Reflector(),
+        testVerifier(issuer, AUDIENCE, withOverrides),
+        withOverrides,
+      );
+    };
+
+    it('accepts a token bound to the certificate of the peer that sent it', async () => {
+      await expect(
+        call(guardWith({}), bound('cert-of-order'), peerWith('cert-of-order')),
+      ).resolves.toBe(true);
+    });
+
+    it('refuses with invalid_token a bound token sent over a connection with another certificate', async () => {
+      const error = await call(
+        guardWith({}),
+        bound('cert-of-order'),
+        peerWith('cert-of-gateway'),
+      ).catch((caught: unknown) => caught);
+
+      expect(error).toBeInstanceOf(InvalidTokenException);
+      expect(error).toMatchObject({
+        check: 'certificate_binding',
+        response: { error: 'invalid_token' },
+      });
+    });
+
+    it('refuses a bound token behind a mesh, where the peer certificate stays in the sidecar', async () => {
+      await expect(
+        call(
+          guardWith({ peerIdentity: 'mesh' }),
+          bound('cert-of-order'),
+          peerWith('cert-of-order'),
+        ),
+      ).rejects.toMatchObject({ check: 'certificate_binding' });
+    });
+
+    it('refuses an unbound token when bound tokens are required, and takes it when not', async () => {
+      const unbound = issuer.serviceToken('order', 'payments:charge', AUDIENCE);
+
+      await expect(
+        call(
+          guardWith({ requireCertificateBoundTokens: true }),
+          unbound,
+          peerWith('cert-of-order'),
+        ),
+      ).rejects.toMatchObject({ check: 'certificate_binding' });
+      await expect(
+        call(
+          guardWith({ requireCertificateBoundTokens: false }),
+          unbound,
+          peerWith('cert-of-order'),
+        ),
+      ).resolves.toBe(true);
+    });
+  });
+
   describe('over HTTP: passport-jwt with the shared verifier, in a real app', () => {
     let app: INestApplication;
     let url: string;
@@ -260,6 +342,21 @@ describe(JwtAuthGuard.name, () => {
 
     it('serves a @Public() route without a token', async () => {
       await expect(get('/orders/health')).resolves.toEqual({ status: 200, body: { status: 'ok' } });
+    });
+
+    it('returns 401 invalid_token for a certificate-bound token: HTTP carries no client certificate', async () => {
+      const token = issuer.sign({
+        claims: { cnf: { 'x5t#S256': 'n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg' } },
+      });
+
+      await expect(get('/orders/mine', token)).resolves.toEqual({
+        status: 401,
+        body: {
+          statusCode: 401,
+          error: 'invalid_token',
+          message: 'the token is bound to a certificate and this connection presents none',
+        },
+      });
     });
   });
 });

@@ -12,6 +12,7 @@ import { PublicMetadata } from '../decorators/auth-metadata';
 import { JWT_STRATEGY } from '../http/jwt.strategy';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier, asInvalidTokenError } from '../token/access-token.verifier';
+import { checkCertificateBinding } from '../token/certificate-binding';
 import { TracedGuard } from '@acme/telemetry';
 
 // The scheme is case-insensitive (RFC 7235), as passport-jwt reads it over HTTP: a
@@ -21,7 +22,9 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 /**
  * Authenticates every request and message unless the handler is `@Public()`.
  * HTTP goes through passport-jwt; RPC verifies the token that travelled in the
- * message metadata. Both use the same verifier.
+ * message metadata. Both use the same verifier. A certificate-bound token (RFC
+ * 8705) passes only over a mutual-TLS connection with that certificate, and
+ * with `requireCertificateBoundTokens` every message's token must be bound.
  */
 @TracedGuard()
 @Injectable()
@@ -91,7 +94,12 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     const match = BEARER.exec(message.getMeta().authorization ?? '');
     if (!match) throw new InvalidTokenException();
     try {
-      return await this.verifier.verify(match[1]);
+      const principal = await this.verifier.verify(match[1]);
+      // Behind a mesh the sidecar holds the peer's certificate: a bound token cannot be checked here.
+      const peer =
+        this.options.peerIdentity === 'mesh' ? undefined : message.getPeerCertificateThumbprint();
+      checkCertificateBinding(principal.claims, peer, this.options.requireCertificateBoundTokens);
+      return principal;
     } catch (error) {
       throw toInvalidTokenException(error);
     }

@@ -1,22 +1,29 @@
 import { Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier } from '../token/access-token.verifier';
+import { HttpSenderConstraint, readHttpCredentials } from './http-sender-constraint';
 
 export const JWT_STRATEGY = 'jwt';
 
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 /**
- * The HTTP side of the shared verifier, as a passport strategy: passport-jwt
- * reads the bearer token (any case of the scheme), and {@link AccessTokenVerifier}
+ * The HTTP side of the shared verifier, as a passport strategy: it reads the
+ * `Bearer` or `DPoP` token (any case of the scheme), {@link AccessTokenVerifier}
  * checks it with the same rules, and the same cache of verified tokens, as RPC
- * messages. A token seen before costs a hash and a lookup, not a signature check.
+ * messages, and {@link HttpSenderConstraint} what the request must prove of
+ * its sender (a DPoP proof for a DPoP-bound token). A token seen before costs
+ * a hash and a lookup, not a signature check.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
-  constructor(private readonly verifier: AccessTokenVerifier) {
+  constructor(
+    private readonly verifier: AccessTokenVerifier,
+    private readonly senderConstraint: HttpSenderConstraint,
+  ) {
     // passport-jwt requires a key source; authenticate() below never reaches it, and it fails closed if anything did.
     super({
       jwtFromRequest: bearerToken,
@@ -27,12 +34,23 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   /** Reports to passport as passport-jwt does: `fail` with the reason, which JwtAuthGuard turns into a 401. */
   // The request is Fastify's; passport's typings call it Express's, so the type comes from them.
   override authenticate(request: Parameters<Strategy['authenticate']>[0]): void {
-    const token = bearerToken(request);
-    if (!token) return this.fail(new Error('No auth token'), 401);
-    this.verifier.verify(token).then(
-      (principal) => this.success(principal),
-      (error: unknown) => this.fail(error, 401),
-    );
+    const credentials = readHttpCredentials(request.headers.authorization);
+    if (!credentials) return this.fail(new Error('No auth token'), 401);
+    this.verifier
+      .verify(credentials.token)
+      .then(async (principal) => {
+        // No certificate-bound token over HTTP; a DPoP-bound one only with its proof.
+        await this.senderConstraint.check(
+          principal.claims,
+          credentials,
+          request as unknown as FastifyRequest,
+        );
+        return principal;
+      })
+      .then(
+        (principal) => this.success(principal),
+        (error: unknown) => this.fail(error, 401),
+      );
   }
 
   /** Required by PassportStrategy, and never called: authenticate() hands passport the verifier's principal. */

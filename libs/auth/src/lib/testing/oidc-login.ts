@@ -2,6 +2,10 @@
 // page (authorization code + PKCE) or gets a service token (client credentials). Only global fetch
 // and node:crypto, so scripts and e2e tests can import it without set-up.
 import { createHash, randomBytes } from 'node:crypto';
+import type { TlsMaterial } from '@acme/transport';
+import { mutualTlsFetch } from '../token/mutual-tls-fetch';
+import { dpopProof } from './dpop-client';
+import type { DpopKey } from './dpop-client';
 
 /** A token endpoint response (RFC 6749 section 5.1). */
 export interface TokenResponse {
@@ -20,6 +24,8 @@ export interface LoginOptions {
   scope: string;
   clientId?: string;
   redirectUri?: string;
+  /** Ask for a DPoP-bound token (RFC 9449): the code is redeemed with a proof by this key. */
+  dpop?: DpopKey;
 }
 
 export interface ClientCredentialsOptions {
@@ -31,6 +37,12 @@ export interface ClientCredentialsOptions {
   audience?: string;
   /** The resource indicator of the service to call (RFC 8707), for the bundled auth server. */
   resource?: string;
+  /**
+   * The service's certificate: the request goes over mutual TLS to the issuer's
+   * `mtls_endpoint_aliases.token_endpoint` (RFC 8705) when it publishes one, and
+   * the token is bound to the certificate.
+   */
+  tls?: TlsMaterial;
 }
 
 /** The parts of the discovery document this client uses. */
@@ -39,6 +51,7 @@ export interface Discovery {
   authorization_endpoint: string;
   token_endpoint: string;
   jwks_uri: string;
+  mtls_endpoint_aliases?: { token_endpoint?: string };
 }
 
 /** An authorization code, with what is needed to redeem it. */
@@ -66,13 +79,19 @@ export class OidcLoginError extends Error {
  */
 export async function loginWithPkce(options: LoginOptions): Promise<TokenResponse> {
   const { code, codeVerifier, redirectUri, clientId, discovery } = await authorize(options);
-  return tokenRequest(discovery, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: redirectUri,
-    client_id: clientId,
-    code_verifier: codeVerifier,
-  });
+  return tokenRequest(
+    discovery,
+    {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      client_id: clientId,
+      code_verifier: codeVerifier,
+    },
+    options.dpop
+      ? { dpop: dpopProof(options.dpop, { method: 'POST', url: discovery.token_endpoint }) }
+      : {},
+  );
 }
 
 /**
@@ -90,10 +109,13 @@ export async function clientCredentials({
   scope,
   audience,
   resource,
+  tls,
 }: ClientCredentialsOptions): Promise<TokenResponse> {
   const credentials = `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`;
+  const discovery = await discover(issuer);
+  const alias = discovery.mtls_endpoint_aliases?.token_endpoint;
   return tokenRequest(
-    await discover(issuer),
+    tls && alias ? { ...discovery, token_endpoint: alias } : discovery,
     {
       grant_type: 'client_credentials',
       scope,
@@ -101,6 +123,7 @@ export async function clientCredentials({
       ...(resource === undefined ? {} : { resource }),
     },
     { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
+    tls && alias ? mutualTlsFetch(tls) : undefined,
   );
 }
 
@@ -202,12 +225,16 @@ async function tokenRequest(
   discovery: Discovery,
   body: Record<string, string>,
   headers: Record<string, string> = {},
+  post?: ReturnType<typeof mutualTlsFetch>,
 ): Promise<TokenResponse> {
-  const response = await send(discovery.token_endpoint, {
-    method: 'POST',
+  const init = {
+    method: 'POST' as const,
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(body).toString(),
-  });
+  };
+  const response = post
+    ? await post(discovery.token_endpoint, { ...init, signal: AbortSignal.timeout(10_000) })
+    : await send(discovery.token_endpoint, init);
   const json = (await response.json().catch(() => ({}))) as TokenResponse & {
     error?: string;
     error_description?: string;

@@ -15,6 +15,8 @@ export type InvalidTokenCheck =
   | 'wrong_audience'
   | 'missing_claim'
   | 'lifetime'
+  | 'certificate_binding'
+  | 'dpop'
   | 'transport';
 
 /**

@@ -3,6 +3,8 @@ export interface IssuerMetadata {
   issuer: string;
   jwks_uri: string;
   token_endpoint?: string;
+  /** RFC 8705 5: where a client authenticating with its certificate sends token requests. */
+  mtls_endpoint_aliases?: { token_endpoint?: string };
 }
 
 /** Thrown by {@link getJson} for a non-2xx answer. */
@@ -40,6 +42,14 @@ export async function discoverIssuer(
   }
   if (typeof metadata['jwks_uri'] !== 'string') throw new Error('discovery has no jwks_uri');
   // An https issuer must not send its keys, or take client secrets, over cleartext.
+  const aliases = metadata['mtls_endpoint_aliases'];
+  if (aliases !== undefined && (typeof aliases !== 'object' || aliases === null)) {
+    throw new Error('discovery has a malformed mtls_endpoint_aliases');
+  }
+  const mtlsTokenEndpoint = (aliases as Record<string, unknown> | undefined)?.['token_endpoint'];
+  if (mtlsTokenEndpoint !== undefined && typeof mtlsTokenEndpoint !== 'string') {
+    throw new Error('discovery has a malformed mtls_endpoint_aliases.token_endpoint');
+  }
   for (const name of ['jwks_uri', 'token_endpoint']) {
     const url = metadata[name];
     if (typeof url === 'string' && base.startsWith('https:') && !url.startsWith('https:')) {

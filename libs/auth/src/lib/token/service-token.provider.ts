@@ -11,6 +11,12 @@ export interface ServiceCredentials extends ClientAuthentication {
    * (Keycloak and Okta set audiences in their own configuration).
    */
   targetParameter?: 'resource' | 'audience';
+  /**
+   * Send the subject token's scopes as `scope` in a token exchange: Okta
+   * requires the parameter; Keycloak and Auth0 get none (their scope claims
+   * hold scopes a client may not ask for by name).
+   */
+  exchangeScope?: boolean;
 }
 
 /** Renew this long before `expires_in` runs out, so a token never expires in flight. */

@@ -1,4 +1,7 @@
+import type { TlsMaterial } from '@acme/transport';
 import { discoverIssuer } from './issuer-discovery';
+import { mutualTlsFetch } from './mutual-tls-fetch';
+import type { MutualTlsRequest } from './mutual-tls-fetch';
 
 /** A confidential client of the issuer: the service itself. */
 export interface ClientAuthentication {
@@ -7,6 +10,12 @@ export interface ClientAuthentication {
   clientSecret: string;
   /** Timeout of each request to the issuer. */
   timeoutMs: number;
+  /**
+   * This service's certificate: token requests go over mutual TLS (RFC 8705)
+   * to the issuer's `mtls_endpoint_aliases.token_endpoint`, or to an https
+   * `token_endpoint`, so that the issuer binds the tokens to it (`cnf["x5t#S256"]`).
+   */
+  tls?: TlsMaterial;
 }
 
 /** The issuer answered a token request with an error (RFC 6749 5.2), or not at all usefully. */
@@ -26,12 +35,17 @@ export interface IssuedToken {
   expiresInSec: number;
 }
 
+type Post = (url: string, init: MutualTlsRequest) => Promise<Response>;
+
 /**
  * The issuer's token endpoint (found by discovery, once), called as this
- * service with HTTP Basic client authentication.
+ * service with HTTP Basic client authentication. With the service's
+ * certificate, over mutual TLS where the issuer offers it (RFC 8705 5: its
+ * `mtls_endpoint_aliases`, or an https token endpoint), so the tokens it
+ * issues are bound to that certificate.
  */
 export class TokenEndpoint {
-  private url?: string;
+  private endpoint?: { url: string; post: Post };
 
   constructor(
     private readonly client: ClientAuthentication,
@@ -39,20 +53,18 @@ export class TokenEndpoint {
   ) {}
 
   async request(form: Record<string, string>): Promise<IssuedToken> {
-    const { issuer, clientId, clientSecret, timeoutMs } = this.client;
-    this.url ??= (await discoverIssuer(issuer, this.fetchFn, timeoutMs)).token_endpoint;
-    if (!this.url) throw new Error(`${issuer} publishes no token_endpoint`);
+    const { clientId, clientSecret, timeoutMs } = this.client;
+    this.endpoint ??= await this.discover();
     const basic = Buffer.from(
       `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`,
     ).toString('base64');
-    const response = await this.fetchFn(this.url, {
+    const response = await this.endpoint.post(this.endpoint.url, {
       method: 'POST',
       headers: {
         authorization: `Basic ${basic}`,
         'content-type': 'application/x-www-form-urlencoded',
       },
-      body: new URLSearchParams(form),
-      redirect: 'error',
+      body: new URLSearchParams(form).toString(),
       signal: AbortSignal.timeout(timeoutMs),
     });
     const body = (await response.json().catch(() => ({}))) as {
@@ -73,6 +85,17 @@ export class TokenEndpoint {
       accessToken: body.access_token,
       expiresInSec: typeof body.expires_in === 'number' ? body.expires_in : 60,
     };
+  }
+
+  private async discover(): Promise<{ url: string; post: Post }> {
+    const { issuer, timeoutMs, tls } = this.client;
+    const metadata = await discoverIssuer(issuer, this.fetchFn, timeoutMs);
+    const alias = metadata.mtls_endpoint_aliases?.token_endpoint;
+    if (tls && alias?.startsWith('https:')) return { url: alias, post: mutualTlsFetch(tls) };
+    const url = metadata.token_endpoint;
+    if (!url) throw new Error(`${issuer} publishes no token_endpoint`);
+    if (tls && url.startsWith('https:')) return { url, post: mutualTlsFetch(tls) };
+    return { url, post: (target, init) => this.fetchFn(target, { ...init, redirect: 'error' }) };
   }
 }
 

@@ -49,6 +49,73 @@ describe(TokenExchanger.name, () => {
     });
   });
 
+  describe('scope', () => {
+    /** The forms the exchanger posted to the issuer. */
+    const sentForms = (
+      exchangeScope = true,
+    ): { forms: URLSearchParams[]; exchanger: TokenExchanger } => {
+      const forms: URLSearchParams[] = [];
+      const recording: typeof fetch = (input, init) => {
+        if (typeof init?.body === 'string') forms.push(new URLSearchParams(init.body));
+        return fetch(input, init);
+      };
+      return {
+        forms,
+        exchanger: new TokenExchanger(
+          {
+            issuer: issuer.issuer,
+            clientId: 'order',
+            clientSecret: SECRET,
+            timeoutMs: 2_000,
+            exchangeScope,
+          },
+          recording,
+        ),
+      };
+    };
+
+    it("asks for exactly the subject token's scopes (Okta requires scope), never more", async () => {
+      const { forms, exchanger: tokens } = sentForms();
+
+      await tokens.exchange(
+        issuer.userToken('alice', { scope: 'orders:read orders:write' }),
+        'urn:acme:payment',
+      );
+
+      expect(forms.map((form) => form.get('scope'))).toEqual(['orders:read orders:write']);
+    });
+
+    it("reads Okta's scp array", async () => {
+      const { forms, exchanger: tokens } = sentForms();
+
+      await tokens.exchange(
+        issuer.sign({ claims: { scope: undefined, scp: ['orders:read'] } }),
+        'urn:acme:payment',
+      );
+
+      expect(forms[0]?.get('scope')).toBe('orders:read');
+    });
+
+    it('sends none where the provider gets none (Keycloak, Auth0)', async () => {
+      const { forms, exchanger: tokens } = sentForms(false);
+
+      await tokens.exchange(
+        issuer.userToken('alice', { scope: 'orders:read' }),
+        'urn:acme:payment',
+      );
+
+      expect(forms[0]?.has('scope')).toBe(false);
+    });
+
+    it('sends no scope for a token without any', async () => {
+      const { forms, exchanger: tokens } = sentForms();
+
+      await tokens.exchange(issuer.userToken('alice', { scope: '' }), 'urn:acme:payment');
+
+      expect(forms[0]?.has('scope')).toBe(false);
+    });
+  });
+
   it('remembers an exchanged token until shortly before it expires', async () => {
     const tokens = exchanger();
     const user = issuer.userToken('alice');

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { readScopes } from '../principal';
 import { renewalTime, TokenEndpoint, TokenRequestError } from './token-endpoint';
 import type { ClientAuthentication } from './token-endpoint';
 
@@ -35,7 +36,13 @@ export class TokenExchanger {
   private readonly inFlight = new Map<string, Promise<string>>();
 
   constructor(
-    private readonly client: ClientAuthentication,
+    private readonly client: ClientAuthentication & {
+      /**
+       * Send `scope`: the subject token's own scopes (Okta requires the
+       * parameter; asking for what the token holds never widens it).
+       */
+      exchangeScope?: boolean;
+    },
     fetchFn: typeof fetch = fetch,
     private readonly cacheSize = DEFAULT_CACHE_SIZE,
   ) {
@@ -57,6 +64,7 @@ export class TokenExchanger {
   }
 
   private async request(key: string, subjectToken: string, audience: string): Promise<string> {
+    const scope = this.client.exchangeScope ? scopesOf(subjectToken) : '';
     try {
       const issued = await this.endpoint.request({
         grant_type: TOKEN_EXCHANGE_GRANT,
@@ -64,6 +72,7 @@ export class TokenExchanger {
         subject_token_type: ACCESS_TOKEN_TYPE,
         requested_token_type: ACCESS_TOKEN_TYPE,
         audience,
+        ...(scope ? { scope } : {}),
       });
       this.remember(key, {
         value: issued.accessToken,
@@ -88,5 +97,22 @@ export class TokenExchanger {
       if (oldest !== undefined) this.cache.delete(oldest);
     }
     this.cache.set(key, token);
+  }
+}
+
+/**
+ * The scopes of a token this service has verified (`scope`, or Okta's `scp`),
+ * space-separated; empty when it has none or cannot be read.
+ */
+function scopesOf(token: string): string {
+  try {
+    const payload = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString(),
+    ) as unknown;
+    if (typeof payload !== 'object' || payload === null) return '';
+    return readScopes(payload as Record<string, unknown>).join(' ');
+  } catch {
+    // Not a JWT this service can read: the issuer judges the subject token, not this service.
+    return '';
   }
 }

@@ -139,13 +139,17 @@ function serviceCredentialsFrom(config: ConfigReader<CallerEnv>): ServiceCredent
       `Invalid configuration:\n  AUTH_CLIENT_SECRET_FILE: no file at ${env.AUTH_CLIENT_SECRET_FILE} (run npm run dev:setup in development)`,
     );
   }
+  const security = transportSecurityFrom(config);
   return {
     issuer: issuerFrom(config),
+    // With its own certificate, the service asks for tokens bound to it (RFC 8705).
+    ...(security.mode === 'mtls' ? { tls: security.tls } : {}),
     clientId: env.AUTH_CLIENT_ID,
     clientSecret: readFileSync(env.AUTH_CLIENT_SECRET_FILE, 'utf8').trim(),
     scope: env.AUTH_CLIENT_SCOPE,
     timeoutMs: env.CALL_TIMEOUT_MS,
     targetParameter: TARGET_PARAMETERS[env.AUTH_PROVIDER],
+    exchangeScope: EXCHANGE_SCOPE[env.AUTH_PROVIDER],
   };
 }
 
@@ -162,4 +166,17 @@ const TARGET_PARAMETERS: Record<
   auth0: 'audience',
   keycloak: undefined,
   okta: undefined,
+};
+
+/**
+ * Whether a token exchange names the scopes it asks for: the subject token's
+ * own. Okta requires `scope`; the bundled auth server takes it (and, without
+ * it, gives the same); Keycloak's and Auth0's scope claims carry scopes a
+ * client may not ask for by name, so they get none.
+ */
+const EXCHANGE_SCOPE: Record<TokenVerificationEnv['AUTH_PROVIDER'], boolean> = {
+  generic: true,
+  okta: true,
+  keycloak: false,
+  auth0: false,
 };

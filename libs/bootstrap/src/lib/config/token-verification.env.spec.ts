@@ -3,6 +3,7 @@ import { PROVIDER_PROFILES } from '@acme/auth';
 import { z } from 'zod';
 import { parseEnv } from '../env';
 import type { ConfigReader } from './config-reader';
+import { callerEnv } from './service-calls.env';
 import { serviceEnv } from './service.env';
 import type { ServiceEnv } from './service.env';
 import { authOptionsFrom } from './token-verification.env';
@@ -121,5 +122,47 @@ describe('AUTH_SERVICE_CLIENTS', () => {
     for (const value of ['payment', 'payment=a,order=a', 'payment=a,payment=b', 'Pay=a']) {
       expect(() => configOf({ AUTH_SERVICE_CLIENTS: value })).toThrow(/AUTH_SERVICE_CLIENTS/);
     }
+  });
+});
+
+describe('AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS', () => {
+  const callerSchema = z.object({ ...serviceEnv('order'), ...callerEnv('order') });
+  const callerConfigOf = (env: Record<string, string>): ConfigReader<ServiceEnv> => {
+    const values = parseEnv(callerSchema, env) as ServiceEnv;
+    return { get: (key) => values[key] };
+  };
+  const required = (env: Record<string, string>) =>
+    authOptionsFrom(callerConfigOf(env), 'order').requireCertificateBoundTokens;
+
+  it('is true by default with the bundled issuer, mutual TLS and token exchange', () => {
+    expect(required({})).toBe(true);
+  });
+
+  it('is false by default where tokens cannot be bound or checked', () => {
+    expect(required({ AUTH_PROVIDER: 'keycloak' })).toBe(false);
+    expect(required({ TRANSPORT_SECURITY: 'mesh' })).toBe(false);
+    expect(required({ AUTH_DELEGATION: 'forward' })).toBe(false);
+  });
+
+  it('follows an explicit setting', () => {
+    expect(required({ AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS: 'false' })).toBe(false);
+    expect(
+      required({ AUTH_PROVIDER: 'keycloak', AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS: 'true' }),
+    ).toBe(true);
+  });
+
+  it('refuses true behind a mesh or with forwarded tokens, naming the key', () => {
+    expect(() =>
+      required({ TRANSPORT_SECURITY: 'mesh', AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS: 'true' }),
+    ).toThrow('AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS: cannot be true with TRANSPORT_SECURITY=mesh');
+    expect(() =>
+      required({ AUTH_DELEGATION: 'forward', AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS: 'true' }),
+    ).toThrow('AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS: cannot be true with AUTH_DELEGATION=forward');
+  });
+
+  it('refuses a value that is not true or false, naming the key', () => {
+    expect(() => required({ AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS: 'yes' })).toThrow(
+      'AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS',
+    );
   });
 });

@@ -117,6 +117,9 @@ export function tokenVerificationEnv(audience: string) {
       .describe(
         'OAuth client id of each service whose id is not its name, as `payment=<client id>,order=<client id>`: a client-credentials token of that client is that service (isService). Unlisted services are the client of their own name.',
       ),
+    AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS: optionalBoolEnv(
+      'Refuse a message from another service whose token is not bound to that service\'s certificate (RFC 8705 `cnf["x5t#S256"]`, checked against the mutual-TLS peer). A bound token is always checked against the peer, and refused over HTTP. Default true with AUTH_PROVIDER=generic (the bundled auth server binds service and exchanged tokens), TRANSPORT_SECURITY=tls and AUTH_DELEGATION=exchange; false otherwise, and it cannot be true behind a mesh (no peer certificate reaches the process) or with AUTH_DELEGATION=forward (a user\'s token is not bound to a service): bearer service tokens (docs/providers/).',
+    ),
     AUTH_JWKS_COOLDOWN_MS: intEnv(DEFAULT_AUTH_OPTIONS.jwksCooldownMs, 1000, 3_600_000).describe(
       'Minimum interval between JWKS refetches for unknown key ids, and the longest wait between retries of a failing issuer.',
     ),
@@ -144,6 +147,7 @@ const AUTH_KEYS = [
   'AUTH_SERVICE_CLIENTS',
   'AUTH_JWKS_COOLDOWN_MS',
   'AUTH_TOKEN_CACHE_SIZE',
+  'AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS',
   'TRANSPORT_SECURITY',
 ] as const satisfies readonly (keyof TokenVerificationEnv)[];
 
@@ -175,8 +179,40 @@ export function authOptionsFrom(
     jwksCooldownMs: env.AUTH_JWKS_COOLDOWN_MS,
     tokenCacheSize: env.AUTH_TOKEN_CACHE_SIZE,
     peerIdentity: env.TRANSPORT_SECURITY === 'mesh' ? 'mesh' : 'certificate',
+    requireCertificateBoundTokens: requireCertificateBoundTokensFrom(config, env),
     benchmarkInsecure,
   };
+}
+
+/**
+ * Whether every message's token must be bound to the sender's certificate:
+ * by default wherever the bound tokens can exist and be checked.
+ */
+function requireCertificateBoundTokensFrom(
+  config: ConfigReader<TokenVerificationEnv>,
+  env: Pick<
+    TokenVerificationEnv,
+    'AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS' | 'AUTH_PROVIDER' | 'TRANSPORT_SECURITY'
+  >,
+): boolean {
+  // Every service that calls others has AUTH_DELEGATION; one that calls none forwards nothing.
+  const delegation = (config as unknown as ConfigReader<Record<string, unknown>>).get(
+    'AUTH_DELEGATION',
+    { infer: true },
+  );
+  const cannot =
+    env.TRANSPORT_SECURITY === 'mesh'
+      ? 'TRANSPORT_SECURITY=mesh: the peer certificate stays in the sidecar'
+      : delegation === 'forward'
+        ? "AUTH_DELEGATION=forward: a user's forwarded token is bound to no service"
+        : undefined;
+  const requested = env.AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS;
+  if (requested === true && cannot) {
+    throw new Error(
+      `Invalid configuration:\n  AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS: cannot be true with ${cannot}`,
+    );
+  }
+  return requested ?? (cannot === undefined && env.AUTH_PROVIDER === 'generic');
 }
 
 /**

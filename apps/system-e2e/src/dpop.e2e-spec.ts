@@ -1,0 +1,199 @@
+import { hash } from 'node:crypto';
+import { createDpopKey, dpopProof, loginWithPkce } from '@acme/auth/testing';
+import type { DpopKey } from '@acme/auth/testing';
+import { AppProcess, freePort } from '@acme/bootstrap/testing';
+import { deleteKeysUnder, TEST_REDIS_URL, testKeyPrefix } from '@acme/edge/testing';
+import { request } from './support/http';
+import { SecureSystem } from './support/system';
+
+/** The origin clients address: the gateway's AUTH_DPOP_PUBLIC_ORIGIN, whatever host serves it. */
+const PUBLIC_ORIGIN = 'http://api.acme.test';
+const ORDERS = `${PUBLIC_ORIGIN}/api/orders`;
+
+/**
+ * DPoP (RFC 9449) at the gateway, with the real auth server binding alice's
+ * token to her client's key: each request needs a fresh proof by that key,
+ * for its method and URL, once; replicas share the replay cache in Redis.
+ */
+describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
+  const prefix = testKeyPrefix();
+  let system: SecureSystem;
+  let replica: AppProcess;
+  let key: DpopKey;
+  /** alice's token, bound to `key`. */
+  let bound: string;
+  /** alice's token without DPoP: a bearer token. */
+  let bearer: string;
+
+  const login = (dpop?: DpopKey) =>
+    loginWithPkce({
+      issuer: system.issuerUrl,
+      username: 'alice',
+      password: 'alice',
+      scope: 'openid orders:read orders:write',
+      ...(dpop ? { dpop } : {}),
+    });
+
+  /** GET /api/orders at `gateway` with `authorization` and, when given, a DPoP header. */
+  const listOrders = (authorization: string, proof?: string, gateway = system.gatewayUrl) =>
+    request(gateway, 'GET', '/api/orders', {
+      headers: { authorization, ...(proof === undefined ? {} : { dpop: proof }) },
+    });
+  const freshProof = (overrides: Partial<Parameters<typeof dpopProof>[1]> = {}) =>
+    dpopProof(key, { method: 'GET', url: ORDERS, accessToken: bound, ...overrides });
+
+  /** The 401 and its DPoP challenge. */
+  const challenge = (response: { status: number; headers: Headers }) => ({
+    status: response.status,
+    challenge: response.headers.get('www-authenticate'),
+  });
+
+  beforeAll(async () => {
+    system = new SecureSystem('auth-server', {
+      env: {
+        AUTH_DPOP_PUBLIC_ORIGIN: PUBLIC_ORIGIN,
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_KEY_PREFIX: prefix,
+      },
+    });
+    await system.start();
+    const port = await freePort();
+    replica = new AppProcess('gateway', port, { ...system.envOf('gateway'), PORT: String(port) });
+    await replica.start();
+    key = createDpopKey();
+    ({ access_token: bound } = await login(key));
+    ({ access_token: bearer } = await login());
+  });
+
+  afterAll(async () => {
+    await replica?.stop();
+    await system?.stop();
+    await deleteKeysUnder(prefix);
+  });
+
+  it("gets a token bound to the client's key from the auth server (cnf.jkt)", () => {
+    const payload = JSON.parse(Buffer.from(bound.split('.')[1], 'base64url').toString()) as {
+      cnf?: { jkt?: string };
+    };
+    const { x, y, crv, kty } = key.publicJwk;
+    const thumbprint = hash('sha256', JSON.stringify({ crv, kty, x, y }), 'base64url');
+
+    expect(payload.cnf).toEqual({ jkt: thumbprint });
+  });
+
+  it('serves requests with the DPoP scheme and a fresh proof by that key each', async () => {
+    const created = await request<{ id: string }>(system.gatewayUrl, 'POST', '/api/orders', {
+      headers: {
+        authorization: `DPoP ${bound}`,
+        dpop: freshProof({ method: 'POST' }),
+      },
+      body: { items: [{ sku: 'book-1', quantity: 1 }] },
+    });
+    expect(created.status).toBe(201);
+
+    const listed = await listOrders(`DPoP ${bound}`, freshProof());
+    expect(listed).toMatchObject({ status: 200, body: { items: [{ id: created.body.id }] } });
+  });
+
+  it('still serves a token bound to nothing as a bearer token (AUTH_DPOP=allowed)', async () => {
+    expect((await listOrders(`Bearer ${bearer}`)).status).toBe(200);
+  });
+
+  describe('refuses with the RFC 9449 error', () => {
+    const invalidProof = (description: string) =>
+      `DPoP error="invalid_dpop_proof", error_description="${description}", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512"`;
+    const invalidToken = (description: string) =>
+      `DPoP error="invalid_token", error_description="${description}", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512"`;
+
+    it('a proof replayed at the same gateway', async () => {
+      const proof = freshProof();
+      expect((await listOrders(`DPoP ${bound}`, proof)).status).toBe(200);
+
+      expect(challenge(await listOrders(`DPoP ${bound}`, proof))).toEqual({
+        status: 401,
+        challenge: invalidProof('the proof was used before'),
+      });
+    });
+
+    it('a proof replayed at another replica (the replay cache is shared through Redis)', async () => {
+      const proof = freshProof();
+      expect((await listOrders(`DPoP ${bound}`, proof)).status).toBe(200);
+
+      expect(
+        challenge(await listOrders(`DPoP ${bound}`, proof, `http://127.0.0.1:${replica.port}`)),
+      ).toEqual({ status: 401, challenge: invalidProof('the proof was used before') });
+    });
+
+    it('a proof for another URL', async () => {
+      const proof = freshProof({ url: `${PUBLIC_ORIGIN}/api/admin/orders` });
+
+      expect(challenge(await listOrders(`DPoP ${bound}`, proof))).toEqual({
+        status: 401,
+        challenge: invalidProof('the proof is for another URL'),
+      });
+    });
+
+    it('a proof for another method', async () => {
+      expect(challenge(await listOrders(`DPoP ${bound}`, freshProof({ method: 'POST' })))).toEqual({
+        status: 401,
+        challenge: invalidProof('the proof is for another method'),
+      });
+    });
+
+    it('a stale proof', async () => {
+      const proof = freshProof({ iat: Math.floor(Date.now() / 1000) - 600 });
+
+      expect(challenge(await listOrders(`DPoP ${bound}`, proof))).toEqual({
+        status: 401,
+        challenge: invalidProof('the proof is too old'),
+      });
+    });
+
+    it('a proof without ath, or made for another token', async () => {
+      for (const accessToken of [undefined, bearer]) {
+        const proof = dpopProof(key, { method: 'GET', url: ORDERS, accessToken });
+        expect(challenge(await listOrders(`DPoP ${bound}`, proof))).toEqual({
+          status: 401,
+          challenge: invalidProof('the proof is for another access token (ath)'),
+        });
+      }
+    });
+
+    it("a proof by another key than the token's (a stolen token)", async () => {
+      const thief = createDpopKey();
+      const proof = dpopProof(thief, { method: 'GET', url: ORDERS, accessToken: bound });
+
+      expect(challenge(await listOrders(`DPoP ${bound}`, proof))).toEqual({
+        status: 401,
+        challenge: invalidToken('the access token is bound to another key'),
+      });
+    });
+
+    it('a DPoP-bound token sent as a bearer token, with or without a proof', async () => {
+      for (const proof of [undefined, freshProof()]) {
+        const response = await listOrders(`Bearer ${bound}`, proof);
+        expect(challenge(response)).toEqual({
+          status: 401,
+          challenge: invalidToken('a DPoP-bound token must come with the DPoP scheme'),
+        });
+        expect(response.body).toMatchObject({ error: 'invalid_token' });
+      }
+    });
+
+    it('a DPoP-bound token without a proof', async () => {
+      expect(challenge(await listOrders(`DPoP ${bound}`))).toEqual({
+        status: 401,
+        challenge: invalidProof('one DPoP proof header is required'),
+      });
+    });
+
+    it('a bearer token sent with the DPoP scheme', async () => {
+      const proof = dpopProof(key, { method: 'GET', url: ORDERS, accessToken: bearer });
+
+      expect(challenge(await listOrders(`DPoP ${bearer}`, proof))).toEqual({
+        status: 401,
+        challenge: invalidToken('the token is not DPoP-bound'),
+      });
+    });
+  });
+});

@@ -1,0 +1,93 @@
+import type { FastifyRequest } from 'fastify';
+import { DpopException, InvalidTokenException } from '../auth.errors';
+import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
+import type { AuthOptions } from '../auth.options';
+import { InvalidTokenError } from '../token/invalid-token.error';
+import { HttpSenderConstraint, readHttpCredentials } from './http-sender-constraint';
+
+const options = (dpop?: AuthOptions['dpop']): AuthOptions => ({
+  ...DEFAULT_AUTH_OPTIONS,
+  issuer: 'https://issuer.test',
+  audience: 'urn:acme:api',
+  serviceName: 'gateway',
+  trustDomain: 'acme.test',
+  ...(dpop ? { dpop } : {}),
+});
+const request = (headers: Record<string, string> = {}) =>
+  ({ method: 'GET', url: '/api/orders', headers }) as unknown as FastifyRequest;
+const dpopBound = { sub: 'alice', cnf: { jkt: 'thumbprint-of-alice-key' } };
+const unbound = { sub: 'alice' };
+
+describe(readHttpCredentials.name, () => {
+  it('reads the Bearer and DPoP schemes in any case', () => {
+    expect(readHttpCredentials('Bearer a.b.c')).toEqual({ scheme: 'bearer', token: 'a.b.c' });
+    expect(readHttpCredentials('dpop a.b.c')).toEqual({ scheme: 'dpop', token: 'a.b.c' });
+  });
+
+  it('reads nothing from another scheme or no header', () => {
+    expect(readHttpCredentials('Basic dXNlcjpwYXNz')).toBeUndefined();
+    expect(readHttpCredentials(undefined)).toBeUndefined();
+  });
+});
+
+describe(HttpSenderConstraint.name, () => {
+  describe('where DPoP is not set up (a service behind the gateway)', () => {
+    const constraint = new HttpSenderConstraint(options());
+
+    it('takes a bearer token bound to nothing', async () => {
+      await expect(
+        constraint.check(unbound, { scheme: 'bearer', token: 't' }, request()),
+      ).resolves.toBeUndefined();
+    });
+
+    it('refuses a DPoP-bound token: its proof cannot be checked here', async () => {
+      await expect(
+        constraint.check(dpopBound, { scheme: 'bearer', token: 't' }, request()),
+      ).rejects.toThrow(
+        new InvalidTokenError('unsupported confirmation method cnf jkt', 'certificate_binding'),
+      );
+    });
+
+    it('refuses the DPoP scheme', async () => {
+      await expect(
+        constraint.check(unbound, { scheme: 'dpop', token: 't' }, request()),
+      ).rejects.toBeInstanceOf(InvalidTokenException);
+    });
+  });
+
+  describe('with AUTH_DPOP=required', () => {
+    const constraint = new HttpSenderConstraint(
+      options({
+        mode: 'required',
+        publicOrigin: 'https://api.acme.example',
+        maxAgeSec: 60,
+        algorithms: ['ES256'],
+      }),
+    );
+
+    it('refuses a bearer token bound to nothing, with a DPoP challenge', async () => {
+      const refusal = await constraint
+        .check(unbound, { scheme: 'bearer', token: 't' }, request())
+        .catch((error: unknown) => error);
+
+      expect(refusal).toBeInstanceOf(DpopException);
+      expect(refusal).toMatchObject({
+        code: 'invalid_token',
+        message: 'a DPoP-bound token is required',
+      });
+    });
+
+    it('refuses two DPoP headers', async () => {
+      await expect(
+        constraint.check(
+          dpopBound,
+          { scheme: 'dpop', token: 't' },
+          request({ dpop: 'a.b.c, d.e.f' }),
+        ),
+      ).rejects.toMatchObject({
+        code: 'invalid_dpop_proof',
+        message: 'one DPoP proof header is required',
+      });
+    });
+  });
+});
