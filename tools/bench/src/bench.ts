@@ -9,7 +9,8 @@
  *   npm run bench -- --node-flags="--max-semi-space-size=1"  # services run with these node flags
  *   npm run bench -- --no-mesh  # without the service-mesh comparison (which needs HAProxy)
  *
- * Every secure system runs the defaults: per-service audiences, a token exchange per hop.
+ * Every secure system runs the defaults: per-service audiences, a token exchange per hop,
+ * service tokens bound to the caller's certificate.
  * After the four systems, a fifth (secure) measures how cost grows: connections at the
  * gateway, and an orders table of 10k to 1M rows; the token cache is measured in-process.
  *
@@ -51,7 +52,9 @@ import {
   BENCH_USER,
   BenchSystem,
   CLIENT_SECRETS,
+  ISSUER,
   SERVICES,
+  tlsOf,
   writeMaterial,
 } from './lib/system';
 import type { ServiceName } from './lib/system';
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
   const issuer = await TestIssuer.start({
     audience: AUDIENCE,
     clients: CLIENT_SECRETS,
+    mutualTls: tlsOf(material, ISSUER),
   });
   const receiver = await OtlpReceiver.start();
   const system = (mode: Mode, run = runId) =>
@@ -147,7 +151,11 @@ async function main(): Promise<void> {
     log('token exchange micro-benchmark');
     const exchange = await benchExchange(
       issuer,
-      { clientId: 'gateway', clientSecret: CLIENT_SECRETS.gateway },
+      {
+        clientId: 'gateway',
+        clientSecret: CLIENT_SECRETS.gateway,
+        tls: tlsOf(material, 'gateway'),
+      },
       'urn:acme:order',
       settings.verifyIterations,
     );

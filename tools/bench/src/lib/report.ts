@@ -446,7 +446,7 @@ export function renderMarkdown(results: BenchResults): string {
         ['JWKS refresh (loopback HTTP)', `${n(results.verification.jwksRefreshMs, 2)} ms`],
         ['token exchange, a token exchanged before (CPU)', `${n(results.exchange.hitUs, 2)} us`],
         [
-          'token exchange, a new token: a round trip to the issuer (loopback HTTP)',
+          'token exchange, a new token: a round trip to the issuer (loopback, mutual TLS)',
           `${n(results.exchange.missMs, 2)} ms`,
         ],
       ],

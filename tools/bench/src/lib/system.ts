@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync, closeSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { BENCH_INSECURE_CONSENT, HEALTH_ROUTES } from '@acme/bootstrap';
 import { freePort, isListening, TestPki } from '@acme/bootstrap/testing';
+import type { TlsMaterial } from '@acme/transport';
 import { MeshSidecars } from './mesh-sidecars';
 
 export const SERVICES = ['gateway', 'order', 'payment'] as const;
@@ -23,11 +24,14 @@ export const CLIENT_SECRETS: Readonly<Record<ServiceName, string>> = {
   payment: 'payment-client-secret-for-benchmark-runs-01',
 };
 
-/** Certificates, client secrets and data keys, shared by every system of a run. */
+/** The bench's issuer: its certificate serves the token endpoint over mutual TLS. */
+export const ISSUER = 'auth-server';
+
+/** Certificates (the issuer's too), client secrets and data keys, shared by every system of a run. */
 export async function writeMaterial(): Promise<TestPki> {
   const pki = await TestPki.create({
     trustDomain: TRUST_DOMAIN,
-    services: SERVICES,
+    services: [...SERVICES, ISSUER],
     clientSecrets: CLIENT_SECRETS,
   });
   const dataKey = Buffer.alloc(32, 7).toString('base64');
@@ -36,6 +40,19 @@ export async function writeMaterial(): Promise<TestPki> {
     JSON.stringify({ current: 'bench-1', keys: { 'bench-1': dataKey } }),
   );
   return pki;
+}
+
+/**
+ * The certificate, key and CA of `name`: the issuer's serve its mutual-TLS token endpoint,
+ * where services get tokens bound to their certificates (RFC 8705), as from the bundled
+ * auth server.
+ */
+export function tlsOf(pki: TestPki, name: ServiceName | typeof ISSUER): TlsMaterial {
+  return {
+    ca: readFileSync(pki.file('ca.crt')),
+    cert: readFileSync(pki.file(`${name}.crt`)),
+    key: readFileSync(pki.file(`${name}.key`)),
+  };
 }
 
 export interface SystemOptions {

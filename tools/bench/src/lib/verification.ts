@@ -1,5 +1,6 @@
 import { AccessTokenVerifier, DEFAULT_AUTH_OPTIONS, JwksCache, TokenExchanger } from '@acme/auth';
 import type { TestIssuer } from '@acme/auth/testing';
+import type { TlsMaterial } from '@acme/transport';
 import { metricValue } from '@acme/transport/testing';
 import { performance } from 'node:perf_hooks';
 
@@ -18,7 +19,7 @@ export interface VerificationResult {
 export interface ExchangeResult {
   /** A token exchanged before, still fresh: a hash and a map lookup (CPU). */
   hitUs: number;
-  /** A new token: one round trip to the issuer over loopback HTTP, the issuer's signing included (wall time). */
+  /** A new token: one round trip to the issuer over loopback mutual TLS, the issuer's signing included (wall time). */
   missMs: number;
 }
 
@@ -61,10 +62,10 @@ export async function benchVerification(
   return { iterations, firstUs: { es256, rs256 }, repeatUs, jwksRefreshMs };
 }
 
-/** The exchanger the services use, as the gateway's client, against `issuer`. */
+/** The exchanger the services use, as the gateway's client over mutual TLS (bound tokens), against `issuer`. */
 export async function benchExchange(
   issuer: TestIssuer,
-  client: { clientId: string; clientSecret: string },
+  client: { clientId: string; clientSecret: string; tls: TlsMaterial },
   audience: string,
   iterations: number,
 ): Promise<ExchangeResult> {

@@ -1,6 +1,10 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { certificateThumbprint } from '@acme/transport';
+import type { TlsMaterial } from '@acme/transport';
 
 /** A status and a JSON body. */
 export type IssuerReply = [status: number, body: unknown];
@@ -12,10 +16,13 @@ export interface IssuerEndpoints {
   jwks(): unknown;
   /** client id -> secret of the confidential clients (HTTP Basic authentication). */
   clients: Readonly<Record<string, string>>;
-  /** Answers the client credentials grant of a client that proved its secret. */
-  clientCredentials(clientId: string, form: URLSearchParams): IssuerReply;
+  /**
+   * Answers the client credentials grant of a client that proved its secret; `boundTo` is
+   * the SHA-256 thumbprint of its certificate when it asked over mutual TLS (RFC 8705).
+   */
+  clientCredentials(clientId: string, form: URLSearchParams, boundTo?: string): IssuerReply;
   /** Answers the token exchange grant (RFC 8693) of a client that proved its secret, if offered. */
-  tokenExchange?(clientId: string, form: URLSearchParams): IssuerReply;
+  tokenExchange?(clientId: string, form: URLSearchParams, boundTo?: string): IssuerReply;
 }
 
 const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -29,16 +36,41 @@ export class IssuerServer {
   private constructor(
     private readonly server: Server,
     readonly origin: string,
+    private readonly mutualTls?: { server: Server; origin: string },
   ) {}
 
-  static async listen(): Promise<IssuerServer> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    return new IssuerServer(server, `http://127.0.0.1:${port}`);
+  /**
+   * @param mutualTls a certificate for `localhost` and the CA of the clients' certificates:
+   *   also serve the token endpoint over mutual TLS, at {@link mutualTlsOrigin}, where the
+   *   tokens issued are bound to the client's certificate.
+   */
+  static async listen(mutualTls?: TlsMaterial): Promise<IssuerServer> {
+    const server = await listening(createServer());
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    if (!mutualTls) return new IssuerServer(server, origin);
+    const tlsServer = await listening(
+      createHttpsServer({ ...mutualTls, requestCert: true, rejectUnauthorized: true }),
+    );
+    const tlsOrigin = `https://localhost:${(tlsServer.address() as AddressInfo).port}`;
+    return new IssuerServer(server, origin, { server: tlsServer, origin: tlsOrigin });
+  }
+
+  /** Where the token endpoint takes mutual TLS, if it does. */
+  get mutualTlsOrigin(): string | undefined {
+    return this.mutualTls?.origin;
   }
 
   serve(endpoints: IssuerEndpoints): void {
+    this.mutualTls?.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      if (request.url?.split('?')[0] !== endpoints.paths.token || request.method !== 'POST') {
+        return reply(response, [404, { error: 'not_found' }]);
+      }
+      const certificate = (request.socket as TLSSocket).getPeerCertificate();
+      const boundTo = certificateThumbprint(certificate.raw);
+      void readForm(request).then((form) =>
+        reply(response, tokenReply(endpoints, request, form, boundTo)),
+      );
+    });
     this.server.on('request', (request, response) => {
       const path = request.url?.split('?')[0];
       if (path === endpoints.paths.metadata) return reply(response, [200, endpoints.metadata()]);
@@ -53,15 +85,24 @@ export class IssuerServer {
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const server of [this.server, this.mutualTls?.server]) {
+      if (!server) continue;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }
+}
+
+async function listening(server: Server): Promise<Server> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
 }
 
 function tokenReply(
   endpoints: IssuerEndpoints,
   request: IncomingMessage,
   form: URLSearchParams,
+  boundTo?: string,
 ): IssuerReply {
   const [clientId, secret] = Buffer.from(
     (request.headers.authorization ?? '').replace(/^Basic /, ''),
@@ -74,9 +115,11 @@ function tokenReply(
     return [401, { error: 'invalid_client' }];
   }
   const grantType = form.get('grant_type');
-  if (grantType === 'client_credentials') return endpoints.clientCredentials(clientId, form);
+  if (grantType === 'client_credentials') {
+    return endpoints.clientCredentials(clientId, form, boundTo);
+  }
   if (grantType === TOKEN_EXCHANGE_GRANT && endpoints.tokenExchange) {
-    return endpoints.tokenExchange(clientId, form);
+    return endpoints.tokenExchange(clientId, form, boundTo);
   }
   return [400, { error: 'unsupported_grant_type' }];
 }

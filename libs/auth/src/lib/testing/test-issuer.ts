@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Algorithm, JwtHeader } from 'jsonwebtoken';
+import type { TlsMaterial } from '@acme/transport';
 import { IssuerServer } from './issuer-server';
 
 interface SigningKey {
@@ -48,26 +49,34 @@ export class TestIssuer {
   /**
    * @param options.clients client id -> secret of the confidential clients that
    *   may use the client credentials grant at `/token`.
+   * @param options.mutualTls a certificate for `localhost` and the clients' CA: the token
+   *   endpoint also takes mutual TLS (published as `mtls_endpoint_aliases`), and the tokens
+   *   it issues there are bound to the client's certificate (RFC 8705, `cnf.x5t#S256`).
    */
   static async start(options: {
     audience: string;
     clients?: Record<string, string>;
+    mutualTls?: TlsMaterial;
   }): Promise<TestIssuer> {
-    const server = await IssuerServer.listen();
+    const server = await IssuerServer.listen(options.mutualTls);
     const issuer = new TestIssuer(server, server.origin, options.audience);
+    const bound = (boundTo?: string) => (boundTo ? { cnf: { 'x5t#S256': boundTo } } : {});
     server.serve({
       paths: { metadata: '/.well-known/openid-configuration', jwks: '/jwks', token: '/token' },
       metadata: () => ({
         issuer: issuer.issuer,
         jwks_uri: `${issuer.issuer}/jwks`,
         token_endpoint: `${issuer.issuer}/token`,
+        ...(server.mutualTlsOrigin && {
+          mtls_endpoint_aliases: { token_endpoint: `${server.mutualTlsOrigin}/token` },
+        }),
       }),
       jwks: () => {
         issuer.jwksRequests++;
         return issuer.jwks();
       },
       clients: options.clients ?? {},
-      clientCredentials: (clientId, form) => [
+      clientCredentials: (clientId, form, boundTo) => [
         200,
         {
           access_token: issuer.sign({
@@ -76,13 +85,14 @@ export class TestIssuer {
               client_id: clientId,
               scope: form.get('scope') ?? '',
               aud: form.get('resource') ?? form.get('audience') ?? issuer.audience,
+              ...bound(boundTo),
             },
           }),
           token_type: 'Bearer',
           expires_in: 300,
         },
       ],
-      tokenExchange: (clientId, form) => issuer.exchange(clientId, form),
+      tokenExchange: (clientId, form, boundTo) => issuer.exchange(clientId, form, bound(boundTo)),
     });
     return issuer;
   }
@@ -165,22 +175,27 @@ export class TestIssuer {
   /**
    * Token exchange as the bundled auth server does it, without its per-client
    * rules: a token of this issuer for `audience` (or `resource`), same `sub`
-   * and scopes, the client named in `act`, living 60 s at most.
+   * and scopes, the client named in `act`, living 60 s at most; bound to the
+   * client's certificate when asked over mutual TLS.
    */
-  private exchange(clientId: string, form: URLSearchParams): [number, unknown] {
+  private exchange(
+    clientId: string,
+    form: URLSearchParams,
+    binding: Record<string, unknown>,
+  ): [number, unknown] {
     this.exchanges++;
     const audience = form.get('audience') ?? form.get('resource');
     const subject = this.verifyOwn(form.get('subject_token') ?? '');
     if (!audience) return [400, { error: 'invalid_request' }];
     if (!subject) return [400, { error: 'invalid_grant' }];
     const expiresIn = Math.min(60, (subject['exp'] as number) - Math.floor(Date.now() / 1000));
-    const { iat: _iat, exp: _exp, jti: _jti, ...claims } = subject;
+    const { iat: _iat, exp: _exp, jti: _jti, cnf: _cnf, ...claims } = subject;
     const act = subject['act'] ? { sub: clientId, act: subject['act'] } : { sub: clientId };
     return [
       200,
       {
         access_token: this.sign({
-          claims: { ...claims, aud: audience, client_id: clientId, act },
+          claims: { ...claims, aud: audience, client_id: clientId, act, ...binding },
           expiresIn,
         }),
         issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
