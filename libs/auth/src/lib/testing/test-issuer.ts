@@ -150,11 +150,19 @@ export class TestIssuer {
 
   /**
    * An access token of a user, as the auth server issues it: for this issuer's
-   * audience, or `audience` (a service's, as a caller's exchange would get it).
+   * audience, or `audience` (a service's, as a caller's exchange would get it,
+   * bound to the caller's certificate: `boundTo`).
    */
   userToken(
     sub: string,
-    options: { roles?: string[]; scope?: string; expiresIn?: number; audience?: string } = {},
+    options: {
+      roles?: string[];
+      scope?: string;
+      expiresIn?: number;
+      audience?: string;
+      /** The thumbprint of the certificate it is bound to (`cnf.x5t#S256`), as an exchange over mutual TLS binds it. */
+      boundTo?: string;
+    } = {},
   ): string {
     return this.sign({
       claims: {
@@ -162,6 +170,7 @@ export class TestIssuer {
         roles: options.roles ?? ['user'],
         scope: options.scope ?? '',
         aud: options.audience ?? this.audience,
+        ...(options.boundTo && { cnf: { 'x5t#S256': options.boundTo } }),
       },
       expiresIn: options.expiresIn,
     });

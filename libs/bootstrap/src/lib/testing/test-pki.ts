@@ -1,7 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
+import { certificateThumbprint } from '@acme/transport';
 import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
 import type { CertificateAuthority } from '@acme/transport/testing';
 
@@ -68,6 +70,16 @@ export class TestPki {
         AUTH_CLIENT_SECRET_FILE: this.file(`${service}.client-secret`),
       }),
     };
+  }
+
+  /**
+   * The SHA-256 thumbprint of `service`'s certificate, as a token bound to it carries it
+   * (RFC 8705 `cnf.x5t#S256`): what an exchange over its mutual TLS would give it.
+   */
+  certificateThumbprint(service: string): string {
+    return certificateThumbprint(
+      new X509Certificate(readFileSync(this.file(`${service}.crt`))).raw,
+    );
   }
 
   /** TLS options of a client presenting `service`'s certificate to the server named `servername`. */
