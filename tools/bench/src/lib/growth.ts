@@ -65,6 +65,7 @@ export async function measureGrowth(
   const run = (spec: RequestSpec, connections: number) =>
     drive(system.gatewayUrl, spec, { connections, durationS: settings.durationS });
 
+  await run(byId, settings.saturationConnections); // warm-up: JIT, connections, caches
   const connections: ConnectionGrowth[] = [];
   for (const count of settings.connections) {
     log(`growth: ${count} connections`);
