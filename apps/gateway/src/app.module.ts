@@ -10,7 +10,8 @@ import {
 } from '@acme/bootstrap';
 import { EdgeModule, IpAllow } from '@acme/edge';
 import { AdminOrdersController } from './admin/admin-orders.controller';
-import { dpopOptionsFrom, edgeOptionsFrom, SERVICE_NAME, validateGatewayEnv } from './config';
+import { dpopOptionsFrom } from '@acme/bootstrap/http';
+import { edgeOptionsFrom, redisStoreFrom, SERVICE_NAME, validateGatewayEnv } from './config';
 import type { GatewayConfig } from './config';
 import { OrdersController } from './orders/orders.controller';
 import { PublicInfoController } from './public/public-info.controller';
@@ -28,7 +29,7 @@ import { PublicInfoController } from './public/public-info.controller';
       inject: [ConfigService],
       useFactory: (config: ConfigService<GatewayConfig, true>) => ({
         ...authOptionsFrom(config, SERVICE_NAME),
-        dpop: dpopOptionsFrom(config),
+        dpop: dpopOptionsFrom(config, { redis: redisStoreFrom(config) }),
       }),
     }),
     ServiceClientsModule.registerAsync({

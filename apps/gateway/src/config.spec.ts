@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dpopOptionsFrom, edgeOptionsFrom, validateGatewayEnv } from './config';
+import { dpopOptionsFrom } from '@acme/bootstrap/http';
+import { edgeOptionsFrom, redisStoreFrom, validateGatewayEnv } from './config';
 import type { GatewayConfig } from './config';
 
 const problemsOf = (env: Record<string, string>): string => {
@@ -131,32 +132,23 @@ describe('gateway configuration', () => {
     const dpopOf = (env: Record<string, string>) =>
       dpopOptionsFrom(reader(validateGatewayEnv({ ...files, ...env })));
 
-    it('allows DPoP-bound tokens with proofs for http://localhost:<PORT> by default, replays remembered in memory', () => {
+    it('allows DPoP-bound tokens with proofs for http://localhost:<PORT> by default', () => {
       expect(dpopOf({ PORT: '3100' })).toMatchObject({
         mode: 'allowed',
         publicOrigin: 'http://localhost:3100',
         maxAgeSec: 60,
-        redis: undefined,
+        replayCache: undefined,
       });
     });
 
     it('shares the replay cache through the Redis of the rate limits', () => {
-      expect(
-        dpopOf({
-          REDIS_URL: 'redis://redis:6379',
-          AUTH_DPOP_PUBLIC_ORIGIN: 'https://api.acme.example',
-        }),
-      ).toMatchObject({
-        publicOrigin: 'https://api.acme.example',
-        redis: { url: 'redis://redis:6379', keyPrefix: 'gateway:', timeoutMs: 500 },
+      const config = reader(validateGatewayEnv({ ...files, REDIS_URL: 'redis://redis:6379' }));
+      expect(redisStoreFrom(config)).toEqual({
+        url: 'redis://redis:6379',
+        keyPrefix: 'gateway:',
+        timeoutMs: 500,
       });
-    });
-
-    it('checks no proof in production without the public origin, and cannot require DPoP there', () => {
-      expect(dpopOf({ NODE_ENV: 'production' })).toBeUndefined();
-      expect(() => dpopOf({ NODE_ENV: 'production', AUTH_DPOP: 'required' })).toThrow(
-        'AUTH_DPOP_PUBLIC_ORIGIN: required in production with AUTH_DPOP=required',
-      );
+      expect(edgeOptionsFrom(config).rateLimit.redis).toEqual(redisStoreFrom(config));
     });
 
     it('refuses a mode it does not know and a public origin with a path, naming the keys', () => {

@@ -10,14 +10,11 @@ import {
   parseEnv,
   serviceEnv,
 } from '@acme/bootstrap';
-import { Logger } from '@nestjs/common';
 import type { ConfigReader } from '@acme/bootstrap';
-import { ASYMMETRIC_ALGORITHMS } from '@acme/auth';
-import type { DpopOptions } from '@acme/auth';
 import { httpAppEnv } from '@acme/bootstrap/http';
 import { isIpRange } from '@acme/edge';
 import { MAX_ENVELOPE_OVERHEAD_BYTES } from '@acme/transport';
-import type { EdgeOptions } from '@acme/edge';
+import type { EdgeOptions, RedisStoreOptions } from '@acme/edge';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'gateway';
@@ -102,7 +99,7 @@ export const gatewayEnv = z
     REDIS_URL: redisUrl
       .optional()
       .describe(
-        'Redis holding the rate-limit buckets, shared by every replica (`redis://` or `rediss://`, credentials allowed, never logged). Unset (and no REDIS_URL_FILE): each replica limits in memory.',
+        'Redis holding the rate-limit buckets and the DPoP replay cache, shared by every replica (`redis://` or `rediss://`, credentials allowed, never logged). Unset (and no REDIS_URL_FILE): each replica limits, and remembers DPoP proofs, in memory.',
       ),
     REDIS_URL_FILE: optionalFileEnv().describe(
       'File holding the Redis URL instead of REDIS_URL, as a mounted secret: the URL carries a password. Not both.',
@@ -114,22 +111,6 @@ export const gatewayEnv = z
       .describe('Prefix of every key the gateway writes to Redis.'),
     REDIS_TIMEOUT_MS: intEnv(500, 10, 10_000).describe(
       'A Redis command not answered by then counts as Redis unreachable.',
-    ),
-    AUTH_DPOP: z
-      .enum(['allowed', 'required'])
-      .default('allowed')
-      .describe(
-        'DPoP (RFC 9449) for the tokens of public clients: `allowed`, a DPoP-bound token (`cnf.jkt`) needs the `DPoP` scheme and a valid proof while a token bound to nothing passes as a bearer token (the web client, curl, issuers without DPoP); `required`, every token must be DPoP-bound. A DPoP-bound token sent as `Bearer` is always refused.',
-      ),
-    AUTH_DPOP_PUBLIC_ORIGIN: z
-      .url({ protocol: /^https?$/ })
-      .refine((url) => new URL(url).origin === url, 'must be an origin: scheme, host and port only')
-      .optional()
-      .describe(
-        "The origin clients address the API at (`https://api.acme.example`): a DPoP proof's `htu` must be it plus the request path, whatever proxies rewrote the Host to. Default outside production `http://localhost:<PORT>`; in production, unset, no proof can be checked and DPoP-bound tokens are refused.",
-      ),
-    AUTH_DPOP_PROOF_MAX_AGE_SEC: intEnv(60, 5, 300).describe(
-      "How old a DPoP proof's `iat` may be, in seconds; its `jti` is remembered that long (in Redis when REDIS_URL is set, shared by every replica), so a proof is accepted once.",
     ),
   })
   .refine((env) => env.MAX_BODY_BYTES + MAX_ENVELOPE_OVERHEAD_BYTES <= env.MAX_FRAME_BYTES, {
@@ -143,48 +124,23 @@ export type GatewayConfig = z.infer<typeof gatewayEnv>;
 export const validateGatewayEnv = (env: Record<string, unknown>): GatewayConfig =>
   parseEnv(gatewayEnv, env);
 
-/**
- * DPoP at the gateway: how proofs are checked, and the replay cache shared
- * through Redis. In production without AUTH_DPOP_PUBLIC_ORIGIN no proof can be
- * checked, so DPoP-bound tokens are refused (and AUTH_DPOP=required cannot start).
- */
-export function dpopOptionsFrom(config: ConfigReader<GatewayConfig>): DpopOptions | undefined {
+/** The Redis of the rate limits and the DPoP replay cache, if one is configured. */
+export function redisStoreFrom(config: ConfigReader<GatewayConfig>): RedisStoreOptions | undefined {
   const get = <K extends keyof GatewayConfig>(key: K) => config.get(key, { infer: true });
-  const origin = get('AUTH_DPOP_PUBLIC_ORIGIN');
-  if (origin === undefined && get('NODE_ENV') === 'production') {
-    if (get('AUTH_DPOP') === 'required') {
-      throw new Error(
-        'Invalid configuration:\n  AUTH_DPOP_PUBLIC_ORIGIN: required in production with AUTH_DPOP=required',
-      );
-    }
-    new Logger('Configuration').warn(
-      'AUTH_DPOP_PUBLIC_ORIGIN is not set: DPoP proofs cannot be checked, DPoP-bound tokens are refused',
-    );
-    return undefined;
-  }
   const url = inlineOrFile('REDIS_URL', get('REDIS_URL'), get('REDIS_URL_FILE'), redisUrl);
-  return {
-    mode: get('AUTH_DPOP'),
-    publicOrigin: origin ?? `http://localhost:${get('PORT')}`,
-    maxAgeSec: get('AUTH_DPOP_PROOF_MAX_AGE_SEC'),
-    algorithms: ASYMMETRIC_ALGORITHMS,
-    redis: url
-      ? { url, keyPrefix: get('REDIS_KEY_PREFIX'), timeoutMs: get('REDIS_TIMEOUT_MS') }
-      : undefined,
-  };
+  return url
+    ? { url, keyPrefix: get('REDIS_KEY_PREFIX'), timeoutMs: get('REDIS_TIMEOUT_MS') }
+    : undefined;
 }
 
 /** The edge's rate limits and IP lists from the validated configuration. */
 export function edgeOptionsFrom(config: ConfigReader<GatewayConfig>): EdgeOptions {
   const get = <K extends keyof GatewayConfig>(key: K) => config.get(key, { infer: true });
-  const url = inlineOrFile('REDIS_URL', get('REDIS_URL'), get('REDIS_URL_FILE'), redisUrl);
   return {
     rateLimit: {
       replenishRate: get('RATE_LIMIT_REPLENISH_RATE'),
       burstCapacity: get('RATE_LIMIT_BURST_CAPACITY'),
-      redis: url
-        ? { url, keyPrefix: get('REDIS_KEY_PREFIX'), timeoutMs: get('REDIS_TIMEOUT_MS') }
-        : undefined,
+      redis: redisStoreFrom(config),
       onStoreFailure: get('RATE_LIMIT_ON_REDIS_ERROR'),
       perAddress: {
         replenishRate: get('RATE_LIMIT_PER_ADDRESS_REPLENISH_RATE'),

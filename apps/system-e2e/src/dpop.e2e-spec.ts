@@ -196,4 +196,80 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
       });
     });
   });
+
+  /**
+   * Server nonces (RFC 9449 9), on two more replicas that share the nonce
+   * secret: a proof must carry a nonce one of them handed out recently.
+   */
+  describe('with AUTH_DPOP_NONCE=true', () => {
+    const secret = 'e2e-dpop-nonce-secret-shared-by-the-replicas';
+    const withNonces: AppProcess[] = [];
+    const urlOf = (gateway: AppProcess) => `http://127.0.0.1:${gateway.port}`;
+
+    const nonceChallenge = (description: string) =>
+      `DPoP error="use_dpop_nonce", error_description="${description}", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512"`;
+
+    beforeAll(async () => {
+      for (const nonceSecret of [secret, secret, 'another-secret-of-another-deployment-000']) {
+        const port = await freePort();
+        const gateway = new AppProcess('gateway', port, {
+          ...system.envOf('gateway'),
+          PORT: String(port),
+          AUTH_DPOP_NONCE: 'true',
+          AUTH_DPOP_NONCE_SECRET: nonceSecret,
+        });
+        withNonces.push(gateway);
+        await gateway.start();
+      }
+    });
+
+    afterAll(async () => {
+      await Promise.all(withNonces.map((gateway) => gateway.stop()));
+    });
+
+    it('answers a proof without a nonce with use_dpop_nonce and the nonce to retry with', async () => {
+      const [first] = withNonces;
+      const refused = await listOrders(`DPoP ${bound}`, freshProof(), urlOf(first));
+      expect(challenge(refused)).toEqual({
+        status: 401,
+        challenge: nonceChallenge('a server nonce is required'),
+      });
+      const nonce = refused.headers.get('dpop-nonce');
+      expect(nonce).toEqual(expect.any(String));
+
+      const retried = await listOrders(
+        `DPoP ${bound}`,
+        freshProof({ nonce: nonce ?? '' }),
+        urlOf(first),
+      );
+      expect(retried.status).toBe(200);
+    });
+
+    it("takes a nonce at every replica with the same secret, and refuses another deployment's", async () => {
+      const [first, second, foreign] = withNonces;
+      const nonce =
+        (await listOrders(`DPoP ${bound}`, freshProof(), urlOf(first))).headers.get('dpop-nonce') ??
+        '';
+
+      expect((await listOrders(`DPoP ${bound}`, freshProof({ nonce }), urlOf(second))).status).toBe(
+        200,
+      );
+      const refused = await listOrders(`DPoP ${bound}`, freshProof({ nonce }), urlOf(foreign));
+      expect(challenge(refused)).toEqual({
+        status: 401,
+        challenge: nonceChallenge('the nonce is stale or unknown'),
+      });
+      expect(refused.headers.get('dpop-nonce')).not.toBe(nonce);
+    });
+
+    it('refuses a made-up nonce, and never asks for one from a token bound to nothing', async () => {
+      const [first] = withNonces;
+      expect(
+        challenge(
+          await listOrders(`DPoP ${bound}`, freshProof({ nonce: 'made-up' }), urlOf(first)),
+        ),
+      ).toEqual({ status: 401, challenge: nonceChallenge('the nonce is stale or unknown') });
+      expect((await listOrders(`Bearer ${bearer}`, undefined, urlOf(first))).status).toBe(200);
+    });
+  });
 });

@@ -7,6 +7,7 @@ export type { AuthProvider, ProviderProfile } from './lib/provider-profiles';
 export {
   bearerChallenge,
   BEARER_ERRORS,
+  challengeHeaders,
   InsufficientScopeException,
   InvalidTokenException,
 } from './lib/auth.errors';
@@ -79,3 +80,5 @@ export type {
   AuditEventName,
   AuditSubject,
 } from './lib/audit/audit-event';
+export { RedisReplayCache } from './lib/token/dpop-proof.verifier';
+export type { RedisSetNx, ReplayCache } from './lib/token/dpop-proof.verifier';

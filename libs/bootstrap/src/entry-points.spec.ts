@@ -24,7 +24,7 @@ describe('what each entry point of @acme/bootstrap loads', () => {
   it('the main one, with @acme/auth: no HTTP server, OpenAPI, broker client or database', () => {
     const loaded = packagesLoadedBy(
       ['./libs/auth/src/index.ts', './libs/bootstrap/src/index.ts'],
-      ['@nestjs/swagger', 'fastify', 'nats', 'drizzle-orm', 'pg'],
+      ['@nestjs/swagger', 'fastify', 'ioredis', 'nats', 'drizzle-orm', 'pg'],
     );
 
     expect(loaded).toEqual([]);
@@ -34,7 +34,7 @@ describe('what each entry point of @acme/bootstrap loads', () => {
     // The broker client is loaded once a broker is configured (BROKER_URL), not before.
     const loaded = packagesLoadedBy(
       ['./libs/bootstrap/src/microservice.ts', './libs/events/src/index.ts'],
-      ['@nestjs/swagger', 'fastify', 'nats', 'drizzle-orm'],
+      ['@nestjs/swagger', 'fastify', 'ioredis', 'nats', 'drizzle-orm'],
     );
 
     expect(loaded).toEqual(['drizzle-orm']);

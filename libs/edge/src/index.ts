@@ -8,4 +8,5 @@ export { acceptJsonBodiesOnly, ipFilter, urlLengthLimit } from './lib/http/reque
 export type { RequestFilter } from './lib/http/request-filters';
 export { RequestTimeoutInterceptor } from './lib/http/request-timeout.interceptor';
 export type { StoreFailureMode } from './lib/rate-limit/fallback-token-buckets';
+export { createRedisClient } from './lib/rate-limit/redis-client';
 export type { RedisStoreOptions } from './lib/rate-limit/redis-client';

@@ -30,10 +30,12 @@ export class InvalidTokenException extends UnauthorizedException {
  * challenge names the `DPoP` scheme and the accepted proof algorithms.
  */
 export class DpopException extends InvalidTokenException {
+  /** `nonce`: with `use_dpop_nonce`, the server nonce the next proof must carry (`DPoP-Nonce`). */
   constructor(
     readonly code: DpopErrorCode,
     description: string,
     readonly algorithms: readonly string[],
+    readonly nonce?: string,
   ) {
     super(description, 'dpop', code);
   }
@@ -80,6 +82,22 @@ export function bearerChallenge(exception: HttpException): string | undefined {
   // own header (its `alg`, `typ`), so anything else (quotes, line breaks) is dropped.
   const description = typeof message === 'string' ? challengeText(message) : '';
   return `Bearer error="${error}", error_description="${description}"`;
+}
+
+/**
+ * The headers of a refusal's challenge: `WWW-Authenticate`, and with a DPoP
+ * `use_dpop_nonce` the `DPoP-Nonce` to retry with (RFC 9449 9).
+ *
+ * @example
+ * for (const [name, value] of Object.entries(challengeHeaders(exception))) response.setHeader(name, value);
+ */
+export function challengeHeaders(exception: HttpException): Record<string, string> {
+  const challenge = bearerChallenge(exception);
+  if (!challenge) return {};
+  if (exception instanceof DpopException && exception.nonce) {
+    return { 'WWW-Authenticate': challenge, 'DPoP-Nonce': exception.nonce };
+  }
+  return { 'WWW-Authenticate': challenge };
 }
 
 function challengeText(text: string): string {

@@ -1,4 +1,5 @@
 import type { Algorithm } from 'jsonwebtoken';
+import type { ReplayCache } from './token/dpop-proof.verifier';
 import { PROVIDER_PROFILES } from './provider-profiles';
 import type { AuthProvider, ProviderProfile } from './provider-profiles';
 
@@ -30,8 +31,13 @@ export interface DpopOptions {
   /** How old a proof may be, in seconds. */
   maxAgeSec: number;
   algorithms: readonly AsymmetricAlgorithm[];
-  /** Redis shared by the replicas for the replay cache; without, one process's memory. */
-  redis?: { url: string; keyPrefix: string; timeoutMs: number };
+  /** Where proofs' `jti` are remembered, shared by the replicas (Redis); default: this process's memory. */
+  replayCache?: ReplayCache;
+  /**
+   * With it, every proof must carry a recent server nonce (RFC 9449 9), made
+   * and checked with this secret (at least 32 bytes, the same on every replica).
+   */
+  nonceSecret?: Buffer;
 }
 
 export interface AuthOptions extends ProviderProfile {

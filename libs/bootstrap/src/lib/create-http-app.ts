@@ -23,6 +23,7 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { Logger as Pino } from 'pino';
 import { z } from 'zod';
 import { DenialAuditFilter } from './denial-audit.filter';
+import { dpopEnv } from './dpop.env';
 import { boolEnv, intEnv, listEnv } from './env';
 import { HEALTH_ROUTES } from './health.module';
 import { HttpErrorFilter } from './http-error.filter';
@@ -102,6 +103,7 @@ export function httpAppEnv(defaultPort: number) {
       'A request without an answer by then gets 504; also the time a client has to send the whole request.',
     ),
     API_DOCS: boolEnv(true).describe('Serve the OpenAPI document at /docs (UI) and /docs-json.'),
+    ...dpopEnv(),
   };
 }
 
@@ -185,9 +187,12 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv>(
     origin: env.CORS_ORIGINS,
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', REQUEST_ID_HEADER],
+    allowedHeaders: ['Authorization', 'Content-Type', 'DPoP', REQUEST_ID_HEADER],
     exposedHeaders: [
       REQUEST_ID_HEADER,
+      // A browser client reads the DPoP challenge and the nonce to retry with.
+      'WWW-Authenticate',
+      'DPoP-Nonce',
       'RateLimit-Limit',
       'RateLimit-Remaining',
       'RateLimit-Reset',

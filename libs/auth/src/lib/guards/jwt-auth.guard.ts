@@ -9,11 +9,14 @@ import { InvalidTokenException } from '../auth.errors';
 import { incomingCall } from '../context/incoming-call';
 import { setRpcPrincipal } from '../context/principal.context';
 import { PublicMetadata } from '../decorators/auth-metadata';
+import type { DpopNonceCarrier } from '../http/http-sender-constraint';
+import { NEXT_DPOP_NONCE } from '../http/http-sender-constraint';
 import { JWT_STRATEGY } from '../http/jwt.strategy';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier, asInvalidTokenError } from '../token/access-token.verifier';
 import { checkCertificateBinding } from '../token/certificate-binding';
 import { TracedGuard } from '@acme/telemetry';
+import type { FastifyReply } from 'fastify';
 
 // The scheme is case-insensitive (RFC 7235), as passport-jwt reads it over HTTP: a
 // forwarded `bearer ...` header must verify on every hop.
@@ -45,8 +48,13 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     if (isPublic) return true;
     const call = incomingCall(context);
     switch (call.kind) {
-      case 'http':
-        return (await super.canActivate(context)) as boolean;
+      case 'http': {
+        const allowed = (await super.canActivate(context)) as boolean;
+        // The client's DPoP nonce is about to expire: its next proof takes this one.
+        const nonce = context.switchToHttp().getRequest<DpopNonceCarrier>()[NEXT_DPOP_NONCE];
+        if (nonce) context.switchToHttp().getResponse<FastifyReply>().header('DPoP-Nonce', nonce);
+        return allowed;
+      }
       case 'rpc':
         setRpcPrincipal(
           context,

@@ -1,18 +1,13 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
 import { DpopException, InvalidTokenException } from '../auth.errors';
 import { AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions, DpopOptions } from '../auth.options';
 import { checkCertificateBinding } from '../token/certificate-binding';
-import type { DpopErrorCode } from '../token/dpop-proof.verifier';
-import {
-  DpopError,
-  DpopProofVerifier,
-  MemoryReplayCache,
-  RedisReplayCache,
-} from '../token/dpop-proof.verifier';
+import { DpopNonces } from '../token/dpop-nonce';
+import type { DpopErrorCode, ReplayCache } from '../token/dpop-proof.verifier';
+import { DpopError, DpopProofVerifier, MemoryReplayCache } from '../token/dpop-proof.verifier';
 
 /** The credentials of an HTTP request: `Authorization: Bearer <token>` or `DPoP <token>`. */
 export interface HttpCredentials {
@@ -31,48 +26,49 @@ export function readHttpCredentials(authorization: unknown): HttpCredentials | u
 }
 
 /**
+ * The server nonce a request's answer must carry (`DPoP-Nonce`), left on the
+ * request by {@link HttpSenderConstraint.check} for the guard that holds the reply.
+ */
+export const NEXT_DPOP_NONCE = Symbol('next DPoP nonce');
+
+/** A request that may carry {@link NEXT_DPOP_NONCE}. */
+export type DpopNonceCarrier = { [NEXT_DPOP_NONCE]?: string };
+
+/**
  * What an HTTP request must prove about the token it presents, beyond the
  * token itself: no certificate-bound token (HTTP has no client certificate
  * here), and for a DPoP-bound one (`cnf.jkt`) the DPoP scheme and a valid
- * proof (RFC 9449). A DPoP-bound token sent as a bearer token is refused.
+ * proof (RFC 9449), with a recent server nonce when nonces are on. A
+ * DPoP-bound token sent as a bearer token is refused.
  */
 @Injectable()
 export class HttpSenderConstraint implements OnApplicationShutdown {
   private readonly dpop?: DpopOptions;
   private readonly verifier?: DpopProofVerifier;
-  private readonly redis?: Redis;
+  private readonly replayCache?: ReplayCache;
 
   constructor(@Inject(AUTH_OPTIONS) options: AuthOptions) {
     this.dpop = options.dpop;
     if (!this.dpop) return;
-    if (this.dpop.redis) {
-      const { url, keyPrefix, timeoutMs } = this.dpop.redis;
-      // As the rate limiter's: never queue while disconnected, never wait past the timeout.
-      this.redis = new Redis(url, {
-        keyPrefix,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: timeoutMs,
-        connectTimeout: Math.max(timeoutMs, 1000),
-        retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-      });
-      this.redis.on('error', (error: Error) =>
-        new Logger(HttpSenderConstraint.name).warn(`DPoP replay cache: ${error.message}`),
-      );
-    }
+    this.replayCache = this.dpop.replayCache ?? new MemoryReplayCache();
     this.verifier = new DpopProofVerifier({
       algorithms: this.dpop.algorithms,
       maxAgeSec: this.dpop.maxAgeSec,
       clockToleranceSec: 5,
-      replayCache: this.redis ? new RedisReplayCache(this.redis) : new MemoryReplayCache(),
+      replayCache: this.replayCache,
+      // A nonce lives one to two proof lifetimes: clients rarely need a retry to get a new one.
+      nonces: this.dpop.nonceSecret && new DpopNonces(this.dpop.nonceSecret, this.dpop.maxAgeSec),
     });
   }
 
-  /** Throws the 401 to answer, or resolves when the request may use the token. */
+  /**
+   * Throws the 401 to answer, or resolves when the request may use the token;
+   * a nonce the answer must carry is left on the request ({@link NEXT_DPOP_NONCE}).
+   */
   async check(
     claims: Readonly<Record<string, unknown>>,
     credentials: HttpCredentials,
-    request: FastifyRequest,
+    request: FastifyRequest & DpopNonceCarrier,
   ): Promise<void> {
     const { dpop, verifier } = this;
     checkCertificateBinding(claims, undefined, false, dpop ? ['jkt'] : []);
@@ -83,8 +79,8 @@ export class HttpSenderConstraint implements OnApplicationShutdown {
       return;
     }
     const jkt = (claims['cnf'] as Record<string, unknown> | undefined)?.['jkt'];
-    const refuse = (code: DpopErrorCode, message: string) =>
-      new DpopException(code, message, dpop.algorithms);
+    const refuse = (code: DpopErrorCode, message: string, nonce?: string) =>
+      new DpopException(code, message, dpop.algorithms, nonce);
     if (jkt === undefined) {
       if (credentials.scheme === 'dpop') {
         throw refuse('invalid_token', 'the token is not DPoP-bound');
@@ -103,21 +99,22 @@ export class HttpSenderConstraint implements OnApplicationShutdown {
       throw refuse('invalid_dpop_proof', 'one DPoP proof header is required');
     }
     try {
-      await verifier.verify({
+      const verified = await verifier.verify({
         proof,
         method: request.method,
         url: `${dpop.publicOrigin}${request.url}`,
         accessToken: credentials.token,
         boundJkt: jkt,
       });
+      request[NEXT_DPOP_NONCE] = verified.nextNonce;
     } catch (error) {
-      if (error instanceof DpopError) throw refuse(error.code, error.message);
+      if (error instanceof DpopError) throw refuse(error.code, error.message, error.nonce);
       // The replay cache cannot answer (Redis down): fail closed, without blaming the proof.
       throw refuse('invalid_dpop_proof', 'the proof cannot be checked now; retry');
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis?.quit().catch(() => undefined);
+    await this.replayCache?.close?.();
   }
 }

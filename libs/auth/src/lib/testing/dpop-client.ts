@@ -31,6 +31,8 @@ export interface DpopProofInput {
   /** Seconds since the epoch; now by default. */
   iat?: number;
   jti?: string;
+  /** The server nonce (RFC 9449 9), from a `DPoP-Nonce` header. */
+  nonce?: string;
 }
 
 /**
@@ -49,6 +51,7 @@ export function dpopProof(key: DpopKey, input: DpopProofInput): string {
       htu: `${url.origin}${url.pathname}`,
       iat: input.iat ?? Math.floor(Date.now() / 1000),
       ...(input.accessToken ? { ath: hash('sha256', input.accessToken, 'base64url') } : {}),
+      ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
     },
     key.privateKey,
     {

@@ -1,6 +1,7 @@
-import { generateKeyPairSync, hash, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, hash, randomBytes, randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { DpopNonces } from './dpop-nonce';
 import {
   DpopError,
   DpopProofVerifier,
@@ -49,7 +50,7 @@ function proof(
   );
 }
 
-async function refusal(run: Promise<void>): Promise<DpopError> {
+async function refusal(run: Promise<unknown>): Promise<DpopError> {
   try {
     await run;
   } catch (error) {
@@ -81,7 +82,7 @@ describe(DpopProofVerifier.name, () => {
   it('accepts a fresh proof by the key the token is bound to, ignoring the query', async () => {
     await expect(
       verifier().verify(request({ url: `${URL_ORDERS}?limit=10#top` })),
-    ).resolves.toBeUndefined();
+    ).resolves.toEqual({});
   });
 
   it('refuses a proof replayed (same jti), within one replica and across replicas', async () => {
@@ -199,7 +200,61 @@ describe(DpopProofVerifier.name, () => {
     const sent = proof(alice);
 
     await refusal(checker.verify(request({ proof: sent, method: 'POST' })));
-    await expect(checker.verify(request({ proof: sent }))).resolves.toBeUndefined();
+    await expect(checker.verify(request({ proof: sent }))).resolves.toEqual({});
+  });
+});
+
+describe(`${DpopProofVerifier.name} with server nonces`, () => {
+  const alice = holder();
+  const nonces = new DpopNonces(randomBytes(32), 60);
+  const verifier = new DpopProofVerifier({
+    algorithms: ['ES256'],
+    maxAgeSec: 60,
+    clockToleranceSec: 5,
+    replayCache: new MemoryReplayCache(),
+    nonces,
+  });
+  const request = (claims: Record<string, unknown>): DpopRequest => ({
+    proof: proof(alice, claims),
+    method: 'GET',
+    url: URL_ORDERS,
+    accessToken: ACCESS_TOKEN,
+    boundJkt: alice.jkt,
+  });
+
+  it('refuses a proof without a nonce with use_dpop_nonce and the nonce to retry with', async () => {
+    const refused = await refusal(verifier.verify(request({})));
+    expect(refused).toMatchObject({
+      code: 'use_dpop_nonce',
+      message: 'a server nonce is required',
+    });
+    expect(nonces.check(refused.nonce)).toBe('current');
+  });
+
+  it('refuses an unknown or expired nonce the same way', async () => {
+    const expired = nonces.current(Date.now() - 120_000);
+    for (const nonce of ['made-up', expired]) {
+      const refused = await refusal(verifier.verify(request({ nonce })));
+      expect(refused).toMatchObject({
+        code: 'use_dpop_nonce',
+        message: 'the nonce is stale or unknown',
+      });
+      expect(refused.nonce).toBe(nonces.current());
+    }
+  });
+
+  it('accepts its current nonce, and hands out the next one when the proof carries the previous', async () => {
+    await expect(verifier.verify(request({ nonce: nonces.current() }))).resolves.toEqual({});
+    const previous = nonces.current(Date.now() - 60_000);
+    await expect(verifier.verify(request({ nonce: previous }))).resolves.toEqual({
+      nextNonce: nonces.current(),
+    });
+  });
+
+  it('does not spend the jti of a proof refused for its nonce', async () => {
+    const jti = randomUUID();
+    await refusal(verifier.verify(request({ jti })));
+    await expect(verifier.verify(request({ jti, nonce: nonces.current() }))).resolves.toEqual({});
   });
 });
 
@@ -228,6 +283,7 @@ describe(RedisReplayCache.name, () => {
         stored = true;
         return Promise.resolve(first ? 'OK' : null);
       },
+      quit: () => Promise.resolve('OK'),
     };
     const cache = new RedisReplayCache(redis);
 

@@ -2,17 +2,20 @@ import { createPublicKey, hash } from 'node:crypto';
 import type { JsonWebKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AsymmetricAlgorithm } from '../auth.options';
+import type { DpopNonces } from './dpop-nonce';
 
-/** RFC 9449 7.1: the error codes of a DPoP challenge (server nonces, `use_dpop_nonce`, are not offered). */
-export type DpopErrorCode = 'invalid_dpop_proof' | 'invalid_token';
+/** RFC 9449 7.1 and 9: the error codes of a DPoP challenge. */
+export type DpopErrorCode = 'invalid_dpop_proof' | 'invalid_token' | 'use_dpop_nonce';
 
 /** Why a DPoP proof, or the token it came with, was refused; safe to return as `error_description`. */
 export class DpopError extends Error {
   override readonly name = 'DpopError';
 
+  /** `nonce`: with `use_dpop_nonce`, the nonce the client must put in its next proof. */
   constructor(
     readonly code: DpopErrorCode,
     message: string,
+    readonly nonce?: string,
   ) {
     super(message);
   }
@@ -25,6 +28,8 @@ export class DpopError extends Error {
 export interface ReplayCache {
   /** True the first time `key` is seen within `ttlMs`; false for a replay. */
   firstUse(key: string, ttlMs: number): Promise<boolean>;
+  /** Releases what the cache holds open (a Redis connection) at shutdown. */
+  close?(): Promise<void>;
 }
 
 /** One process's replay cache: bounded, each entry forgotten once its proof has expired. */
@@ -49,12 +54,19 @@ export class MemoryReplayCache implements ReplayCache {
   }
 }
 
-/** The Redis command the replay cache needs: `SET key value PX ttl NX` (ioredis' signature). */
+/**
+ * What the replay cache needs of a Redis client (ioredis' signatures):
+ * `SET key value PX ttl NX`, and `quit` at shutdown.
+ */
 export interface RedisSetNx {
   set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<'OK' | null>;
+  quit(): Promise<unknown>;
 }
 
-/** A replay cache shared by every replica through Redis (`SET ... NX`, atomic). */
+/**
+ * A replay cache shared by every replica through Redis (`SET ... NX`,
+ * atomic). It owns the client and closes it with {@link close}.
+ */
 export class RedisReplayCache implements ReplayCache {
   constructor(
     private readonly redis: RedisSetNx,
@@ -63,6 +75,10 @@ export class RedisReplayCache implements ReplayCache {
 
   async firstUse(key: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.set(`${this.prefix}${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
   }
 }
 
@@ -74,6 +90,14 @@ export interface DpopProofOptions {
   /** How far in the future `iat` may be (clock skew), in seconds. */
   clockToleranceSec: number;
   replayCache: ReplayCache;
+  /** Server nonces: with them, every proof must carry a recent one (RFC 9449 9). */
+  nonces?: DpopNonces;
+}
+
+/** What an accepted proof asks of the answer. */
+export interface DpopVerified {
+  /** A fresh nonce to send (`DPoP-Nonce`): the proof's is about to expire. */
+  nextNonce?: string;
 }
 
 export interface DpopRequest {
@@ -124,8 +148,8 @@ export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string {
  * DPoP-bound access token: one `dpop+jwt` JWT, signed with an allowed
  * asymmetric algorithm by the public key in its own `jwk` header, for this
  * method (`htm`) and URL (`htu`), recent (`iat`), never seen before (`jti`),
- * for this access token (`ath`), by the key the token is bound to (`jkt`).
- * Throws {@link DpopError}.
+ * for this access token (`ath`), by the key the token is bound to (`jkt`),
+ * with a recent server nonce when nonces are on. Throws {@link DpopError}.
  *
  * @example
  * await verifier.verify({ proof, method: 'GET', url: 'https://api.acme.example/api/orders', accessToken, boundJkt });
@@ -133,7 +157,7 @@ export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string {
 export class DpopProofVerifier {
   constructor(private readonly options: DpopProofOptions) {}
 
-  async verify(request: DpopRequest): Promise<void> {
+  async verify(request: DpopRequest): Promise<DpopVerified> {
     const { header, payload } = this.verifySignature(request.proof);
     if (payload['htm'] !== request.method) {
       throw new DpopError('invalid_dpop_proof', 'the proof is for another method');
@@ -160,11 +184,25 @@ export class DpopProofVerifier {
     if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) {
       throw new DpopError('invalid_dpop_proof', 'the proof has no valid jti');
     }
+    const nonce = this.checkNonce(payload['nonce']);
     // Checked last, so a refused proof never spends its jti.
     const windowMs = (this.options.maxAgeSec + 2 * this.options.clockToleranceSec) * 1000;
     if (!(await this.options.replayCache.firstUse(`${thumbprint}:${jti}`, windowMs))) {
       throw new DpopError('invalid_dpop_proof', 'the proof was used before');
     }
+    return nonce;
+  }
+
+  private checkNonce(nonce: unknown): DpopVerified {
+    const { nonces } = this.options;
+    if (!nonces) return {};
+    const state = nonces.check(nonce);
+    if (state === 'invalid') {
+      const why =
+        nonce === undefined ? 'a server nonce is required' : 'the nonce is stale or unknown';
+      throw new DpopError('use_dpop_nonce', why, nonces.current());
+    }
+    return state === 'previous' ? { nextNonce: nonces.current() } : {};
   }
 
   private verifySignature(proof: string): {
