@@ -81,6 +81,23 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
     expect(payload.cnf).toEqual({ jkt: thumbprint });
   });
 
+  it('gives the web client DPoP-bound tokens only: a code redeemed without a proof is refused', async () => {
+    const web = {
+      issuer: system.issuerUrl,
+      username: 'alice',
+      password: 'alice',
+      scope: 'openid orders:read',
+      clientId: 'web',
+      redirectUri: 'http://localhost:4200/callback',
+    };
+
+    await expect(loginWithPkce(web)).rejects.toThrow('Token request failed: invalid_grant');
+    const { access_token: token } = await loginWithPkce({ ...web, dpop: key });
+    expect(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())).toMatchObject({
+      cnf: { jkt: expect.any(String) },
+    });
+  });
+
   it('serves requests with the DPoP scheme and a fresh proof by that key each', async () => {
     const created = await request<{ id: string }>(system.gatewayUrl, 'POST', '/api/orders', {
       headers: {

@@ -113,6 +113,24 @@ describe('web app in the browser', () => {
     expect(readable).toEqual([0, 0, '']);
   });
 
+  it("binds alice's tokens to the page's key: each call carries a DPoP proof, the token alone is refused", async () => {
+    expect(alice.apiAuthorizations.length).toBeGreaterThan(0);
+    for (const authorization of alice.apiAuthorizations) expect(authorization).toMatch(/^DPoP /);
+    const token = alice.apiAuthorizations.at(-1)?.slice('DPoP '.length) ?? '';
+    const orders = `${system.gatewayUrl}/api/orders`;
+
+    const asBearer = await fetch(orders, { headers: { authorization: `Bearer ${token}` } });
+    expect(asBearer.status).toBe(401);
+    expect(asBearer.headers.get('www-authenticate')).toContain(
+      'a DPoP-bound token must come with the DPoP scheme',
+    );
+    const withoutProof = await fetch(orders, { headers: { authorization: `DPoP ${token}` } });
+    expect(withoutProof.status).toBe(401);
+    expect(withoutProof.headers.get('www-authenticate')).toContain('invalid_dpop_proof');
+    // The page got its answers although the gateway demands server nonces: it retried with one.
+    expect(alice.apiNonceRefusals).toBeGreaterThan(0);
+  });
+
   it('refreshes the access token before it expires, and keeps working with the new one', async () => {
     const { page } = alice;
     const refreshed = () =>

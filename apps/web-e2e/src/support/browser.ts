@@ -51,6 +51,8 @@ export interface Recorder {
   tokenRequests: string[];
   /** Authorization headers sent to the gateway. */
   apiAuthorizations: string[];
+  /** How many of the gateway's answers asked for a DPoP nonce (`use_dpop_nonce`). */
+  apiNonceRefusals: number;
   /** Uncaught exceptions and CSP / Trusted Types violations. */
   pageErrors: string[];
 }
@@ -68,8 +70,15 @@ export async function openBrowserContext(
     context,
     tokenRequests: [],
     apiAuthorizations: [],
+    apiNonceRefusals: 0,
     pageErrors: [],
   };
+  context.on('response', (response) => {
+    const challenge = response.headers()['www-authenticate'] ?? '';
+    if (response.url().startsWith(urls.gateway) && challenge.includes('use_dpop_nonce')) {
+      recorder.apiNonceRefusals += 1;
+    }
+  });
   context.on('request', (request) => {
     if (request.method() === 'POST' && request.url() === `${urls.issuer}/token`) {
       recorder.tokenRequests.push(request.postData() ?? '');

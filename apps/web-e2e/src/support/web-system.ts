@@ -71,6 +71,14 @@ export class WebSystem {
           DATA_DIR: this.file(`data-${service}`),
           DATA_KEYS_FILE: this.file('payment.data-keys.json'),
           CORS_ORIGINS: url('web'),
+          ...(service === 'gateway'
+            ? {
+                // The page addresses the gateway at 127.0.0.1, not localhost: its DPoP proofs say so.
+                AUTH_DPOP_PUBLIC_ORIGIN: url('gateway'),
+                // Server nonces on: the page must fetch one and retry, as a browser client must.
+                AUTH_DPOP_NONCE: 'true',
+              }
+            : {}),
         }),
       );
     }

@@ -17,11 +17,19 @@ export interface OrderPage {
   nextCursor: string | null;
 }
 
-/** Calls the gateway with the user's access token; a failure is an `ApiError` with a message to show. */
+/** Sends one request to the API as the signed-in user (`Session.fetch`: token and DPoP proof). */
+export type AuthorizedFetch = (
+  method: string,
+  url: URL,
+  headers: Headers,
+  body?: string,
+) => Promise<Response>;
+
+/** Calls the gateway as the signed-in user; a failure is an `ApiError` with a message to show. */
 export class Api {
   constructor(
     private readonly baseUrl: string,
-    private readonly accessToken: () => Promise<string>,
+    private readonly send: AuthorizedFetch,
   ) {}
 
   myOrders = (cursor?: string): Promise<OrderPage> =>
@@ -37,19 +45,19 @@ export class Api {
     this.call('DELETE', `/api/orders/${encodeURIComponent(id)}`);
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const token = await this.accessToken();
+    const headers = new Headers();
+    if (body !== undefined) headers.set('content-type', 'application/json');
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      response = await this.send(
         method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(15_000),
-      });
-    } catch {
+        new URL(`${this.baseUrl}${path}`),
+        headers,
+        body === undefined ? undefined : JSON.stringify(body),
+      );
+    } catch (error) {
+      // Signed out, or the refresh failed: the session's own words.
+      if (error instanceof ApiError) throw error;
       throw new ApiError(undefined, explainUnreachable('the API', this.baseUrl));
     }
     const parsed = await jsonOf(response);

@@ -236,7 +236,9 @@ async function start(): Promise<void> {
   const response = await fetch('/config.json');
   if (!response.ok) throw new Error(`/config.json answered ${response.status}`);
   config = (await response.json()) as WebConfig;
-  api = new Api(config.gatewayUrl, async () => (await getSession()).accessToken());
+  api = new Api(config.gatewayUrl, async (method, url, headers, body) =>
+    (await getSession()).fetch(method, url, headers, body),
+  );
   if (location.pathname === '/callback') {
     const callbackUrl = new URL(location.href);
     // The code and state leave the address bar and the history at once.

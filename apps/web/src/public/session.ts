@@ -56,8 +56,25 @@ function isLocalHttp(url: URL): boolean {
 }
 
 /**
+ * A request once more with the server's fresh DPoP nonce when it asks for one (`use_dpop_nonce`,
+ * RFC 9449 8 and 9): the DPoP handle has kept the nonce from the refusal.
+ */
+async function retryingForDpopNonce<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    if (oauth.isDPoPNonceError(error)) return send();
+    throw error;
+  }
+}
+
+/**
  * The user's sign-in with the authorization code flow + PKCE (oauth4webapi). Tokens live in this
  * object only, never in storage that scripts or other tabs can read, and are lost on reload.
+ *
+ * Every token is bound to a key pair of this page (DPoP, RFC 9449): a non-extractable private key
+ * signs a proof for each request, so a token that leaks (a log, a proxy, a stolen response) is
+ * worthless without the key, and no script can export it.
  */
 export class Session {
   #tokens?: Tokens;
@@ -68,10 +85,11 @@ export class Session {
   private constructor(
     private readonly as: oauth.AuthorizationServer,
     private readonly client: oauth.Client,
+    private readonly dpop: oauth.DPoPHandle,
     private readonly events: { refreshed(): void; ended(reason: string): void },
   ) {}
 
-  /** Reads the issuer's discovery document. */
+  /** Reads the issuer's discovery document and makes this page's DPoP key. */
   static async discover(config: WebConfig, events: Session['events']): Promise<Session> {
     const issuer = new URL(config.issuer);
     const response = await oauth.discoveryRequest(issuer, {
@@ -79,9 +97,13 @@ export class Session {
       [oauth.allowInsecureRequests]: isLocalHttp(issuer),
       signal: AbortSignal.timeout(10_000),
     });
+    const client: oauth.Client = { client_id: config.clientId };
+    // ES256, as the gateway and the issuer accept; the private key cannot leave WebCrypto.
+    const keyPair = await oauth.generateKeyPair('ES256', { extractable: false });
     return new Session(
       await oauth.processDiscoveryResponse(issuer, response),
-      { client_id: config.clientId },
+      client,
+      oauth.DPoP(client, keyPair),
       events,
     );
   }
@@ -122,21 +144,45 @@ export class Session {
     }
     const pending = JSON.parse(stored) as PendingSignIn;
     const parameters = oauth.validateAuthResponse(this.as, this.client, callbackUrl, pending.state);
-    const response = await oauth.authorizationCodeGrantRequest(
-      this.as,
-      this.client,
-      oauth.None(),
-      parameters,
-      `${location.origin}/callback`,
-      pending.codeVerifier,
-      this.http(),
+    const tokens = await retryingForDpopNonce(async () =>
+      oauth.processAuthorizationCodeResponse(
+        this.as,
+        this.client,
+        await oauth.authorizationCodeGrantRequest(
+          this.as,
+          this.client,
+          oauth.None(),
+          parameters,
+          `${location.origin}/callback`,
+          pending.codeVerifier,
+          { ...this.http(), DPoP: this.dpop },
+        ),
+        { expectedNonce: pending.nonce, requireIdToken: true },
+      ),
     );
-    this.accept(
-      await oauth.processAuthorizationCodeResponse(this.as, this.client, response, {
-        expectedNonce: pending.nonce,
-        requireIdToken: true,
-      }),
-    );
+    this.accept(tokens);
+  }
+
+  /**
+   * Sends a request to the API with the access token and a DPoP proof for it, retrying once
+   * with a fresh nonce if the API asks for one. Resolves with the API's response, refusals
+   * included; rejects only when the API cannot be reached.
+   */
+  async fetch(method: string, url: URL, headers: Headers, body?: string): Promise<Response> {
+    const accessToken = await this.accessToken();
+    const send = () =>
+      oauth.protectedResourceRequest(accessToken, method, url, headers, body, {
+        [oauth.allowInsecureRequests]: isLocalHttp(url),
+        signal: AbortSignal.timeout(15_000),
+        DPoP: this.dpop,
+      });
+    try {
+      return await retryingForDpopNonce(send);
+    } catch (error) {
+      // A 401 or 403 with a challenge: the caller explains the response like any other refusal.
+      if (error instanceof oauth.WWWAuthenticateChallengeError) return error.response;
+      throw error;
+    }
   }
 
   /** A current access token, refreshed first if it is about to expire (e.g. after the tab slept). */
@@ -187,14 +233,19 @@ export class Session {
     if (!tokens) return;
     if (!tokens.refresh) return this.end('Your session expired. Sign in again.');
     try {
-      const response = await oauth.refreshTokenGrantRequest(
-        this.as,
-        this.client,
-        oauth.None(),
-        tokens.refresh,
-        this.http(),
+      // The refresh token is bound to this page's key too: only a proof by it redeems it.
+      const refresh = tokens.refresh;
+      const response = await retryingForDpopNonce(async () =>
+        oauth.processRefreshTokenResponse(
+          this.as,
+          this.client,
+          await oauth.refreshTokenGrantRequest(this.as, this.client, oauth.None(), refresh, {
+            ...this.http(),
+            DPoP: this.dpop,
+          }),
+        ),
       );
-      this.accept(await oauth.processRefreshTokenResponse(this.as, this.client, response));
+      this.accept(response);
       this.events.refreshed();
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError) {
