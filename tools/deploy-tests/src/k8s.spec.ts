@@ -489,6 +489,10 @@ describe('the overlays', () => {
         expect(env.get('TRUST_DOMAIN')).toEqual({
           configMapKeyRef: { name: 'acme-platform', key: 'TRUST_DOMAIN' },
         });
+        const composed = loadCompose(join(WORKSPACE, 'docker-compose.yml')).model.services[
+          'auth-server'
+        ].environment as Record<string, string>;
+        expect(platform(overlay)['TRUST_DOMAIN']).toBe(composed['TRUST_DOMAIN']);
       });
 
       it('so every hop requires certificate-bound service tokens', () => {
