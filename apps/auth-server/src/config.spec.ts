@@ -77,10 +77,16 @@ describe(parseConfig.name, () => {
         host: '127.0.0.1',
         port: 3443,
         url: 'https://localhost:3443',
+        trustDomain: 'acme.internal',
         caFile: resolve('.dev/certs/ca.crt'),
         certFile: resolve('.dev/certs/auth-server.crt'),
         keyFile: resolve('.dev/certs/auth-server.key'),
       });
+    });
+
+    it("knows the services' SPIFFE trust domain", () => {
+      expect(parseConfig({ TRUST_DOMAIN: 'acme.test' }).mtls?.trustDomain).toBe('acme.test');
+      expect(problemsOf({ TRUST_DOMAIN: 'spiffe://acme.test' })).toContain('TRUST_DOMAIN');
     });
 
     it('is off with MTLS_PORT=0, and in production unless MTLS_PORT is set', () => {

@@ -46,6 +46,13 @@ export const authServerEnv = z.object({
     .describe(
       'Base URL of the mutual-TLS listener as the services reach it (its certificate must name that host). Required in production with MTLS_PORT; else `https://localhost:<MTLS_PORT>`.',
     ),
+  TRUST_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/)
+    .default('acme.internal')
+    .describe(
+      "SPIFFE trust domain of the services' certificates: on the mutual-TLS listener a client gets tokens only over a certificate naming `spiffe://<TRUST_DOMAIN>/<its service>` (its `service` in CLIENTS_FILE).",
+    ),
   TLS_CA_FILE: z
     .string()
     .min(1)
@@ -268,6 +275,7 @@ function mtlsOf(env: z.output<typeof authServerEnv>) {
     host: env.HOST,
     port,
     url: env.MTLS_URL ?? `https://localhost:${port}`,
+    trustDomain: env.TRUST_DOMAIN,
     caFile: resolve(env.TLS_CA_FILE),
     certFile: resolve(env.TLS_CERT_FILE),
     keyFile: resolve(env.TLS_KEY_FILE),

@@ -308,6 +308,44 @@ describe('token exchange at every hop', () => {
       });
     });
 
+    it("gives no token for a client's secret over another service's certificate", async () => {
+      const asPayment = await mtlsTokenRequest(
+        system.issuerUrl,
+        'order',
+        system.clientSecrets['order'],
+        {
+          grant_type: 'client_credentials',
+          scope: 'payments:charge',
+          resource: 'urn:acme:payment',
+        },
+        tlsAs('payment', 'localhost'),
+      );
+      const asOrder = await mtlsTokenRequest(
+        system.issuerUrl,
+        'gateway',
+        system.clientSecrets['gateway'],
+        {
+          grant_type: TOKEN_EXCHANGE,
+          subject_token: alice,
+          subject_token_type: ACCESS_TOKEN,
+          audience: 'urn:acme:order',
+        },
+        tlsAs('order', 'localhost'),
+      );
+
+      for (const refused of [asPayment, asOrder]) {
+        expect(refused).toEqual({
+          status: 401,
+          body: { error: 'invalid_client', error_description: 'client authentication failed' },
+        });
+      }
+      // The same secrets over their own services' certificates are served.
+      await expect(
+        serviceToken('order', 'payments:charge', 'urn:acme:payment'),
+      ).resolves.toBeDefined();
+      expect((await exchange('gateway', alice, 'urn:acme:order')).status).toBe(200);
+    });
+
     it('gives a service no token over plain HTTP', async () => {
       const response = await fetch(`${system.issuerUrl}/token`, {
         method: 'POST',

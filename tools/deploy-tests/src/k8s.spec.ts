@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { loadCompose } from './lib/compose';
 import { schemaError } from './lib/kube-schema';
 import { podTemplate, renderKustomization } from './lib/kustomize';
 import type { KubeObject } from './lib/kustomize';
@@ -39,6 +40,13 @@ const OVERLAYS = ['dev', 'prod', 'mesh'];
 const KNOWN_EDGES = ['gateway -> order:4001', 'order -> payment:4002', 'payment -> order:4001'];
 const KNOWN_APPS = ['auth-server', 'gateway', 'order', 'payment'];
 const PUBLISHED = ['auth-server', 'gateway'];
+/**
+ * The services with an OAuth client (apps/auth-server/config/clients.json): they alone reach the
+ * auth-server's mutual-TLS token endpoint. A generated service has none.
+ */
+const TOKEN_CLIENTS = ['gateway', 'order', 'payment'];
+/** The auth-server's mutual-TLS token endpoint (MTLS_PORT), as in docker compose. */
+const MTLS_PORT = 3443;
 /** Every app serves GET /metrics (libs/bootstrap's metrics server), the auth-server included. */
 const WITH_METRICS = () => deployableApps();
 /** The metrics port of each of the starter's apps (docs/observability.md). */
@@ -216,14 +224,14 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
     expect(objects.filter((object) => object.kind === 'Secret')).toEqual([]);
   });
 
-  it('gives every service but the auth-server a certificate from the acme CA with its SPIFFE ID', () => {
+  it('gives every app a certificate from the acme CA with its SPIFFE ID', () => {
     const certificates = ofKind<{
       secretName: string;
       uris: string[];
       dnsNames: string[];
       issuerRef: { name: string };
     }>(objects, 'Certificate');
-    for (const app of deployableApps().filter((name) => name !== 'auth-server')) {
+    for (const app of deployableApps()) {
       const certificate = certificates.find((c) => c.metadata.name === app);
       expect(certificate?.spec).toMatchObject({
         secretName: `${app}-tls`,
@@ -302,9 +310,12 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
 
     it('deny by default, then allow only the known paths, everyone to the auth-server, and each generated service from its callers', () => {
       const allowed = edges(pods, pods);
-      const toAuthServer = pods
-        .filter((pod) => pod.name !== 'auth-server')
-        .map((pod) => `${pod.name} -> auth-server:3001`);
+      const toAuthServer = [
+        ...pods
+          .filter((pod) => pod.name !== 'auth-server')
+          .map((pod) => `${pod.name} -> auth-server:3001`),
+        ...TOKEN_CLIENTS.map((client) => `${client} -> auth-server:${MTLS_PORT}`),
+      ];
       const generated = allowed.filter(
         (edge) => !KNOWN_EDGES.includes(edge) && !toAuthServer.includes(edge),
       );
@@ -320,6 +331,21 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay) => {
       expect(
         generated.filter((edge) => KNOWN_APPS.some((app) => edge.includes(` -> ${app}:`))),
       ).toEqual([]);
+    });
+
+    it("lets only the services with an OAuth client reach the auth-server's mutual-TLS token endpoint", () => {
+      const authServer = pods.find((pod) => pod.name === 'auth-server') as Endpoint;
+      const callers = [
+        ...pods,
+        outside('ingress-nginx'),
+        outside(PROMETHEUS.namespace, PROMETHEUS.labels),
+      ];
+      expect(
+        callers
+          .filter((pod) => policies.allows(pod, authServer, MTLS_PORT))
+          .map((pod) => pod.name)
+          .sort(),
+      ).toEqual(TOKEN_CLIENTS);
     });
 
     it('lets the ingress controller reach the gateway and the auth-server only', () => {
@@ -400,8 +426,91 @@ describe('the overlays', () => {
     expect(platform('prod')['TRANSPORT_SECURITY']).toBe('tls');
   });
 
+  describe.each(['dev', 'prod'])(
+    "%s: the auth-server's token endpoint over mutual TLS, as in compose",
+    (overlay) => {
+      const objects = render(overlay);
+      const deployment = ofKind(objects, 'Deployment').find(
+        (d) => d.metadata.name === 'auth-server',
+      ) as KubeObject;
+      const spec = podSpec(deployment);
+      const [container] = spec.containers as (Container & {
+        volumeMounts?: { name: string; mountPath: string }[];
+      })[];
+      const env = new Map((container.env ?? []).map((v) => [v.name, v.value ?? v.valueFrom]));
+      const mtlsUrl = env.get('MTLS_URL') as string;
+
+      it('listens on MTLS_PORT at the MTLS_URL that compose publishes, on a named port and a Service port', () => {
+        const composed = loadCompose(join(WORKSPACE, 'docker-compose.yml')).model.services[
+          'auth-server'
+        ].environment as Record<string, string>;
+        expect(env.get('MTLS_PORT')).toBe(String(MTLS_PORT));
+        expect(env.get('MTLS_PORT')).toBe(composed['MTLS_PORT']);
+        expect(mtlsUrl).toBe(composed['MTLS_URL']);
+        expect(container.ports).toContainEqual({ name: 'mtls', containerPort: MTLS_PORT });
+        const service = ofKind<{ ports: { name: string; port: number; targetPort: string }[] }>(
+          objects,
+          'Service',
+        ).find((s) => s.metadata.name === 'auth-server');
+        expect(service?.spec.ports).toContainEqual({
+          name: 'mtls',
+          port: Number(new URL(mtlsUrl).port),
+          targetPort: 'mtls',
+        });
+        expect(new URL(mtlsUrl).hostname).toBe(service?.metadata.name);
+      });
+
+      it("reads its certificate, for MTLS_URL's host, and the CA from cert-manager's Secret", () => {
+        const certificate = ofKind<{
+          secretName: string;
+          dnsNames: string[];
+          usages: string[];
+          issuerRef: { name: string };
+        }>(objects, 'Certificate').find((c) => c.metadata.name === 'auth-server');
+        expect(certificate?.spec).toMatchObject({
+          dnsNames: [new URL(mtlsUrl).hostname],
+          usages: expect.arrayContaining(['server auth']) as string[],
+          issuerRef: { name: 'acme-ca' },
+        });
+        const mount = container.volumeMounts?.find(
+          (m) =>
+            spec.volumes?.find((v) => v.name === m.name)?.secret?.secretName ===
+            certificate?.spec.secretName,
+        );
+        expect(mount).toBeDefined();
+        for (const [key, file] of [
+          ['TLS_CA_FILE', 'ca.crt'],
+          ['TLS_CERT_FILE', 'tls.crt'],
+          ['TLS_KEY_FILE', 'tls.key'],
+        ]) {
+          expect(env.get(key)).toBe(`${mount?.mountPath}/${file}`);
+        }
+        // The SPIFFE IDs it checks each client's certificate against are of the platform's domain.
+        expect(env.get('TRUST_DOMAIN')).toEqual({
+          configMapKeyRef: { name: 'acme-platform', key: 'TRUST_DOMAIN' },
+        });
+        const composed = loadCompose(join(WORKSPACE, 'docker-compose.yml')).model.services[
+          'auth-server'
+        ].environment as Record<string, string>;
+        expect(platform(overlay)['TRUST_DOMAIN']).toBe(composed['TRUST_DOMAIN']);
+      });
+
+      it('so every hop requires certificate-bound service tokens', () => {
+        expect(platform(overlay)['AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS']).toBe('true');
+      });
+    },
+  );
+
   describe('mesh', () => {
     const objects = render('mesh');
+
+    it('binds no service token: the sidecars end mutual TLS, so no hop could check the binding', () => {
+      const authServer = podSpec(
+        ofKind(objects, 'Deployment').find((d) => d.metadata.name === 'auth-server') as KubeObject,
+      ).containers[0];
+      expect(authServer.env).toContainEqual({ name: 'MTLS_PORT', value: '0' });
+      expect(platform('mesh')['AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS']).toBe('false');
+    });
 
     it('switches app-level TLS off and lets Istio require mutual TLS for every workload', () => {
       expect(platform('mesh')['TRANSPORT_SECURITY']).toBe('mesh');

@@ -203,11 +203,12 @@ describe('deploy/observability', () => {
       },
     );
 
-    it('watch denials, invalid and forged tokens, JWKS, circuits, rate limits, TLS, scrapes, sign-ins and token reuse', () => {
+    it('watch denials, invalid and forged tokens, JWKS, circuits, rate limits, TLS, scrapes, sign-ins, token reuse and stolen client secrets', () => {
       const watched = new Set(rules.flatMap((rule) => parsePromql(rule.expr).metrics));
       expect([...watched].sort()).toEqual(
         [
           'acme_auth_denials_total',
+          'acme_auth_server_certificate_mismatch_total',
           'acme_auth_server_logins_total',
           'acme_auth_server_token_reuse_total',
           'acme_circuit_breaker_state',

@@ -31,6 +31,7 @@ describe('certificate-bound service tokens (RFC 8705)', () => {
   const file = (name: string) => join(dir, name);
   let server: TestServer;
   let mtlsUrl: string;
+  let metricsUrl: string;
   let alice: string;
 
   const secretOf = (clientId: string) =>
@@ -76,6 +77,8 @@ describe('certificate-bound service tokens (RFC 8705)', () => {
       outgoing.end(body);
     });
 
+  const metricsText = async () => (await fetch(metricsUrl)).text();
+
   const clientCredentialsAs = (service: string, over: string | undefined) =>
     postMtls(
       '/token',
@@ -105,11 +108,19 @@ describe('certificate-bound service tokens (RFC 8705)', () => {
       writeFileSync(file(`${service}.crt`), issued.certPem);
       writeFileSync(file(`${service}.key`), issued.keyPem);
     }
+    // Same CA, same service name, another trust domain: not order's identity here.
+    const elsewhere = await issueServiceCertificate(ca, 'order', 'elsewhere.test');
+    writeFileSync(file('order.elsewhere.crt'), elsewhere.certPem);
+    writeFileSync(file('order.elsewhere.key'), elsewhere.keyPem);
     const port = await freePort();
+    const metricsPort = await freePort();
     mtlsUrl = `https://localhost:${port}`;
+    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     server = await startTestServer({
       MTLS_PORT: String(port),
       MTLS_URL: mtlsUrl,
+      TRUST_DOMAIN: 'acme.test',
+      METRICS_PORT: String(metricsPort),
       TLS_CA_FILE: file('ca.crt'),
       TLS_CERT_FILE: file('auth-server.crt'),
       TLS_KEY_FILE: file('auth-server.key'),
@@ -156,12 +167,51 @@ describe('certificate-bound service tokens (RFC 8705)', () => {
     });
   });
 
-  it('binds to the certificate presented, whoever the client is: the token is good only with its key', async () => {
-    const { body } = await clientCredentialsAs('order', 'gateway');
+  describe("refuses a client's secret over another service's certificate, and issues nothing", () => {
+    it("client credentials of order asked for over the gateway's certificate", async () => {
+      const { status, body } = await clientCredentialsAs('order', 'gateway');
 
-    expect(decodeJwt(body.access_token as string).payload).toMatchObject({
-      sub: 'order',
-      cnf: { 'x5t#S256': thumbprintOf('gateway') },
+      expect({ status, body }).toEqual({
+        status: 401,
+        body: { error: 'invalid_client', error_description: 'client authentication failed' },
+      });
+    });
+
+    it("an exchange by the gateway over order's certificate", async () => {
+      const { status, body } = await exchangeAs('gateway', 'order', 'urn:acme:order');
+
+      expect(status).toBe(401);
+      expect(body).toEqual({
+        error: 'invalid_client',
+        error_description: 'client authentication failed',
+      });
+    });
+
+    it("a certificate of order's name in another trust domain", async () => {
+      const { status, body } = await clientCredentialsAs('order', 'order.elsewhere');
+
+      expect(status).toBe(401);
+      expect(body).not.toHaveProperty('access_token');
+    });
+
+    it('audits and counts each refusal with both identities', async () => {
+      const before = server.audits.length;
+
+      await clientCredentialsAs('order', 'gateway');
+
+      expect(server.audits.slice(before)).toEqual([
+        expect.objectContaining({
+          event: 'authz_fail',
+          principal: 'service:order',
+          caller: 'spiffe://acme.test/gateway',
+          action: 'POST /token',
+          reason:
+            'client order presented the certificate of spiffe://acme.test/gateway, not of spiffe://acme.test/order',
+        }),
+      ]);
+      expect(await metricsText()).toMatch(
+        /^acme_auth_server_certificate_mismatch_total\{client="order"\} [1-9]/m,
+      );
     });
   });
 

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:https';
 import { TLSSocket } from 'node:tls';
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { spiffeIdOf } from '@acme/transport';
 import type { AuthServerConfig } from '../config';
 
 /** The one path served over mutual TLS: oidc-provider's token endpoint. */
@@ -18,9 +19,17 @@ type MtlsConfig = NonNullable<AuthServerConfig['mtls']>;
  * header naming one is never believed.
  */
 export function clientCertificateOf(request: IncomingMessage): X509Certificate | undefined {
+  return verifiedPeerOf(request)?.getPeerX509Certificate();
+}
+
+/** The SPIFFE ID in the certificate of {@link clientCertificateOf}, if it names one. */
+export function clientSpiffeIdOf(request: IncomingMessage): string | undefined {
+  return spiffeIdOf(verifiedPeerOf(request)?.getPeerCertificate());
+}
+
+function verifiedPeerOf(request: IncomingMessage): TLSSocket | undefined {
   const socket = request.socket;
-  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
-  return socket.getPeerX509Certificate();
+  return socket instanceof TLSSocket && socket.authorized ? socket : undefined;
 }
 
 /**

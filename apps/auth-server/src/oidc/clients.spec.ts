@@ -11,7 +11,11 @@ describe(loadClients.name, () => {
     writeFileSync(file, JSON.stringify(clients));
     return file;
   };
-  const service = { client_id: 'order', token_endpoint_auth_method: 'client_secret_basic' };
+  const service = {
+    client_id: 'order',
+    service: 'order',
+    token_endpoint_auth_method: 'client_secret_basic',
+  };
 
   it('adds each confidential client its secret file, and nothing to public clients', () => {
     const secrets = join(dir, 'secrets');
@@ -48,5 +52,42 @@ describe(loadClients.name, () => {
   it('refuses an API scope the API does not have', () => {
     const file = clientsFile([{ ...service, api_scopes: ['everything'] }]);
     expect(() => loadClients(file, dir, { generate: true })).toThrow(/api_scopes/);
+  });
+
+  describe('the service of each client, which its certificate must name', () => {
+    it('maps each shipped service client to the service of its name', () => {
+      const clients = loadClients(shipped, join(dir, 'secrets'), { generate: true });
+
+      expect(
+        Object.fromEntries(clients.map((client) => [client.client_id, client.service])),
+      ).toEqual({
+        web: undefined,
+        cli: undefined,
+        gateway: 'gateway',
+        order: 'order',
+        payment: 'payment',
+      });
+    });
+
+    it('refuses a confidential client without one', () => {
+      const { service: _, ...unnamed } = service;
+      expect(() => loadClients(clientsFile([unnamed]), dir, { generate: true })).toThrow(
+        /a confidential client names its service[^]*at \[0\]\.service/,
+      );
+    });
+
+    it('refuses one for a public client, which gets no certificate-bound tokens', () => {
+      const file = clientsFile([
+        { client_id: 'web', token_endpoint_auth_method: 'none', service: 'web' },
+      ]);
+      expect(() => loadClients(file, dir, { generate: true })).toThrow(/a public one none/);
+    });
+
+    it('refuses two clients of one service', () => {
+      const file = clientsFile([service, { ...service, client_id: 'payment' }]);
+      expect(() => loadClients(file, dir, { generate: true })).toThrow(
+        /two clients name the service order/,
+      );
+    });
   });
 });

@@ -10,7 +10,8 @@ import {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { NEST_ROUTES } from '../app.constants';
-import { clientCertificateOf, MTLS_TOKEN_PATH } from '../mtls/mtls-listener';
+import { certificateOfClient } from '../mtls/client-certificate';
+import { MTLS_TOKEN_PATH } from '../mtls/mtls-listener';
 import { countTokenReuse } from '../auth-server.metrics';
 import type { AuthServerConfig } from '../config';
 import { PAGE_HEADERS, renderErrorPage } from '../interaction/pages';
@@ -91,6 +92,9 @@ export function createOidcProvider(
     config.get('clientSecretsDir', { infer: true }),
     { generate: !production },
   );
+  /** The certificate a client's tokens are bound to: one of its own service, or a refusal. */
+  const boundCertificate = (ctx: KoaContextWithOIDC) =>
+    mtls ? certificateOfClient(ctx, mtls.trustDomain) : undefined;
 
   const configuration: Configuration = {
     adapter: redis ? (name: string) => new RedisAdapter(name, redis) : undefined,
@@ -100,7 +104,7 @@ export function createOidcProvider(
     jwks: toProviderJwks(signingKeys),
     cookies: { keys: loadCookieKeys(config.get('cookieKeys', { infer: true }), keysDir) },
     extraClientMetadata: {
-      properties: ['first_party', 'api_scopes', 'resource_audience', 'call_audiences'],
+      properties: ['first_party', 'api_scopes', 'resource_audience', 'call_audiences', 'service'],
     },
 
     scopes: [...OIDC_SCOPES],
@@ -148,7 +152,7 @@ export function createOidcProvider(
       mTLS: {
         enabled: mtls !== undefined,
         certificateBoundAccessTokens: true,
-        getCertificate: (ctx) => clientCertificateOf(ctx.req),
+        getCertificate: boundCertificate,
       },
       resourceIndicators: {
         enabled: true,
@@ -188,7 +192,7 @@ export function createOidcProvider(
     resourceServer: (_ctx, target, client) =>
       Promise.resolve(new provider.ResourceServer(target, resourceServerInfo(target, client))),
     exchanged,
-    getCertificate: (ctx) => clientCertificateOf(ctx.req),
+    getCertificate: boundCertificate,
   });
   if (mtls) {
     // RFC 8705 5: where a client that authenticates its connection with a certificate asks for tokens.

@@ -63,6 +63,8 @@ export interface TokenExchangeOptions {
 export interface ServiceClientMetadata {
   resource_audience?: string;
   call_audiences?: string[];
+  /** The service whose certificate the client's bound tokens are issued over (clients.ts). */
+  service?: string;
 }
 
 /**

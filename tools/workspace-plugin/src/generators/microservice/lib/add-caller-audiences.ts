@@ -31,7 +31,7 @@ export function addCallerAudiences(tree: Tree, options: NormalizedOptions): void
   );
   for (const caller of options.callers.filter((name) => !registered.has(name))) {
     logger.warn(
-      `${CLIENTS_FILE}: ${caller} has no OAuth client; give it one with ${options.audience} in its call_audiences.`,
+      `${CLIENTS_FILE}: ${caller} has no OAuth client; give it one with "service": "${caller}" (as its certificate's SPIFFE ID names it) and ${options.audience} in its call_audiences.`,
     );
   }
 }
