@@ -1,8 +1,7 @@
 // Prints a token from the dev auth server, for curl and scripts:
-//   npm run -s token -- --user alice                 # the access token of alice (password: alice)
+//   npm run -s token -- --user alice                 # alice's token (password: alice), bound to this machine's DPoP key
 //   npm run -s token -- --user bob --json            # the whole token response
 //   npm run -s token -- --client order               # a service token (client credentials)
-//   npm run -s token -- --user alice --dpop          # alice's token bound to this machine's DPoP key
 //   npm run -s token -- --proof GET --url http://localhost:3000/api/orders --token $T
 //                                                    # the DPoP header for one request with that token
 //   npm run -s token -- --client <id> --issuer https://acme.eu.auth0.com/ --audience https://api.acme.example --scope orders:settle
@@ -24,13 +23,16 @@ import {
 const DEFAULT_USER_SCOPE = 'openid orders:read orders:write admin:read';
 
 const USAGE = `Usage:
-  npm run -s token -- --user <name> [--password <password>] [--scope "<scopes>"] [--json] [--issuer <url>]
+  npm run -s token -- --user <name> [--password <password>] [--scope "<scopes>"] [--bearer] [--json] [--issuer <url>]
   npm run -s token -- --client <service client> [--scope "<scopes>"] [--json] [--issuer <url>] [--audience <api>]
-  npm run -s token -- --proof <METHOD> --url <url> --token <DPoP-bound token>
+  npm run -s token -- --proof <METHOD> --url <url> --token <DPoP-bound token> [--nonce <nonce>]
 
   --user      sign a user in through the login page (authorization code + PKCE, client "cli");
               the bundled auth server's login page only: with Keycloak, Auth0 or Okta use --client,
-              or sign in with the web app (docs/providers/)
+              or sign in with the web app (docs/providers/). The token is bound (DPoP, RFC 9449) to
+              this machine's key, kept in $DPOP_KEY_FILE (default .dev/token/dpop-key.json, created
+              once): the gateway wants "Authorization: DPoP <token>" and a fresh DPoP header, from
+              --proof, with each request
   --password  default: the user name, which is the password of the dev users
   --client    get a service token (client credentials); the secret is read from
               $CLIENT_SECRETS_DIR/<client>.client-secret (default .dev/secrets). With the client's
@@ -42,11 +44,12 @@ const USAGE = `Usage:
   --issuer    default: $ISSUER, else http://localhost:3001
   --audience  sent with --client as \`audience\`: Auth0 needs it to issue a token for the API
   --json      print the whole token response instead of the access token
-  --dpop      with --user: a token bound (RFC 9449) to this machine's DPoP key, kept in
-              $DPOP_KEY_FILE (default .dev/token/dpop-key.json, created once); the gateway then
-              wants "Authorization: DPoP <token>" and a fresh DPoP header, from --proof, per request
+  --bearer    with --user: a token bound to nothing, which any holder can use; only a gateway
+              with AUTH_DPOP=allowed takes it
   --proof     print the DPoP header (a proof by that key) for one request: its method, --url
-              as you address the API, and --token, the DPoP-bound token sent with it`;
+              as you address the API, and --token, the DPoP-bound token sent with it
+  --nonce     with --proof: the server nonce to put in the proof, from the DPoP-Nonce header of
+              the gateway's last answer (when it runs with AUTH_DPOP_NONCE=true)`;
 
 /** This machine's DPoP key: created on first use, readable by its owner only. */
 function dpopKey(): DpopKey {
@@ -101,8 +104,9 @@ async function main(): Promise<void> {
       issuer: { type: 'string' },
       audience: { type: 'string' },
       json: { type: 'boolean', default: false },
-      dpop: { type: 'boolean', default: false },
+      bearer: { type: 'boolean', default: false },
       proof: { type: 'string' },
+      nonce: { type: 'string' },
       url: { type: 'string' },
       token: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -119,6 +123,7 @@ async function main(): Promise<void> {
       method: values.proof.toUpperCase(),
       url: values.url,
       accessToken: values.token,
+      nonce: values.nonce,
     });
     process.stdout.write(`${proof}\n`);
     return;
@@ -132,7 +137,7 @@ async function main(): Promise<void> {
       username: user,
       password,
       scope: scope ?? DEFAULT_USER_SCOPE,
-      ...(values.dpop ? { dpop: dpopKey() } : {}),
+      ...(values.bearer ? {} : { dpop: dpopKey() }),
     });
   } else if (client !== undefined && user === undefined && !values.help) {
     const clientSecret = readClientSecret(client);

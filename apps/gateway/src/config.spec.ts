@@ -132,9 +132,9 @@ describe('gateway configuration', () => {
     const dpopOf = (env: Record<string, string>) =>
       dpopOptionsFrom(reader(validateGatewayEnv({ ...files, ...env })));
 
-    it('allows DPoP-bound tokens with proofs for http://localhost:<PORT> by default', () => {
+    it('requires DPoP-bound tokens with proofs for http://localhost:<PORT> by default', () => {
       expect(dpopOf({ PORT: '3100' })).toMatchObject({
-        mode: 'allowed',
+        mode: 'required',
         publicOrigin: 'http://localhost:3100',
         maxAgeSec: 60,
         replayCache: undefined,

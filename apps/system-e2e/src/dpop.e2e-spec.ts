@@ -116,6 +116,24 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
     expect((await listOrders(`Bearer ${bearer}`)).status).toBe(200);
   });
 
+  it("requires DPoP by default: a gateway left to its defaults refuses alice's bearer token", async () => {
+    const { AUTH_DPOP: _, ...defaults } = system.envOf('gateway');
+    const port = await freePort();
+    const gateway = new AppProcess('gateway', port, { ...defaults, PORT: String(port) });
+    await gateway.start();
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      expect(challenge(await listOrders(`Bearer ${bearer}`, undefined, url))).toEqual({
+        status: 401,
+        challenge:
+          'DPoP error="invalid_token", error_description="a DPoP-bound token is required", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512"',
+      });
+      expect((await listOrders(`DPoP ${bound}`, freshProof(), url)).status).toBe(200);
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   describe('refuses with the RFC 9449 error', () => {
     const invalidProof = (description: string) =>
       `DPoP error="invalid_dpop_proof", error_description="${description}", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512"`;

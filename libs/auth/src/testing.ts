@@ -10,5 +10,10 @@ export {
   OidcLoginError,
 } from './lib/testing/oidc-login';
 export type { TokenResponse } from './lib/testing/oidc-login';
-export { createDpopKey, dpopKeyFromJwk, dpopProof } from './lib/testing/dpop-client';
+export {
+  createDpopKey,
+  dpopKeyFromJwk,
+  dpopProof,
+  dpopThumbprint,
+} from './lib/testing/dpop-client';
 export type { DpopKey, DpopProofInput } from './lib/testing/dpop-client';

@@ -223,6 +223,10 @@ describe('docker-compose.yml', () => {
     expect(web['GATEWAY_URL']).toBe(published('gateway'));
     expect(web['AUTH_ISSUER']).toBe(environment(model.services['auth-server'])['ISSUER']);
     expect(environment(model.services['gateway'])['CORS_ORIGINS']).toBe(published('web'));
+    // web's DPoP proofs name the gateway as the browser addresses it: the gateway must agree.
+    expect(environment(model.services['gateway'])['AUTH_DPOP_PUBLIC_ORIGIN']).toBe(
+      published('gateway'),
+    );
     const clients = JSON.parse(
       readFileSync(join(WORKSPACE, 'apps/auth-server/config/clients.json'), 'utf8'),
     ) as { client_id: string; redirect_uris: string[] }[];

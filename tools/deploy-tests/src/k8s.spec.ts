@@ -654,6 +654,22 @@ describe('the overlays', () => {
     });
   });
 
+  it.each(['dev', 'prod', 'mesh'])(
+    '%s: DPoP proofs name the API as the Ingress serves the gateway',
+    (overlay) => {
+      const ingress = render(overlay).find((object) => object.kind === 'Ingress') as KubeObject & {
+        spec: {
+          rules: { host: string; http: { paths: { backend: { service: { name: string } } }[] } }[];
+        };
+      };
+      const api = ingress.spec.rules.find((rule) =>
+        rule.http.paths.some((path) => path.backend.service.name === 'gateway'),
+      );
+      // Required in production while the gateway requires DPoP (its default), or it cannot start.
+      expect(platform(overlay)['AUTH_DPOP_PUBLIC_ORIGIN']).toBe(`https://${api?.host}`);
+    },
+  );
+
   it('prod: the issuer at its public URL and a public certificate for the Ingress', () => {
     expect(platform('prod')['AUTH_ISSUER']).toBe('https://auth.acme.example');
     const ingress = render('prod').find((object) => object.kind === 'Ingress') as KubeObject;

@@ -208,6 +208,8 @@ export class SecureSystem {
       ...(this.broker && service !== 'gateway' ? { BROKER_URL: this.broker.url } : {}),
       // The test issuer binds no token to a certificate: bearer service tokens there.
       ...(this.authServer ? {} : { AUTH_REQUIRE_CERTIFICATE_BOUND_TOKENS: 'false' }),
+      // Suites about other things send bearer tokens; dpop.e2e-spec.ts runs the default (required).
+      AUTH_DPOP: 'allowed',
       CIRCUIT_RESET_MS: '1000',
       // Generous, for suites that test other things; the gateway-rate-limit suite sets its own.
       RATE_LIMIT_REPLENISH_RATE: '10000',

@@ -44,6 +44,8 @@ interface PendingSignIn {
 
 interface Tokens {
   access: string;
+  /** Bound to this page's key (`token_type` DPoP): sent with a proof, else as a bearer token. */
+  dpopBound: boolean;
   refresh?: string;
   id: string;
   expiresAt: number;
@@ -170,11 +172,13 @@ export class Session {
    */
   async fetch(method: string, url: URL, headers: Headers, body?: string): Promise<Response> {
     const accessToken = await this.accessToken();
+    // An issuer that does not bind tokens (RFC 9449 5: token_type Bearer) gets no proof.
+    const dpop = this.#tokens?.dpopBound ? this.dpop : undefined;
     const send = () =>
       oauth.protectedResourceRequest(accessToken, method, url, headers, body, {
         [oauth.allowInsecureRequests]: isLocalHttp(url),
         signal: AbortSignal.timeout(15_000),
-        DPoP: this.dpop,
+        DPoP: dpop,
       });
     try {
       return await retryingForDpopNonce(send);
@@ -268,6 +272,7 @@ export class Session {
     if (!id) throw new Error('The issuer sent no ID token.');
     this.#tokens = {
       access: response.access_token,
+      dpopBound: response.token_type.toLowerCase() === 'dpop',
       // Rotation: each refresh returns a new refresh token and the old one is spent.
       refresh: response.refresh_token ?? previous?.refresh,
       id,

@@ -21,9 +21,9 @@ function optionsOf(env: Record<string, string>) {
 const SECRET = 'a-nonce-secret-of-at-least-32-characters';
 
 describe(dpopOptionsFrom.name, () => {
-  it('checks proofs for http://localhost:<PORT> outside production, in memory, without nonces', () => {
+  it('requires DPoP-bound tokens by default with the bundled issuer, proofs for http://localhost:<PORT>, in memory, without nonces', () => {
     expect(optionsOf({ PORT: '3100' })).toEqual({
-      mode: 'allowed',
+      mode: 'required',
       publicOrigin: 'http://localhost:3100',
       maxAgeSec: 60,
       algorithms: expect.arrayContaining(['ES256', 'PS256']),
@@ -32,8 +32,22 @@ describe(dpopOptionsFrom.name, () => {
     });
   });
 
-  it('checks no proof in production without the public origin, and cannot require DPoP there', () => {
-    expect(optionsOf({ NODE_ENV: 'production' })).toBeUndefined();
+  it('takes bearer tokens bound to nothing by default with an external provider profile', () => {
+    for (const provider of ['keycloak', 'auth0', 'okta']) {
+      expect(optionsOf({ AUTH_PROVIDER: provider })?.mode).toBe('allowed');
+    }
+    expect(optionsOf({ AUTH_PROVIDER: 'keycloak', AUTH_DPOP: 'required' })?.mode).toBe('required');
+    expect(optionsOf({ AUTH_DPOP: 'allowed' })?.mode).toBe('allowed');
+  });
+
+  it('cannot start in production without the public origin while DPoP is required', () => {
+    expect(() => optionsOf({ NODE_ENV: 'production' })).toThrow(
+      'AUTH_DPOP_PUBLIC_ORIGIN: required in production with AUTH_DPOP=required',
+    );
+  });
+
+  it('checks no proof in production without the public origin when DPoP is allowed', () => {
+    expect(optionsOf({ NODE_ENV: 'production', AUTH_DPOP: 'allowed' })).toBeUndefined();
     expect(() => optionsOf({ NODE_ENV: 'production', AUTH_DPOP: 'required' })).toThrow(
       'AUTH_DPOP_PUBLIC_ORIGIN: required in production with AUTH_DPOP=required',
     );

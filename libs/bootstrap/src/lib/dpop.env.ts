@@ -18,7 +18,7 @@ export function dpopEnv() {
       .enum(['allowed', 'required'])
       .optional()
       .describe(
-        'DPoP (RFC 9449) for the tokens of public clients: `allowed`, a DPoP-bound token (`cnf.jkt`) needs the `DPoP` scheme and a valid proof while a token bound to nothing passes as a bearer token (issuers or clients without DPoP); `required`, every token must be DPoP-bound. A DPoP-bound token sent as `Bearer` is always refused. Default `allowed`.',
+        "DPoP (RFC 9449) for the tokens of public clients: `required`, every token must be DPoP-bound (`cnf.jkt`) and come with the `DPoP` scheme and a valid proof; `allowed`, a DPoP-bound token still needs its proof while a token bound to nothing passes as a bearer token (issuers or clients without DPoP). A DPoP-bound token sent as `Bearer` is always refused. Default `required` with AUTH_PROVIDER=generic (the bundled auth server binds the web client's and the token CLI's tokens), `allowed` with the keycloak, auth0 and okta profiles (docs/providers/).",
       ),
     AUTH_DPOP_PUBLIC_ORIGIN: z
       .url({ protocol: /^https?$/ })
@@ -49,7 +49,12 @@ type DpopEnv = z.infer<z.ZodObject<ReturnType<typeof dpopEnv>>>;
 /** What {@link dpopOptionsFrom} reads: the DPoP keys, and the app's port, runtime and issuer profile. */
 export type DpopConfig = DpopEnv & { PORT: number; NODE_ENV: string; AUTH_PROVIDER: AuthProvider };
 
-const KEYS = [...(Object.keys(dpopEnv()) as (keyof DpopEnv)[]), 'PORT', 'NODE_ENV'] as const;
+const KEYS = [
+  ...(Object.keys(dpopEnv()) as (keyof DpopEnv)[]),
+  'PORT',
+  'NODE_ENV',
+  'AUTH_PROVIDER',
+] as const;
 
 /**
  * DPoP at an HTTP app: how proofs are checked, and where their `jti` are
@@ -68,7 +73,8 @@ export function dpopOptionsFrom(
   stores: { redis?: RedisStoreOptions } = {},
 ): DpopOptions | undefined {
   const env = readConfig(config, KEYS);
-  const mode = env.AUTH_DPOP ?? 'allowed';
+  // The bundled issuer binds every public client's token; external ones only where set up to.
+  const mode = env.AUTH_DPOP ?? (env.AUTH_PROVIDER === 'generic' ? 'required' : 'allowed');
   const production = env.NODE_ENV === 'production';
   if (env.AUTH_DPOP_PUBLIC_ORIGIN === undefined && production) {
     if (mode === 'required') {

@@ -249,6 +249,9 @@ export class BenchSystem {
       DATA_KEYS_FILE: material.file('payment.data-keys.json'),
       DATABASE_URL: this.options.databaseUrl,
       ...(service === 'gateway' ? {} : { DATABASE_SCHEMA: this.schema(service) }),
+      // The load sends bearer tokens: a DPoP proof per request would measure the load
+      // generator's signing. What a proof costs the gateway is measured on its own.
+      AUTH_DPOP: 'allowed',
       // Saturation queues requests for seconds on a busy machine: that is load, not a failure to measure.
       CALL_TIMEOUT_MS: '30000',
       // The edge's rate limit would measure itself: the load comes from one user.

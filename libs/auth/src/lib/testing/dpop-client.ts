@@ -1,6 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, hash, randomUUID } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { jwkThumbprint } from '../token/dpop-proof.verifier';
 
 /** A client's DPoP key pair (ES256): its tokens are bound to the public key's thumbprint. */
 export interface DpopKey {
@@ -20,6 +21,11 @@ export function dpopKeyFromJwk(privateJwk: JsonWebKey): DpopKey {
   const publicJwk = privateKey.export({ format: 'jwk' });
   delete publicJwk.d;
   return { privateKey, publicJwk };
+}
+
+/** The thumbprint of the key's public half (RFC 7638): the `cnf.jkt` of tokens bound to it. */
+export function dpopThumbprint(key: DpopKey): string {
+  return jwkThumbprint(key.publicJwk as Record<string, unknown>);
 }
 
 export interface DpopProofInput {

@@ -4,6 +4,8 @@ import jwt from 'jsonwebtoken';
 import type { Algorithm, JwtHeader } from 'jsonwebtoken';
 import type { TlsMaterial } from '@acme/transport';
 import { IssuerServer } from './issuer-server';
+import { dpopThumbprint } from './dpop-client';
+import type { DpopKey } from './dpop-client';
 
 interface SigningKey {
   kid: string;
@@ -162,6 +164,8 @@ export class TestIssuer {
       audience?: string;
       /** The thumbprint of the certificate it is bound to (`cnf.x5t#S256`), as an exchange over mutual TLS binds it. */
       boundTo?: string;
+      /** The client's DPoP key it is bound to (`cnf.jkt`, RFC 9449), as the bundled auth server binds a public client's. */
+      dpopKey?: DpopKey;
     } = {},
   ): string {
     return this.sign({
@@ -171,6 +175,7 @@ export class TestIssuer {
         scope: options.scope ?? '',
         aud: options.audience ?? this.audience,
         ...(options.boundTo && { cnf: { 'x5t#S256': options.boundTo } }),
+        ...(options.dpopKey && { cnf: { jkt: dpopThumbprint(options.dpopKey) } }),
       },
       expiresIn: options.expiresIn,
     });
