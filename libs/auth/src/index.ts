@@ -80,5 +80,10 @@ export type {
   AuditEventName,
   AuditSubject,
 } from './lib/audit/audit-event';
-export { RedisReplayCache } from './lib/token/dpop-proof.verifier';
+export { DpopNonces } from './lib/token/dpop-nonce';
+export {
+  DpopProofVerifier,
+  MemoryReplayCache,
+  RedisReplayCache,
+} from './lib/token/dpop-proof.verifier';
 export type { RedisSetNx, ReplayCache } from './lib/token/dpop-proof.verifier';

@@ -58,7 +58,12 @@ import {
   writeMaterial,
 } from './lib/system';
 import type { ServiceName } from './lib/system';
-import { benchExchange, benchTokenCacheGrowth, benchVerification } from './lib/verification';
+import {
+  benchDpopProof,
+  benchExchange,
+  benchTokenCacheGrowth,
+  benchVerification,
+} from './lib/verification';
 
 const WORKSPACE = resolve(__dirname, '../../..');
 const DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -159,6 +164,8 @@ async function main(): Promise<void> {
       'urn:acme:order',
       settings.verifyIterations,
     );
+    log('DPoP proof micro-benchmark');
+    const dpop = await benchDpopProof(settings.verifyIterations);
     log(`token cache under ${settings.activeUsers.join(', ')} active users`);
     const tokenCache = await benchTokenCacheGrowth(issuer, AUDIENCE, settings.activeUsers);
     const token = issuer.userToken(BENCH_USER, {
@@ -204,6 +211,7 @@ async function main(): Promise<void> {
       tracing: { ...tracingCost(secure, traced), exports: receiver.protobufExports },
       verification,
       exchange,
+      dpop,
       tokenCache,
       growth,
     };

@@ -93,6 +93,7 @@ function results(
     ...(mesh ? { mesh, meshComparison: compareWithMesh(paths, secure, insecure, mesh) } : {}),
     verification: { iterations: 10, firstUs: { es256: 90, rs256: 30 }, repeatUs, jwksRefreshMs: 1 },
     exchange: { hitUs: 1.5, missMs: 2.25 },
+    dpop: { proofUs: 61.5, withNonceUs: 63.25 },
     tokenCache: [
       { users: 1_000, cacheSize: 10_000, requests: 3_000, hitRatio: 1, cpuUs: 3 },
       { users: 100_000, cacheSize: 10_000, requests: 100_000, hitRatio: 0.1, cpuUs: 120 },

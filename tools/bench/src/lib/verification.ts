@@ -1,4 +1,14 @@
-import { AccessTokenVerifier, DEFAULT_AUTH_OPTIONS, JwksCache, TokenExchanger } from '@acme/auth';
+import { randomBytes } from 'node:crypto';
+import {
+  AccessTokenVerifier,
+  DEFAULT_AUTH_OPTIONS,
+  DpopNonces,
+  DpopProofVerifier,
+  JwksCache,
+  MemoryReplayCache,
+  TokenExchanger,
+} from '@acme/auth';
+import { createDpopKey, dpopProof, dpopThumbprint } from '@acme/auth/testing';
 import type { TestIssuer } from '@acme/auth/testing';
 import type { TlsMaterial } from '@acme/transport';
 import { metricValue } from '@acme/transport/testing';
@@ -21,6 +31,14 @@ export interface ExchangeResult {
   hitUs: number;
   /** A new token: one round trip to the issuer over loopback mutual TLS, the issuer's signing included (wall time). */
   missMs: number;
+}
+
+/** What the gateway pays per request to check a DPoP proof (RFC 9449), as `AUTH_DPOP=required` does. */
+export interface DpopProofResult {
+  /** An ES256 proof: header checks, signature by its embedded key, claims, replay cache (memory). */
+  proofUs: number;
+  /** The same with server nonces on (`AUTH_DPOP_NONCE`): an HMAC more. */
+  withNonceUs: number;
 }
 
 /** The verifier's token cache (its default size) under a number of active users. */
@@ -83,6 +101,37 @@ export async function benchExchange(
     (token) => exchanger.exchange(token, audience),
   );
   return { hitUs, missMs };
+}
+
+/**
+ * CPU per DPoP proof checked, with the verifier the gateway uses: each proof new (its own
+ * `jti`), signed beforehand so the client's signing is not counted. The replay cache is the
+ * process's memory; with Redis, add one `SET NX` round trip (wall time, not CPU).
+ */
+export async function benchDpopProof(iterations: number): Promise<DpopProofResult> {
+  const url = 'https://api.acme.example/api/orders';
+  const accessToken = 'eyJ.bench.token';
+  const key = createDpopKey();
+  const proofs = (nonce?: string) =>
+    Array.from({ length: iterations }, () =>
+      dpopProof(key, { method: 'GET', url, accessToken, nonce }),
+    );
+  const verifierWith = (nonces?: DpopNonces) =>
+    new DpopProofVerifier({
+      algorithms: ['ES256'],
+      maxAgeSec: 300,
+      clockToleranceSec: 5,
+      replayCache: new MemoryReplayCache(),
+      nonces,
+    });
+  const check = (verifier: DpopProofVerifier) => (proof: string) =>
+    verifier.verify({ proof, method: 'GET', url, accessToken, boundJkt: dpopThumbprint(key) });
+
+  await cpuMicrosEach(proofs(), check(verifierWith())); // warm-up: JIT and key objects
+  const proofUs = await cpuMicrosEach(proofs(), check(verifierWith()));
+  const nonces = new DpopNonces(randomBytes(32), 300);
+  const withNonceUs = await cpuMicrosEach(proofs(nonces.current()), check(verifierWith(nonces)));
+  return { proofUs, withNonceUs };
 }
 
 /**
