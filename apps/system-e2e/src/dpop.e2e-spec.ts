@@ -114,6 +114,10 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
 
   it('still serves a token bound to nothing as a bearer token (AUTH_DPOP=allowed)', async () => {
     expect((await listOrders(`Bearer ${bearer}`)).status).toBe(200);
+    const anonymous = await request(system.gatewayUrl, 'GET', '/api/orders');
+    expect(anonymous.headers.get('www-authenticate')).toBe(
+      'Bearer, DPoP algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512"',
+    );
   });
 
   it("requires DPoP by default: a gateway left to its defaults refuses alice's bearer token", async () => {
@@ -123,6 +127,11 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
     await gateway.start();
     try {
       const url = `http://127.0.0.1:${port}`;
+      const anonymous = await request(url, 'GET', '/api/orders');
+      expect(challenge(anonymous)).toEqual({
+        status: 401,
+        challenge: 'DPoP algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512"',
+      });
       expect(challenge(await listOrders(`Bearer ${bearer}`, undefined, url))).toEqual({
         status: 401,
         challenge:

@@ -6,7 +6,12 @@ import {
   InternalServerErrorException,
   UnauthorizedException,
 } from '@nestjs/common';
-import { bearerChallenge, InsufficientScopeException, InvalidTokenException } from './auth.errors';
+import {
+  bearerChallenge,
+  InsufficientScopeException,
+  InvalidTokenException,
+  MissingTokenException,
+} from './auth.errors';
 
 describe(InvalidTokenException.name, () => {
   it('is a 401 "unauthorized" asking for a token when none was given', () => {
@@ -56,6 +61,16 @@ describe(bearerChallenge.name, () => {
   it('names insufficient_scope and the requirement for a 403 of the auth guards', () => {
     expect(bearerChallenge(new InsufficientScopeException('requires any of roles: admin'))).toBe(
       'Bearer error="insufficient_scope", error_description="requires any of roles: admin"',
+    );
+  });
+
+  it('offers DPoP with its algorithms when no token was given where proofs are checked', () => {
+    const algorithms = ['ES256', 'PS256'];
+    expect(bearerChallenge(new MissingTokenException({ required: true, algorithms }))).toBe(
+      'DPoP algs="ES256 PS256"',
+    );
+    expect(bearerChallenge(new MissingTokenException({ required: false, algorithms }))).toBe(
+      'Bearer, DPoP algs="ES256 PS256"',
     );
   });
 

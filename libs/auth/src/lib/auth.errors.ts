@@ -41,6 +41,17 @@ export class DpopException extends InvalidTokenException {
   }
 }
 
+/**
+ * 401 without a token where DPoP proofs are checked: the challenge offers the
+ * `DPoP` scheme with its algorithms, and `Bearer` too unless DPoP is required
+ * (RFC 9449 7.1).
+ */
+export class MissingTokenException extends InvalidTokenException {
+  constructor(readonly dpop: { required: boolean; algorithms: readonly string[] }) {
+    super();
+  }
+}
+
 /** Which rule refused a valid token, for metrics. */
 export type InsufficientScopeReason =
   | 'insufficient_scope'
@@ -67,6 +78,10 @@ export class InsufficientScopeException extends ForbiddenException {
  * if (challenge) response.setHeader('WWW-Authenticate', challenge);
  */
 export function bearerChallenge(exception: HttpException): string | undefined {
+  if (exception instanceof MissingTokenException) {
+    const dpop = `DPoP algs="${exception.dpop.algorithms.join(' ')}"`;
+    return exception.dpop.required ? dpop : `Bearer, ${dpop}`;
+  }
   if (exception instanceof DpopException) {
     return `DPoP error="${exception.code}", error_description="${challengeText(exception.message)}", algs="${exception.algorithms.join(' ')}"`;
   }

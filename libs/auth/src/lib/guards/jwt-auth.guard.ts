@@ -116,10 +116,6 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
 
 function toInvalidTokenException(error: unknown): InvalidTokenException {
   if (error instanceof InvalidTokenException) return error;
-  // passport-jwt reports a missing token as a plain "No auth token" error.
-  if (error instanceof Error && error.message === 'No auth token') {
-    return new InvalidTokenException();
-  }
   const invalid = asInvalidTokenError(error);
   return new InvalidTokenException(invalid.message, invalid.check);
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { DpopException, InvalidTokenException } from '../auth.errors';
+import { DpopException, InvalidTokenException, MissingTokenException } from '../auth.errors';
 import { AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions, DpopOptions } from '../auth.options';
 import { checkCertificateBinding } from '../token/certificate-binding';
@@ -58,6 +58,16 @@ export class HttpSenderConstraint implements OnApplicationShutdown {
       replayCache: this.replayCache,
       // A nonce lives one to two proof lifetimes: clients rarely need a retry to get a new one.
       nonces: this.dpop.nonceSecret && new DpopNonces(this.dpop.nonceSecret, this.dpop.maxAgeSec),
+    });
+  }
+
+  /** The 401 for a request without a token: its challenge names the schemes accepted here. */
+  missingToken(): InvalidTokenException {
+    const { dpop } = this;
+    if (!dpop) return new InvalidTokenException();
+    return new MissingTokenException({
+      required: dpop.mode === 'required',
+      algorithms: dpop.algorithms,
     });
   }
 

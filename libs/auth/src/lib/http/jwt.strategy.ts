@@ -35,7 +35,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   // The request is Fastify's; passport's typings call it Express's, so the type comes from them.
   override authenticate(request: Parameters<Strategy['authenticate']>[0]): void {
     const credentials = readHttpCredentials(request.headers.authorization);
-    if (!credentials) return this.fail(new Error('No auth token'), 401);
+    if (!credentials) return this.fail(this.senderConstraint.missingToken(), 401);
     this.verifier
       .verify(credentials.token)
       .then(async (principal) => {
