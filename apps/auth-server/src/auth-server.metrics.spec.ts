@@ -1,4 +1,5 @@
 import { freePort } from '@acme/bootstrap/testing';
+import { createDpopKey, dpopProof } from '@acme/auth/testing';
 import { loginWithPkce } from './testing/oidc-client';
 import { openLoginForm, submitLogin } from './testing/http';
 import { startTestServer, type TestServer } from './testing/test-server';
@@ -53,12 +54,15 @@ describe('the auth-server metrics, scraped from its metrics port', () => {
   });
 
   it('counts a refresh token presented again', async () => {
+    // The web client's tokens are DPoP-bound: each refresh comes with a proof by its key.
+    const key = createDpopKey();
     const refresh = (refreshToken: string) =>
       fetch(`${server.issuer}/token`, {
         method: 'POST',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           origin: 'http://localhost:4200',
+          dpop: dpopProof(key, { method: 'POST', url: `${server.issuer}/token` }),
         },
         body: new URLSearchParams({
           grant_type: 'refresh_token',
@@ -73,6 +77,7 @@ describe('the auth-server metrics, scraped from its metrics port', () => {
       scope: 'openid offline_access orders:read',
       clientId: 'web',
       redirectUri: 'http://localhost:4200/callback',
+      dpop: key,
     });
     expect((await refresh(first ?? '')).status).toBe(200);
 

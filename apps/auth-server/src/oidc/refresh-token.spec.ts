@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createDpopKey, dpopProof } from '@acme/auth/testing';
 import { loginWithPkce } from '../testing/oidc-client';
 import { basicAuth, postForm } from '../testing/http';
 import { deleteKeysUnder, TEST_REDIS_URL, testKeyPrefix } from '../testing/test-redis';
@@ -23,6 +24,9 @@ describe.each([
     await deleteKeysUnder(prefix);
   });
 
+  /** The SPA's DPoP key: the `web` client gets DPoP-bound tokens only (RFC 9449). */
+  const key = createDpopKey();
+
   /** Signs alice in with the SPA client, asking for a refresh token. */
   const signIn = () =>
     loginWithPkce({
@@ -32,18 +36,33 @@ describe.each([
       scope: 'openid offline_access orders:read',
       clientId: 'web',
       redirectUri: `${WEB_ORIGIN}/callback`,
+      dpop: key,
     });
 
-  const refresh = (refreshToken: string, origin = WEB_ORIGIN) =>
+  /** Redeems a refresh token with a proof by `by` (the SPA's key unless said otherwise). */
+  const refresh = (refreshToken: string, origin = WEB_ORIGIN, by = key) =>
     fetch(`${server.issuer}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin,
+        dpop: dpopProof(by, { method: 'POST', url: `${server.issuer}/token` }),
+      },
       body: new URLSearchParams({
         grant_type: 'refresh_token',
         client_id: 'web',
         refresh_token: refreshToken,
       }).toString(),
     });
+
+  it("redeems a refresh token only with a proof by the SPA's key", async () => {
+    const { refresh_token: first } = await signIn();
+
+    const stolen = await refresh(first ?? '', WEB_ORIGIN, createDpopKey());
+    expect(stolen.status).toBe(400);
+    expect(await stolen.json()).toMatchObject({ error: 'invalid_grant' });
+    expect((await refresh(first ?? '')).status).toBe(200);
+  });
 
   it('replaces the refresh token at every use', async () => {
     const { refresh_token: first } = await signIn();
