@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { isListening } from '@acme/transport/testing';
 
@@ -39,7 +39,11 @@ export class AppProcess {
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
   }
 
-  /** Starts the app and resolves once its port accepts connections; rejects, with its output, if it exits first. */
+  /**
+   * Starts the app and resolves once it listens on its port; rejects, with its output, if it
+   * exits first. The listener must be the app's own: a port from `freePort()` can be taken by
+   * another suite's process in between, and a test would then talk to that stranger.
+   */
   async start(): Promise<void> {
     this.child = spawn(process.execPath, [join(WORKSPACE, 'dist/apps', this.app, this.entry)], {
       cwd: WORKSPACE,
@@ -58,16 +62,40 @@ export class AppProcess {
     this.child.stdout?.on('data', append);
     this.child.stderr?.on('data', append);
     const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!(await isListening(this.port))) {
+    while (!((await isListening(this.port)) && this.ownsListener())) {
       if (this.child.exitCode !== null) {
         throw new Error(`${this.app} exited with ${this.child.exitCode}:\n${this.output}`);
       }
       if (Date.now() > deadline) {
         throw new Error(
-          `${this.app}: nothing listens on ${this.port} after ${START_TIMEOUT_MS} ms:\n${this.output}`,
+          `${this.app}: not listening on ${this.port} after ${START_TIMEOUT_MS} ms (is another process on it?):\n${this.output}`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Whether a listening socket on the port is one of the child's (Linux: /proc); true elsewhere. */
+  private ownsListener(): boolean {
+    const pid = this.child?.pid;
+    if (pid === undefined || process.platform !== 'linux') return true;
+    const port = this.port.toString(16).toUpperCase().padStart(4, '0');
+    const listening = new Set<string>();
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        // sl local_address rem_address st ... inode: state 0A is LISTEN.
+        const fields = line.trim().split(/\s+/);
+        if (fields[1]?.endsWith(`:${port}`) && fields[3] === '0A') listening.add(fields[9]);
+      }
+    }
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' });
+        return listening.has(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? '');
+      });
+    } catch {
+      // The child is gone: the loop reports its exit.
+      return false;
     }
   }
 
