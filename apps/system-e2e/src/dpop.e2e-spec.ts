@@ -1,4 +1,7 @@
 import { hash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createDpopKey, dpopProof, loginWithPkce } from '@acme/auth/testing';
 import type { DpopKey } from '@acme/auth/testing';
 import { AppProcess, freePort } from '@acme/bootstrap/testing';
@@ -253,14 +256,22 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
     const nonceChallenge = (description: string) =>
       `DPoP error="use_dpop_nonce", error_description="${description}", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512"`;
 
+    const secrets = mkdtempSync(join(tmpdir(), 'dpop-nonce-e2e-'));
+
     beforeAll(async () => {
-      for (const nonceSecret of [secret, secret, 'another-secret-of-another-deployment-000']) {
+      for (const [i, nonceSecret] of [
+        secret,
+        secret,
+        'another-secret-of-another-deployment-000',
+      ].entries()) {
+        const secretFile = join(secrets, `nonce-secret-${i}`);
+        writeFileSync(secretFile, nonceSecret, { mode: 0o600 });
         const port = await freePort();
         const gateway = new AppProcess('gateway', port, {
           ...system.envOf('gateway'),
           PORT: String(port),
           AUTH_DPOP_NONCE: 'true',
-          AUTH_DPOP_NONCE_SECRET: nonceSecret,
+          AUTH_DPOP_NONCE_SECRET_FILE: secretFile,
         });
         withNonces.push(gateway);
         await gateway.start();
@@ -269,6 +280,7 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
 
     afterAll(async () => {
       await Promise.all(withNonces.map((gateway) => gateway.stop()));
+      rmSync(secrets, { recursive: true, force: true });
     });
 
     it('answers a proof without a nonce with use_dpop_nonce and the nonce to retry with', async () => {

@@ -54,27 +54,24 @@ describe(dpopOptionsFrom.name, () => {
   });
 
   describe('nonces', () => {
-    it('use the configured secret, the same on every replica', () => {
-      const options = optionsOf({ AUTH_DPOP_NONCE: 'true', AUTH_DPOP_NONCE_SECRET: SECRET });
-      expect(options?.nonceSecret).toEqual(Buffer.from(SECRET));
+    let dir: string;
+    const secretFile = (content: string) => {
+      const file = join(dir, `secret-${Math.random()}`);
+      writeFileSync(file, content);
+      return file;
+    };
+    beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'dpop-nonce-'))));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('use the secret of the mounted file, the same on every replica', () => {
+      const env = {
+        AUTH_DPOP_NONCE: 'true',
+        AUTH_DPOP_NONCE_SECRET_FILE: secretFile(`${SECRET}\n`),
+      };
+      expect(optionsOf(env)?.nonceSecret).toEqual(Buffer.from(SECRET));
     });
 
-    it('read the secret from a mounted file, and refuse both at once', () => {
-      const dir = mkdtempSync(join(tmpdir(), 'dpop-nonce-'));
-      try {
-        const file = join(dir, 'secret');
-        writeFileSync(file, `${SECRET}\n`);
-        const env = { AUTH_DPOP_NONCE: 'true', AUTH_DPOP_NONCE_SECRET_FILE: file };
-        expect(optionsOf(env)?.nonceSecret).toEqual(Buffer.from(SECRET));
-        expect(() => optionsOf({ ...env, AUTH_DPOP_NONCE_SECRET: SECRET })).toThrow(
-          'AUTH_DPOP_NONCE_SECRET_FILE: set AUTH_DPOP_NONCE_SECRET or AUTH_DPOP_NONCE_SECRET_FILE, not both',
-        );
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-
-    it('get a secret of their own outside production, and need one in production', () => {
+    it('get a secret of their own outside production, and need the file in production', () => {
       expect(optionsOf({ AUTH_DPOP_NONCE: 'true' })?.nonceSecret).toHaveLength(32);
       expect(() =>
         optionsOf({
@@ -82,13 +79,16 @@ describe(dpopOptionsFrom.name, () => {
           AUTH_DPOP_PUBLIC_ORIGIN: 'https://api.acme.example',
           AUTH_DPOP_NONCE: 'true',
         }),
-      ).toThrow('AUTH_DPOP_NONCE_SECRET: required in production with AUTH_DPOP_NONCE=true');
+      ).toThrow('AUTH_DPOP_NONCE_SECRET_FILE: required in production with AUTH_DPOP_NONCE=true');
     });
 
-    it('refuse a short secret, naming the key', () => {
-      expect(() => optionsOf({ AUTH_DPOP_NONCE: 'true', AUTH_DPOP_NONCE_SECRET: 'short' })).toThrow(
-        /AUTH_DPOP_NONCE_SECRET: at least 32 characters/,
-      );
+    it('refuse a short secret or a missing file, naming the key', () => {
+      expect(() =>
+        optionsOf({ AUTH_DPOP_NONCE: 'true', AUTH_DPOP_NONCE_SECRET_FILE: secretFile('short') }),
+      ).toThrow(/AUTH_DPOP_NONCE_SECRET_FILE: .* holds fewer than 32 characters/);
+      expect(() =>
+        optionsOf({ AUTH_DPOP_NONCE: 'true', AUTH_DPOP_NONCE_SECRET_FILE: join(dir, 'missing') }),
+      ).toThrow(/AUTH_DPOP_NONCE_SECRET_FILE/);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { ASYMMETRIC_ALGORITHMS, RedisReplayCache } from '@acme/auth';
 import type { AuthProvider, DpopOptions } from '@acme/auth';
@@ -7,9 +8,7 @@ import type { RedisStoreOptions } from '@acme/edge';
 import { z } from 'zod';
 import { readConfig } from './config/config-reader';
 import type { ConfigReader } from './config/config-reader';
-import { boolEnv, inlineOrFile, intEnv, optionalFileEnv } from './env';
-
-const nonceSecret = z.string().min(32, 'at least 32 characters');
+import { boolEnv, intEnv, optionalFileEnv } from './env';
 
 /** Keys of DPoP (RFC 9449) at an HTTP app: part of `httpAppEnv`. */
 export function dpopEnv() {
@@ -33,13 +32,8 @@ export function dpopEnv() {
     AUTH_DPOP_NONCE: boolEnv(false).describe(
       'Require a server nonce in every DPoP proof (RFC 9449 9): a proof without a recent one gets 401 `use_dpop_nonce` with the nonce to retry with in `DPoP-Nonce`, so a proof made in advance is worthless. A nonce lasts one to two AUTH_DPOP_PROOF_MAX_AGE_SEC; answers carry the next one before it expires.',
     ),
-    AUTH_DPOP_NONCE_SECRET: nonceSecret
-      .optional()
-      .describe(
-        "Secret that makes and checks DPoP nonces, the same on every replica (at least 32 characters; never logged). Required in production with AUTH_DPOP_NONCE; unset elsewhere, each process makes its own, and a client switching replicas retries once with the other's nonce.",
-      ),
     AUTH_DPOP_NONCE_SECRET_FILE: optionalFileEnv().describe(
-      'File holding AUTH_DPOP_NONCE_SECRET instead, as a mounted secret. Not both.',
+      "File holding the secret that makes and checks DPoP nonces, the same on every replica (at least 32 characters; never logged). Required in production with AUTH_DPOP_NONCE; unset elsewhere, each process makes its own, and a client switching replicas retries once with the other's nonce.",
     ),
   };
 }
@@ -98,17 +92,20 @@ export function dpopOptionsFrom(
 }
 
 function nonceSecretFrom(env: DpopEnv, production: boolean): Buffer {
-  const secret = inlineOrFile(
-    'AUTH_DPOP_NONCE_SECRET',
-    env.AUTH_DPOP_NONCE_SECRET,
-    env.AUTH_DPOP_NONCE_SECRET_FILE,
-    nonceSecret,
-  );
-  if (secret !== undefined) return Buffer.from(secret);
-  if (production) {
+  const file = env.AUTH_DPOP_NONCE_SECRET_FILE;
+  if (file === undefined) {
+    if (production) {
+      throw new Error(
+        'Invalid configuration:\n  AUTH_DPOP_NONCE_SECRET_FILE: required in production with AUTH_DPOP_NONCE=true (the same secret on every replica)',
+      );
+    }
+    return randomBytes(32);
+  }
+  const secret = readFileSync(file, 'utf8').trim();
+  if (secret.length < 32) {
     throw new Error(
-      'Invalid configuration:\n  AUTH_DPOP_NONCE_SECRET: required in production with AUTH_DPOP_NONCE=true (the same on every replica)',
+      `Invalid configuration:\n  AUTH_DPOP_NONCE_SECRET_FILE: ${file} holds fewer than 32 characters`,
     );
   }
-  return randomBytes(32);
+  return Buffer.from(secret);
 }
