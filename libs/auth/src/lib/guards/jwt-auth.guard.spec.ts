@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import { Controller, Get } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
@@ -23,7 +23,9 @@ import {
   rpcContext as rpc,
   testVerifier,
 } from '../testing/guard-contexts';
+import { createDpopKey, dpopProof } from '../testing/dpop-client';
 import { TestIssuer } from '../testing/test-issuer';
+import { DpopNonces } from '../token/dpop-nonce';
 import { JwtAuthGuard } from './jwt-auth.guard';
 
 const AUDIENCE = 'urn:acme:orders';
@@ -254,6 +256,62 @@ describe(JwtAuthGuard.name, () => {
           peerWith('cert-of-order'),
         ),
       ).resolves.toBe(true);
+    });
+  });
+
+  describe('over HTTP with DPoP server nonces, in a real app', () => {
+    const secret = randomBytes(32);
+    const nonces = new DpopNonces(secret, 60);
+    const key = createDpopKey();
+    const origin = 'https://api.acme.test';
+    let app: INestApplication;
+    let url: string;
+
+    /** GET /orders/mine with alice's DPoP-bound token and a proof carrying `nonce`. */
+    const getWithNonce = (nonce: string) => {
+      const token = issuer.userToken('alice', { roles: ['user'], dpopKey: key });
+      return fetch(`${url}/orders/mine`, {
+        headers: {
+          authorization: `DPoP ${token}`,
+          dpop: dpopProof(key, {
+            method: 'GET',
+            url: `${origin}/orders/mine`,
+            accessToken: token,
+            nonce,
+          }),
+        },
+      });
+    };
+
+    beforeAll(async () => {
+      const dpop = {
+        mode: 'required' as const,
+        publicOrigin: origin,
+        maxAgeSec: 60,
+        algorithms: ['ES256' as const],
+        nonceSecret: secret,
+      };
+      const moduleRef = await Test.createTestingModule({
+        imports: [AuthModule.forRootAsync({ useFactory: () => ({ ...options, dpop }) })],
+        controllers: [OrdersController],
+      }).compile();
+      app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
+      await app.listen(0, '127.0.0.1');
+      url = await app.getUrl();
+    });
+
+    afterAll(() => app.close());
+
+    it('answers a proof with the current nonce without sending another', async () => {
+      const response = await getWithNonce(nonces.current());
+      expect(response.status).toBe(200);
+      expect(response.headers.get('dpop-nonce')).toBeNull();
+    });
+
+    it('sends the next nonce (DPoP-Nonce) with the answer to a proof whose nonce is expiring', async () => {
+      const response = await getWithNonce(nonces.current(Date.now() - 60_000));
+      expect(response.status).toBe(200);
+      expect(response.headers.get('dpop-nonce')).toBe(nonces.current());
     });
   });
 
