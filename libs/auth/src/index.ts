@@ -38,7 +38,9 @@ export type {
 } from './lib/context/incoming-call';
 export { getPrincipal } from './lib/context/principal.context';
 export { getClientNetworks, setClientNetworks } from './lib/context/client-networks.context';
-export { currentCallMeta, REQUEST_ID_HEADER, withoutCallContext } from './lib/context/call-context';
+export { REQUEST_ID_HEADER } from './lib/context/call-context';
+// The call context the ServiceClient forwards: set by the transports and, for HTTP, CallContextInterceptor.
+export { currentCallMeta, withoutCallContext } from '@acme/transport';
 export { AccessTokenVerifier } from './lib/token/access-token.verifier';
 export { InvalidTokenError } from './lib/token/invalid-token.error';
 export type { InvalidTokenCheck } from './lib/token/invalid-token.error';

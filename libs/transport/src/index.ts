@@ -7,6 +7,7 @@ export { certificateThumbprint } from './lib/certificate-thumbprint';
 export { isMessageEnvelope, MAX_ENVELOPE_OVERHEAD_BYTES } from './lib/message-envelope';
 export type { MessageEnvelope, MessageMeta } from './lib/message-envelope';
 export { MessageContext } from './lib/message.context';
+export { currentCallMeta, runInCallContext, withoutCallContext } from './lib/call-context';
 export { SecureTcpServer } from './lib/secure-tcp.server';
 export type { SecureTcpServerOptions } from './lib/secure-tcp.server';
 export { createMtlsClient } from './lib/mtls-client';

@@ -3,12 +3,11 @@ import type {
   CanActivate,
   DynamicModule,
   InjectionToken,
-  NestInterceptor,
   OnApplicationBootstrap,
   Provider,
   Type,
 } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AUTH_OPTIONS } from './auth.options';
 import type { AuthOptions } from './auth.options';
@@ -36,10 +35,7 @@ const GLOBAL_GUARDS: Type<CanActivate>[] = [
  * Registers an enhancer globally, except in a benchmark without security: a
  * factory that returns nothing registers nothing, so that run pays for none of it.
  */
-function globally(
-  token: typeof APP_GUARD | typeof APP_INTERCEPTOR,
-  enhancer: Type<CanActivate | NestInterceptor>,
-): Provider {
+function globally(token: typeof APP_GUARD, enhancer: Type<CanActivate>): Provider {
   return {
     provide: token,
     inject: [AUTH_OPTIONS, enhancer],
@@ -56,8 +52,8 @@ export interface AuthModuleAsyncOptions {
 
 /**
  * Deny by default, for HTTP and RPC alike: installs the global guards (service
- * identity, token, roles, scopes, policy, in that order) and the call-context
- * interceptor that lets {@link ServiceClient} forward the caller's token.
+ * identity, token, roles, scopes, policy, in that order) and, in an HTTP app, the
+ * call-context interceptor that lets {@link ServiceClient} forward the caller's token.
  *
  * @example
  * AuthModule.forRootAsync({ inject: [ConfigService], useFactory: (config) => authOptionsFrom(config) })
@@ -97,7 +93,17 @@ export class AuthModule implements OnApplicationBootstrap {
         ...GLOBAL_GUARDS,
         CallContextInterceptor,
         ...GLOBAL_GUARDS.map((guard) => globally(APP_GUARD, guard)),
-        globally(APP_INTERCEPTOR, CallContextInterceptor),
+        {
+          // HTTP only: the transports run each message in its call context themselves, which
+          // spares a pure microservice Nest's per-call cost of an interceptor.
+          provide: APP_INTERCEPTOR,
+          inject: [AUTH_OPTIONS, HttpAdapterHost, CallContextInterceptor],
+          useFactory: (
+            auth: AuthOptions,
+            host: HttpAdapterHost,
+            instance: CallContextInterceptor,
+          ) => (auth.benchmarkInsecure || !host.httpAdapter ? undefined : instance),
+        },
       ],
       exports: [AUTH_OPTIONS, AccessTokenVerifier, JwksCache],
     };

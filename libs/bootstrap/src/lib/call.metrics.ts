@@ -11,13 +11,6 @@ const httpDuration = new Histogram({
   buckets: LATENCY_BUCKETS,
 });
 
-const rpcDuration = new Histogram({
-  name: 'acme_rpc_message_duration_seconds',
-  help: 'Time to handle a message, by pattern and outcome (ok, or the HTTP status of the error).',
-  labelNames: ['pattern', 'outcome'] as const,
-  buckets: LATENCY_BUCKETS,
-});
-
 /**
  * Times an answered request under its route template (`/api/orders/:id`);
  * a request no route matched counts as `unmatched`, so that scanners probing
@@ -32,9 +25,4 @@ export function recordHttpRequest(request: FastifyRequest, reply: FastifyReply):
     },
     reply.elapsedTime / 1000,
   );
-}
-
-/** Times a handled message under its pattern (one of the service's own, a fixed set). */
-export function recordRpcMessage(pattern: string, outcome: string, seconds: number): void {
-  rpcDuration.observe({ pattern, outcome }, seconds);
 }

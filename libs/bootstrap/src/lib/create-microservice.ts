@@ -8,7 +8,6 @@ import { RpcErrorFilter, SecureTcpServer } from '@acme/transport';
 import type { TransportSecurity } from '@acme/transport';
 import { DenialAuditFilter } from './denial-audit.filter';
 import { startEventConsumers } from './event-consumers';
-import { MessageLogInterceptor } from './message-log.interceptor';
 import { transportSecurityFrom } from './config/transport-security.env';
 import type { listenerEnv } from './config/listener.env';
 import { METRICS_KEYS } from './config/metrics.env';
@@ -67,8 +66,6 @@ export async function createMicroservice(appModule: Type<unknown>): Promise<INes
   app.useLogger(app.get(PinoNestLogger));
   app.useGlobalPipes(strictValidationPipe());
   app.useGlobalFilters(new DenialAuditFilter(new RpcErrorFilter()));
-  // Here, not in LoggingModule: every interceptor costs each HTTP request an AsyncResource in Nest.
-  app.useGlobalInterceptors(new MessageLogInterceptor());
   exitGracefullyOnSignals(app);
   await app.listen();
   announce();

@@ -7,7 +7,7 @@ import type { EventBroker } from '@acme/events';
 import { DATABASE } from '@acme/persistence';
 import type { OpenDatabase } from '@acme/persistence';
 import { contextOf, SpanKind, traced } from '@acme/telemetry';
-import { EventContext, isRpcErrorBody } from '@acme/transport';
+import { EventContext, isRpcErrorBody, runInCallContext } from '@acme/transport';
 import type { VerifiedEvent } from '@acme/transport';
 
 /** Statuses that retrying cannot change: the event goes to the dead letters. */
@@ -35,8 +35,16 @@ function dispatchTo(handler: MessageHandler, event: VerifiedEvent): Promise<void
 
 async function handle(handler: MessageHandler, event: VerifiedEvent): Promise<void> {
   try {
-    const result: unknown = await handler(event.data, new EventContext(event));
-    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+    // An event carries no token: its handler calls other services as itself.
+    const meta = {
+      requestId: event.requestId,
+      traceparent: event.traceparent,
+      tracestate: event.tracestate,
+    };
+    await runInCallContext(meta, async () => {
+      const result: unknown = await handler(event.data, new EventContext(event));
+      if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+    });
   } catch (error) {
     if (isRpcErrorBody(error) && isFinal(error.status)) {
       const message = Array.isArray(error.message) ? error.message.join('; ') : error.message;

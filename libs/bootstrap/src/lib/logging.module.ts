@@ -143,7 +143,7 @@ function hasBoundRequestId(logger: Logger): boolean {
 /**
  * Logging for a service: nestjs-pino over {@link createRootLogger}, at
  * `LOG_LEVEL`, in `LOG_FORMAT` (see {@link logFormatOf}). The line per request or message comes from `createHttpApp`
- * (`requestLogging()`) or `createMicroservice` (`MessageLogInterceptor`).
+ * (`requestLogging()`) or the transport (`SecureTcpServer`).
  *
  * @example
  * imports: [ConfigModule.forRoot(...), LoggingModule.forRoot(SERVICE_NAME), ...]

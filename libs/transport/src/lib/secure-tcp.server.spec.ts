@@ -7,7 +7,10 @@ import { Controller } from '@nestjs/common';
 import type { INestMicroservice } from '@nestjs/common';
 import { ClientTCP, Ctx, MessagePattern, Payload, ServerTCP } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { firstValueFrom, timeout } from 'rxjs';
+import { defer, firstValueFrom, of, timeout } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { currentCallMeta } from './call-context';
+import type { MessageMeta } from './message-envelope';
 import { createCertificateAuthority, issueServiceCertificate } from './testing/dev-pki';
 import type { CertificateAuthority } from './testing/dev-pki';
 import { metricValue } from './testing/metrics';
@@ -37,6 +40,24 @@ class EchoController {
   @MessagePattern('repeat')
   repeat(@Payload() length: number): string {
     return 'x'.repeat(length);
+  }
+
+  @MessagePattern('context')
+  async context(): Promise<{ now?: MessageMeta; afterAwait?: MessageMeta }> {
+    const now = currentCallMeta();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return { now, afterAwait: currentCallMeta() };
+  }
+
+  /** Work that runs only when Nest subscribes to the answer, after the handler returned. */
+  @MessagePattern('context.deferred')
+  deferred(): Observable<MessageMeta | null> {
+    return defer(() => of(currentCallMeta() ?? null));
+  }
+
+  @MessagePattern('fail')
+  fail(): never {
+    throw new Error('broken');
   }
 }
 
@@ -147,6 +168,33 @@ describe(SecureTcpServer.name, () => {
       peer: `spiffe://${TRUST_DOMAIN}/order`,
     });
     expect(echo.received).toEqual([{ amount: 5 }]);
+  });
+
+  it("runs the handler, and the work Nest subscribes to after it returns, in the message's call context", async () => {
+    const meta: MessageMeta = { authorization: 'Bearer a.b.c', requestId: 'req-context' };
+    const client = clientWith(orderTls);
+
+    await expect(ask(client, { meta, data: {} }, 'context')).resolves.toEqual({
+      now: meta,
+      afterAwait: meta,
+    });
+    await expect(ask(client, { meta, data: {} }, 'context.deferred')).resolves.toEqual(meta);
+    expect(currentCallMeta()).toBeUndefined();
+  });
+
+  it('times each message under its pattern and outcome', async () => {
+    const count = (pattern: string, outcome: string) =>
+      metricValue('acme_rpc_message_duration_seconds_count', { pattern, outcome });
+    const before = [await count('echo', 'ok'), await count('fail', '500')];
+    const client = clientWith(orderTls);
+
+    await ask(client, { meta: {}, data: 1 });
+    await failure(ask(client, { meta: {}, data: 1 }, 'fail'));
+
+    expect([await count('echo', 'ok'), await count('fail', '500')]).toEqual([
+      before[0] + 1,
+      before[1] + 1,
+    ]);
   });
 
   it('answers a payload that is not an envelope with 400 "malformed message envelope", without calling the handler', async () => {
@@ -297,6 +345,27 @@ describe(`${SecureTcpServer.name} behind a service mesh`, () => {
       );
     } finally {
       socket.destroy();
+    }
+  });
+});
+
+describe(`${SecureTcpServer.name} in a benchmark without security`, () => {
+  it('sets no call context: that baseline forwards nothing', async () => {
+    const security: TransportSecurity = { mode: 'benchmark-insecure' };
+    const { app, port } = await startEchoServer(security);
+    const client = createMtlsClient({
+      host: '127.0.0.1',
+      port,
+      service: 'payment',
+      security,
+      maxFrameSize: MAX_FRAME_SIZE,
+    });
+    try {
+      const meta: MessageMeta = { authorization: 'Bearer a.b.c' };
+      await expect(ask(client, { meta, data: {} }, 'context')).resolves.toEqual({});
+    } finally {
+      client.close();
+      await app.close();
     }
   });
 });

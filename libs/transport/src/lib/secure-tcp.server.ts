@@ -5,14 +5,14 @@ import type { Socket } from 'node:net';
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { isObservable, Observable, throwError } from 'rxjs';
 import { contextOf, endWithError, runInContext, SpanKind, startSpan } from '@acme/telemetry';
-import type { StartedSpan } from '@acme/telemetry';
+import { runInCallContext } from './call-context';
 import { isMessageEnvelope } from './message-envelope';
 import { MessageContext } from './message.context';
 import { mtlsServerOptions } from './mtls.options';
 import { ReplyLimitedSocket } from './reply-limited.socket';
 import type { RpcErrorBody } from './rpc-error';
 import type { TransportSecurity } from './transport-security';
-import { countTlsHandshakeFailure } from './transport.metrics';
+import { countTlsHandshakeFailure, recordMessage } from './transport.metrics';
 
 export interface SecureTcpServerOptions {
   host: string;
@@ -51,6 +51,7 @@ const PLAIN_PATTERN = /^(?!(?:true|false|null)$)[A-Za-z_][\w.:-]*$/;
 
 export class SecureTcpServer extends ServerTCP {
   private readonly log = new Logger(SecureTcpServer.name);
+  private readonly messageLog = new Logger('Message');
   private inFlight = 0;
   private drained?: () => void;
 
@@ -129,24 +130,48 @@ export class SecureTcpServer extends ServerTCP {
         context.getPattern(),
         envelope.meta,
       );
-      const traced = startSpan(messageContext.getPattern(), {
+      const pattern = messageContext.getPattern();
+      const traced = startSpan(pattern, {
         kind: SpanKind.SERVER,
         parent: contextOf(envelope.meta),
         attributes: {
           'rpc.system': 'nestjs_tcp',
-          'rpc.method': messageContext.getPattern(),
+          'rpc.method': pattern,
           'acme.peer.spiffe_id': messageContext.getPeerSpiffeId() ?? '',
         },
       });
+      // Everything the handler starts, and what Nest subscribes to after it returns, runs
+      // in the message's call context (and span): a ServiceClient call forwards its token.
+      // A benchmark without security forwards nothing, as it never did.
+      const inContext = <T>(work: () => T): T => {
+        const spanned = traced ? () => runInContext(traced.context, work) : work;
+        return this.secureOptions.security.mode === 'benchmark-insecure'
+          ? spanned()
+          : runInCallContext(envelope.meta, spanned);
+      };
+      const started = performance.now();
+      const settled = (error?: unknown, closed = false): void => {
+        const status = error === undefined ? undefined : statusOf(error);
+        if (traced) {
+          if (status === undefined) {
+            traced.span.end();
+          } else {
+            traced.span.setAttribute('acme.rpc.status', status);
+            endWithError(traced.span, error);
+          }
+        }
+        const outcome = closed ? 'closed' : status === undefined ? 'ok' : String(status);
+        this.logMessage(messageContext, outcome, performance.now() - started);
+      };
       this.inFlight++;
       try {
-        if (!traced) return await handler(envelope.data, messageContext);
-        const result: unknown = await runInContext(traced.context, () =>
-          handler(envelope.data, messageContext),
+        return whenSettled(
+          await inContext(() => handler(envelope.data, messageContext)),
+          inContext,
+          settled,
         );
-        return inSpan(result, traced);
       } catch (error) {
-        if (traced) endWithError(traced.span, error);
+        settled(error);
         throw error;
       } finally {
         // After the answer is written, which happens once this promise settles.
@@ -156,6 +181,29 @@ export class SecureTcpServer extends ServerTCP {
     unwrapEnvelope.isEventHandler = handler.isEventHandler;
     unwrapEnvelope.extras = handler.extras;
     return unwrapEnvelope;
+  }
+
+  /**
+   * One line per message, as the gateway logs each request: pattern, calling service,
+   * request id, outcome and duration; and its time in `acme_rpc_message_duration_seconds`.
+   * Refused messages too: a guard's refusal is also counted in `acme_auth_denials_total`.
+   */
+  private logMessage(message: MessageContext, outcome: string, durationMs: number): void {
+    const pattern = message.getPattern();
+    recordMessage(pattern, outcome, durationMs / 1000);
+    const fields = {
+      pattern,
+      peer: message.getPeerSpiffeId(),
+      requestId: message.getMeta().requestId,
+      durationMs: Math.round(durationMs),
+    };
+    if (outcome === 'ok') {
+      this.messageLog.log(fields, 'message handled');
+    } else if (outcome === 'closed') {
+      this.messageLog.warn(fields, 'connection closed before the answer');
+    } else {
+      this.messageLog.warn({ ...fields, status: Number(outcome) }, 'message failed');
+    }
   }
 
   /**
@@ -176,36 +224,49 @@ export class SecureTcpServer extends ServerTCP {
   }
 }
 
+/** The status an error answers with: the filters turn every failure into an {@link RpcErrorBody}. */
+function statusOf(error: unknown): number {
+  const status = (error as Partial<RpcErrorBody> | undefined)?.status;
+  return typeof status === 'number' ? status : 500;
+}
+
 /**
- * A handler's answer, subscribed inside its span, which ends with it: Nest
- * subscribes to the answer after the handler returns, outside of the span,
- * and the work an interceptor defers until then would otherwise be orphaned.
+ * A handler's answer, with `settled` called once when it is known: Nest subscribes to an
+ * Observable answer after the handler returns, and that work runs `inContext` too.
+ * Unsubscribed before an answer (the connection closed), it settles as `closed`.
  */
-function inSpan(result: unknown, { span, context }: StartedSpan): unknown {
+function whenSettled(
+  result: unknown,
+  inContext: <T>(work: () => T) => T,
+  settled: (error?: unknown, closed?: boolean) => void,
+): unknown {
   if (!isObservable(result)) {
-    span.end();
+    settled();
     return result;
   }
   return new Observable((subscriber) => {
-    const subscription = runInContext(context, () =>
+    let done = false;
+    const finish = (error?: unknown, closed?: boolean) => {
+      if (done) return;
+      done = true;
+      settled(error, closed);
+    };
+    const subscription = inContext(() =>
       result.subscribe({
         next: (value) => subscriber.next(value),
         error: (error: unknown) => {
-          const status = (error as Partial<RpcErrorBody> | undefined)?.status;
-          if (typeof status === 'number') span.setAttribute('acme.rpc.status', status);
-          endWithError(span, error);
+          finish(error);
           subscriber.error(error);
         },
         complete: () => {
-          span.end();
+          finish();
           subscriber.complete();
         },
       }),
     );
-    // Unsubscribed before an answer (the connection closed): the span ends too.
     return () => {
       subscription.unsubscribe();
-      if (span.isRecording()) span.end();
+      finish(undefined, true);
     };
   });
 }

@@ -2,17 +2,13 @@ import { HttpException, Logger } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { ClientProxy, TcpSocket } from '@nestjs/microservices';
-import { MessageContext } from '@acme/transport';
+import { MessageContext, withoutCallContext } from '@acme/transport';
 import { metricValue } from '@acme/transport/testing';
 import type { MessageEnvelope, MessageMeta, RpcErrorBody } from '@acme/transport';
 import { defer, delay, from, lastValueFrom, NEVER, of, throwError } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
-import {
-  CallContextInterceptor,
-  REQUEST_ID_HEADER,
-  withoutCallContext,
-} from '../context/call-context';
+import { CallContextInterceptor, REQUEST_ID_HEADER } from '../context/call-context';
 import { setClientNetworks } from '../context/client-networks.context';
 import { TestIssuer } from '../testing/test-issuer';
 import { AccessTokenVerifier } from '../token/access-token.verifier';

@@ -5,12 +5,11 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
-import { isRpcErrorBody } from '@acme/transport';
+import { currentCallMeta, isRpcErrorBody } from '@acme/transport';
 import type { MessageEnvelope, MessageMeta } from '@acme/transport';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import { annotateActiveSpan, outgoingTraceContext, SpanKind, traced } from '@acme/telemetry';
 import { InvalidTokenException } from '../auth.errors';
-import { currentCallMeta } from '../context/call-context';
 import type { ServiceTokenProvider } from '../token/service-token.provider';
 import { TokenRequestError } from '../token/token-endpoint';
 import type { TokenExchanger } from '../token/token-exchanger';

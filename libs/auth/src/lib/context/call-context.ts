@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import { runInCallContext } from '@acme/transport';
 import type { MessageMeta } from '@acme/transport';
 import { Observable } from 'rxjs';
 import { traceCarrierOfHeaders } from '@acme/telemetry';
@@ -8,39 +8,22 @@ import { recordedClientNetworks } from './client-networks.context';
 import { readHttpCredentials } from '../http/http-sender-constraint';
 import { incomingCall } from './incoming-call';
 
-/** The caller's credentials and request id, available to everything a handler calls. */
-const storage = new AsyncLocalStorage<MessageMeta>();
-
-/** The current call's metadata, or undefined outside of a handler. */
-export function currentCallMeta(): MessageMeta | undefined {
-  return storage.getStore();
-}
-
-/**
- * Runs `work` as if outside of any handler: a {@link ServiceClient} call in it
- * carries nothing of the current caller, neither token nor request id.
- *
- * @example
- * // A public ping needs no token, and must not spend an exchange of the caller's.
- * await withoutCallContext(() => client.send(HEALTH_PATTERN, {}));
- */
-export function withoutCallContext<T>(work: () => T): T {
-  return storage.exit(work);
-}
-
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**
- * Runs each handler with the caller's token and request id in async-local
- * storage, so that {@link ServiceClient} forwards them without any handler
+ * Runs each HTTP handler with the caller's token and request id in the call context
+ * (`currentCallMeta()`), so that {@link ServiceClient} forwards them without any handler
  * touching a token. Guards run before interceptors: by now the token is verified.
+ * Messages get theirs from the transport (`SecureTcpServer`, the event consumers), so a
+ * pure microservice registers no interceptor: Nest binds an `AsyncResource` per
+ * interceptor for every call.
  */
 @Injectable()
 export class CallContextInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const meta = readMeta(context);
     return new Observable((subscriber) =>
-      storage.run(meta, () => next.handle().subscribe(subscriber)),
+      runInCallContext(meta, () => next.handle().subscribe(subscriber)),
     );
   }
 }
