@@ -305,15 +305,10 @@ async function measureSystems(
 
     // Rounds alternate between the systems, so that a slow spell of the machine hits all.
     const saturated = perMode(modes, (): LoadResult[] => []);
-    const cpu = perMode(modes, () => ({ services: perService(() => 0), sidecars: 0 }));
     for (let round = 0; round < settings.rounds; round++) {
       for (const mode of modes) {
         log(`${path}, ${mode}: saturation, round ${round + 1}`);
-        const before = cpuSeconds(mode);
         saturated[mode].push(await run(mode, saturation));
-        const after = cpuSeconds(mode);
-        for (const s of SERVICES) cpu[mode].services[s] += after.services[s] - before.services[s];
-        cpu[mode].sidecars += after.sidecars - before.sidecars;
       }
     }
     const best = (mode: Mode) =>
@@ -321,9 +316,14 @@ async function measureSystems(
     const rate = Math.max(1, Math.round(best('secure').throughput / 2));
     const atRate = perMode(modes, (): LoadResult[] => []);
     const sequential = perMode(modes, (): LoadResult[] => []);
+    // CPU per request is read at the fixed rate, the same offered load for every system:
+    // at saturation each system queues and batches differently, and the figure moved by
+    // more than half between runs of the same code.
+    const cpu = perMode(modes, () => ({ services: perService(() => 0), sidecars: 0 }));
     for (let round = 0; round < settings.rounds; round++) {
       for (const mode of modes) {
         log(`${path}, ${mode}: ${rate} req/s, round ${round + 1}`);
+        const before = cpuSeconds(mode);
         atRate[mode].push(
           await run(mode, {
             connections: settings.rateConnections,
@@ -331,6 +331,9 @@ async function measureSystems(
             rate,
           }),
         );
+        const after = cpuSeconds(mode);
+        for (const s of SERVICES) cpu[mode].services[s] += after.services[s] - before.services[s];
+        cpu[mode].sidecars += after.sidecars - before.sidecars;
         log(`${path}, ${mode}: sequential, round ${round + 1}`);
         sequential[mode].push(await run(mode, { connections: 1, durationS: settings.durationS }));
       }
@@ -345,7 +348,7 @@ async function measureSystems(
           `${path}, ${mode}: ${failed} requests failed: ${JSON.stringify(all.map((r) => r.statusCodes))}`,
         );
       }
-      const ok = saturated[mode].reduce((sum, r) => sum + r.ok, 0);
+      const ok = atRate[mode].reduce((sum, r) => sum + r.ok, 0);
       results[mode][path] = {
         saturated: best(mode),
         atRate: lowestMedian(atRate[mode]),

@@ -23,7 +23,7 @@ export interface ConnectionGrowth {
 }
 
 export interface TableRead {
-  /** One connection, one request at a time. */
+  /** One connection, one request at a time: the lowest median of three rounds. */
   sequentialP50Ms: number;
   /** Saturated, with the main runs' connections. */
   throughput: number;
@@ -86,9 +86,12 @@ export async function measureGrowth(
     if (missing > 0) await system.seedOtherOrders(missing);
     const read = async (spec: RequestSpec): Promise<TableRead> => {
       await run(spec, settings.saturationConnections); // warm-up: plans and caches at this size
-      const sequential = await run(spec, 1);
+      // The lowest median of three, as for the main runs: one round's median moved by 2x
+      // between runs on this machine, while the database lookup itself took 0.1-0.5 ms.
+      const rounds = [await run(spec, 1), await run(spec, 1), await run(spec, 1)];
+      const sequential = rounds.reduce((a, b) => (b.latencyMs.p50 < a.latencyMs.p50 ? b : a));
       const saturated = await run(spec, settings.saturationConnections);
-      assertAnswered(`${rows} rows`, [sequential, saturated]);
+      assertAnswered(`${rows} rows`, [...rounds, saturated]);
       return { sequentialP50Ms: sequential.latencyMs.p50, throughput: saturated.throughput };
     };
     tables.push({ rows, byId: await read(byId), list: await read(list) });

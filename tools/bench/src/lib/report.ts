@@ -27,7 +27,7 @@ export interface PathModeResult {
   atRate: LoadResult;
   /** One connection, one request at a time: latency without queueing. */
   sequential: LoadResult;
-  /** Over every saturated round. */
+  /** Over every round at the fixed rate: the same offered load for every system. */
   cpuSecondsPer1000: Record<ServiceName, number>;
   /** The sidecars' CPU over the same rounds (0 without a mesh). */
   sidecarCpuSecondsPer1000: number;
@@ -319,7 +319,8 @@ export function renderMarkdown(results: BenchResults): string {
     `Production builds from \`dist/\`, ${settings.database}, \`LOG_LEVEL=${settings.logLevel}\`` +
       `${settings.nodeFlags.length ? `, services run with \`node ${settings.nodeFlags.join(' ')}\`` : ''}; autocannon in the same machine. ` +
       `Saturation: ${settings.connections} connections, best of ${settings.rounds} × ${settings.durationS} s; ` +
-      `latency: ${settings.rateConnections} connections at half of the secure saturated throughput, the round with the lowest median. ` +
+      `latency: ${settings.rateConnections} connections at half of the secure saturated throughput, the round with the lowest median; ` +
+      'CPU per request over those fixed-rate rounds, the same offered load for every system. ' +
       '*Insecure* is the same system with `BENCH_INSECURE` (plaintext TCP, no token verification, no guards); ' +
       '*traced* is the secure system with OpenTelemetry on, every request sampled, exporting OTLP/HTTP protobuf to a receiver in the bench process; ' +
       '*mesh* is the system with `TRANSPORT_SECURITY=mesh` (tokens verified at every hop, no TLS in the process) behind one HAProxy sidecar per service doing mutual TLS 1.3, one thread each. ' +
@@ -405,7 +406,7 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     `The receiver got ${results.tracing.exports} OTLP exports. Tracing off (the default) costs one branch per span site.`,
     '',
-    '## CPU seconds per 1000 requests (saturated)',
+    '## CPU seconds per 1000 requests (at the fixed rate)',
     '',
     table(
       ['path', 'mode', ...SERVICES, 'sidecars'],
