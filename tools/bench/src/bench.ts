@@ -5,7 +5,8 @@
  *
  *   npm run bench               # full run: dist/bench/results.json and docs/BENCHMARKS.md
  *   npm run bench -- --smoke    # a few seconds of tiny load, to prove the harness works
- *   npm run bench -- --profile  # also a CPU profile of each service (node --cpu-prof), in dist/bench/profiles
+ *   npm run bench -- --profile  # also a CPU profile of each service (node --cpu-prof), in dist/bench/profiles;
+ *                               # then: node -r @swc-node/register tools/bench/src/profile-report.ts
  *   npm run bench -- --node-flags="--max-semi-space-size=1"  # services run with these node flags
  *   npm run bench -- --no-mesh  # without the service-mesh comparison (which needs HAProxy)
  *
@@ -39,6 +40,8 @@ import {
   tracingCost,
 } from './lib/report';
 import { MeshSidecars } from './lib/mesh-sidecars';
+import { PROFILE_WINDOWS } from './lib/profile-diff';
+import type { ProfileWindow } from './lib/profile-diff';
 import type {
   BenchResults,
   Mode,
@@ -99,6 +102,8 @@ type Settings = typeof FULL;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The clock of V8's CPU profiles (`node --cpu-prof`), in microseconds. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 async function main(): Promise<void> {
   const smoke = process.argv.includes('--smoke');
@@ -131,7 +136,7 @@ async function main(): Promise<void> {
     mutualTls: tlsOf(material, ISSUER),
   });
   const receiver = await OtlpReceiver.start();
-  const system = (mode: Mode, run = runId) =>
+  const system = (mode: Mode, run = runId, profiled = true) =>
     new BenchSystem({
       mode,
       otlpEndpoint: receiver.endpoint,
@@ -141,7 +146,7 @@ async function main(): Promise<void> {
       issuer: issuer.issuer,
       databaseUrl: DATABASE_URL,
       runId: run,
-      profileDir,
+      profileDir: profiled ? profileDir : undefined,
       nodeFlags,
     });
   const withMesh = !smoke && !process.argv.includes('--no-mesh');
@@ -149,7 +154,8 @@ async function main(): Promise<void> {
   const modes = MODES.filter((mode) => mode !== 'mesh' || withMesh);
   const systems = perMode(modes, system);
   // A secure system of its own, whose orders table starts empty and grows to a million rows.
-  const growthSystem = system('secure', `${runId}_growth`);
+  // Not profiled: its profiles would replace the secure system's, of the same names.
+  const growthSystem = system('secure', `${runId}_growth`, false);
   try {
     log('token verification micro-benchmark');
     const verification = await benchVerification(issuer, AUDIENCE, settings.verifyIterations);
@@ -173,9 +179,21 @@ async function main(): Promise<void> {
       scope: 'orders:read orders:write',
       expiresIn: 3_600,
     });
-    const { results: measured, paths } = await measureSystems(modes, systems, token, settings);
+    // The fixed-rate rounds of each mode and path, for `profile-report.ts` to cut the profiles by.
+    const profileWindows: Record<string, ProfileWindow[]> = {};
+    const { results: measured, paths } = await measureSystems(
+      modes,
+      systems,
+      token,
+      settings,
+      profileWindows,
+    );
     const [secure, insecure, traced] = [measured.secure, measured.insecure, measured.traced];
     await Promise.all(modes.map((mode) => systems[mode].stop()));
+    if (profileDir) {
+      mkdirSync(profileDir, { recursive: true });
+      writeFileSync(join(profileDir, PROFILE_WINDOWS), JSON.stringify(profileWindows, null, 2));
+    }
     log('starting a secure system for growth');
     await growthSystem.start();
     const growth = await measureGrowth(
@@ -240,6 +258,7 @@ async function measureSystems(
   systems: Record<Mode, BenchSystem>,
   token: string,
   settings: Settings,
+  profileWindows: Record<string, ProfileWindow[]>,
 ): Promise<{ results: Record<Mode, ModeResult>; paths: Record<PathName, PathInfo> }> {
   const startupMs = {} as Record<Mode, number>;
   const startupCpuSeconds = {} as Record<Mode, Record<ServiceName, number>>;
@@ -324,13 +343,17 @@ async function measureSystems(
       for (const mode of modes) {
         log(`${path}, ${mode}: ${rate} req/s, round ${round + 1}`);
         const before = cpuSeconds(mode);
-        atRate[mode].push(
-          await run(mode, {
-            connections: settings.rateConnections,
-            durationS: settings.durationS,
-            rate,
-          }),
-        );
+        const startUs = monotonicUs();
+        const result = await run(mode, {
+          connections: settings.rateConnections,
+          durationS: settings.durationS,
+          rate,
+        });
+        profileWindows[`${mode}.${path}`] = [
+          ...(profileWindows[`${mode}.${path}`] ?? []),
+          { startUs, endUs: monotonicUs(), requests: result.ok },
+        ];
+        atRate[mode].push(result);
         const after = cpuSeconds(mode);
         for (const s of SERVICES) cpu[mode].services[s] += after.services[s] - before.services[s];
         cpu[mode].sidecars += after.sidecars - before.sidecars;
