@@ -2,7 +2,12 @@ import { HttpException, Logger } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { ClientProxy, TcpSocket } from '@nestjs/microservices';
-import { MessageContext, withoutCallContext } from '@acme/transport';
+import {
+  currentCallMeta,
+  MessageContext,
+  runInCallContext,
+  withoutCallContext,
+} from '@acme/transport';
 import { metricValue } from '@acme/transport/testing';
 import type { MessageEnvelope, MessageMeta, RpcErrorBody } from '@acme/transport';
 import { defer, delay, from, lastValueFrom, NEVER, of, throwError } from 'rxjs';
@@ -41,14 +46,12 @@ function httpRequestContext(headers: Record<string, string>): ExecutionContext {
   return context;
 }
 
-function rpcMessageContext(meta: MessageMeta): ExecutionContext {
-  const message = new MessageContext({} as TcpSocket, 'orders.create', meta); // the interceptor never reads the socket
-  const context = new ExecutionContextHost([{}, message]);
-  context.setType('rpc');
-  return context;
+/** Runs `call` as a handler of a message with `meta`: in the call context its transport sets. */
+function inMessage<T>(meta: MessageMeta, call: () => Promise<T>): Promise<T> {
+  return runInCallContext(meta, call);
 }
 
-/** Runs `call` as a handler would run under CallContextInterceptor in `context`. */
+/** Runs `call` as a handler of an HTTP request would run under CallContextInterceptor. */
 function inHandler<T>(context: ExecutionContext, call: () => Promise<T>): Promise<T> {
   return lastValueFrom(
     new CallContextInterceptor().intercept(context, { handle: () => defer(() => from(call())) }),
@@ -164,7 +167,7 @@ describe(ServiceClient.name, () => {
     it("sends a token for the callee's audience naming this service as actor, not the caller's", async () => {
       const authorization = `Bearer ${issuer.sign({ claims: { sub: 'alice', aud: 'urn:acme:order' } })}`;
 
-      await inHandler(rpcMessageContext({ authorization, requestId: 'req-4' }), () =>
+      await inMessage({ authorization, requestId: 'req-4' }, () =>
         exchanging().send('payments.charge', {}),
       );
 
@@ -181,7 +184,7 @@ describe(ServiceClient.name, () => {
       const authorization = `Bearer ${issuer.userToken('alice')}`;
       const before = issuer.exchanges;
 
-      await inHandler(rpcMessageContext({ authorization }), async () => {
+      await inMessage({ authorization }, async () => {
         await Promise.all([client.send('payments.charge', {}), client.send('payments.get', {})]);
         await client.send('payments.get', {});
       });
@@ -194,9 +197,7 @@ describe(ServiceClient.name, () => {
       const authorization = `Bearer ${issuer.userToken('alice', { expiresIn: -10 })}`;
 
       const error = await failure(
-        inHandler(rpcMessageContext({ authorization }), () =>
-          exchanging().send('payments.charge', {}),
-        ),
+        inMessage({ authorization }, () => exchanging().send('payments.charge', {})),
       );
 
       expect(error.getStatus()).toBe(401);
@@ -212,9 +213,7 @@ describe(ServiceClient.name, () => {
       const authorization = `Bearer ${issuer.userToken('alice')}`;
 
       const error = await failure(
-        inHandler(rpcMessageContext({ authorization }), () =>
-          exchanging(unreachable).send('payments.charge', {}),
-        ),
+        inMessage({ authorization }, () => exchanging(unreachable).send('payments.charge', {})),
       );
 
       expect(error.getStatus()).toBe(503);
@@ -225,7 +224,7 @@ describe(ServiceClient.name, () => {
       const authorization = `Bearer ${issuer.userToken('alice')}`;
       const before = issuer.exchanges;
 
-      await inHandler(rpcMessageContext({ authorization, requestId: 'req-5' }), () =>
+      await inMessage({ authorization, requestId: 'req-5' }, () =>
         withoutCallContext(() => exchanging().send('health.ping', {})),
       );
 
@@ -239,7 +238,7 @@ describe(ServiceClient.name, () => {
     it('sends no credentials when the caller had none, nor one that is no bearer token', async () => {
       const client = exchanging();
       await client.send('payments.charge', {});
-      await inHandler(rpcMessageContext({ authorization: 'Basic b3JkZXI6c2VjcmV0' }), () =>
+      await inMessage({ authorization: 'Basic b3JkZXI6c2VjcmV0' }, () =>
         client.send('payments.charge', {}),
       );
 
@@ -269,7 +268,7 @@ describe(ServiceClient.name, () => {
     it("forwards the incoming message's metadata on the next hop", async () => {
       const meta = { authorization: `Bearer ${issuer.userToken('alice')}`, requestId: 'req-2' };
 
-      await inHandler(rpcMessageContext(meta), () => client.send('payments.charge', {}));
+      await inMessage(meta, () => client.send('payments.charge', {}));
 
       expect(proxy.sent[0].envelope.meta).toEqual(meta);
     });
@@ -514,5 +513,21 @@ describe(ServiceClient.name, () => {
 
       expect(await state()).toBe(2);
     });
+  });
+});
+
+describe(CallContextInterceptor.name, () => {
+  it("leaves a message in the call context its transport set, whatever the message's metadata says", async () => {
+    const message = new MessageContext({} as TcpSocket, 'orders.create', {
+      authorization: 'Bearer from-the-envelope',
+    }); // the interceptor never reads the socket
+    const context = new ExecutionContextHost([{}, message]);
+    context.setType('rpc');
+
+    const seen = await runInCallContext({ requestId: 'set-by-the-transport' }, () =>
+      inHandler(context, () => Promise.resolve(currentCallMeta())),
+    );
+
+    expect(seen).toEqual({ requestId: 'set-by-the-transport' });
   });
 });

@@ -3,6 +3,7 @@ import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/com
 import { runInCallContext } from '@acme/transport';
 import type { MessageMeta } from '@acme/transport';
 import { Observable } from 'rxjs';
+import type { FastifyRequest } from 'fastify';
 import { traceCarrierOfHeaders } from '@acme/telemetry';
 import { recordedClientNetworks } from './client-networks.context';
 import { readHttpCredentials } from '../http/http-sender-constraint';
@@ -21,38 +22,27 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 @Injectable()
 export class CallContextInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const meta = readMeta(context);
+    const call = incomingCall(context);
+    // A message (in a hybrid app) already runs in the context its transport set.
+    if (call.kind !== 'http') return next.handle();
+    const meta = httpCallMeta(call.request);
     return new Observable((subscriber) =>
       runInCallContext(meta, () => next.handle().subscribe(subscriber)),
     );
   }
 }
 
-function readMeta(context: ExecutionContext): MessageMeta {
-  const call = incomingCall(context);
-  switch (call.kind) {
-    case 'http': {
-      const { headers } = call.request;
-      const requestId = headers[REQUEST_ID_HEADER];
-      // The DPoP proof was for this hop: onward, the token (exchanged, or forwarded) travels as
-      // a bearer token over mutual TLS, and a forwarded DPoP-bound one is refused by the callee.
-      const credentials = readHttpCredentials(headers.authorization);
-      return {
-        authorization:
-          credentials?.scheme === 'dpop' ? `Bearer ${credentials.token}` : headers.authorization,
-        requestId: typeof requestId === 'string' ? requestId : undefined,
-        clientNetworks: [...recordedClientNetworks(call.request)],
-        ...traceCarrierOfHeaders(headers),
-      };
-    }
-    case 'rpc':
-      // An event carries no token: its handler calls other services as itself.
-      if (call.event) {
-        const { requestId, traceparent, tracestate } = call.event.getEvent();
-        return { requestId, traceparent, tracestate };
-      }
-      return call.message?.getMeta() ?? {};
-    case 'unsupported':
-      return {};
-  }
+function httpCallMeta(request: FastifyRequest): MessageMeta {
+  const { headers } = request;
+  const requestId = headers[REQUEST_ID_HEADER];
+  // The DPoP proof was for this hop: onward, the token (exchanged, or forwarded) travels as
+  // a bearer token over mutual TLS, and a forwarded DPoP-bound one is refused by the callee.
+  const credentials = readHttpCredentials(headers.authorization);
+  return {
+    authorization:
+      credentials?.scheme === 'dpop' ? `Bearer ${credentials.token}` : headers.authorization,
+    requestId: typeof requestId === 'string' ? requestId : undefined,
+    clientNetworks: [...recordedClientNetworks(request)],
+    ...traceCarrierOfHeaders(headers),
+  };
 }
