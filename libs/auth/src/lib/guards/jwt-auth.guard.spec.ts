@@ -48,6 +48,17 @@ class OrdersController {
 const rpcContext = (handler: keyof OrdersController & string, meta: MessageMeta) =>
   rpc(OrdersController, handler, { meta });
 
+/** The orders controller behind AuthModule with `auth`, on Fastify on a free port of 127.0.0.1. */
+async function startHttpApp(auth: AuthOptions): Promise<{ app: INestApplication; url: string }> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [AuthModule.forRootAsync({ useFactory: () => auth })],
+    controllers: [OrdersController],
+  }).compile();
+  const app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
+  await app.listen(0, '127.0.0.1');
+  return { app, url: await app.getUrl() };
+}
+
 describe(JwtAuthGuard.name, () => {
   let issuer: TestIssuer;
   let options: AuthOptions;
@@ -291,13 +302,7 @@ describe(JwtAuthGuard.name, () => {
         algorithms: ['ES256' as const],
         nonceSecret: secret,
       };
-      const moduleRef = await Test.createTestingModule({
-        imports: [AuthModule.forRootAsync({ useFactory: () => ({ ...options, dpop }) })],
-        controllers: [OrdersController],
-      }).compile();
-      app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
-      await app.listen(0, '127.0.0.1');
-      url = await app.getUrl();
+      ({ app, url } = await startHttpApp({ ...options, dpop }));
     });
 
     afterAll(() => app.close());
@@ -327,13 +332,7 @@ describe(JwtAuthGuard.name, () => {
     };
 
     beforeAll(async () => {
-      const moduleRef = await Test.createTestingModule({
-        imports: [AuthModule.forRootAsync({ useFactory: () => options })],
-        controllers: [OrdersController],
-      }).compile();
-      app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
-      await app.listen(0, '127.0.0.1');
-      url = await app.getUrl();
+      ({ app, url } = await startHttpApp(options));
     });
 
     afterAll(() => app.close());
