@@ -6,7 +6,6 @@ export type { RateLimitOptions } from './lib/edge.decorators';
 export { clientAddressKey, IpRanges, isIpRange, parseAddress } from './lib/ip/ip-ranges';
 export { acceptJsonBodiesOnly, ipFilter, urlLengthLimit } from './lib/http/request-filters';
 export type { RequestFilter } from './lib/http/request-filters';
-export { RequestTimeoutInterceptor } from './lib/http/request-timeout.interceptor';
 export type { StoreFailureMode } from './lib/rate-limit/fallback-token-buckets';
 export { createRedisClient } from './lib/rate-limit/redis-client';
 export type { RedisStoreOptions } from './lib/rate-limit/redis-client';

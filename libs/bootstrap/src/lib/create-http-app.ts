@@ -12,7 +12,6 @@ import {
   IpRanges,
   isIpRange,
   parseAddress,
-  RequestTimeoutInterceptor,
   urlLengthLimit,
 } from '@acme/edge';
 import type { RequestFilter } from '@acme/edge';
@@ -35,6 +34,7 @@ import type { MetricsEnv } from './config/metrics.env';
 import { recordHttpRequest } from './call.metrics';
 import { serveMetricsOf } from './metrics.server';
 import { documentAuthRules } from './openapi-auth';
+import { answerWithin } from './request-timeout';
 import { exitGracefullyOnSignals } from './shutdown';
 import { strictValidationPipe } from './validation.pipe';
 
@@ -115,7 +115,8 @@ const HTTP_KEYS = Object.keys(httpAppEnv(0)) as (keyof HttpAppEnv)[];
  * Starts an HTTP app on Fastify behind a safe edge, in this order: request id
  * and request log, security headers (helmet), global IP rules, URL length, CORS
  * from an allow-list; JSON-only bodies of bounded size; then strict
- * validation, RFC 6750 errors with an audit line per denial, a request timeout,
+ * validation, RFC 6750 errors with an audit line per denial, a 504 for a
+ * request without an answer in time,
  * OpenAPI at /docs, health probes outside the prefix, graceful shutdown, and
  * Prometheus metrics on a port of their own (never the public one). The app's
  * schema must include {@link httpAppEnv} and `metricsEnv` (`TConfig`, the
@@ -209,6 +210,7 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv>(
       ),
   });
   acceptJsonBodiesOnly(adapter.getInstance(), env.MAX_BODY_BYTES);
+  answerWithin(adapter.getInstance(), env.REQUEST_TIMEOUT_MS);
 
   if (options.globalPrefix) {
     app.setGlobalPrefix(options.globalPrefix, { exclude: Object.values(HEALTH_ROUTES) });
@@ -217,7 +219,6 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv>(
   app.useGlobalFilters(
     new DenialAuditFilter(new HttpErrorFilter(app.get(HttpAdapterHost).httpAdapter)),
   );
-  app.useGlobalInterceptors(new RequestTimeoutInterceptor(env.REQUEST_TIMEOUT_MS));
   if (env.API_DOCS && options.openApi) serveOpenApi(app, options.openApi);
   exitGracefullyOnSignals(app);
 
