@@ -38,8 +38,8 @@ export type {
 } from './lib/context/incoming-call';
 export { getPrincipal } from './lib/context/principal.context';
 export { getClientNetworks, setClientNetworks } from './lib/context/client-networks.context';
-export { REQUEST_ID_HEADER } from './lib/context/call-context';
-// The call context the ServiceClient forwards: set by the transports and, for HTTP, CallContextInterceptor.
+export { REQUEST_ID_HEADER, runRoutesInCallContext } from './lib/context/call-context';
+// The call context the ServiceClient forwards: set by the transports and, for HTTP, runRoutesInCallContext.
 export { currentCallMeta, withoutCallContext } from '@acme/transport';
 export { AccessTokenVerifier } from './lib/token/access-token.verifier';
 export { InvalidTokenError } from './lib/token/invalid-token.error';

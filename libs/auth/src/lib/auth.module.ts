@@ -7,11 +7,10 @@ import type {
   Provider,
   Type,
 } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AUTH_OPTIONS } from './auth.options';
 import type { AuthOptions } from './auth.options';
-import { CallContextInterceptor } from './context/call-context';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { PolicyGuard } from './guards/policy.guard';
 import { RolesGuard } from './guards/roles.guard';
@@ -52,8 +51,9 @@ export interface AuthModuleAsyncOptions {
 
 /**
  * Deny by default, for HTTP and RPC alike: installs the global guards (service
- * identity, token, roles, scopes, policy, in that order) and, in an HTTP app, the
- * call-context interceptor that lets {@link ServiceClient} forward the caller's token.
+ * identity, token, roles, scopes, policy, in that order). The caller's token reaches
+ * {@link ServiceClient} through the call context: set per message by the transports,
+ * and per HTTP request by `runRoutesInCallContext` (`createHttpApp` installs it).
  *
  * @example
  * AuthModule.forRootAsync({ inject: [ConfigService], useFactory: (config) => authOptionsFrom(config) })
@@ -91,19 +91,7 @@ export class AuthModule implements OnApplicationBootstrap {
         HttpSenderConstraint,
         JwtStrategy,
         ...GLOBAL_GUARDS,
-        CallContextInterceptor,
         ...GLOBAL_GUARDS.map((guard) => globally(APP_GUARD, guard)),
-        {
-          // HTTP only: the transports run each message in its call context themselves, which
-          // spares a pure microservice Nest's per-call cost of an interceptor.
-          provide: APP_INTERCEPTOR,
-          inject: [AUTH_OPTIONS, HttpAdapterHost, CallContextInterceptor],
-          useFactory: (
-            auth: AuthOptions,
-            host: HttpAdapterHost,
-            instance: CallContextInterceptor,
-          ) => (auth.benchmarkInsecure || !host.httpAdapter ? undefined : instance),
-        },
       ],
       exports: [AUTH_OPTIONS, AccessTokenVerifier, JwksCache],
     };

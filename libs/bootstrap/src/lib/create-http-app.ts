@@ -5,7 +5,7 @@ import { HttpAdapterHost, ModulesContainer, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { REQUEST_ID_HEADER } from '@acme/auth';
+import { REQUEST_ID_HEADER, runRoutesInCallContext } from '@acme/auth';
 import {
   acceptJsonBodiesOnly,
   ipFilter,
@@ -28,6 +28,8 @@ import { HEALTH_ROUTES } from './health.module';
 import { HttpErrorFilter } from './http-error.filter';
 import { requestLogging, ROOT_LOGGER } from './logging.module';
 import { readConfig } from './config/config-reader';
+import { benchmarkInsecureFrom } from './config/runtime.env';
+import type { RuntimeEnv } from './config/runtime.env';
 import type { ConfigReader } from './config/config-reader';
 import { METRICS_KEYS } from './config/metrics.env';
 import type { MetricsEnv } from './config/metrics.env';
@@ -116,11 +118,12 @@ const HTTP_KEYS = Object.keys(httpAppEnv(0)) as (keyof HttpAppEnv)[];
  * and request log, security headers (helmet), global IP rules, URL length, CORS
  * from an allow-list; JSON-only bodies of bounded size; then strict
  * validation, RFC 6750 errors with an audit line per denial, a 504 for a
- * request without an answer in time,
- * OpenAPI at /docs, health probes outside the prefix, graceful shutdown, and
- * Prometheus metrics on a port of their own (never the public one). The app's
- * schema must include {@link httpAppEnv} and `metricsEnv` (`TConfig`, the
- * app's config type, is checked for them); the app imports `LoggingModule`.
+ * request without an answer in time, every route run in the caller's call
+ * context (what `ServiceClient` forwards), OpenAPI at /docs, health probes
+ * outside the prefix, graceful shutdown, and Prometheus metrics on a port of
+ * their own (never the public one). The app's schema must include
+ * {@link httpAppEnv}, `metricsEnv` and `runtimeEnv` (`TConfig`, the app's
+ * config type, is checked for them); the app imports `LoggingModule`.
  *
  * Fastify, not Express: with the same edge, the gateway spent a third less CPU
  * per request on it (docs/BENCHMARKS.md).
@@ -129,7 +132,7 @@ const HTTP_KEYS = Object.keys(httpAppEnv(0)) as (keyof HttpAppEnv)[];
  * // main.ts
  * void createHttpApp<GatewayConfig>(AppModule, { globalPrefix: 'api', openApi: { title: 'Gateway' } });
  */
-export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv>(
+export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv & RuntimeEnv>(
   appModule: Type<unknown>,
   options: { globalPrefix?: string; openApi?: { title: string; version?: string } } = {},
 ): Promise<INestApplication> {
@@ -145,7 +148,7 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv>(
     bodyParser: false,
   });
   app.useLogger(app.get(PinoNestLogger));
-  const config: ConfigReader<HttpAppEnv & MetricsEnv> =
+  const config: ConfigReader<HttpAppEnv & MetricsEnv & RuntimeEnv> =
     app.get<ConfigService<TConfig, true>>(ConfigService);
   const env = readConfig(config, HTTP_KEYS);
   refuseCleartextOnNetwork(env.HOST, env.TLS_TERMINATED_BY_PROXY);
@@ -210,7 +213,9 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv>(
       ),
   });
   acceptJsonBodiesOnly(adapter.getInstance(), env.MAX_BODY_BYTES);
+  // Before any route is added: both set up each route as Fastify adds it.
   answerWithin(adapter.getInstance(), env.REQUEST_TIMEOUT_MS);
+  if (!benchmarkInsecureFrom(config)) runRoutesInCallContext(adapter.getInstance());
 
   if (options.globalPrefix) {
     app.setGlobalPrefix(options.globalPrefix, { exclude: Object.values(HEALTH_ROUTES) });

@@ -12,7 +12,7 @@ export function currentCallMeta(): MessageMeta | undefined {
 /**
  * Runs `work` as the handling of a call with `meta`: everything it starts, awaited or
  * not, sees that metadata (`currentCallMeta()`). The transports run each message in
- * one; HTTP requests get theirs from `@acme/auth`'s `CallContextInterceptor`.
+ * one; HTTP requests get theirs from `@acme/auth`'s `runRoutesInCallContext`.
  */
 export function runInCallContext<T>(meta: MessageMeta, work: () => T): T {
   return storage.run(meta, work);

@@ -1,38 +1,37 @@
-import { Injectable } from '@nestjs/common';
-import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { runInCallContext } from '@acme/transport';
 import type { MessageMeta } from '@acme/transport';
-import { Observable } from 'rxjs';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { traceCarrierOfHeaders } from '@acme/telemetry';
 import { recordedClientNetworks } from './client-networks.context';
 import { readHttpCredentials } from '../http/http-sender-constraint';
-import { incomingCall } from './incoming-call';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 /**
- * Runs each HTTP handler with the caller's token and request id in the call context
- * (`currentCallMeta()`), so that {@link ServiceClient} forwards them without any handler
- * touching a token. Guards run before interceptors: by now the token is verified.
- * Messages get theirs from the transport (`SecureTcpServer`, the event consumers), so a
- * pure microservice registers no interceptor: Nest binds an `AsyncResource` per
- * interceptor for every call.
+ * Runs every route of `fastify`, Nest's guards, pipes and handler included, with the
+ * request's token and request id in the call context (`currentCallMeta()`), so that
+ * `ServiceClient` forwards them without any handler touching a token. Messages get
+ * theirs from the transport (`SecureTcpServer`, the event consumers).
+ *
+ * A Fastify route wrapper, not a Nest interceptor: Nest binds an `AsyncResource` per
+ * interceptor and pipes every answer through RxJS, and one interceptor cost the gateway
+ * about 100 us of CPU per request on node 20 (docs/BENCHMARKS.md). Call it before any
+ * route is added (`createHttpApp` does).
+ *
+ * @example
+ * runRoutesInCallContext(app.getHttpAdapter().getInstance());
  */
-@Injectable()
-export class CallContextInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const call = incomingCall(context);
-    // A message (in a hybrid app) already runs in the context its transport set.
-    if (call.kind !== 'http') return next.handle();
-    const meta = httpCallMeta(call.request);
-    return new Observable((subscriber) =>
-      runInCallContext(meta, () => next.handle().subscribe(subscriber)),
-    );
-  }
+export function runRoutesInCallContext(fastify: FastifyInstance): void {
+  fastify.addHook('onRoute', (route) => {
+    const handler: RouteHandlerMethod = route.handler;
+    route.handler = function (request, reply) {
+      return runInCallContext(httpCallMeta(request), () => handler.call(this, request, reply));
+    };
+  });
 }
 
-function httpCallMeta(request: FastifyRequest): MessageMeta {
+/** The metadata a request's calls to other services carry. */
+export function httpCallMeta(request: Pick<FastifyRequest, 'headers'>): MessageMeta {
   const { headers } = request;
   const requestId = headers[REQUEST_ID_HEADER];
   // The DPoP proof was for this hop: onward, the token (exchanged, or forwarded) travels as
@@ -42,7 +41,10 @@ function httpCallMeta(request: FastifyRequest): MessageMeta {
     authorization:
       credentials?.scheme === 'dpop' ? `Bearer ${credentials.token}` : headers.authorization,
     requestId: typeof requestId === 'string' ? requestId : undefined,
-    clientNetworks: [...recordedClientNetworks(request)],
+    // Read when a call is sent: the edge's IP guard records them after the context is set.
+    get clientNetworks() {
+      return [...recordedClientNetworks(request)];
+    },
     ...traceCarrierOfHeaders(headers),
   };
 }
