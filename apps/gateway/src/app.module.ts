@@ -20,7 +20,8 @@ import { PublicInfoController } from './public/public-info.controller';
   imports: [
     validatedConfig(validateGatewayEnv),
     LoggingModule.forRoot(SERVICE_NAME),
-    // Before AuthModule: its IP guard then runs before the token is even read.
+    // Global guards run in import order. Before AuthModule: the IP rules and the address
+    // budget refuse a client before its token is even read.
     EdgeModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<GatewayConfig, true>) => edgeOptionsFrom(config),
@@ -32,6 +33,8 @@ import { PublicInfoController } from './public/public-info.controller';
         dpop: dpopOptionsFrom(config, { redis: redisStoreFrom(config) }),
       }),
     }),
+    // After AuthModule: the budget of each verified caller.
+    EdgeModule.callerRateLimit(),
     ServiceClientsModule.registerAsync({
       services: ['order'],
       inject: [ConfigService],

@@ -61,13 +61,21 @@ class TestPrincipalGuard implements CanActivate {
   }
 }
 
-/** In the place of AuthModule: imported after EdgeModule, as the gateway does. */
+/** In the place of AuthModule: between EdgeModule's two imports, as in the gateway. */
 @Module({ providers: [{ provide: APP_GUARD, useClass: TestPrincipalGuard }] })
 class TestAuthModule {}
 
-async function start(controller: new () => unknown, edge: EdgeOptions): Promise<INestApplication> {
+async function start(
+  controller: new () => unknown,
+  edge: EdgeOptions,
+  { callerRateLimit = true } = {},
+): Promise<INestApplication> {
   @Module({
-    imports: [EdgeModule.forRootAsync({ useFactory: () => edge }), TestAuthModule],
+    imports: [
+      EdgeModule.forRootAsync({ useFactory: () => edge }),
+      TestAuthModule,
+      ...(callerRateLimit ? [EdgeModule.callerRateLimit()] : []),
+    ],
     controllers: [controller],
   })
   class AppModule {}
@@ -252,6 +260,14 @@ describe(EdgeModule.name, () => {
       }),
     ).rejects.toThrow(
       'RoutesController.expensive: @RateLimit cost 2 exceeds the bucket capacity 1',
+    );
+    app = await start(RoutesController, options);
+  });
+
+  it('refuses to start without the budget per caller', async () => {
+    await app.close();
+    await expect(start(RoutesController, options, { callerRateLimit: false })).rejects.toThrow(
+      'import EdgeModule.callerRateLimit() after AuthModule',
     );
     app = await start(RoutesController, options);
   });

@@ -15,7 +15,7 @@ import { TracedGuard } from '@acme/telemetry';
  * a signature check, and is refused with 429 once the address's budget is
  * spent. Generous, since many users may share one address (NAT); each
  * principal's own, smaller budget is enforced after authentication by
- * `RateLimitInterceptor`. A guard of `EdgeModule`, imported before
+ * `CallerRateLimitGuard`. A guard of `EdgeModule`, imported before
  * `AuthModule`, so it runs before the auth guard.
  */
 @TracedGuard()

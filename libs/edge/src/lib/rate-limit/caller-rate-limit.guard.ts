@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { incomingCall } from '@acme/auth';
 import type { IncomingHttpCall, Principal } from '@acme/auth';
+import { TracedGuard } from '@acme/telemetry';
 import type { FastifyRequest } from 'fastify';
-import type { Observable } from 'rxjs';
 import { RateLimitMetadata } from '../edge.decorators';
 import { EDGE_OPTIONS } from '../edge.options';
 import type { EdgeOptions } from '../edge.options';
@@ -16,31 +16,33 @@ import type { TokenBuckets } from './token-buckets';
 /**
  * Rate limits every HTTP route with a token bucket per caller: the verified
  * principal (`sub`, or `client_id` for a service token), or the client address
- * on public routes. An interceptor, not a guard, because it must run after the
- * auth guards have verified who is calling; requests they refuse cost nothing
- * here (the per-address budget of `AddressRateLimitGuard`, checked before
- * them, is what bounds a flood of forged tokens).
+ * on public routes. It must run after the auth guards, which verify who is
+ * calling: `EdgeModule.callerRateLimit()`, imported after `AuthModule`, installs
+ * it. Requests they refuse cost nothing here (the per-address budget of
+ * `AddressRateLimitGuard`, checked before them, is what bounds a flood of
+ * forged tokens).
  * Every answer carries `RateLimit-Limit/-Remaining/-Reset`; a refused one is a
  * 429 with `Retry-After`.
  */
+@TracedGuard()
 @Injectable()
-export class RateLimitInterceptor implements NestInterceptor {
+export class CallerRateLimitGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(EDGE_OPTIONS) private readonly options: EdgeOptions,
     @Inject(TOKEN_BUCKETS) private readonly buckets: TokenBuckets,
   ) {}
 
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const call = incomingCall(context);
     switch (call.kind) {
       case 'http':
         await this.take(context, call);
-        return next.handle();
+        return true;
       case 'rpc':
       case 'unsupported':
         // Not the edge: messages between services come over mutual TLS from known peers.
-        return next.handle();
+        return true;
     }
   }
 
