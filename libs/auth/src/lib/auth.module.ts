@@ -31,13 +31,13 @@ const GLOBAL_GUARDS: Type<CanActivate>[] = [
 ];
 
 /**
- * Registers an enhancer globally, except in a benchmark without security: a
+ * Registers a guard globally, except in a benchmark without security: a
  * factory that returns nothing registers nothing, so that run pays for none of it.
  */
-function globally(token: typeof APP_GUARD, enhancer: Type<CanActivate>): Provider {
+function globally(guard: Type<CanActivate>): Provider {
   return {
-    provide: token,
-    inject: [AUTH_OPTIONS, enhancer],
+    provide: APP_GUARD,
+    inject: [AUTH_OPTIONS, guard],
     useFactory: (auth: AuthOptions, instance: unknown) =>
       auth.benchmarkInsecure ? undefined : instance,
   };
@@ -91,7 +91,7 @@ export class AuthModule implements OnApplicationBootstrap {
         HttpSenderConstraint,
         JwtStrategy,
         ...GLOBAL_GUARDS,
-        ...GLOBAL_GUARDS.map((guard) => globally(APP_GUARD, guard)),
+        ...GLOBAL_GUARDS.map(globally),
       ],
       exports: [AUTH_OPTIONS, AccessTokenVerifier, JwksCache],
     };
