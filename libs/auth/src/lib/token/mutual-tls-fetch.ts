@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import type { TlsMaterial } from '@acme/transport';
 
 /** A token response is small; a larger body is cut off rather than buffered. */
@@ -25,13 +25,16 @@ export interface MutualTlsRequest {
 export function mutualTlsFetch(
   tls: TlsMaterial,
 ): (url: string, init: MutualTlsRequest) => Promise<Response> {
-  const agent = new Agent({
+  // One context for every connection. Given the options instead, Node builds a context per
+  // new connection, parsing the ~140 public roots again: about 24 ms of CPU each on node 20,
+  // paid whenever the issuer had closed the idle connection since the last token request.
+  const secureContext = createSecureContext({
     ca: [...rootCertificates, tls.ca.toString()],
     cert: tls.cert,
     key: tls.key,
     minVersion: 'TLSv1.2',
-    keepAlive: true,
   });
+  const agent = new Agent({ secureContext, keepAlive: true });
   return (url, init) =>
     new Promise<Response>((resolve, reject) => {
       if (!url.startsWith('https:')) {

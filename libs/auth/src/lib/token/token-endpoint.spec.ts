@@ -1,6 +1,7 @@
 import { hash, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import type { TlsMaterial } from '@acme/transport';
 import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
@@ -20,6 +21,9 @@ describe(TokenEndpoint.name, () => {
   let server: Server;
   let alias: string;
   const seen: Seen[] = [];
+  /** Answer with `Connection: close`, so that each request needs a connection of its own. */
+  let closeEachConnection = false;
+  let connections = 0;
 
   /** Discovery and the plain token endpoint, answered without a network; records plain posts. */
   const plainPosts: string[] = [];
@@ -64,11 +68,15 @@ describe(TokenEndpoint.name, () => {
             authorization: request.headers.authorization,
             form: new URLSearchParams(Buffer.concat(chunks).toString()),
           });
-          response.writeHead(200, { 'content-type': 'application/json' });
+          response.writeHead(200, {
+            'content-type': 'application/json',
+            ...(closeEachConnection ? { connection: 'close' } : {}),
+          });
           response.end(JSON.stringify({ access_token: 'bound-token', expires_in: 120 }));
         });
       },
     );
+    server.on('secureConnection', () => connections++);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     alias = `https://localhost:${(server.address() as AddressInfo).port}/token`;
   });
@@ -107,6 +115,36 @@ describe(TokenEndpoint.name, () => {
     expect(seen[0].authorization).toBe(`Basic ${Buffer.from('order:s3cret').toString('base64')}`);
     expect(seen[0].form.get('grant_type')).toBe('client_credentials');
     expect(plainPosts).toEqual([]);
+  });
+
+  it('builds its TLS context once, not again for each new connection to the issuer', async () => {
+    const endpoint = new TokenEndpoint(
+      client(orderTls),
+      discoveryFetch({
+        token_endpoint: `${ISSUER}/token`,
+        mtls_endpoint_aliases: { token_endpoint: alias },
+      }),
+    );
+    const connects = jest.spyOn(tls, 'connect');
+    closeEachConnection = true;
+    const connectionsBefore = connections;
+    let contexts: unknown[];
+    try {
+      for (let i = 0; i < 3; i++) await endpoint.request({ grant_type: 'client_credentials' });
+      contexts = connects.mock.calls.map(
+        ([options]) => (options as tls.ConnectionOptions).secureContext,
+      );
+    } finally {
+      closeEachConnection = false;
+      connects.mockRestore();
+    }
+
+    expect(connections - connectionsBefore).toBe(3);
+    expect(seen).toHaveLength(3);
+    // Each connection is handed the one context: without it, Node builds one per connection.
+    expect(contexts).toHaveLength(3);
+    expect(contexts[0]).toBeInstanceOf(tls.SecureContext);
+    expect(new Set(contexts).size).toBe(1);
   });
 
   it('posts to the plain token endpoint without a certificate of its own', async () => {
