@@ -9,9 +9,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
  *
  * Fastify's own `handlerTimeout`, set on every route as it is added, rather than
  * a Nest interceptor: an interceptor times the handler alone, and with any
- * interceptor at all Nest pipes every request through RxJS, about 100 us of
- * CPU on node 20 (docs/BENCHMARKS.md). Call it before any route is added; {@link gatewayTimeoutOf}
- * turns Fastify's 503 into the 504.
+ * interceptor at all Nest pipes every request through RxJS, about 100 us of CPU
+ * on node 20 (docs/BENCHMARKS.md). Call it before any route is added;
+ * {@link gatewayTimeoutOf} turns Fastify's 503 into the 504.
  *
  * @example
  * answerWithin(app.getHttpAdapter().getInstance(), 10_000);
