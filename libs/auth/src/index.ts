@@ -17,6 +17,7 @@ export type { CircuitState, DenialReason } from './lib/metrics/auth.metrics';
 export type { Principal } from './lib/principal';
 export { AllowServices, Policy, Public, Roles, Scopes } from './lib/decorators/auth.decorators';
 export { CurrentUser } from './lib/decorators/current-user.decorator';
+export { isPublicRoute } from './lib/decorators/auth-metadata';
 export {
   allOf,
   anyOf,

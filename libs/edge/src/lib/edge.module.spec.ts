@@ -4,11 +4,15 @@ import { APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { FastifyRequest } from 'fastify';
+import { Public } from '@acme/auth';
 import { metricValue } from '@acme/transport/testing';
 import { IpAllow, RateLimit } from './edge.decorators';
 import { EdgeModule } from './edge.module';
 import type { EdgeOptions } from './edge.options';
 
+// Public, as real auth would let a caller without a token through only there; the stand-in
+// guard below still names a principal from a header, to key budgets by.
+@Public()
 @Controller()
 class RoutesController {
   @Get('default-a') defaultA() {
@@ -65,18 +69,27 @@ class TestPrincipalGuard implements CanActivate {
 @Module({ providers: [{ provide: APP_GUARD, useClass: TestPrincipalGuard }] })
 class TestAuthModule {}
 
+/** A route only an authenticated caller reaches. */
+@Controller()
+class PrivateController {
+  @Get('private') private() {
+    return 'private';
+  }
+}
+
 async function start(
   controller: new () => unknown,
   edge: EdgeOptions,
-  { callerRateLimit = true } = {},
+  { callerRateLimit = 'after' as 'after' | 'before' | 'missing' } = {},
 ): Promise<INestApplication> {
   @Module({
     imports: [
       EdgeModule.forRootAsync({ useFactory: () => edge }),
+      ...(callerRateLimit === 'before' ? [EdgeModule.callerRateLimit()] : []),
       TestAuthModule,
-      ...(callerRateLimit ? [EdgeModule.callerRateLimit()] : []),
+      ...(callerRateLimit === 'after' ? [EdgeModule.callerRateLimit()] : []),
     ],
-    controllers: [controller],
+    controllers: [controller, PrivateController],
   })
   class AppModule {}
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
@@ -266,10 +279,36 @@ describe(EdgeModule.name, () => {
 
   it('refuses to start without the budget per caller', async () => {
     await app.close();
-    await expect(start(RoutesController, options, { callerRateLimit: false })).rejects.toThrow(
+    await expect(start(RoutesController, options, { callerRateLimit: 'missing' })).rejects.toThrow(
       'import EdgeModule.callerRateLimit() after AuthModule',
     );
     app = await start(RoutesController, options);
+  });
+
+  it('fails a request, rather than key its caller by address, when the budget per caller runs before authentication', async () => {
+    await app.close();
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation();
+    try {
+      app = await start(RoutesController, options, { callerRateLimit: 'before' });
+      base = await app.getUrl();
+      const alice = { 'x-test-principal': JSON.stringify({ kind: 'user', subject: 'alice' }) };
+      expect((await get('/private', alice)).status).toBe(500);
+      expect(error.mock.calls.flat().join('\n')).toContain(
+        'CallerRateLimitGuard ran before authentication: import EdgeModule.callerRateLimit() after AuthModule',
+      );
+      // A public route is keyed by address in either order.
+      expect((await get('/default-a')).status).toBe(200);
+    } finally {
+      error.mockRestore();
+    }
+  });
+
+  it('keys an authenticated caller of a route that is not public by its principal', async () => {
+    const alice = { 'x-test-principal': JSON.stringify({ kind: 'user', subject: 'alice' }) };
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await get('/private', alice)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+    expect((await get('/default-a')).status).toBe(200);
   });
 });
 

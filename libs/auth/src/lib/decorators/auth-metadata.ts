@@ -1,3 +1,4 @@
+import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { PolicyRule } from '../policy/policy';
 
@@ -11,6 +12,12 @@ export const PublicMetadata = Reflector.createDecorator<void, true>({
   key: 'auth:public',
   transform: () => true,
 });
+/** Whether the handler, or its controller, is `@Public()`: open to callers without a token. */
+export function isPublicRoute(reflector: Reflector, context: ExecutionContext): boolean {
+  return (
+    reflector.getAllAndOverride(PublicMetadata, [context.getHandler(), context.getClass()]) === true
+  );
+}
 export const RolesMetadata = Reflector.createDecorator<RolesRequirement>({ key: 'auth:roles' });
 export const ScopesMetadata = Reflector.createDecorator<readonly string[]>({ key: 'auth:scopes' });
 export const PolicyMetadata = Reflector.createDecorator<PolicyRule>({ key: 'auth:policy' });

@@ -8,7 +8,7 @@ import type { AuthOptions } from '../auth.options';
 import { InvalidTokenException } from '../auth.errors';
 import { incomingCall } from '../context/incoming-call';
 import { setRpcPrincipal } from '../context/principal.context';
-import { PublicMetadata } from '../decorators/auth-metadata';
+import { isPublicRoute } from '../decorators/auth-metadata';
 import type { DpopNonceCarrier } from '../http/http-sender-constraint';
 import { NEXT_DPOP_NONCE } from '../http/http-sender-constraint';
 import { JWT_STRATEGY } from '../http/jwt.strategy';
@@ -41,11 +41,7 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride(PublicMetadata, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (isPublic) return true;
+    if (isPublicRoute(this.reflector, context)) return true;
     const call = incomingCall(context);
     switch (call.kind) {
       case 'http': {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { incomingCall } from '@acme/auth';
+import { incomingCall, isPublicRoute } from '@acme/auth';
 import type { IncomingHttpCall, Principal } from '@acme/auth';
 import { TracedGuard } from '@acme/telemetry';
 import type { FastifyRequest } from 'fastify';
@@ -18,9 +18,11 @@ import type { TokenBuckets } from './token-buckets';
  * principal (`sub`, or `client_id` for a service token), or the client address
  * on public routes. It must run after the auth guards, which verify who is
  * calling: `EdgeModule.callerRateLimit()`, imported after `AuthModule`, installs
- * it. Requests they refuse cost nothing here (the per-address budget of
- * `AddressRateLimitGuard`, checked before them, is what bounds a flood of
- * forged tokens).
+ * it. Imported before, it would see no principal on any route: a request to a
+ * route that is not public then fails with a 500 that says so, rather than
+ * spend its address's budget. Requests the auth guards refuse cost nothing here
+ * (the per-address budget of `AddressRateLimitGuard`, checked before them, is
+ * what bounds a flood of forged tokens).
  * Every answer carries `RateLimit-Limit/-Remaining/-Reset`; a refused one is a
  * 429 with `Retry-After`.
  */
@@ -60,15 +62,24 @@ export class CallerRateLimitGuard implements CanActivate {
     const bucket = ownBudget
       ? `${context.getClass().name}.${context.getHandler().name}`
       : 'default';
+    const caller = this.callerOf(context, call);
+    await spendTokens(this.buckets, `${bucket}:${caller}`, limit, call, 'per_principal');
+  }
+
+  private callerOf(context: ExecutionContext, call: IncomingHttpCall): string {
     const request = call.request as FastifyRequest & { user?: Principal };
-    await spendTokens(this.buckets, `${bucket}:${callerOf(request)}`, limit, call, 'per_principal');
+    const principal = request.user;
+    if (principal) {
+      return principal.kind === 'service'
+        ? `client:${principal.clientId}`
+        : `user:${principal.subject}`;
+    }
+    // Only a public route lets a caller through without a principal. Anywhere else this guard
+    // ran before the auth guards, and would key every caller by address: refuse, loudly.
+    if (!isPublicRoute(this.reflector, context)) throw new Error(RUNS_BEFORE_AUTHENTICATION);
+    return `ip:${clientAddressKey(request.ip)}`;
   }
 }
 
-function callerOf(request: FastifyRequest & { user?: Principal }): string {
-  const principal = request.user;
-  if (!principal) return `ip:${clientAddressKey(request.ip)}`;
-  return principal.kind === 'service'
-    ? `client:${principal.clientId}`
-    : `user:${principal.subject}`;
-}
+const RUNS_BEFORE_AUTHENTICATION =
+  'CallerRateLimitGuard ran before authentication: import EdgeModule.callerRateLimit() after AuthModule';
