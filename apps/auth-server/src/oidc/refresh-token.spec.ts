@@ -55,6 +55,24 @@ describe.each([
       }).toString(),
     });
 
+  it('gives the web client DPoP-bound tokens only', async () => {
+    const { access_token } = await signIn();
+    const claims = JSON.parse(Buffer.from(access_token.split('.')[1], 'base64url').toString());
+    expect(claims.cnf).toEqual({ jkt: expect.any(String) });
+
+    await expect(
+      loginWithPkce({
+        issuer: server.issuer,
+        username: 'alice',
+        password: 'alice',
+        scope: 'openid orders:read',
+        clientId: 'web',
+        redirectUri: `${WEB_ORIGIN}/callback`,
+      }),
+      // oidc-provider keeps the reason ("DPoP proof JWT not provided") out of the answer.
+    ).rejects.toThrow('Token request failed: invalid_grant');
+  });
+
   it("redeems a refresh token only with a proof by the SPA's key", async () => {
     const { refresh_token: first } = await signIn();
 
