@@ -5,19 +5,29 @@
  * rounds, the largest difference first.
  *
  *   npm run bench -- --profile --no-mesh
- *   node -r @swc-node/register tools/bench/src/profile-report.ts [dist/bench] [rows]
+ *   node -r @swc-node/register tools/bench/src/profile-report.ts [dist/bench] [rows] [--functions]
+ *
+ * `--functions` lists functions instead of packages (`@nestjs/passport canActivate`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { compareSelfTime, PROFILE_WINDOWS, selfTimePerRequest } from './lib/profile-diff';
+import {
+  compareSelfTime,
+  functionOf,
+  ownerOf,
+  PROFILE_WINDOWS,
+  selfTimePerRequest,
+} from './lib/profile-diff';
 import type { CpuProfile, ProfileWindow } from './lib/profile-diff';
 import { PATHS } from './lib/report';
 import type { BenchResults } from './lib/report';
 import { SERVICES } from './lib/system';
 
 const WORKSPACE = resolve(__dirname, '../../..');
-const outDir = resolve(WORKSPACE, process.argv[2] ?? 'dist/bench');
-const rows = Number(process.argv[3] ?? 12);
+const [dir, rowCount] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const outDir = resolve(WORKSPACE, dir ?? 'dist/bench');
+const rows = Number(rowCount ?? 12);
+const keyOf = process.argv.includes('--functions') ? functionOf : ownerOf;
 const profileDir = join(outDir, 'profiles');
 if (!existsSync(join(profileDir, PROFILE_WINDOWS))) {
   throw new Error(`no ${PROFILE_WINDOWS} in ${profileDir}: run npm run bench -- --profile first`);
@@ -35,7 +45,7 @@ for (const path of PATHS) {
       const profile = JSON.parse(
         readFileSync(join(profileDir, `${mode}-${service}.cpuprofile`), 'utf8'),
       ) as CpuProfile;
-      return selfTimePerRequest(profile, windows[`${mode}.${path}`] ?? []);
+      return selfTimePerRequest(profile, windows[`${mode}.${path}`] ?? [], keyOf);
     };
     const [secure, insecure] = [selfTime('secure'), selfTime('insecure')];
     const total = (times: Map<string, number>) => [...times.values()].reduce((a, b) => a + b, 0);

@@ -1,4 +1,4 @@
-import { compareSelfTime, ownerOf, selfTimePerRequest } from './profile-diff';
+import { compareSelfTime, functionOf, ownerOf, selfTimePerRequest } from './profile-diff';
 import type { CpuProfile } from './profile-diff';
 
 const frame = (id: number, functionName: string, url: string) => ({
@@ -36,6 +36,23 @@ describe('ownerOf', () => {
   });
 });
 
+describe('functionOf', () => {
+  it.each([
+    [
+      { functionName: 'canActivate', url: '/w/node_modules/@nestjs/passport/dist/auth.guard.js' },
+      '@nestjs/passport canActivate',
+    ],
+    [{ functionName: '', url: 'node:net', lineNumber: 3 }, 'node:net (anonymous)'],
+    [
+      { functionName: 'handle', url: '/w/dist/apps/order/main.js', lineNumber: 41 },
+      'app handle:42',
+    ],
+    [{ functionName: '(garbage collector)', url: '' }, '(garbage collector)'],
+  ])('names %j %s', (callFrame, name) => {
+    expect(functionOf(callFrame)).toBe(name);
+  });
+});
+
 describe('selfTimePerRequest', () => {
   // Samples at 1, 2, ... 8 ms: passport, writev, app, idle, hash, passport, passport, writev.
   const profile = profileOf([2, 3, 4, 5, 6, 2, 2, 3]);
@@ -61,6 +78,21 @@ describe('selfTimePerRequest', () => {
       '(native) writev': 500,
       app: 500,
       '@nestjs/passport': 500,
+    });
+  });
+});
+
+describe('selfTimePerRequest by function', () => {
+  it('adds each sample to what keyOf names', () => {
+    const perRequest = selfTimePerRequest(
+      profileOf([2, 4, 4, 2]),
+      [{ startUs: 0, endUs: 10_000, requests: 1 }],
+      functionOf,
+    );
+
+    expect(Object.fromEntries(perRequest)).toEqual({
+      '@nestjs/passport canActivate': 1_000,
+      'app handle': 2_000,
     });
   });
 });

@@ -3,11 +3,18 @@ export const PROFILE_WINDOWS = 'windows.json';
 
 /** The parts of a V8 CPU profile (`node --cpu-prof`) this reads. */
 export interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string } }[];
+  nodes: { id: number; callFrame: CallFrame }[];
   /** Microseconds, on the monotonic clock that `process.hrtime` reads too. */
   startTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+export interface CallFrame {
+  functionName: string;
+  url: string;
+  /** 0-based; -1 or absent for V8's pseudo-frames. */
+  lineNumber?: number;
 }
 
 /** A stretch of a run, on the monotonic clock in microseconds, and the requests answered in it. */
@@ -30,13 +37,28 @@ export function ownerOf({ functionName, url }: { functionName: string; url: stri
 }
 
 /**
- * Self time per request of each owner ({@link ownerOf}) over `windows`, idle excluded, in
+ * The function a frame runs, under its owner ({@link ownerOf}): `@nestjs/passport canActivate`,
+ * or with its line where one file holds a whole app (`app canActivate:1234`).
+ */
+export function functionOf(frame: CallFrame): string {
+  const owner = ownerOf(frame);
+  if (!frame.url) return owner;
+  const name = frame.functionName || '(anonymous)';
+  if (owner !== 'app') return `${owner} ${name}`;
+  return frame.lineNumber === undefined || frame.lineNumber < 0
+    ? `app ${name}`
+    : `app ${name}:${frame.lineNumber + 1}`;
+}
+
+/**
+ * Self time per request of each owner ({@link ownerOf}, or what `keyOf` says) over `windows`, idle excluded, in
  * microseconds. A sample's time is the gap to the next one, so it includes any time the
  * process waited for a core: under load, read the shares rather than the absolute figures.
  */
 export function selfTimePerRequest(
   profile: CpuProfile,
   windows: readonly ProfileWindow[],
+  keyOf: (frame: CallFrame) => string = ownerOf,
 ): Map<string, number> {
   const owners = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const inWindow = (us: number) => windows.some((w) => us >= w.startUs && us <= w.endUs);
@@ -47,7 +69,7 @@ export function selfTimePerRequest(
     if (!inWindow(at)) continue;
     const frame = owners.get(profile.samples[i]);
     if (!frame || frame.functionName === '(idle)') continue;
-    const owner = ownerOf(frame);
+    const owner = keyOf(frame);
     totals.set(owner, (totals.get(owner) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
   }
   const requests = Math.max(
