@@ -1,10 +1,10 @@
-import { Controller, Get, Injectable, Logger, Module } from '@nestjs/common';
+import { Controller, Get, Global, Injectable, Logger, Module } from '@nestjs/common';
 import type { CanActivate, ExecutionContext, INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { FastifyRequest } from 'fastify';
-import { Public } from '@acme/auth';
+import { AUTH_OPTIONS, Public } from '@acme/auth';
 import { metricValue } from '@acme/transport/testing';
 import { IpAllow, RateLimit } from './edge.decorators';
 import { EdgeModule } from './edge.module';
@@ -77,13 +77,22 @@ class PrivateController {
   }
 }
 
+/** AuthModule's options in the benchmark without security, where no auth guard runs. */
+@Global()
+@Module({
+  providers: [{ provide: AUTH_OPTIONS, useValue: { benchmarkInsecure: true } }],
+  exports: [AUTH_OPTIONS],
+})
+class InsecureBenchmarkAuthModule {}
+
 async function start(
   controller: new () => unknown,
   edge: EdgeOptions,
-  { callerRateLimit = 'after' as 'after' | 'before' | 'missing' } = {},
+  { callerRateLimit = 'after' as 'after' | 'before' | 'missing', benchmarkInsecure = false } = {},
 ): Promise<INestApplication> {
   @Module({
     imports: [
+      ...(benchmarkInsecure ? [InsecureBenchmarkAuthModule] : []),
       EdgeModule.forRootAsync({ useFactory: () => edge }),
       ...(callerRateLimit === 'before' ? [EdgeModule.callerRateLimit()] : []),
       TestAuthModule,
@@ -301,6 +310,19 @@ describe(EdgeModule.name, () => {
     } finally {
       error.mockRestore();
     }
+  });
+
+  it('keys every caller by address in the benchmark without security, where no auth guard runs', async () => {
+    await app.close();
+    app = await start(RoutesController, options, {
+      callerRateLimit: 'before',
+      benchmarkInsecure: true,
+    });
+    base = await app.getUrl();
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await get('/private')).status);
+    for (let i = 0; i < 2; i++) statuses.push((await get('/default-a')).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
   });
 
   it('keys an authenticated caller of a route that is not public by its principal', async () => {

@@ -1,8 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { incomingCall, isPublicRoute } from '@acme/auth';
-import type { IncomingHttpCall, Principal } from '@acme/auth';
+import { AUTH_OPTIONS, incomingCall, isPublicRoute } from '@acme/auth';
+import type { AuthOptions, IncomingHttpCall, Principal } from '@acme/auth';
 import { TracedGuard } from '@acme/telemetry';
 import type { FastifyRequest } from 'fastify';
 import { RateLimitMetadata } from '../edge.decorators';
@@ -29,11 +29,17 @@ import type { TokenBuckets } from './token-buckets';
 @TracedGuard()
 @Injectable()
 export class CallerRateLimitGuard implements CanActivate {
+  /** False in the benchmark without security only: no auth guard runs, every caller is anonymous. */
+  private readonly authenticates: boolean;
+
   constructor(
     private readonly reflector: Reflector,
     @Inject(EDGE_OPTIONS) private readonly options: EdgeOptions,
     @Inject(TOKEN_BUCKETS) private readonly buckets: TokenBuckets,
-  ) {}
+    @Optional() @Inject(AUTH_OPTIONS) auth?: AuthOptions,
+  ) {
+    this.authenticates = !auth?.benchmarkInsecure;
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const call = incomingCall(context);
@@ -76,7 +82,9 @@ export class CallerRateLimitGuard implements CanActivate {
     }
     // Only a public route lets a caller through without a principal. Anywhere else this guard
     // ran before the auth guards, and would key every caller by address: refuse, loudly.
-    if (!isPublicRoute(this.reflector, context)) throw new Error(RUNS_BEFORE_AUTHENTICATION);
+    if (this.authenticates && !isPublicRoute(this.reflector, context)) {
+      throw new Error(RUNS_BEFORE_AUTHENTICATION);
+    }
     return `ip:${clientAddressKey(request.ip)}`;
   }
 }
