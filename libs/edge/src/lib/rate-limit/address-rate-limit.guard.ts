@@ -6,7 +6,7 @@ import type { EdgeOptions } from '../edge.options';
 import { clientAddressKey } from '../ip/ip-ranges';
 import { spendTokens } from './spend-tokens';
 import { TOKEN_BUCKETS } from './token-buckets';
-import type { TokenBuckets } from './token-buckets';
+import type { TokenBucketLimit, TokenBuckets } from './token-buckets';
 import { TracedGuard } from '@acme/telemetry';
 
 /**
@@ -21,10 +21,14 @@ import { TracedGuard } from '@acme/telemetry';
 @TracedGuard()
 @Injectable()
 export class AddressRateLimitGuard implements CanActivate {
+  private readonly limit: TokenBucketLimit;
+
   constructor(
-    @Inject(EDGE_OPTIONS) private readonly options: EdgeOptions,
+    @Inject(EDGE_OPTIONS) options: EdgeOptions,
     @Inject(TOKEN_BUCKETS) private readonly buckets: TokenBuckets,
-  ) {}
+  ) {
+    this.limit = { ...options.rateLimit.perAddress, cost: 1 };
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const call = incomingCall(context);
@@ -33,7 +37,7 @@ export class AddressRateLimitGuard implements CanActivate {
         await spendTokens(
           this.buckets,
           `address:${clientAddressKey(call.request.ip)}`,
-          { ...this.options.rateLimit.perAddress, cost: 1 },
+          this.limit,
           call,
           'per_address',
         );

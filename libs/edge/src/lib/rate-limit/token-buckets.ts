@@ -78,8 +78,11 @@ export class MemoryTokenBuckets implements TokenBuckets {
     const now = this.now();
     this.sweep(now);
     const { state, result } = takeTokens(this.buckets.get(key), now, limit);
-    if (result.resetMs > 0) this.buckets.set(key, { ...state, fullAt: now + result.resetMs });
-    else this.buckets.delete(key);
+    if (result.resetMs > 0) {
+      this.buckets.set(key, { tokens: state.tokens, at: state.at, fullAt: now + result.resetMs });
+    } else {
+      this.buckets.delete(key);
+    }
     return Promise.resolve(result);
   }
 
