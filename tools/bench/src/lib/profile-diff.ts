@@ -28,7 +28,7 @@ export interface ProfileWindow {
  * Who a frame's time belongs to: the npm package, node's own module (`node:net`), the
  * service's bundle (`app`), or V8's pseudo-frames (`(garbage collector)`) and native code.
  */
-export function ownerOf({ functionName, url }: { functionName: string; url: string }): string {
+export function ownerOf({ functionName, url }: CallFrame): string {
   const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (inPackage) return inPackage[1];
   if (url.startsWith('node:')) return url;
@@ -51,26 +51,27 @@ export function functionOf(frame: CallFrame): string {
 }
 
 /**
- * Self time per request of each owner ({@link ownerOf}, or what `keyOf` says) over `windows`, idle excluded, in
- * microseconds. A sample's time is the gap to the next one, so it includes any time the
- * process waited for a core: under load, read the shares rather than the absolute figures.
+ * Self time per request of each owner ({@link ownerOf}), or of what `keyOf` names, over
+ * `windows`, idle excluded, in microseconds. A sample's time is the gap to the next one, so
+ * it includes any time the process waited for a core: under load, read the shares rather
+ * than the absolute figures.
  */
 export function selfTimePerRequest(
   profile: CpuProfile,
   windows: readonly ProfileWindow[],
   keyOf: (frame: CallFrame) => string = ownerOf,
 ): Map<string, number> {
-  const owners = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const inWindow = (us: number) => windows.some((w) => us >= w.startUs && us <= w.endUs);
   const totals = new Map<string, number>();
   let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
     at += profile.timeDeltas[i];
     if (!inWindow(at)) continue;
-    const frame = owners.get(profile.samples[i]);
+    const frame = frames.get(profile.samples[i]);
     if (!frame || frame.functionName === '(idle)') continue;
-    const owner = keyOf(frame);
-    totals.set(owner, (totals.get(owner) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+    const key = keyOf(frame);
+    totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
   }
   const requests = Math.max(
     1,
