@@ -30,13 +30,23 @@ describe('what each entry point of @acme/bootstrap loads', () => {
     expect(loaded).toEqual([]);
   });
 
-  it("a microservice's: the database, but no HTTP server, OpenAPI or broker client", () => {
-    // The broker client is loaded once a broker is configured (BROKER_URL), not before.
+  it("a microservice's: no HTTP server, OpenAPI, broker client or database engine", () => {
+    // The broker client is loaded once a broker is configured (BROKER_URL), and a database
+    // engine once openDatabase() knows which one: PostgreSQL or the embedded PGlite.
     const loaded = packagesLoadedBy(
       ['./libs/bootstrap/src/microservice.ts', './libs/events/src/index.ts'],
-      ['@nestjs/swagger', 'fastify', 'ioredis', 'nats', 'drizzle-orm'],
+      ['@nestjs/swagger', 'fastify', 'ioredis', 'nats', 'pg', '@electric-sql/pglite'],
     );
 
-    expect(loaded).toEqual(['drizzle-orm']);
+    expect(loaded).toEqual([]);
+  });
+
+  it("the HTTP app's: Fastify, and OpenAPI only once API_DOCS asks for it", () => {
+    const loaded = packagesLoadedBy(
+      ['./libs/bootstrap/src/http.ts'],
+      ['@nestjs/swagger', 'fastify', 'pg', '@electric-sql/pglite'],
+    );
+
+    expect(loaded).toEqual(['fastify']);
   });
 });

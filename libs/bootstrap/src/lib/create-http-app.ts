@@ -4,7 +4,6 @@ import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost, ModulesContainer, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { REQUEST_ID_HEADER, runRoutesInCallContext } from '@acme/auth';
 import {
   acceptJsonBodiesOnly,
@@ -35,7 +34,6 @@ import { METRICS_KEYS } from './config/metrics.env';
 import type { MetricsEnv } from './config/metrics.env';
 import { recordHttpRequest } from './call.metrics';
 import { serveMetricsOf } from './metrics.server';
-import { documentAuthRules } from './openapi-auth';
 import { answerWithin } from './request-timeout';
 import { exitGracefullyOnSignals } from './shutdown';
 import { strictValidationPipe } from './validation.pipe';
@@ -224,7 +222,7 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv & Ru
   app.useGlobalFilters(
     new DenialAuditFilter(new HttpErrorFilter(app.get(HttpAdapterHost).httpAdapter)),
   );
-  if (env.API_DOCS && options.openApi) serveOpenApi(app, options.openApi);
+  if (env.API_DOCS && options.openApi) await serveOpenApi(app, options.openApi);
   exitGracefullyOnSignals(app);
 
   const server = app.getHttpServer();
@@ -261,8 +259,18 @@ function refuseUntrustedProxy(tlsTerminatedByProxy: boolean, trustedProxies: str
   );
 }
 
-/** The OpenAPI document of every route, with the bearer scheme the auth decorators refer to. */
-function serveOpenApi(app: INestApplication, info: { title: string; version?: string }): void {
+/**
+ * The OpenAPI document of every route, with the bearer scheme the auth decorators refer to.
+ * Its packages are loaded here, only with API_DOCS: megabytes of heap otherwise.
+ */
+async function serveOpenApi(
+  app: INestApplication,
+  info: { title: string; version?: string },
+): Promise<void> {
+  const [{ DocumentBuilder, SwaggerModule }, { documentAuthRules }] = await Promise.all([
+    import('@nestjs/swagger'),
+    import('./openapi-auth'),
+  ]);
   const config = new DocumentBuilder()
     .setTitle(info.title)
     .setVersion(info.version ?? '1.0')

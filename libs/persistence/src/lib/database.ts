@@ -1,10 +1,6 @@
-import { PGlite } from '@electric-sql/pglite';
 import { Logger } from '@nestjs/common';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
 import { mkdirSync } from 'node:fs';
-import { Pool } from 'pg';
 
 /** A Drizzle database, the same type whichever engine is behind it. */
 export type Database = PgDatabase<PgQueryResultHKT>;
@@ -55,7 +51,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
       END IF;
     END $$;
     COMMIT; SET search_path TO "${options.schema}";`;
+  // Each engine is loaded only when used: the embedded one alone is megabytes of heap that a
+  // service on a PostgreSQL server would carry for nothing.
   if (options.url) {
+    const [{ Pool }, { drizzle: drizzlePostgres }] = await Promise.all([
+      import('pg'),
+      import('drizzle-orm/node-postgres'),
+    ]);
     const pool = new Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
@@ -95,6 +97,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
       close: () => pool.end(),
     };
   }
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+  ]);
   mkdirSync(options.dataDir, { recursive: true });
   Logger.log(
     `embedded PostgreSQL (PGlite) in ${options.dataDir}; set DATABASE_URL for a server`,
