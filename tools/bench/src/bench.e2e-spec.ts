@@ -84,6 +84,12 @@ describe('npm run bench -- --smoke', () => {
           expect(of(mode).paths[path].cpuSecondsPer1000[service]).toEqual(expect.any(Number));
         }
       }
+      for (const path of PATHS) {
+        // One figure per fixed-rate round, each a round's CPU of every process per request.
+        expect(of(mode).paths[path].cpuSecondsPer1000ByRound).toEqual(
+          Array(results.settings.rateRounds).fill(expect.any(Number)),
+        );
+      }
     }
   });
 

@@ -79,6 +79,9 @@ const FULL = {
   durationS: 8,
   warmupS: 2,
   rounds: 2,
+  // CPU per request: many short rounds at the fixed rate, compared round by round.
+  rateRounds: 6,
+  rateDurationS: 4,
   rateConnections: 8,
   verifyIterations: 2_000,
   writeOrders: 60_000,
@@ -93,6 +96,8 @@ const SMOKE = {
   durationS: 3,
   warmupS: 0.5,
   rounds: 1,
+  rateRounds: 1,
+  rateDurationS: 3,
   rateConnections: 2,
   verifyIterations: 50,
   writeOrders: 3_000,
@@ -211,6 +216,8 @@ async function main(): Promise<void> {
         connections: settings.connections,
         durationS: settings.durationS,
         rounds: settings.rounds,
+        rateRounds: settings.rateRounds,
+        rateDurationS: settings.rateDurationS,
         rateConnections: settings.rateConnections,
         logLevel: 'info',
         database: 'PostgreSQL',
@@ -341,14 +348,15 @@ async function measureSystems(
     // at saturation each system queues and batches differently, and the figure moved by
     // more than half between runs of the same code.
     const cpu = perMode(modes, () => ({ services: perService(() => 0), sidecars: 0 }));
-    for (let round = 0; round < settings.rounds; round++) {
+    const cpuByRound = perMode(modes, (): number[] => []);
+    for (let round = 0; round < settings.rateRounds; round++) {
       for (const mode of modes) {
         log(`${path}, ${mode}: ${rate} req/s, round ${round + 1}`);
         const before = cpuSeconds(mode);
         const startUs = monotonicUs();
         const result = await run(mode, {
           connections: settings.rateConnections,
-          durationS: settings.durationS,
+          durationS: settings.rateDurationS,
           rate,
         });
         profileWindows[`${mode}.${path}`] = [
@@ -357,10 +365,17 @@ async function measureSystems(
         ];
         atRate[mode].push(result);
         const after = cpuSeconds(mode);
-        for (const s of SERVICES) cpu[mode].services[s] += after.services[s] - before.services[s];
+        let roundSeconds = after.sidecars - before.sidecars;
+        for (const s of SERVICES) {
+          cpu[mode].services[s] += after.services[s] - before.services[s];
+          roundSeconds += after.services[s] - before.services[s];
+        }
         cpu[mode].sidecars += after.sidecars - before.sidecars;
-        log(`${path}, ${mode}: sequential, round ${round + 1}`);
-        sequential[mode].push(await run(mode, { connections: 1, durationS: settings.durationS }));
+        cpuByRound[mode].push((roundSeconds / Math.max(1, result.ok)) * 1000);
+        if (round < settings.rounds) {
+          log(`${path}, ${mode}: sequential, round ${round + 1}`);
+          sequential[mode].push(await run(mode, { connections: 1, durationS: settings.durationS }));
+        }
       }
     }
     const lowestMedian = (runs: LoadResult[]) =>
@@ -380,6 +395,7 @@ async function measureSystems(
         sequential: lowestMedian(sequential[mode]),
         cpuSecondsPer1000: perService((s) => (cpu[mode].services[s] / ok) * 1000),
         sidecarCpuSecondsPer1000: (cpu[mode].sidecars / ok) * 1000,
+        cpuSecondsPer1000ByRound: cpuByRound[mode],
       };
     }
     paths[path] = {

@@ -30,6 +30,7 @@ function mode(
     sequential: load(throughput, p50 / 2, p99 / 2),
     cpuSecondsPer1000,
     sidecarCpuSecondsPer1000,
+    cpuSecondsPer1000ByRound: roundsOf(cpuSecondsPer1000, sidecarCpuSecondsPer1000),
   };
   return {
     startupMs: 3_000,
@@ -40,6 +41,12 @@ function mode(
     paths: { read: path, write: path },
     paymentsCreated: 10,
   };
+}
+
+/** Three fixed-rate rounds, each with the pooled figure. */
+function roundsOf(services: Record<string, number>, sidecars = 0): number[] {
+  const total = Object.values(services).reduce((a, b) => a + b, 0) + sidecars;
+  return [total, total, total];
 }
 
 const paths: Record<'read' | 'write', PathInfo> = {
@@ -78,6 +85,8 @@ function results(
       connections: 32,
       durationS: 8,
       rounds: 2,
+      rateRounds: 6,
+      rateDurationS: 4,
       rateConnections: 8,
       logLevel: 'info',
       nodeFlags: [],
@@ -142,6 +151,27 @@ describe(compare.name, () => {
     expect(compare(paths, secure, insecure).read.addedCpuUsPerHop).toBeCloseTo(60);
     expect(compare(paths, secure, insecure).write.addedCpuUsPerHop).toBeCloseTo(40);
   });
+
+  it('compares the CPU round by round, leaving out a round that a slow spell hit', () => {
+    const secure = mode(900, 2, 4);
+    const insecure = mode(1000, 2, 4);
+    secure.paths.read = { ...secure.paths.read, cpuSecondsPer1000ByRound: [0.6, 0.62, 1.6] };
+    insecure.paths.read = { ...insecure.paths.read, cpuSecondsPer1000ByRound: [0.48, 0.5, 0.49] };
+    // Differences 0.12, 0.12 and 1.11 ms: the median, over 2 hops.
+    expect(compare(paths, secure, insecure).read.addedCpuUsPerHop).toBeCloseTo(60);
+  });
+
+  it('takes the middle two of an even number of rounds', () => {
+    const secure = mode(900, 2, 4);
+    const insecure = mode(1000, 2, 4);
+    secure.paths.read = { ...secure.paths.read, cpuSecondsPer1000ByRound: [0.6, 0.7, 0.8, 2] };
+    insecure.paths.read = {
+      ...insecure.paths.read,
+      cpuSecondsPer1000ByRound: [0.5, 0.5, 0.5, 0.5],
+    };
+    // Differences 0.1, 0.2, 0.3 and 1.5 ms: (0.2 + 0.3) / 2 over 2 hops.
+    expect(compare(paths, secure, insecure).read.addedCpuUsPerHop).toBeCloseTo(125);
+  });
 });
 
 describe(compareWithMesh.name, () => {
@@ -164,9 +194,11 @@ describe(compareWithMesh.name, () => {
 describe(tracingCost.name, () => {
   it('gives what tracing adds to the secure system: throughput ratio, CPU and latency', () => {
     const traced = mode(810, 2.5, 5.0);
+    const cpuSecondsPer1000 = { gateway: 0.33, order: 0.22, payment: 0.1 };
     traced.paths.read = {
       ...traced.paths.read,
-      cpuSecondsPer1000: { gateway: 0.33, order: 0.22, payment: 0.1 },
+      cpuSecondsPer1000,
+      cpuSecondsPer1000ByRound: roundsOf(cpuSecondsPer1000),
     };
     const cost = tracingCost(mode(900, 2.2, 4.6), traced);
     expect(cost.read.throughputRatio).toBeCloseTo(0.9);

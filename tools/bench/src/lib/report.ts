@@ -31,6 +31,11 @@ export interface PathModeResult {
   cpuSecondsPer1000: Record<ServiceName, number>;
   /** The sidecars' CPU over the same rounds (0 without a mesh). */
   sidecarCpuSecondsPer1000: number;
+  /**
+   * Each fixed-rate round's CPU of every process, sidecars included, in round order: the
+   * modes' rounds of one number ran back to back, so two modes are compared round by round.
+   */
+  cpuSecondsPer1000ByRound: number[];
 }
 
 export interface ModeResult {
@@ -115,6 +120,9 @@ export interface BenchResults {
     connections: number;
     durationS: number;
     rounds: number;
+    /** Rounds at the fixed rate, and their length: CPU per request is compared round by round. */
+    rateRounds: number;
+    rateDurationS: number;
     rateConnections: number;
     logLevel: string;
     database: string;
@@ -183,8 +191,33 @@ function addedCpuUsPerHop(
   secured: PathModeResult,
   insecure: PathModeResult,
 ): number {
+  return addedCpuUsPerRequest(secured, insecure) / path.hops;
+}
+
+/**
+ * The CPU per request `more` adds over `less`, in microseconds: the median of the two modes'
+ * differences round by round. A round can hold a full garbage collection, a token renewal or
+ * a slow spell of the machine, moving its figure by hundreds of microseconds; pairing rounds
+ * run back to back and taking the median leaves such a round out.
+ */
+export function addedCpuUsPerRequest(more: PathModeResult, less: PathModeResult): number {
+  const rounds = Math.min(
+    more.cpuSecondsPer1000ByRound.length,
+    less.cpuSecondsPer1000ByRound.length,
+  );
+  if (rounds === 0) throw new Error('no fixed-rate round to compare');
+  const differences = Array.from(
+    { length: rounds },
+    (_, round) => more.cpuSecondsPer1000ByRound[round] - less.cpuSecondsPer1000ByRound[round],
+  );
   // Seconds per 1000 requests is milliseconds per request: x 1000 for microseconds.
-  return ((cpuSecondsPer1000(secured) - cpuSecondsPer1000(insecure)) * 1000) / path.hops;
+  return median(differences) * 1000;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** In-process (secure) against the mesh, both over insecure. */
@@ -217,8 +250,7 @@ export function tracingCost(secure: ModeResult, traced: ModeResult): Record<Path
     const [s, t] = [secure.paths[path], traced.paths[path]];
     return {
       throughputRatio: t.saturated.throughput / s.saturated.throughput,
-      // Seconds per 1000 requests is milliseconds per request: x 1000 for microseconds.
-      addedCpuUsPerRequest: (cpuSecondsPer1000(t) - cpuSecondsPer1000(s)) * 1000,
+      addedCpuUsPerRequest: addedCpuUsPerRequest(t, s),
       addedMs: {
         p50: t.atRate.latencyMs.p50 - s.atRate.latencyMs.p50,
         p99: t.atRate.latencyMs.p99 - s.atRate.latencyMs.p99,
@@ -319,8 +351,9 @@ export function renderMarkdown(results: BenchResults): string {
     `Production builds from \`dist/\`, ${settings.database}, \`LOG_LEVEL=${settings.logLevel}\`` +
       `${settings.nodeFlags.length ? `, services run with \`node ${settings.nodeFlags.join(' ')}\`` : ''}; autocannon in the same machine. ` +
       `Saturation: ${settings.connections} connections, best of ${settings.rounds} × ${settings.durationS} s; ` +
-      `latency: ${settings.rateConnections} connections at half of the secure saturated throughput, the round with the lowest median; ` +
-      'CPU per request over those fixed-rate rounds, the same offered load for every system. ' +
+      `latency: ${settings.rateConnections} connections at half of the secure saturated throughput, ${settings.rateRounds} × ${settings.rateDurationS} s, the round with the lowest median; ` +
+      'CPU per request over those fixed-rate rounds, the same offered load for every system; what one system adds over another, ' +
+      'the median of their differences round by round (the systems take turns, round after round). ' +
       '*Insecure* is the same system with `BENCH_INSECURE` (plaintext TCP, no token verification, no guards); ' +
       '*traced* is the secure system with OpenTelemetry on, every request sampled, exporting OTLP/HTTP protobuf to a receiver in the bench process; ' +
       '*mesh* is the system with `TRANSPORT_SECURITY=mesh` (tokens verified at every hop, no TLS in the process) behind one HAProxy sidecar per service doing mutual TLS 1.3, one thread each. ' +
