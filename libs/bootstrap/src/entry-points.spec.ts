@@ -41,10 +41,10 @@ describe('what each entry point of @acme/bootstrap loads', () => {
     expect(loaded).toEqual([]);
   });
 
-  it("the HTTP app's: Fastify, and OpenAPI only once API_DOCS asks for it", () => {
+  it("the HTTP app's: Fastify; OpenAPI only once API_DOCS asks for it, ioredis once Redis is configured", () => {
     const loaded = packagesLoadedBy(
-      ['./libs/bootstrap/src/http.ts'],
-      ['@nestjs/swagger', 'fastify', 'pg', '@electric-sql/pglite'],
+      ['./libs/bootstrap/src/http.ts', './libs/edge/src/index.ts'],
+      ['@nestjs/swagger', 'fastify', 'ioredis', 'pg', '@electric-sql/pglite'],
     );
 
     expect(loaded).toEqual(['fastify']);
