@@ -222,7 +222,7 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv & Ru
   app.useGlobalFilters(
     new DenialAuditFilter(new HttpErrorFilter(app.get(HttpAdapterHost).httpAdapter)),
   );
-  if (env.API_DOCS && options.openApi) await serveOpenApi(app, options.openApi);
+  if (env.API_DOCS && options.openApi) serveOpenApi(app, options.openApi);
   exitGracefullyOnSignals(app);
 
   const server = app.getHttpServer();
@@ -263,14 +263,10 @@ function refuseUntrustedProxy(tlsTerminatedByProxy: boolean, trustedProxies: str
  * The OpenAPI document of every route, with the bearer scheme the auth decorators refer to.
  * Its packages are loaded here, only with API_DOCS: megabytes of heap otherwise.
  */
-async function serveOpenApi(
-  app: INestApplication,
-  info: { title: string; version?: string },
-): Promise<void> {
-  const [{ DocumentBuilder, SwaggerModule }, { documentAuthRules }] = await Promise.all([
-    import('@nestjs/swagger'),
-    import('./openapi-auth'),
-  ]);
+function serveOpenApi(app: INestApplication, info: { title: string; version?: string }): void {
+  const { DocumentBuilder, SwaggerModule } =
+    require('@nestjs/swagger') as typeof import('@nestjs/swagger');
+  const { documentAuthRules } = require('./openapi-auth') as typeof import('./openapi-auth');
   const config = new DocumentBuilder()
     .setTitle(info.title)
     .setVersion(info.version ?? '1.0')

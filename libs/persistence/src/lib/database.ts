@@ -54,10 +54,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
   // Each engine is loaded only when used: the embedded one alone is megabytes of heap that a
   // service on a PostgreSQL server would carry for nothing.
   if (options.url) {
-    const [{ Pool }, { drizzle: drizzlePostgres }] = await Promise.all([
-      import('pg'),
-      import('drizzle-orm/node-postgres'),
-    ]);
+    const { Pool } = require('pg') as typeof import('pg');
+    const { drizzle: drizzlePostgres } =
+      require('drizzle-orm/node-postgres') as typeof import('drizzle-orm/node-postgres');
     const pool = new Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
@@ -97,10 +96,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
       close: () => pool.end(),
     };
   }
-  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('drizzle-orm/pglite'),
-  ]);
+  const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
+  const { drizzle: drizzlePglite } =
+    require('drizzle-orm/pglite') as typeof import('drizzle-orm/pglite');
   mkdirSync(options.dataDir, { recursive: true });
   Logger.log(
     `embedded PostgreSQL (PGlite) in ${options.dataDir}; set DATABASE_URL for a server`,

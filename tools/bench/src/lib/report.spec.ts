@@ -172,6 +172,15 @@ describe(compare.name, () => {
     // Differences 0.1, 0.2, 0.3 and 1.5 ms: (0.2 + 0.3) / 2 over 2 hops.
     expect(compare(paths, secure, insecure).read.addedCpuUsPerHop).toBeCloseTo(125);
   });
+
+  it('refuses to pair systems that ran different numbers of rounds', () => {
+    const secure = mode(900, 2, 4);
+    const insecure = mode(1000, 2, 4);
+    insecure.paths.read = { ...insecure.paths.read, cpuSecondsPer1000ByRound: [0.5, 0.5] };
+    expect(() => compare(paths, secure, insecure)).toThrow(
+      'cannot pair 3 fixed-rate rounds with 2',
+    );
+  });
 });
 
 describe(compareWithMesh.name, () => {

@@ -200,16 +200,12 @@ function addedCpuUsPerHop(
  * a slow spell of the machine, moving its figure by hundreds of microseconds; pairing rounds
  * run back to back and taking the median leaves such a round out.
  */
-export function addedCpuUsPerRequest(more: PathModeResult, less: PathModeResult): number {
-  const rounds = Math.min(
-    more.cpuSecondsPer1000ByRound.length,
-    less.cpuSecondsPer1000ByRound.length,
-  );
-  if (rounds === 0) throw new Error('no fixed-rate round to compare');
-  const differences = Array.from(
-    { length: rounds },
-    (_, round) => more.cpuSecondsPer1000ByRound[round] - less.cpuSecondsPer1000ByRound[round],
-  );
+function addedCpuUsPerRequest(more: PathModeResult, less: PathModeResult): number {
+  const [a, b] = [more.cpuSecondsPer1000ByRound, less.cpuSecondsPer1000ByRound];
+  if (a.length === 0 || a.length !== b.length) {
+    throw new Error(`cannot pair ${a.length} fixed-rate rounds with ${b.length}`);
+  }
+  const differences = a.map((seconds, round) => seconds - b[round]);
   // Seconds per 1000 requests is milliseconds per request: x 1000 for microseconds.
   return median(differences) * 1000;
 }
