@@ -283,6 +283,17 @@ describe('gateway edge', () => {
       expect(response.status).toBe(504);
       expect(Date.now() - started).toBeLessThan(3_000);
     });
+
+    it('answers 504 within REQUEST_TIMEOUT_MS to a request with a body too', async () => {
+      const started = Date.now();
+      const response = await request(urlOf(stalled), 'POST', '/api/orders', {
+        token: alice,
+        body: { items: [{ sku: 'book-1', quantity: 1 }] },
+      });
+      expect(response.status).toBe(504);
+      expect(response.body).toMatchObject({ message: 'no answer within the request timeout' });
+      expect(Date.now() - started).toBeLessThan(3_000);
+    });
   });
 
   describe('security headers', () => {

@@ -1,8 +1,7 @@
-import { Controller, Get, Injectable, Module, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Injectable, Module, Post, UseGuards } from '@nestjs/common';
 import type { CanActivate, INestApplication } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyRequest } from 'fastify';
 import { HttpErrorFilter } from './http-error.filter';
 import { answerWithin } from './request-timeout';
 
@@ -10,8 +9,8 @@ const TIMEOUT_MS = 200;
 const never = () => new Promise<never>(() => undefined);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** What the slow routes saw after their time was up. */
-const seen = { lateAnswerSent: false, signalAborted: false };
+/** Whether the late route ran to its end: its work is abandoned, not stopped. */
+const seen = { lateAnswerSent: false };
 
 @Injectable()
 class StuckGuard implements CanActivate {
@@ -33,11 +32,22 @@ class SlowController {
   }
 
   @Get('late')
-  async late(@Req() request: FastifyRequest): Promise<{ late: true }> {
+  async late(): Promise<{ late: true }> {
     await sleep(TIMEOUT_MS * 2);
-    seen.signalAborted = request.signal.aborted;
     seen.lateAnswerSent = true;
     return { late: true };
+  }
+
+  // Requests with a body: Fastify's own handlerTimeout stops timing them once the body is read.
+  @Post('stuck')
+  stuckWithBody(): Promise<never> {
+    return never();
+  }
+
+  @Post('late')
+  async lateWithBody(@Body() body: unknown): Promise<unknown> {
+    await sleep(TIMEOUT_MS * 2);
+    return body;
   }
 
   @Get('guarded')
@@ -72,11 +82,19 @@ describe('answerWithin, with HttpErrorFilter', () => {
   });
 
   it.each([
-    ['handler', 'stuck'],
-    ['guard', 'guarded'],
-  ])('answers 504 for a request stuck in its %s', async (_stage, route) => {
+    ['handler', 'GET', 'stuck'],
+    ['guard', 'GET', 'guarded'],
+    ['handler, with a body', 'POST', 'stuck'],
+    ['handler, with a body that answers late', 'POST', 'late'],
+  ])('answers 504 for a request stuck in its %s', async (_stage, method, route) => {
     const started = Date.now();
-    const response = await fetch(`${url}/${route}`);
+    const response = await fetch(`${url}/${route}`, {
+      method,
+      ...(method === 'POST' && {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ item: 'book' }),
+      }),
+    });
     expect(response.status).toBe(504);
     expect(await response.json()).toEqual({
       statusCode: 504,
@@ -86,11 +104,11 @@ describe('answerWithin, with HttpErrorFilter', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS - 10);
   });
 
-  it('drops an answer that comes too late, and tells the handler its request was abandoned', async () => {
+  it('drops an answer that comes too late', async () => {
     const response = await fetch(`${url}/late`);
     expect(response.status).toBe(504);
     await sleep(TIMEOUT_MS * 2);
-    expect(seen).toEqual({ lateAnswerSent: true, signalAborted: true });
+    expect(seen).toEqual({ lateAnswerSent: true });
     // The server still answers after dropping the late one.
     expect((await fetch(`${url}/fast`)).status).toBe(200);
   });
