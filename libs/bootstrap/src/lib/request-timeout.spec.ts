@@ -85,7 +85,7 @@ describe('answerWithin, with HttpErrorFilter', () => {
     ['handler', 'GET', 'stuck'],
     ['guard', 'GET', 'guarded'],
     ['handler, with a body', 'POST', 'stuck'],
-    ['handler, with a body that answers late', 'POST', 'late'],
+    ['handler that answers late, with a body', 'POST', 'late'],
   ])('answers 504 for a request stuck in its %s', async (_stage, method, route) => {
     const started = Date.now();
     const response = await fetch(`${url}/${route}`, {
