@@ -211,8 +211,8 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv & Ru
       ),
   });
   acceptJsonBodiesOnly(adapter.getInstance(), env.MAX_BODY_BYTES);
-  // Before any route is added: both set up each route as Fastify adds it.
   answerWithin(adapter.getInstance(), env.REQUEST_TIMEOUT_MS);
+  // Before any route is added: it wraps each route as Fastify adds it.
   if (!benchmarkInsecureFrom(config)) runRoutesInCallContext(adapter.getInstance());
 
   if (options.globalPrefix) {
