@@ -44,7 +44,7 @@ function verifierFor(
 }
 
 async function refusal(verifier: AccessTokenVerifier, token: string): Promise<string> {
-  const error = await verifier.verify(token).then(
+  const error = await Promise.resolve(verifier.verify(token)).then(
     () => undefined,
     (reason: unknown) => reason,
   );

@@ -3,15 +3,8 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { PATTERN_HANDLER_METADATA, PATTERN_METADATA } from '@nestjs/microservices/constants';
 import { PatternHandler } from '@nestjs/microservices/enums/pattern-handler.enum';
-import {
-  AllowServicesMetadata,
-  PolicyMetadata,
-  PublicMetadata,
-  RolesMetadata,
-  ScopesMetadata,
-} from '../decorators/auth-metadata';
+import { declaredRules } from '../decorators/auth-metadata';
 import type { RolesRequirement } from '../decorators/auth-metadata';
-import type { PolicyRule } from '../policy/policy';
 
 /** The auth rule a route or message handler declares, as read from its decorators. */
 export interface AuthRuleEntry {
@@ -44,14 +37,8 @@ export interface DeclaredAuthRule {
  * declaredAuthRule(OrdersController.prototype.get, OrdersController).scopes; // ['orders:read']
  */
 export function declaredAuthRule(handler: object, controller: object): DeclaredAuthRule {
-  const targets = [handler, controller];
-  return {
-    public: readLast(PublicMetadata.KEY, targets) === true,
-    roles: readLast(RolesMetadata.KEY, targets) as RolesRequirement | undefined,
-    scopes: readLast(ScopesMetadata.KEY, targets) as readonly string[] | undefined,
-    policy: (readLast(PolicyMetadata.KEY, targets) as PolicyRule | undefined)?.description,
-    services: readLast(AllowServicesMetadata.KEY, targets) as readonly string[] | undefined,
-  };
+  const { public: isPublic, roles, scopes, policy, services } = declaredRules(handler, controller);
+  return { public: isPublic, roles, scopes, policy: policy?.description, services };
 }
 
 type ModuleLike = Type<unknown> | DynamicModule | Promise<DynamicModule>;
@@ -125,14 +112,6 @@ export function renderAuthRules(entries: readonly AuthRuleEntry[]): string {
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
-}
-
-function readLast(key: string, targets: readonly object[]): unknown {
-  for (const target of targets) {
-    const value: unknown = Reflect.getMetadata(key, target);
-    if (value !== undefined) return value;
-  }
-  return undefined;
 }
 
 function routeOf(

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import type { EventContext, MessageContext } from '@acme/transport';
 import { AUTH_OPTIONS } from '../auth.options';
@@ -28,12 +27,12 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
  * message metadata. Both use the same verifier. A certificate-bound token (RFC
  * 8705) passes only over a mutual-TLS connection with that certificate, and
  * with `requireCertificateBoundTokens` every message's token must be bound.
+ * A message whose token was verified before is let through at once, without a promise.
  */
 @TracedGuard()
 @Injectable()
 export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
   constructor(
-    private readonly reflector: Reflector,
     private readonly verifier: AccessTokenVerifier,
     // Not `options`: AuthGuard's own field of that name is spread into passport's options on
     // every request, which for these options cost about 50 us of CPU (docs/BENCHMARKS.md).
@@ -42,26 +41,36 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     super();
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (isPublicRoute(this.reflector, context)) return true;
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (isPublicRoute(context)) return true;
     const call = incomingCall(context);
     switch (call.kind) {
-      case 'http': {
-        const allowed = (await super.canActivate(context)) as boolean;
-        // The client's DPoP nonce is about to expire: its next proof takes this one.
-        const nonce = context.switchToHttp().getRequest<DpopNonceCarrier>()[NEXT_DPOP_NONCE];
-        if (nonce) context.switchToHttp().getResponse<FastifyReply>().header('DPoP-Nonce', nonce);
-        return allowed;
+      case 'http':
+        return this.authenticateRequest(context);
+      case 'rpc': {
+        const principal = call.event
+          ? this.eventPrincipal(call.event)
+          : this.verifyMessage(call.message);
+        if (!(principal instanceof Promise)) {
+          setRpcPrincipal(context, principal);
+          return true;
+        }
+        return principal.then((verified) => {
+          setRpcPrincipal(context, verified);
+          return true;
+        });
       }
-      case 'rpc':
-        setRpcPrincipal(
-          context,
-          call.event ? this.eventPrincipal(call.event) : await this.verifyMessage(call.message),
-        );
-        return true;
       case 'unsupported':
         throw new InvalidTokenException('unsupported transport', 'transport');
     }
+  }
+
+  private async authenticateRequest(context: ExecutionContext): Promise<boolean> {
+    const allowed = (await super.canActivate(context)) as boolean;
+    // The client's DPoP nonce is about to expire: its next proof takes this one.
+    const nonce = context.switchToHttp().getRequest<DpopNonceCarrier>()[NEXT_DPOP_NONCE];
+    if (nonce) context.switchToHttp().getResponse<FastifyReply>().header('DPoP-Nonce', nonce);
+    return allowed;
   }
 
   /** passport's outcome: the principal, or a 401 that says what failed. */
@@ -95,17 +104,23 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     };
   }
 
-  private async verifyMessage(message: MessageContext | undefined): Promise<Principal> {
+  private verifyMessage(message: MessageContext | undefined): Principal | Promise<Principal> {
     if (!message) throw new InvalidTokenException('unsupported transport', 'transport');
     const match = BEARER.exec(message.getMeta().authorization ?? '');
     if (!match) throw new InvalidTokenException();
-    try {
-      const principal = await this.verifier.verify(match[1]);
+    const bound = (principal: Principal): Principal => {
       // Behind a mesh the sidecar holds the peer's certificate: a bound token cannot be checked here.
       const peer =
         this.auth.peerIdentity === 'mesh' ? undefined : message.getPeerCertificateThumbprint();
       checkCertificateBinding(principal.claims, peer, this.auth.requireCertificateBoundTokens);
       return principal;
+    };
+    try {
+      const principal = this.verifier.verify(match[1]);
+      if (!(principal instanceof Promise)) return bound(principal);
+      return principal.then(bound).catch((error: unknown) => {
+        throw toInvalidTokenException(error);
+      });
     } catch (error) {
       throw toInvalidTokenException(error);
     }

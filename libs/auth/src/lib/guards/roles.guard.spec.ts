@@ -1,4 +1,3 @@
-import { Reflector } from '@nestjs/core';
 import { Roles } from '../decorators/auth.decorators';
 import type { Principal } from '../principal';
 import {
@@ -45,7 +44,7 @@ const rpcContext = (handler: keyof OrdersController & string, principal?: Princi
   rpc(OrdersController, handler, { principal });
 
 describe(RolesGuard.name, () => {
-  const guard = new RolesGuard(new Reflector());
+  const guard = new RolesGuard();
   let issuer: TestIssuer;
   let verifier: AccessTokenVerifier;
 

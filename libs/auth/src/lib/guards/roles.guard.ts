@@ -1,22 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { InsufficientScopeException } from '../auth.errors';
 import { getPrincipal } from '../context/principal.context';
-import { RolesMetadata } from '../decorators/auth-metadata';
+import { handlerRules } from '../decorators/auth-metadata';
 import { TracedGuard } from '@acme/telemetry';
 
 /** Enforces `@Roles(...)`: any of the roles by default, all of them with `{ all }`. */
 @TracedGuard()
 @Injectable()
 export class RolesGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
-
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndOverride(RolesMetadata, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const required = handlerRules(context).roles;
     if (!required) return true;
     const roles = getPrincipal(context)?.roles ?? [];
     const granted =

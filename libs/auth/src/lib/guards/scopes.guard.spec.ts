@@ -1,4 +1,3 @@
-import { Reflector } from '@nestjs/core';
 import { Scopes } from '../decorators/auth.decorators';
 import type { Principal } from '../principal';
 import {
@@ -33,7 +32,7 @@ const rpcContext = (handler: keyof OrdersController & string, principal: Princip
   rpc(OrdersController, handler, { principal });
 
 describe(ScopesGuard.name, () => {
-  const guard = new ScopesGuard(new Reflector());
+  const guard = new ScopesGuard();
   let issuer: TestIssuer;
   let verifier: AccessTokenVerifier;
 

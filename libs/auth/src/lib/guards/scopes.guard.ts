@@ -1,22 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { InsufficientScopeException } from '../auth.errors';
 import { getPrincipal } from '../context/principal.context';
-import { ScopesMetadata } from '../decorators/auth-metadata';
+import { handlerRules } from '../decorators/auth-metadata';
 import { TracedGuard } from '@acme/telemetry';
 
 /** Enforces `@Scopes(...)`: the token must grant every listed scope. */
 @TracedGuard()
 @Injectable()
 export class ScopesGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
-
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndOverride(ScopesMetadata, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const required = handlerRules(context).scopes;
     if (!required) return true;
     const scopes = getPrincipal(context)?.scopes ?? [];
     const missing = required.filter((scope) => !scopes.includes(scope));

@@ -1,7 +1,6 @@
 import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { PeerCertificate } from 'node:tls';
-import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { TcpContext } from '@nestjs/microservices';
 import type { TcpSocket } from '@nestjs/microservices';
@@ -87,7 +86,7 @@ describe(ServiceIdentityGuard.name, () => {
     serviceName: 'payment',
     trustDomain: TRUST_DOMAIN,
   };
-  const guard = new ServiceIdentityGuard(new Reflector(), options);
+  const guard = new ServiceIdentityGuard(options);
 
   describe('over RPC', () => {
     it('lets a message from an allowed service through', () => {
@@ -151,7 +150,7 @@ describe(ServiceIdentityGuard.name, () => {
   });
 
   describe('behind a service mesh, which names and authorizes the caller', () => {
-    const meshGuard = new ServiceIdentityGuard(new Reflector(), {
+    const meshGuard = new ServiceIdentityGuard({
       ...options,
       peerIdentity: 'mesh',
     });
@@ -212,7 +211,7 @@ describe(ServiceIdentityGuard.name, () => {
     });
 
     it('checks the producer behind a service mesh too: the mesh never saw it', () => {
-      const meshGuard = new ServiceIdentityGuard(new Reflector(), {
+      const meshGuard = new ServiceIdentityGuard({
         ...options,
         peerIdentity: 'mesh',
       });

@@ -1,15 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import { spiffeId } from '@acme/transport';
 import type { EventContext, MessageContext } from '@acme/transport';
-import { PatternHandler } from '@nestjs/microservices/enums/pattern-handler.enum';
-import { PATTERN_HANDLER_METADATA, PATTERN_METADATA } from '@nestjs/microservices/constants';
 import { InsufficientScopeException } from '../auth.errors';
 import { AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions } from '../auth.options';
 import { incomingCall } from '../context/incoming-call';
-import { AllowServicesMetadata } from '../decorators/auth-metadata';
+import { handlerRules } from '../decorators/auth-metadata';
 import { TracedGuard } from '@acme/telemetry';
 
 /**
@@ -27,20 +24,14 @@ import { TracedGuard } from '@acme/telemetry';
 @TracedGuard()
 @Injectable()
 export class ServiceIdentityGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(AUTH_OPTIONS) private readonly options: AuthOptions,
-  ) {}
+  constructor(@Inject(AUTH_OPTIONS) private readonly options: AuthOptions) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const allowed = this.reflector.getAllAndOverride(AllowServicesMetadata, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const { services: allowed, brokerEvent } = handlerRules(context);
     const call = incomingCall(context);
     switch (call.kind) {
       case 'rpc':
-        this.checkChannel(context, call.event !== undefined);
+        checkChannel(brokerEvent, call.event !== undefined);
         if (call.event) return this.checkProducer(call.event, allowed);
         return this.checkPeer(call.message, allowed);
       case 'http':
@@ -53,26 +44,6 @@ export class ServiceIdentityGuard implements CanActivate {
         return true;
       case 'unsupported':
         throw new InsufficientScopeException('unsupported transport', 'caller_not_allowed');
-    }
-  }
-
-  /**
-   * Events are accepted from the broker only, signed (an `@EventPattern`
-   * handler under `events.`), and messages only over the transport: the same
-   * subject sent the other way round is refused.
-   */
-  private checkChannel(context: ExecutionContext, fromBroker: boolean): void {
-    const handler = context.getHandler();
-    const isBrokerEvent =
-      Reflect.getMetadata(PATTERN_HANDLER_METADATA, handler) === PatternHandler.EVENT &&
-      String(Reflect.getMetadata(PATTERN_METADATA, handler)?.[0] ?? '').startsWith('events.');
-    if (isBrokerEvent !== fromBroker) {
-      throw new InsufficientScopeException(
-        isBrokerEvent
-          ? 'this event is accepted only signed, from the broker'
-          : 'a broker event cannot call this handler',
-        'caller_not_allowed',
-      );
     }
   }
 
@@ -110,5 +81,21 @@ export class ServiceIdentityGuard implements CanActivate {
       );
     }
     return true;
+  }
+}
+
+/**
+ * Events are accepted from the broker only, signed (an `@EventPattern` handler under
+ * `events.`), and messages only over the transport: the same subject sent the other way
+ * round is refused.
+ */
+function checkChannel(isBrokerEvent: boolean, fromBroker: boolean): void {
+  if (isBrokerEvent !== fromBroker) {
+    throw new InsufficientScopeException(
+      isBrokerEvent
+        ? 'this event is accepted only signed, from the broker'
+        : 'a broker event cannot call this handler',
+      'caller_not_allowed',
+    );
   }
 }

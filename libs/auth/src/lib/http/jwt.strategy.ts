@@ -5,6 +5,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier } from '../token/access-token.verifier';
 import { HttpSenderConstraint, readHttpCredentials } from './http-sender-constraint';
+import type { HttpCredentials } from './http-sender-constraint';
 
 export const JWT_STRATEGY = 'jwt';
 
@@ -36,21 +37,20 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   override authenticate(request: Parameters<Strategy['authenticate']>[0]): void {
     const credentials = readHttpCredentials(request.headers.authorization);
     if (!credentials) return this.fail(this.senderConstraint.missingToken(), 401);
-    this.verifier
-      .verify(credentials.token)
-      .then(async (principal) => {
-        // No certificate-bound token over HTTP; a DPoP-bound one only with its proof.
-        await this.senderConstraint.check(
-          principal.claims,
-          credentials,
-          request as unknown as FastifyRequest,
-        );
-        return principal;
-      })
-      .then(
-        (principal) => this.success(principal),
-        (error: unknown) => this.fail(error, 401),
-      );
+    this.principalOf(credentials, request as unknown as FastifyRequest).then(
+      (principal) => this.success(principal),
+      (error: unknown) => this.fail(error, 401),
+    );
+  }
+
+  private async principalOf(
+    credentials: HttpCredentials,
+    request: FastifyRequest,
+  ): Promise<Principal> {
+    const principal = await this.verifier.verify(credentials.token);
+    // No certificate-bound token over HTTP; a DPoP-bound one only with its proof.
+    await this.senderConstraint.check(principal.claims, credentials, request);
+    return principal;
   }
 
   /** Required by PassportStrategy, and never called: authenticate() hands passport the verifier's principal. */

@@ -164,6 +164,25 @@ describe('policy rules', () => {
     expect(await allOf(spyRule(true), spyRule(true)).evaluate(contextOf({}))).toBe(true);
   });
 
+  it('anyOf and allOf answer at once from rules that decide at once, and wait only on one that loads', async () => {
+    const loading = (result: boolean): PolicyRule => ({
+      description: `loaded(${result})`,
+      evaluate: () => Promise.resolve(result),
+    });
+
+    expect(anyOf(spyRule(false), spyRule(true)).evaluate(contextOf({}))).toBe(true);
+    expect(allOf(spyRule(true), spyRule(false)).evaluate(contextOf({}))).toBe(false);
+
+    const next = spyRule(true);
+    await expect(anyOf(loading(false), next).evaluate(contextOf({}))).resolves.toBe(true);
+    expect(next.evaluated).toBe(true);
+    const skipped = spyRule(true);
+    await expect(anyOf(loading(true), skipped).evaluate(contextOf({}))).resolves.toBe(true);
+    expect(skipped.evaluated).toBe(false);
+    await expect(allOf(spyRule(true), loading(false)).evaluate(contextOf({}))).resolves.toBe(false);
+    await expect(allOf(loading(true), spyRule(true)).evaluate(contextOf({}))).resolves.toBe(true);
+  });
+
   it('describes a composed rule for the authorization report', () => {
     expect(
       allOf(hasScope('orders:write'), anyOf(hasRole('admin'), isOwner(OrderOwnerLoader)))

@@ -122,10 +122,7 @@ export function isService(service: string): PolicyRule {
 export function anyOf(...rules: PolicyRule[]): PolicyRule {
   return {
     description: `(${rules.map((r) => r.description).join(' or ')})`,
-    async evaluate(context) {
-      for (const rule of rules) if (await rule.evaluate(context)) return true;
-      return false;
-    },
+    evaluate: (context) => evaluateUntil(true, rules, 0, context),
   };
 }
 
@@ -133,11 +130,31 @@ export function anyOf(...rules: PolicyRule[]): PolicyRule {
 export function allOf(...rules: PolicyRule[]): PolicyRule {
   return {
     description: `(${rules.map((r) => r.description).join(' and ')})`,
-    async evaluate(context) {
-      for (const rule of rules) if (!(await rule.evaluate(context))) return false;
-      return true;
-    },
+    evaluate: (context) => evaluateUntil(false, rules, 0, context),
   };
+}
+
+/**
+ * Evaluates `rules` from `from` on, left to right, until one returns `decisive`: then that is
+ * the answer, else its opposite. It waits only on a rule that cannot decide at once (one that
+ * loads a resource), so rules that need nothing loaded answer without a promise.
+ */
+function evaluateUntil(
+  decisive: boolean,
+  rules: readonly PolicyRule[],
+  from: number,
+  context: PolicyContext,
+): boolean | Promise<boolean> {
+  for (let index = from; index < rules.length; index++) {
+    const result = rules[index].evaluate(context);
+    if (typeof result !== 'boolean') {
+      return Promise.resolve(result).then((held) =>
+        Boolean(held) === decisive ? decisive : evaluateUntil(decisive, rules, index + 1, context),
+      );
+    }
+    if (result === decisive) return decisive;
+  }
+  return !decisive;
 }
 
 /**

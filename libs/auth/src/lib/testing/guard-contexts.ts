@@ -85,9 +85,9 @@ export function refusal(action: () => unknown): HttpException {
   throw new Error('the guard let the call through');
 }
 
-/** Runs an asynchronous guard that must refuse, and returns the HTTP exception it rejected with. */
-export async function rejection(action: () => Promise<unknown>): Promise<HttpException> {
-  const error = await action().then(
+/** Runs a guard that must refuse, at once or asynchronously, and returns the HTTP exception it refused with. */
+export async function rejection(action: () => unknown): Promise<HttpException> {
+  const error = await new Promise((resolve) => resolve(action())).then(
     () => undefined,
     (reason: unknown) => reason,
   );

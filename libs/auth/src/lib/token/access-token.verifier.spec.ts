@@ -58,7 +58,7 @@ describe(AccessTokenVerifier.name, () => {
 
   /** Verifies a token that must be refused, and returns the reason given. */
   async function refusal(token: string, by: AccessTokenVerifier = verifier): Promise<string> {
-    const error = await by.verify(token).then(
+    const error = await Promise.resolve(by.verify(token)).then(
       () => undefined,
       (reason: unknown) => reason,
     );

@@ -71,31 +71,40 @@ export class AccessTokenVerifier {
     );
   }
 
-  /** The token's principal; a span `token.verify` records a cache hit or the check that failed. */
-  verify(token: string): Promise<Principal> {
-    return traced('token.verify', (span) =>
-      span
-        ? this.check(token).catch((error: unknown) => {
+  /**
+   * The token's principal: at once for a token verified before (still valid, its key still
+   * published), else a promise, settled once the token is checked. A span `token.verify`
+   * records a cache hit or the check that failed.
+   */
+  verify(token: string): Principal | Promise<Principal> {
+    return traced('token.verify', (span) => {
+      const cacheKey = this.options.tokenCacheSize > 0 ? hashToken(token) : undefined;
+      const seen = cacheKey === undefined ? undefined : this.seen(cacheKey);
+      if (seen) return seen;
+      const checked = this.check(token, cacheKey);
+      return span
+        ? checked.catch((error: unknown) => {
             span.setAttribute('acme.token.check', asInvalidTokenError(error).check);
             throw error;
           })
-        : this.check(token),
-    );
+        : checked;
+    });
   }
 
-  private async check(token: string): Promise<Principal> {
-    const cacheKey = this.options.tokenCacheSize > 0 ? hashToken(token) : undefined;
-    const cached = cacheKey === undefined ? undefined : this.cache.get(cacheKey);
-    if (cached) {
-      // A key the issuer no longer publishes (rotated out, revoked) vouches for nothing any more.
-      if (Date.now() < cached.expiresAtMs && this.jwks.has(cached.kid)) {
-        countTokenCacheLookup('hit');
-        return cached.principal;
-      }
-      this.cache.delete(cacheKey as string);
+  private seen(cacheKey: string): Principal | undefined {
+    const cached = this.cache.get(cacheKey);
+    if (!cached) return undefined;
+    // A key the issuer no longer publishes (rotated out, revoked) vouches for nothing any more.
+    if (Date.now() < cached.expiresAtMs && this.jwks.has(cached.kid)) {
+      countTokenCacheLookup('hit');
+      return cached.principal;
     }
-    if (cacheKey !== undefined) countTokenCacheLookup('miss');
+    this.cache.delete(cacheKey);
+    return undefined;
+  }
 
+  private async check(token: string, cacheKey: string | undefined): Promise<Principal> {
+    if (cacheKey !== undefined) countTokenCacheLookup('miss');
     const key = await this.resolveKey(token);
     let decoded: Jwt;
     try {

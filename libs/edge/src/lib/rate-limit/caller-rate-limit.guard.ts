@@ -82,7 +82,7 @@ export class CallerRateLimitGuard implements CanActivate {
     }
     // Only a public route lets a caller through without a principal. Anywhere else this guard
     // ran before the auth guards, and would key every caller by address: refuse, loudly.
-    if (this.authenticates && !isPublicRoute(this.reflector, context)) {
+    if (this.authenticates && !isPublicRoute(context)) {
       throw new Error(RUNS_BEFORE_AUTHENTICATION);
     }
     return `ip:${clientAddressKey(request.ip)}`;
