@@ -4,7 +4,7 @@ import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/
 import { PATTERN_HANDLER_METADATA, PATTERN_METADATA } from '@nestjs/microservices/constants';
 import { PatternHandler } from '@nestjs/microservices/enums/pattern-handler.enum';
 import { declaredRules } from '../decorators/auth-metadata';
-import type { RolesRequirement } from '../decorators/auth-metadata';
+import type { HandlerRules } from '../decorators/auth-metadata';
 
 /** The auth rule a route or message handler declares, as read from its decorators. */
 export interface AuthRuleEntry {
@@ -20,15 +20,11 @@ export interface AuthRuleEntry {
   services?: string;
 }
 
-/** What a handler's auth decorators declare: its own first, then its class's, as the guards read them. */
-export interface DeclaredAuthRule {
-  public: boolean;
-  roles?: RolesRequirement;
-  scopes?: readonly string[];
+/** What a handler's auth decorators declare, as the guards read them, its policy by its description. */
+export type DeclaredAuthRule = Omit<HandlerRules, 'policy' | 'brokerEvent'> & {
   /** The policy's description. */
   policy?: string;
-  services?: readonly string[];
-}
+};
 
 /**
  * The auth rule declared on `handler`, a method of `controller`.
