@@ -207,10 +207,7 @@ function seededRandom(seed: number): () => number {
 }
 
 /** Mean CPU microseconds of `step` over `items`, run one after another. */
-async function cpuMicrosEach<T>(
-  items: readonly T[],
-  step: (item: T) => unknown,
-): Promise<number> {
+async function cpuMicrosEach<T>(items: readonly T[], step: (item: T) => unknown): Promise<number> {
   const started = process.cpuUsage();
   for (const item of items) await step(item);
   const { user, system } = process.cpuUsage(started);
