@@ -60,6 +60,13 @@ class PaymentsController {
   orderCancelled(): void {
     // forgot @AllowServices on an event handler: the audit must catch it too
   }
+
+  @AllowServices('order')
+  @Policy(isService('order'))
+  @EventPattern(['events.order.refunded', 'payments.refunded'])
+  orderRefunded(): void {
+    // a mixed list: the guards take it for a broker event, from its first subject
+  }
 }
 
 @Module({ controllers: [StatusController] })
@@ -85,6 +92,7 @@ describe(collectAuthRules.name, () => {
       'OrdersController.list: http GET /api/orders',
       'PaymentsController.charge: rpc payments.charge',
       'PaymentsController.orderCancelled: event events.order.cancelled',
+      'PaymentsController.orderRefunded: event events.order.refunded, payments.refunded',
       'PaymentsController.refund: rpc {"cmd":"payments.refund"}',
       'StatusController.debug: http GET /api/debug',
       'StatusController.health: http GET /api/health',

@@ -1,9 +1,8 @@
 import { RequestMethod } from '@nestjs/common';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { METHOD_METADATA, MODULE_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { PATTERN_HANDLER_METADATA, PATTERN_METADATA } from '@nestjs/microservices/constants';
-import { PatternHandler } from '@nestjs/microservices/enums/pattern-handler.enum';
-import { declaredRules } from '../decorators/auth-metadata';
+import { PATTERN_METADATA } from '@nestjs/microservices/constants';
+import { declaredRules, isBrokerEventHandler } from '../decorators/auth-metadata';
 import type { HandlerRules } from '../decorators/auth-metadata';
 
 /** The auth rule a route or message handler declares, as read from its decorators. */
@@ -118,11 +117,8 @@ function routeOf(
 ): Pick<AuthRuleEntry, 'kind' | 'route'> | undefined {
   const patterns = Reflect.getMetadata(PATTERN_METADATA, handler) as unknown[] | undefined;
   if (patterns?.length) {
-    const isEvent =
-      Reflect.getMetadata(PATTERN_HANDLER_METADATA, handler) === PatternHandler.EVENT &&
-      patterns.every((p) => typeof p === 'string' && p.startsWith('events.'));
     return {
-      kind: isEvent ? 'event' : 'rpc',
+      kind: isBrokerEventHandler(handler) ? 'event' : 'rpc',
       route: patterns.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(', '),
     };
   }

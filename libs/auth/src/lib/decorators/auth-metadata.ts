@@ -47,10 +47,19 @@ export function declaredRules(handler: object, controller: object): HandlerRules
     scopes: readFirst(ScopesMetadata.KEY, targets) as readonly string[] | undefined,
     policy: readFirst(PolicyMetadata.KEY, targets) as PolicyRule | undefined,
     services: readFirst(AllowServicesMetadata.KEY, targets) as readonly string[] | undefined,
-    brokerEvent:
-      Reflect.getMetadata(PATTERN_HANDLER_METADATA, handler) === PatternHandler.EVENT &&
-      String(Reflect.getMetadata(PATTERN_METADATA, handler)?.[0] ?? '').startsWith('events.'),
+    brokerEvent: isBrokerEventHandler(handler),
   };
+}
+
+/**
+ * An `@EventPattern` handler under `events.`: the guards accept it only signed, from the
+ * broker, and the authorization report lists it as an event.
+ */
+export function isBrokerEventHandler(handler: object): boolean {
+  return (
+    Reflect.getMetadata(PATTERN_HANDLER_METADATA, handler) === PatternHandler.EVENT &&
+    String(Reflect.getMetadata(PATTERN_METADATA, handler)?.[0] ?? '').startsWith('events.')
+  );
 }
 
 // Decorators run when a class is defined, so a handler's rules never change once read: every
