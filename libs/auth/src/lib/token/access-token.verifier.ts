@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Jwt, JwtHeader, VerifyOptions } from 'jsonwebtoken';
@@ -10,6 +9,7 @@ import { isServiceToken } from '../provider-profiles';
 import { traced } from '@acme/telemetry';
 import { InvalidTokenError } from './invalid-token.error';
 import type { JwksCache } from './jwks.cache';
+import { tokenDigest } from './token-digest';
 
 /** Header parameters that point at or embed a key: an attacker's key, by definition (RFC 8725 3.10). */
 const KEY_CARRYING_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const;
@@ -43,6 +43,7 @@ interface CachedPrincipal {
 export class AccessTokenVerifier {
   /** Options for `jsonwebtoken.verify`, shared with the passport-jwt strategy. */
   readonly jwtOptions: VerifyOptions & { complete: true };
+  /** Keyed by {@link tokenDigest}: the cache never holds a token. */
   private readonly cache = new Map<string, CachedPrincipal>();
   private readonly acceptedTypes: ReadonlySet<string>;
   private readonly requiredClaims: readonly string[];
@@ -78,7 +79,7 @@ export class AccessTokenVerifier {
    */
   verify(token: string): Principal | Promise<Principal> {
     return traced('token.verify', (span) => {
-      const cacheKey = this.options.tokenCacheSize > 0 ? hashToken(token) : undefined;
+      const cacheKey = this.options.tokenCacheSize > 0 ? tokenDigest(token) : undefined;
       const seen = cacheKey === undefined ? undefined : this.seen(cacheKey);
       if (seen) return seen;
       const checked = this.check(token, cacheKey);
@@ -233,11 +234,6 @@ export class AccessTokenVerifier {
     );
     this.cache.set(cacheKey, { principal, kid, expiresAtMs: until * 1000 });
   }
-}
-
-/** The cache key: a token is a credential, so the cache never holds one, only its SHA-256. */
-function hashToken(token: string): string {
-  return hash('sha256', token, 'base64url');
 }
 
 function decodeHeader(token: string): JwtHeader {

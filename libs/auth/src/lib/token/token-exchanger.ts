@@ -1,8 +1,8 @@
-import { hash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { readScopes } from '../principal';
 import { renewalTime, TokenEndpoint, TokenRequestError } from './token-endpoint';
 import type { ClientAuthentication } from './token-endpoint';
+import { tokenDigest } from './token-digest';
 
 /** RFC 8693 section 2.1 and 3. */
 const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -51,7 +51,7 @@ export class TokenExchanger {
 
   /** Throws {@link TokenRequestError} when the issuer refuses (`invalid_grant`: the token is no longer valid). */
   async exchange(subjectToken: string, audience: string): Promise<string> {
-    const key = `${hash('sha256', subjectToken, 'base64url')} ${audience}`;
+    const key = `${tokenDigest(subjectToken)} ${audience}`;
     const cached = this.cache.get(key);
     if (cached && Date.now() < cached.renewAt) return cached.value;
     if (cached) this.cache.delete(key);

@@ -1,0 +1,27 @@
+import { hash } from 'node:crypto';
+import { currentCallMeta } from '@acme/transport';
+
+const LAST_DIGEST = Symbol('last token digest');
+
+interface Digested {
+  token: string;
+  digest: string;
+}
+
+/**
+ * A token's SHA-256 (base64url): what the caches of verified and of exchanged tokens key it
+ * by, so that neither holds a credential. A hop hashes its caller's token to verify it and
+ * again to exchange it for the next hop's audience: within one call the second hash is the
+ * first's, remembered on the call's metadata, which holds the token anyway.
+ *
+ * @example
+ * const key = `${tokenDigest(subjectToken)} ${audience}`;
+ */
+export function tokenDigest(token: string): string {
+  const call = currentCallMeta() as { [LAST_DIGEST]?: Digested } | undefined;
+  const last = call?.[LAST_DIGEST];
+  if (last?.token === token) return last.digest;
+  const digest = hash('sha256', token, 'base64url');
+  if (call) call[LAST_DIGEST] = { token, digest };
+  return digest;
+}
