@@ -215,10 +215,7 @@ async function cpuMicrosEach<T>(items: readonly T[], step: (item: T) => unknown)
 }
 
 /** Mean wall-clock milliseconds of `step` over `items`: for steps that wait on I/O. */
-async function wallMillisEach<T>(
-  items: readonly T[],
-  step: (item: T) => Promise<unknown>,
-): Promise<number> {
+async function wallMillisEach<T>(items: readonly T[], step: (item: T) => unknown): Promise<number> {
   const started = performance.now();
   for (const item of items) await step(item);
   return (performance.now() - started) / items.length;

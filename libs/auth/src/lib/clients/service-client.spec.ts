@@ -185,6 +185,21 @@ describe(ServiceClient.name, () => {
       expect(new Set(proxy.sent.map((s) => s.envelope.meta.authorization)).size).toBe(1);
     });
 
+    it('sends at once, without waiting a turn, with a token exchanged before', async () => {
+      const client = exchanging();
+      const authorization = `Bearer ${issuer.userToken('alice')}`;
+      await inMessage({ authorization }, () => client.send('payments.get', {}));
+
+      const sending = inMessage({ authorization }, () => client.send('payments.get', {}));
+      const sentBeforeAnyAwait = proxy.sent.length;
+      await sending;
+
+      expect(sentBeforeAnyAwait).toBe(2);
+      expect(proxy.sent[1].envelope.meta.authorization).toBe(
+        proxy.sent[0].envelope.meta.authorization,
+      );
+    });
+
     it("is 401 and sends nothing when the issuer refuses the caller's token (expired)", async () => {
       const authorization = `Bearer ${issuer.userToken('alice', { expiresIn: -10 })}`;
 

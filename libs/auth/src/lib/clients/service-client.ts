@@ -88,11 +88,12 @@ export class ServiceClient {
   /** On behalf of the principal of the current request or message. */
   async send<TResult>(pattern: string, data: unknown, options: SendOptions = {}): Promise<TResult> {
     const meta = currentCallMeta();
+    const onBehalfOf = this.onBehalfOf(meta?.authorization);
     return this.dispatch(
       pattern,
       data,
       {
-        authorization: await this.onBehalfOf(meta?.authorization),
+        authorization: onBehalfOf instanceof Promise ? await onBehalfOf : onBehalfOf,
         requestId: meta?.requestId,
         clientNetworks: meta?.clientNetworks,
       },
@@ -122,27 +123,35 @@ export class ServiceClient {
 
   /**
    * The authorization a call for the current caller carries: their token
-   * exchanged for the callee's audience. Without a bearer token there is
-   * nothing to exchange, and nothing meant for this service is passed on: the
-   * callee refuses the call as it would any anonymous one.
+   * exchanged for the callee's audience, at once when exchanged before. Without
+   * a bearer token there is nothing to exchange, and nothing meant for this
+   * service is passed on: the callee refuses the call as it would any anonymous one.
    */
-  private async onBehalfOf(authorization: string | undefined): Promise<string | undefined> {
+  private onBehalfOf(
+    authorization: string | undefined,
+  ): string | undefined | Promise<string | undefined> {
     const { exchanger, audience } = this.auth;
     if (!exchanger) return authorization;
     const token = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
     if (token === undefined) return undefined;
-    try {
-      const exchanged = await traced('token.exchange', () => exchanger.exchange(token, audience), {
-        attributes: { 'acme.token.audience': audience },
-      });
-      return `Bearer ${exchanged}`;
-    } catch (error) {
-      if (error instanceof TokenRequestError && error.error === 'invalid_grant') {
-        throw new InvalidTokenException('the token can no longer be exchanged', 'expired');
-      }
-      this.log.error(`cannot exchange a token for ${this.service}: ${(error as Error).message}`);
-      throw new ServiceUnavailableException('the issuer is unavailable');
+    const exchanged = traced('token.exchange', () => exchanger.exchange(token, audience), {
+      attributes: { 'acme.token.audience': audience },
+    });
+    if (!(exchanged instanceof Promise)) return `Bearer ${exchanged}`;
+    return exchanged.then(
+      (value) => `Bearer ${value}`,
+      (error: unknown) => {
+        throw this.exchangeRefused(error);
+      },
+    );
+  }
+
+  private exchangeRefused(error: unknown): HttpException {
+    if (error instanceof TokenRequestError && error.error === 'invalid_grant') {
+      return new InvalidTokenException('the token can no longer be exchanged', 'expired');
     }
+    this.log.error(`cannot exchange a token for ${this.service}: ${(error as Error).message}`);
+    return new ServiceUnavailableException('the issuer is unavailable');
   }
 
   close(): Promise<void> {

@@ -49,8 +49,12 @@ export class TokenExchanger {
     this.endpoint = new TokenEndpoint(client, fetchFn);
   }
 
-  /** Throws {@link TokenRequestError} when the issuer refuses (`invalid_grant`: the token is no longer valid). */
-  async exchange(subjectToken: string, audience: string): Promise<string> {
+  /**
+   * The token for `audience`: at once when one exchanged for this token is still fresh, else
+   * a promise, settled when the issuer answers. Rejects with {@link TokenRequestError} when the
+   * issuer refuses (`invalid_grant`: the token is no longer valid).
+   */
+  exchange(subjectToken: string, audience: string): string | Promise<string> {
     const key = `${tokenDigest(subjectToken)} ${audience}`;
     const cached = this.cache.get(key);
     if (cached && Date.now() < cached.renewAt) return cached.value;
