@@ -72,14 +72,15 @@ export class HttpSenderConstraint implements OnApplicationShutdown {
   }
 
   /**
-   * Throws the 401 to answer, or resolves when the request may use the token;
-   * a nonce the answer must carry is left on the request ({@link NEXT_DPOP_NONCE}).
+   * Throws the 401 to answer, or returns when the request may use the token: at once, or
+   * with a promise while a DPoP proof is checked. A nonce the answer must carry is left on
+   * the request ({@link NEXT_DPOP_NONCE}).
    */
-  async check(
+  check(
     claims: Readonly<Record<string, unknown>>,
     credentials: HttpCredentials,
     request: FastifyRequest & DpopNonceCarrier,
-  ): Promise<void> {
+  ): void | Promise<void> {
     const { dpop, verifier } = this;
     checkCertificateBinding(claims, undefined, false, dpop ? ['jkt'] : []);
     if (!dpop || !verifier) {
@@ -108,20 +109,24 @@ export class HttpSenderConstraint implements OnApplicationShutdown {
     if (typeof proof !== 'string' || proof.includes(',')) {
       throw refuse('invalid_dpop_proof', 'one DPoP proof header is required');
     }
-    try {
-      const verified = await verifier.verify({
+    return verifier
+      .verify({
         proof,
         method: request.method,
         url: `${dpop.publicOrigin}${request.url}`,
         accessToken: credentials.token,
         boundJkt: jkt,
-      });
-      request[NEXT_DPOP_NONCE] = verified.nextNonce;
-    } catch (error) {
-      if (error instanceof DpopError) throw refuse(error.code, error.message, error.nonce);
-      // The replay cache cannot answer (Redis down): fail closed, without blaming the proof.
-      throw refuse('invalid_dpop_proof', 'the proof cannot be checked now; retry');
-    }
+      })
+      .then(
+        (verified) => {
+          request[NEXT_DPOP_NONCE] = verified.nextNonce;
+        },
+        (error: unknown) => {
+          if (error instanceof DpopError) throw refuse(error.code, error.message, error.nonce);
+          // The replay cache cannot answer (Redis down): fail closed, without blaming the proof.
+          throw refuse('invalid_dpop_proof', 'the proof cannot be checked now; retry');
+        },
+      );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -37,20 +37,34 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   override authenticate(request: Parameters<Strategy['authenticate']>[0]): void {
     const credentials = readHttpCredentials(request.headers.authorization);
     if (!credentials) return this.fail(this.senderConstraint.missingToken(), 401);
-    this.principalOf(credentials, request as unknown as FastifyRequest).then(
-      (principal) => this.success(principal),
+    let principal: Principal | Promise<Principal>;
+    try {
+      principal = this.principalOf(credentials, request as unknown as FastifyRequest);
+    } catch (error) {
+      return this.fail(error, 401);
+    }
+    if (!(principal instanceof Promise)) return this.success(principal);
+    principal.then(
+      (verified) => this.success(verified),
       (error: unknown) => this.fail(error, 401),
     );
   }
 
-  private async principalOf(
+  /**
+   * The request's principal: at once for a token verified before that needs no proof of its
+   * sender, else a promise. A refusal throws, or rejects.
+   */
+  private principalOf(
     credentials: HttpCredentials,
     request: FastifyRequest,
-  ): Promise<Principal> {
-    const principal = await this.verifier.verify(credentials.token);
+  ): Principal | Promise<Principal> {
     // No certificate-bound token over HTTP; a DPoP-bound one only with its proof.
-    await this.senderConstraint.check(principal.claims, credentials, request);
-    return principal;
+    const ofSender = (principal: Principal): Principal | Promise<Principal> => {
+      const checked = this.senderConstraint.check(principal.claims, credentials, request);
+      return checked instanceof Promise ? checked.then(() => principal) : principal;
+    };
+    const principal = this.verifier.verify(credentials.token);
+    return principal instanceof Promise ? principal.then(ofSender) : ofSender(principal);
   }
 
   /** Required by PassportStrategy, and never called: authenticate() hands passport the verifier's principal. */
