@@ -1,6 +1,13 @@
 import type { LoadResult } from './load';
 import { summarize } from './load';
-import { compare, compareWithMesh, evaluateTargets, renderMarkdown, tracingCost } from './report';
+import {
+  compare,
+  compareWithMesh,
+  evaluateTargets,
+  medianRoundDifference,
+  renderMarkdown,
+  tracingCost,
+} from './report';
 import type { BenchResults, ModeResult, PathInfo } from './report';
 import type { TableGrowth } from './growth';
 
@@ -179,6 +186,19 @@ describe(compare.name, () => {
     insecure.paths.read = { ...insecure.paths.read, cpuSecondsPer1000ByRound: [0.5, 0.5] };
     expect(() => compare(paths, secure, insecure)).toThrow(
       'cannot pair 3 fixed-rate rounds with 2',
+    );
+  });
+});
+
+describe(medianRoundDifference.name, () => {
+  it('is the median of the differences round by round, not the difference of the medians', () => {
+    // The second round of `more` hit a slow spell of the machine.
+    expect(medianRoundDifference([10, 100, 12], [9, 1, 11])).toBe(1);
+  });
+
+  it('refuses rounds it cannot pair', () => {
+    expect(() => medianRoundDifference([1, 2], [1])).toThrow(
+      'cannot pair 2 fixed-rate rounds with 1',
     );
   });
 });

@@ -201,16 +201,19 @@ function addedCpuUsPerHop(
  * run back to back and taking the median leaves such a round out.
  */
 function addedCpuUsPerRequest(more: PathModeResult, less: PathModeResult): number {
-  const [a, b] = [more.cpuSecondsPer1000ByRound, less.cpuSecondsPer1000ByRound];
-  if (a.length === 0 || a.length !== b.length) {
-    throw new Error(`cannot pair ${a.length} fixed-rate rounds with ${b.length}`);
-  }
-  const differences = a.map((seconds, round) => seconds - b[round]);
   // Seconds per 1000 requests is milliseconds per request: x 1000 for microseconds.
-  return median(differences) * 1000;
+  return medianRoundDifference(more.cpuSecondsPer1000ByRound, less.cpuSecondsPer1000ByRound) * 1000;
 }
 
-function median(values: number[]): number {
+/** What `more` adds over `less`, given a figure per round of each: the median of their differences, round by round. */
+export function medianRoundDifference(more: readonly number[], less: readonly number[]): number {
+  if (more.length === 0 || more.length !== less.length) {
+    throw new Error(`cannot pair ${more.length} fixed-rate rounds with ${less.length}`);
+  }
+  return median(more.map((value, round) => value - less[round]));
+}
+
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
