@@ -19,7 +19,6 @@
  * each system gets fresh schemas, dropped at the end. A full run also needs `haproxy`
  * (Debian: apt-get install haproxy), the sidecar of the mesh it compares with.
  */
-import { TestIssuer } from '@acme/auth/testing';
 import { OtlpReceiver } from '@acme/telemetry/testing';
 import { spawn } from 'node:child_process';
 import { format, resolveConfig } from 'prettier';
@@ -52,11 +51,11 @@ import type {
 } from './lib/report';
 import {
   AUDIENCE,
-  BENCH_USER,
+  benchUserToken,
   BenchSystem,
   CLIENT_SECRETS,
-  ISSUER,
   SERVICES,
+  startBenchIssuer,
   tlsOf,
   writeMaterial,
 } from './lib/system';
@@ -137,11 +136,7 @@ async function main(): Promise<void> {
   };
 
   const material = await writeMaterial();
-  const issuer = await TestIssuer.start({
-    audience: AUDIENCE,
-    clients: CLIENT_SECRETS,
-    mutualTls: tlsOf(material, ISSUER),
-  });
+  const issuer = await startBenchIssuer(material);
   const receiver = await OtlpReceiver.start();
   const system = (mode: Mode, run = runId, profiled = true) =>
     new BenchSystem({
@@ -181,11 +176,7 @@ async function main(): Promise<void> {
     const dpop = await benchDpopProof(settings.verifyIterations);
     log(`token cache under ${settings.activeUsers.join(', ')} active users`);
     const tokenCache = await benchTokenCacheGrowth(issuer, AUDIENCE, settings.activeUsers);
-    const token = issuer.userToken(BENCH_USER, {
-      roles: ['user'],
-      scope: 'orders:read orders:write',
-      expiresIn: 3_600,
-    });
+    const token = benchUserToken(issuer);
     // The fixed-rate rounds of each mode and path, for `profile-report.ts` to cut the profiles by.
     const profileWindows: Record<string, ProfileWindow[]> = {};
     const { results: measured, paths } = await measureSystems(

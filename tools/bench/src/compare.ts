@@ -14,19 +14,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TestIssuer } from '@acme/auth/testing';
 import { drive } from './lib/load';
 import type { RequestSpec } from './lib/load';
 import { processStats } from './lib/process-stats';
 import { median, medianRoundDifference } from './lib/report';
 import {
-  AUDIENCE,
-  BENCH_USER,
+  benchUserToken,
   BenchSystem,
-  CLIENT_SECRETS,
-  ISSUER,
   SERVICES,
-  tlsOf,
+  startBenchIssuer,
   writeMaterial,
 } from './lib/system';
 
@@ -70,11 +66,7 @@ function parseOptions(): CompareOptions {
 async function main(): Promise<void> {
   const { before, after, path, rate, rounds } = parseOptions();
   const material = await writeMaterial();
-  const issuer = await TestIssuer.start({
-    audience: AUDIENCE,
-    clients: CLIENT_SECRETS,
-    mutualTls: tlsOf(material, ISSUER),
-  });
+  const issuer = await startBenchIssuer(material);
   const logDir = resolve('dist/bench-compare/logs');
   mkdirSync(logDir, { recursive: true });
   const runId = `cmp${Date.now() % 100_000}`;
@@ -89,11 +81,7 @@ async function main(): Promise<void> {
       runId: `${runId}${name}`,
     });
   const systems = [system(before, 'a'), system(after, 'b')];
-  const token = issuer.userToken(BENCH_USER, {
-    roles: ['user'],
-    scope: 'orders:read orders:write',
-    expiresIn: 3_600,
-  });
+  const token = benchUserToken(issuer);
   try {
     const requests: RequestSpec[] = [];
     for (const bench of systems) {

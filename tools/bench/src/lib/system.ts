@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { BENCH_INSECURE_CONSENT, HEALTH_ROUTES } from '@acme/bootstrap';
 import { freePort, isListening, TestPki } from '@acme/bootstrap/testing';
+import { TestIssuer } from '@acme/auth/testing';
 import type { TlsMaterial } from '@acme/transport';
 import { MeshSidecars } from './mesh-sidecars';
 
@@ -26,6 +27,24 @@ export const CLIENT_SECRETS: Readonly<Record<ServiceName, string>> = {
 
 /** The bench's issuer: its certificate serves the token endpoint over mutual TLS. */
 export const ISSUER = 'auth-server';
+
+/** The bench's issuer, whose token endpoint serves each service's client over mutual TLS. */
+export function startBenchIssuer(pki: TestPki): Promise<TestIssuer> {
+  return TestIssuer.start({
+    audience: AUDIENCE,
+    clients: CLIENT_SECRETS,
+    mutualTls: tlsOf(pki, ISSUER),
+  });
+}
+
+/** The token that drives the load: the bench user's, with the scopes of both paths, for an hour. */
+export function benchUserToken(issuer: TestIssuer): string {
+  return issuer.userToken(BENCH_USER, {
+    roles: ['user'],
+    scope: 'orders:read orders:write',
+    expiresIn: 3_600,
+  });
+}
 
 /** Certificates (the issuer's too), client secrets and data keys, shared by every system of a run. */
 export async function writeMaterial(): Promise<TestPki> {
