@@ -54,6 +54,7 @@ import {
   benchUserToken,
   BenchSystem,
   CLIENT_SECRETS,
+  pathRequests,
   SERVICES,
   startBenchIssuer,
   tlsOf,
@@ -272,24 +273,9 @@ async function measureSystems(
       await systems[mode].seedOrders(100),
       await systems[mode].seedOrders(settings.writeOrders),
     ];
-    let [read, write] = [0, 0];
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     requests[mode] = {
-      read: {
-        method: 'GET',
-        headers,
-        nextPath: () => `/api/orders/${readIds[read++ % readIds.length]}`,
-      },
-      write: {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ cardToken: 'tok_benchmark0001' }),
-        // A fresh pending order each time: paying a paid one would stop at order.
-        nextPath: () => {
-          if (write >= writeIds.length) exhausted[mode] = true;
-          return `/api/orders/${writeIds[write++ % writeIds.length]}/pay`;
-        },
-      },
+      read: pathRequests('read', token, readIds),
+      write: pathRequests('write', token, writeIds, () => (exhausted[mode] = true)),
     };
   }
   await sleep(1_000);

@@ -21,6 +21,7 @@ import { median, medianRoundDifference } from './lib/report';
 import {
   benchUserToken,
   BenchSystem,
+  pathRequests,
   SERVICES,
   startBenchIssuer,
   writeMaterial,
@@ -90,16 +91,7 @@ async function main(): Promise<void> {
       const ids = await bench.seedOrders(
         path === 'read' ? 100 : Math.ceil(rate * ROUND_S * (rounds + 1) * 1.2),
       );
-      let next = 0;
-      requests.push({
-        method: path === 'read' ? 'GET' : 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: path === 'read' ? undefined : JSON.stringify({ cardToken: 'tok_benchmark0001' }),
-        nextPath: () =>
-          path === 'read'
-            ? `/api/orders/${ids[next++ % ids.length]}`
-            : `/api/orders/${ids[next++ % ids.length]}/pay`,
-      });
+      requests.push(pathRequests(path, token, ids));
     }
     const cpuSeconds = (bench: BenchSystem) =>
       SERVICES.reduce((sum, service) => sum + processStats(bench.pid(service)).cpuSeconds, 0);

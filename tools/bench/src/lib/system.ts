@@ -9,6 +9,8 @@ import { BENCH_INSECURE_CONSENT, HEALTH_ROUTES } from '@acme/bootstrap';
 import { freePort, isListening, TestPki } from '@acme/bootstrap/testing';
 import { TestIssuer } from '@acme/auth/testing';
 import type { TlsMaterial } from '@acme/transport';
+import type { RequestSpec } from './load';
+import type { PathName } from './report';
 import { MeshSidecars } from './mesh-sidecars';
 
 export const SERVICES = ['gateway', 'order', 'payment'] as const;
@@ -44,6 +46,33 @@ export function benchUserToken(issuer: TestIssuer): string {
     scope: 'orders:read orders:write',
     expiresIn: 3_600,
   });
+}
+
+/**
+ * A path's requests as the bench user, over the orders `ids`: a read of each in turn, or the
+ * payment of each (pending ones: paying a paid one would stop at order). `exhausted` is
+ * called once every order has been paid.
+ */
+export function pathRequests(
+  path: PathName,
+  token: string,
+  ids: readonly string[],
+  exhausted: () => void = () => undefined,
+): RequestSpec {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  let next = 0;
+  if (path === 'read') {
+    return { method: 'GET', headers, nextPath: () => `/api/orders/${ids[next++ % ids.length]}` };
+  }
+  return {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ cardToken: 'tok_benchmark0001' }),
+    nextPath: () => {
+      if (next >= ids.length) exhausted();
+      return `/api/orders/${ids[next++ % ids.length]}/pay`;
+    },
+  };
 }
 
 /** Certificates (the issuer's too), client secrets and data keys, shared by every system of a run. */

@@ -1,0 +1,28 @@
+import { pathRequests } from './system';
+
+describe(pathRequests.name, () => {
+  it('reads each order in turn, as the bench user', () => {
+    const read = pathRequests('read', 'a.b.c', ['1', '2']);
+
+    expect([read.nextPath(), read.nextPath(), read.nextPath()]).toEqual([
+      '/api/orders/1',
+      '/api/orders/2',
+      '/api/orders/1',
+    ]);
+    expect(read).toMatchObject({ method: 'GET', headers: { authorization: 'Bearer a.b.c' } });
+  });
+
+  it('pays each pending order once, and says when none is left', () => {
+    const exhausted = jest.fn();
+    const write = pathRequests('write', 'a.b.c', ['1', '2'], exhausted);
+
+    expect([write.nextPath(), write.nextPath()]).toEqual([
+      '/api/orders/1/pay',
+      '/api/orders/2/pay',
+    ]);
+    expect(exhausted).not.toHaveBeenCalled();
+    write.nextPath();
+    expect(exhausted).toHaveBeenCalled();
+    expect(write).toMatchObject({ method: 'POST', body: '{"cardToken":"tok_benchmark0001"}' });
+  });
+});
