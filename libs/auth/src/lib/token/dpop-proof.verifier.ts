@@ -3,6 +3,7 @@ import type { JsonWebKey, KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { AsymmetricAlgorithm } from '../auth.options';
 import type { DpopNonces } from './dpop-nonce';
+import { tokenDigest } from './token-digest';
 
 /** RFC 9449 7.1 and 9: the error codes of a DPoP challenge. */
 export type DpopErrorCode = 'invalid_dpop_proof' | 'invalid_token' | 'use_dpop_nonce';
@@ -181,7 +182,8 @@ export class DpopProofVerifier {
     if (iat < now - this.options.maxAgeSec - this.options.clockToleranceSec) {
       throw new DpopError('invalid_dpop_proof', 'the proof is too old');
     }
-    if (payload['ath'] !== hash('sha256', request.accessToken, 'base64url')) {
+    // ath is the access token's SHA-256, base64url (RFC 9449 4.2): the verifier's cache key too.
+    if (payload['ath'] !== tokenDigest(request.accessToken)) {
       throw new DpopError('invalid_dpop_proof', 'the proof is for another access token (ath)');
     }
     if (thumbprint !== request.boundJkt) {

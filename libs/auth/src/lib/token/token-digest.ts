@@ -10,9 +10,10 @@ interface Digested {
 
 /**
  * A token's SHA-256 (base64url): what the caches of verified and of exchanged tokens key it
- * by, so that neither holds a credential. A hop hashes its caller's token to verify it and
- * again to exchange it for the next hop's audience: within one call the second hash is the
- * first's, remembered on the call's metadata, which holds the token anyway.
+ * by, so that neither holds a credential, and a DPoP proof's `ath`. A hop hashes its caller's
+ * token to verify it, to check its proof and to exchange it for the next hop's audience:
+ * within one call the later hashes are the first's, remembered on the call's metadata, which
+ * holds the token anyway.
  *
  * @example
  * const key = `${tokenDigest(subjectToken)} ${audience}`;
