@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { DpopException, InvalidTokenException } from '../auth.errors';
 import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions } from '../auth.options';
+import { rejection } from '../testing/guard-contexts';
 import { InvalidTokenError } from '../token/invalid-token.error';
 import { HttpSenderConstraint, readHttpCredentials } from './http-sender-constraint';
 
@@ -17,16 +18,6 @@ const request = (headers: Record<string, string> = {}) =>
   ({ method: 'GET', url: '/api/orders', headers }) as unknown as FastifyRequest;
 const dpopBound = { sub: 'alice', cnf: { jkt: 'thumbprint-of-alice-key' } };
 const unbound = { sub: 'alice' };
-
-/** What `action` throws at once. */
-function thrownBy(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('nothing was thrown');
-}
 
 describe(readHttpCredentials.name, () => {
   it('reads the Bearer and DPoP schemes in any case', () => {
@@ -75,8 +66,8 @@ describe(HttpSenderConstraint.name, () => {
       }),
     );
 
-    it('refuses a bearer token bound to nothing, with a DPoP challenge', () => {
-      const refusal = thrownBy(() =>
+    it('refuses a bearer token bound to nothing, with a DPoP challenge', async () => {
+      const refusal = await rejection(() =>
         constraint.check(unbound, { scheme: 'bearer', token: 't' }, request()),
       );
 
@@ -87,8 +78,8 @@ describe(HttpSenderConstraint.name, () => {
       });
     });
 
-    it('refuses two DPoP headers', () => {
-      const refusal = thrownBy(() =>
+    it('refuses two DPoP headers', async () => {
+      const refusal = await rejection(() =>
         constraint.check(
           dpopBound,
           { scheme: 'dpop', token: 't' },
