@@ -5,7 +5,10 @@ import { isTracingEnabled } from './spans';
 import { linkToClaimedTrace } from './trace-context';
 
 const tracer = trace.getTracer('@acme');
-const spans = new WeakMap<IncomingMessage, Span>();
+// The request's span, on the request itself: a WeakMap entry per request would cost more
+// than the property (docs/BENCHMARKS.md).
+const SERVER_SPAN = Symbol('server span');
+type SpannedRequest = IncomingMessage & { [SERVER_SPAN]?: Span };
 
 /**
  * Starts the server span of an HTTP request and runs the rest of its handling
@@ -28,7 +31,7 @@ export function startHttpServerSpan(request: IncomingMessage, next: () => void):
       'url.path': (request.url ?? '/').split('?')[0],
     },
   });
-  spans.set(request, span);
+  (request as SpannedRequest)[SERVER_SPAN] = span;
   context.with(trace.setSpan(context.active(), span), next);
 }
 
@@ -37,9 +40,10 @@ export function startHttpServerSpan(request: IncomingMessage, next: () => void):
  * template (`/api/orders/:id`), which also names the span.
  */
 export function endHttpServerSpan(request: IncomingMessage, status: number, route?: string): void {
-  const span = spans.get(request);
+  const spanned = request as SpannedRequest;
+  const span = spanned[SERVER_SPAN];
   if (!span) return;
-  spans.delete(request);
+  spanned[SERVER_SPAN] = undefined;
   if (route) {
     span.updateName(`${request.method ?? 'GET'} ${route}`);
     span.setAttribute('http.route', route);

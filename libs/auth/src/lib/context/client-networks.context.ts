@@ -1,9 +1,10 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { spiffeId } from '@acme/transport';
 import type { AuthOptions } from '../auth.options';
+import { CallSlot } from './call-slot';
 import { incomingCall } from './incoming-call';
 
-const httpNetworks = new WeakMap<object, readonly string[]>();
+const httpNetworks = new CallSlot<readonly string[]>('client networks');
 
 /**
  * Records the named IP lists that hold the client's address of an HTTP

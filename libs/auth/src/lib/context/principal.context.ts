@@ -1,9 +1,10 @@
 import type { ArgumentsHost, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../principal';
+import { CallSlot } from './call-slot';
 import { incomingCall } from './incoming-call';
 
-const rpcPrincipals = new WeakMap<object, Principal>();
+const rpcPrincipals = new CallSlot<Principal>('principal');
 
 /**
  * The authenticated principal of a request or message, set by `JwtAuthGuard`:

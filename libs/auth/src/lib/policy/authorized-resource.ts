@@ -1,8 +1,9 @@
 import { createParamDecorator } from '@nestjs/common';
 import type { ExecutionContext } from '@nestjs/common';
+import { CallSlot } from '../context/call-slot';
 import { incomingCall } from '../context/incoming-call';
 
-const resources = new WeakMap<object, unknown>();
+const resources = new CallSlot<unknown>('authorized resource');
 
 /** The object that lives exactly as long as one request or message: the HTTP request, or the RPC context. */
 function callOf(context: ExecutionContext): object | undefined {
