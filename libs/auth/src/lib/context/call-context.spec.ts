@@ -7,6 +7,12 @@ import type { MessageMeta } from '@acme/transport';
 import { REQUEST_ID_HEADER, runRoutesInCallContext } from './call-context';
 import { setClientNetworks } from './client-networks.context';
 
+/** The fields of the call context that a ServiceClient call reads, as they are when called. */
+function fieldsOf(meta: MessageMeta | undefined): MessageMeta {
+  const { authorization, requestId, clientNetworks, traceparent, tracestate } = meta ?? {};
+  return { authorization, requestId, clientNetworks, traceparent, tracestate };
+}
+
 /** What the guard saw of the call context, before recording the client's networks. */
 let seenByGuard: MessageMeta | undefined;
 
@@ -25,9 +31,9 @@ class AdminNetworkGuard implements CanActivate {
 class MetaController {
   @Get('meta')
   async meta(): Promise<{ now: MessageMeta; later: MessageMeta }> {
-    const now = { ...currentCallMeta() };
+    const now = fieldsOf(currentCallMeta());
     const later = await new Promise<MessageMeta>((resolve) =>
-      setTimeout(() => resolve({ ...currentCallMeta() }), 5),
+      setTimeout(() => resolve(fieldsOf(currentCallMeta())), 5),
     );
     return { now, later };
   }
@@ -71,5 +77,23 @@ describe(runRoutesInCallContext.name, () => {
   it('passes a DPoP-bound token on as a bearer token: the proof was for this hop only', async () => {
     const seen = await get({ authorization: 'DPoP bound-token', dpop: 'proof' });
     expect(seen.now.authorization).toBe('Bearer bound-token');
+  });
+
+  it('reads the DPoP scheme in any case, and passes on what is neither scheme unchanged', async () => {
+    const lower = await get({ authorization: 'dpop bound-token', dpop: 'proof' });
+    const malformed = await get({ authorization: 'DPoP two tokens' });
+    expect([lower.now.authorization, malformed.now.authorization]).toEqual([
+      'Bearer bound-token',
+      'DPoP two tokens',
+    ]);
+  });
+
+  it("carries the request's W3C trace context, and nothing of a malformed one", async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const traced = await get({ traceparent, tracestate: 'acme=1' });
+    const malformed = await get({ traceparent: 'not a traceparent', tracestate: 'acme=1' });
+    expect(traced.now).toMatchObject({ traceparent, tracestate: 'acme=1' });
+    expect(malformed.now).not.toHaveProperty('traceparent');
+    expect(malformed.now).not.toHaveProperty('tracestate');
   });
 });
