@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ExecutionContext } from '@nestjs/common';
-import { AuthGuard } from '@nestjs/passport';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import type { EventContext, MessageContext } from '@acme/transport';
 import { AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions } from '../auth.options';
@@ -10,12 +9,12 @@ import { setRpcPrincipal } from '../context/principal.context';
 import { isPublicRoute } from '../decorators/auth-metadata';
 import type { DpopNonceCarrier } from '../http/http-sender-constraint';
 import { NEXT_DPOP_NONCE } from '../http/http-sender-constraint';
-import { JWT_STRATEGY } from '../http/jwt.strategy';
+import { authenticateWithPassport } from '../http/jwt.strategy';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier, asInvalidTokenError } from '../token/access-token.verifier';
 import { checkCertificateBinding } from '../token/certificate-binding';
 import { TracedGuard } from '@acme/telemetry';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 // The scheme is case-insensitive (RFC 7235), as passport-jwt reads it over HTTP: a
 // forwarded `bearer ...` header must verify on every hop.
@@ -23,25 +22,22 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
  * Authenticates every request and message unless the handler is `@Public()`.
- * HTTP goes through passport-jwt; RPC verifies the token that travelled in the
- * message metadata. Both use the same verifier. A certificate-bound token (RFC
- * 8705) passes only over a mutual-TLS connection with that certificate, and
- * with `requireCertificateBoundTokens` every message's token must be bound.
- * A message whose token was verified before is let through at once, without a promise.
+ * HTTP goes through passport, with the passport-jwt strategy `JwtStrategy`; RPC
+ * verifies the token that travelled in the message metadata. Both use the same
+ * verifier. A certificate-bound token (RFC 8705) passes only over a mutual-TLS
+ * connection with that certificate, and with `requireCertificateBoundTokens`
+ * every message's token must be bound. A request or message whose token was
+ * verified before is let through at once, without a promise.
  */
 @TracedGuard()
 @Injectable()
-export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
+export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly verifier: AccessTokenVerifier,
-    // Not `options`: AuthGuard's own field of that name is spread into passport's options on
-    // every request, which for these options cost about 50 us of CPU (docs/BENCHMARKS.md).
     @Inject(AUTH_OPTIONS) private readonly auth: AuthOptions,
-  ) {
-    super();
-  }
+  ) {}
 
-  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (isPublicRoute(context)) return true;
     const call = incomingCall(context);
     switch (call.kind) {
@@ -65,18 +61,19 @@ export class JwtAuthGuard extends AuthGuard(JWT_STRATEGY) {
     }
   }
 
-  private async authenticateRequest(context: ExecutionContext): Promise<boolean> {
-    const allowed = (await super.canActivate(context)) as boolean;
-    // The client's DPoP nonce is about to expire: its next proof takes this one.
-    const nonce = context.switchToHttp().getRequest<DpopNonceCarrier>()[NEXT_DPOP_NONCE];
-    if (nonce) context.switchToHttp().getResponse<FastifyReply>().header('DPoP-Nonce', nonce);
-    return allowed;
-  }
-
-  /** passport's outcome: the principal, or a 401 that says what failed. */
-  override handleRequest<T = Principal>(error: unknown, principal: T | false, info: unknown): T {
-    if (principal) return principal;
-    throw toInvalidTokenException(error ?? info);
+  private authenticateRequest(context: ExecutionContext): boolean | Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest & DpopNonceCarrier & { user?: Principal }>();
+    const reply = http.getResponse<FastifyReply>();
+    const admit = (principal: Principal): boolean => {
+      request.user = principal;
+      // The client's DPoP nonce is about to expire: its next proof takes this one.
+      const nonce = request[NEXT_DPOP_NONCE];
+      if (nonce) reply.header('DPoP-Nonce', nonce);
+      return true;
+    };
+    const principal = authenticateWithPassport(request, reply, toInvalidTokenException);
+    return principal instanceof Promise ? principal.then(admit) : admit(principal);
   }
 
   /**

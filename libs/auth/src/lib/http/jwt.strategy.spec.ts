@@ -3,7 +3,7 @@ import type { Principal } from '../principal';
 import { testVerifier } from '../testing/guard-contexts';
 import { TestIssuer } from '../testing/test-issuer';
 import { HttpSenderConstraint } from './http-sender-constraint';
-import { JwtStrategy } from './jwt.strategy';
+import { authenticateWithPassport, JwtStrategy } from './jwt.strategy';
 
 const AUDIENCE = 'urn:acme:api';
 
@@ -78,5 +78,36 @@ describe(JwtStrategy.name, () => {
 
     expect(expired.principal).toBeUndefined();
     expect(expired.refusal).toMatchObject({ message: 'token expired' });
+  });
+
+  describe(authenticateWithPassport.name, () => {
+    const refused = (reason: unknown) => new Error(`refused: ${(reason as Error).message}`);
+    /** Through passport, as JwtAuthGuard authenticates an HTTP request. */
+    const viaPassport = (authorization?: string) =>
+      authenticateWithPassport(
+        { headers: { authorization }, method: 'GET', url: '/' } as never,
+        {} as never,
+        refused,
+      );
+
+    it('answers with the principal of a token verified before at once, and a promise the first time', async () => {
+      const authorization = `Bearer ${issuer.userToken('bob')}`;
+      const first = viaPassport(authorization);
+      expect(first).toBeInstanceOf(Promise);
+      const principal = await first;
+      expect(principal).toMatchObject({ kind: 'user', subject: 'bob' });
+
+      expect(viaPassport(authorization)).toBe(principal);
+    });
+
+    it("throws passport's refusal at once, as the guard maps it, when the strategy refuses at once", () => {
+      expect(() => viaPassport()).toThrow(/^refused: /);
+      expect(() => viaPassport('Basic dXNlcjpwYXNz')).toThrow(/^refused: /);
+    });
+
+    it('rejects with the refusal of a token it cannot verify, once checked', async () => {
+      const expired = viaPassport(`Bearer ${issuer.userToken('bob', { expiresIn: -3_600 })}`);
+      await expect(expired).rejects.toThrow('refused: token expired');
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PassportStrategy } from '@nestjs/passport';
+import passport from 'passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier } from '../token/access-token.verifier';
@@ -8,6 +9,42 @@ import { HttpSenderConstraint, readHttpCredentials } from './http-sender-constra
 import type { HttpCredentials } from './http-sender-constraint';
 
 export const JWT_STRATEGY = 'jwt';
+
+/** No session, and the principal on `request.user`: what @nestjs/passport's AuthGuard asks of passport. */
+const PASSPORT_OPTIONS = { session: false, property: 'user' } as const;
+
+type Outcome = { principal: Principal } | { refusal: unknown };
+
+/**
+ * Runs passport with {@link JwtStrategy} over a request, as @nestjs/passport's `AuthGuard`
+ * does, and answers as the strategy does: at once for a token verified before that needs no
+ * proof of its sender, else with a promise. `AuthGuard` awaits through two async functions
+ * and a promise of its own on every request, whichever way the strategy answers. passport's
+ * refusal (its `fail`, or an error) is thrown, or rejected, as it came: see `toRefusal`.
+ */
+export function authenticateWithPassport(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  toRefusal: (reason: unknown) => unknown,
+): Principal | Promise<Principal> {
+  let outcome: Outcome | undefined;
+  let settle: ((outcome: Outcome) => void) | undefined;
+  const decide = (error: unknown, principal: Principal | false, info?: unknown): void => {
+    const decided = principal ? { principal } : { refusal: toRefusal(error ?? info) };
+    if (settle) settle(decided);
+    else outcome = decided;
+  };
+  // The strategy never passes a request on (passport's `next`): if one did, it would be refused.
+  passport.authenticate(JWT_STRATEGY, PASSPORT_OPTIONS, decide)(request, reply, (error?: unknown) =>
+    decide(error, false),
+  );
+  const unpack = (decided: Outcome): Principal => {
+    if ('refusal' in decided) throw decided.refusal;
+    return decided.principal;
+  };
+  if (outcome) return unpack(outcome);
+  return new Promise<Outcome>((resolve) => (settle = resolve)).then(unpack);
+}
 
 const bearerToken = ExtractJwt.fromAuthHeaderAsBearerToken();
 
