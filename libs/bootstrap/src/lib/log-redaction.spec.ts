@@ -61,6 +61,77 @@ describe(createRootLogger.name, () => {
     expect(written).toContain('bob');
   });
 
+  it("redacts a secret field one level down under any key, and leaves the caller's object alone", () => {
+    const body = { name: 'bob', password: 'hunter2', nested: { keep: 'me' } };
+    logger.info({ token: 'top-level-token', body, session: { accessToken: 'at-1' } }, 'login');
+
+    expect(lines[0]).toMatchObject({
+      token: '[redacted]',
+      body: { name: 'bob', password: '[redacted]', nested: { keep: 'me' } },
+      session: { accessToken: '[redacted]' },
+    });
+    expect(body.password).toBe('hunter2');
+  });
+
+  it('redacts the credential headers of a logged request and response', () => {
+    const req = { headers: { 'proxy-authorization': 'Basic cHJveHk6cGFzcw==', host: 'api' } };
+    const res = { headers: { 'set-cookie': 'sid=abc; HttpOnly', 'content-type': 'json' } };
+    logger.info({ req, res }, 'request');
+
+    expect(lines[0]).toMatchObject({
+      req: { headers: { 'proxy-authorization': '[redacted]', host: 'api' } },
+      res: { headers: { 'set-cookie': '[redacted]', 'content-type': 'json' } },
+    });
+    expect(req.headers['proxy-authorization']).toBe('Basic cHJveHk6cGFzcw==');
+  });
+
+  it("redacts a child logger's bindings, an error's secret fields and interpolated objects", () => {
+    const error = Object.assign(new Error('refused'), { token: 'error-token' });
+    logger.child({ client: { clientSecret: 'bound-secret' } }).error({ err: error }, 'failed');
+    logger
+      .child({ requestId: 'r-1' })
+      .child({ session: { token: 'grandchild-token' } })
+      .info('hi');
+    logger.info('body %j', {
+      password: 'interpolated-top',
+      nested: { token: 'interpolated-deep' },
+    });
+
+    const written = JSON.stringify(lines);
+    for (const secret of [
+      'bound-secret',
+      'grandchild-token',
+      'error-token',
+      'interpolated-top',
+      'interpolated-deep',
+    ]) {
+      expect(written).not.toContain(secret);
+    }
+    expect(lines[0]).toMatchObject({
+      client: { clientSecret: '[redacted]' },
+      err: { message: 'refused', token: '[redacted]' },
+      msg: 'failed',
+    });
+    expect(lines[1]).toMatchObject({ requestId: 'r-1', session: { token: '[redacted]' } });
+  });
+
+  it('keeps what JSON makes of a logged class instance, its secret field redacted', () => {
+    class Credentials {
+      constructor(
+        readonly user: string,
+        readonly password: string,
+      ) {}
+      toJSON() {
+        return { user: this.user, password: this.password, kind: 'credentials' };
+      }
+    }
+    logger.info({ credentials: new Credentials('bob', 'hunter2') }, 'login');
+
+    expect(lines[0]).toMatchObject({
+      credentials: { user: 'bob', password: '[redacted]', kind: 'credentials' },
+    });
+  });
+
   it('scrubs credentials from messages and errors', () => {
     logger.warn(`upstream refused Bearer ${JWT}`);
     logger.error({ err: new Error(`bad token ${JWT}`) }, 'failed');

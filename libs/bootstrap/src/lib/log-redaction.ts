@@ -1,6 +1,6 @@
 /**
- * Fields never written to a log, wherever they appear in a logged object:
- * credentials and anything that may carry one. Matched by pino's `redact`.
+ * Fields never written to a log, at the top of a logged object or one level down
+ * (`body.password`, `err.token`): credentials and anything that may carry one.
  */
 const SECRET_FIELDS = [
   'authorization',
@@ -18,13 +18,75 @@ const SECRET_FIELDS = [
   'cardToken',
 ];
 
-export const REDACTED_PATHS = [
-  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["proxy-authorization"]',
-  'res.headers["set-cookie"]',
-];
+/** Credential headers of a logged request or response, deeper down. */
+const SECRET_HEADERS: Readonly<Record<string, readonly string[]>> = {
+  req: ['authorization', 'cookie', 'proxy-authorization'],
+  res: ['set-cookie'],
+};
+
+export const REDACTED = '[redacted]';
+
+/**
+ * pino's `redact` for the top-level fields only: it runs on those keys alone, and on
+ * objects interpolated into a message. Its wildcard paths (`*.password`) would run its
+ * redactor, which parses every path again on every call, over every field of every line
+ * and binding: about 18 us a line (docs/BENCHMARKS.md). {@link redactSecrets} does the rest.
+ */
+export const REDACTED_PATHS = SECRET_FIELDS;
+
+/**
+ * A logged object (or a child logger's bindings) with every secret field one level down,
+ * and every credential header of `req` and `res`, replaced by `[redacted]`: a copy of what
+ * it changes, never the caller's object. The top-level fields are pino's `redact`.
+ *
+ * @example
+ * redactSecrets({ body: { name: 'bob', password: 'hunter2' } })
+ * // { body: { name: 'bob', password: '[redacted]' } }
+ */
+export function redactSecrets<T extends object>(logged: T): T {
+  let changed: PropertyDescriptorMap | undefined;
+  for (const key in logged) {
+    const value: unknown = logged[key];
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+    let redacted = withoutSecretFields(value);
+    const headers = SECRET_HEADERS[key] && (redacted as { headers?: unknown }).headers;
+    if (headers !== null && typeof headers === 'object') {
+      const safeHeaders = withoutFields(headers, SECRET_HEADERS[key]);
+      if (safeHeaders !== headers) {
+        redacted = copyOf(redacted, { headers: { value: safeHeaders, enumerable: true } });
+      }
+    }
+    if (redacted !== value) (changed ??= {})[key] = { value: redacted, enumerable: true };
+  }
+  return changed ? copyOf(logged, changed) : logged;
+}
+
+/** `value` with its own secret fields redacted (a copy), or `value` itself if it has none. */
+export function withoutSecretFields<T extends object>(value: T): T {
+  return withoutFields(value, SECRET_FIELDS);
+}
+
+// Probing the few names, not walking the object's keys: a large object (a Buffer) costs the same.
+function withoutFields<T extends object>(value: T, fields: readonly string[]): T {
+  let redacted: PropertyDescriptorMap | undefined;
+  for (const field of fields) {
+    if (Object.prototype.propertyIsEnumerable.call(value, field)) {
+      (redacted ??= {})[field] = { value: REDACTED, enumerable: true, writable: true };
+    }
+  }
+  return redacted ? copyOf(value, redacted) : value;
+}
+
+/**
+ * A copy with the same prototype and own properties, enumerable or not (an error's message
+ * and stack), so that JSON and pino's serializers make the same of it; `changed` replaces some.
+ */
+function copyOf<T extends object>(value: T, changed: PropertyDescriptorMap = {}): T {
+  return Object.create(Object.getPrototypeOf(value) as object | null, {
+    ...Object.getOwnPropertyDescriptors(value),
+    ...changed,
+  }) as T;
+}
 
 const JWT = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;

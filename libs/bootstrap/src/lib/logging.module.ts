@@ -16,7 +16,13 @@ import {
 } from 'pino';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { z } from 'zod';
-import { REDACTED_PATHS, scrubSecrets } from './log-redaction';
+import {
+  REDACTED,
+  REDACTED_PATHS,
+  redactSecrets,
+  scrubSecrets,
+  withoutSecretFields,
+} from './log-redaction';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -94,26 +100,33 @@ export function createRootLogger(
   // pino flushes what is pending when the process exits.
   destination: DestinationStream = fileDescriptor({ dest: 1, sync: false }),
 ): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { service, pid: process.pid },
       timestamp: stdTimeFunctions.isoTime,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      redact: { paths: REDACTED_PATHS, censor: REDACTED },
+      formatters: { log: redactSecrets },
       serializers: {
         err: (error: Error) => {
           const serialized = stdSerializers.err(error);
-          return {
+          return withoutSecretFields({
             ...serialized,
             message: scrubSecrets(serialized.message),
             stack: scrubSecrets(serialized.stack),
-          };
+          });
         },
       },
       hooks: {
         logMethod(args, method) {
-          const scrubbed = args.map((arg: unknown) =>
-            typeof arg === 'string' ? scrubSecrets(arg) : arg,
+          // The first argument, an object, is the line's own (formatters.log); the others
+          // are interpolated into the message.
+          const scrubbed = args.map((arg: unknown, index) =>
+            typeof arg === 'string'
+              ? scrubSecrets(arg)
+              : index > 0 && arg !== null && typeof arg === 'object'
+                ? redactSecrets(arg)
+                : arg,
           );
           method.apply(this, scrubbed as Parameters<typeof method>);
         },
@@ -126,6 +139,13 @@ export function createRootLogger(
     },
     destination,
   );
+  // pino's formatters.bindings sees the root's bindings only: a child's are redacted here.
+  // Every child inherits this method from the root, grandchildren too.
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, redactSecrets(bindings), options);
+  } as Logger['child'];
+  return logger;
 }
 
 /**
