@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { RequestMethod } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { currentCallMeta, REQUEST_ID_HEADER } from '@acme/auth';
@@ -131,7 +130,8 @@ export function createRootLogger(
           method.apply(this, scrubbed as Parameters<typeof method>);
         },
       },
-      // In a message handler the id comes from the call context; an HTTP request's logger has it bound already.
+      // While a request or message is handled, the id comes from the call context; a request's
+      // own line (its child logger) has it bound already.
       mixin: (_object, _level, logger) => {
         const requestId = currentCallMeta()?.requestId;
         return requestId && !hasBoundRequestId(logger) ? { requestId } : {};
@@ -189,12 +189,15 @@ export class LoggingModule {
         },
       ],
       inject: [ROOT_LOGGER],
-      // HTTP requests are logged by requestLogging(), installed first by createHttpApp;
-      // nestjs-pino only makes each request's logger the one Nest's Logger uses.
+      // Nest's Logger writes to the root logger, whose mixin names the request being handled
+      // from the call context, as for messages. nestjs-pino's middleware is not installed: it
+      // would run a second AsyncLocalStorage per request, whose hooks node 20 runs on every
+      // promise, to hand Nest's Logger the request's child logger for the same id.
+      // requestLogging(), installed first by createHttpApp, writes each request's own line.
       useFactory: (logger: Logger): Params => ({
         pinoHttp: { logger },
         useExisting: true,
-        forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+        forRoutes: [],
       }),
     });
   }
@@ -217,7 +220,7 @@ export function requestLogging(logger: Logger) {
       const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
       request.headers[REQUEST_ID_HEADER] = id;
       reply.header(REQUEST_ID_HEADER, id);
-      // Fastify's own logger is off; middie hands this one to nestjs-pino's middleware.
+      // Fastify's own logger is off: this child writes the request's line.
       request.log = logger.child({ requestId: id });
     },
     onResponse(request: FastifyRequest, reply: FastifyReply): void {
