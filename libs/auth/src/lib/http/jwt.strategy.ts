@@ -19,8 +19,8 @@ type Outcome = { principal: Principal } | { refusal: unknown };
  * Runs passport with {@link JwtStrategy} over a request, as @nestjs/passport's `AuthGuard`
  * does, and answers as the strategy does: at once for a token verified before that needs no
  * proof of its sender, else with a promise. `AuthGuard` awaits through two async functions
- * and a promise of its own on every request, whichever way the strategy answers. passport's
- * refusal (its `fail`, or an error) is thrown, or rejected, as it came: see `toRefusal`.
+ * and a promise of its own on every request, whichever way the strategy answers. A refusal
+ * (the strategy's `fail`, or an error), as `toRefusal` maps it, is thrown at once or rejected.
  */
 export function authenticateWithPassport(
   request: FastifyRequest,
