@@ -46,6 +46,7 @@ export const REDACTED_PATHS = SECRET_FIELDS;
 export function redactSecrets<T extends object>(logged: T): T {
   let changed: PropertyDescriptorMap | undefined;
   for (const key in logged) {
+    if (!Object.prototype.hasOwnProperty.call(logged, key)) continue;
     const value: unknown = logged[key];
     if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
     let redacted = withoutSecretFields(value);
@@ -53,10 +54,10 @@ export function redactSecrets<T extends object>(logged: T): T {
     if (headers !== null && typeof headers === 'object') {
       const safeHeaders = withoutFields(headers, SECRET_HEADERS[key]);
       if (safeHeaders !== headers) {
-        redacted = copyOf(redacted, { headers: { value: safeHeaders, enumerable: true } });
+        redacted = copyOf(redacted, { headers: field(safeHeaders) });
       }
     }
-    if (redacted !== value) (changed ??= {})[key] = { value: redacted, enumerable: true };
+    if (redacted !== value) (changed ??= {})[key] = field(redacted);
   }
   return changed ? copyOf(logged, changed) : logged;
 }
@@ -69,9 +70,9 @@ export function withoutSecretFields<T extends object>(value: T): T {
 // Probing the few names, not walking the object's keys: a large object (a Buffer) costs the same.
 function withoutFields<T extends object>(value: T, fields: readonly string[]): T {
   let redacted: PropertyDescriptorMap | undefined;
-  for (const field of fields) {
-    if (Object.prototype.propertyIsEnumerable.call(value, field)) {
-      (redacted ??= {})[field] = { value: REDACTED, enumerable: true, writable: true };
+  for (const name of fields) {
+    if (Object.prototype.propertyIsEnumerable.call(value, name)) {
+      (redacted ??= {})[name] = field(REDACTED);
     }
   }
   return redacted ? copyOf(value, redacted) : value;
@@ -81,11 +82,16 @@ function withoutFields<T extends object>(value: T, fields: readonly string[]): T
  * A copy with the same prototype and own properties, enumerable or not (an error's message
  * and stack), so that JSON and pino's serializers make the same of it; `changed` replaces some.
  */
-function copyOf<T extends object>(value: T, changed: PropertyDescriptorMap = {}): T {
+function copyOf<T extends object>(value: T, changed: PropertyDescriptorMap): T {
   return Object.create(Object.getPrototypeOf(value) as object | null, {
     ...Object.getOwnPropertyDescriptors(value),
     ...changed,
   }) as T;
+}
+
+/** An own property as an assignment makes it. */
+function field(value: unknown): PropertyDescriptor {
+  return { value, enumerable: true, writable: true, configurable: true };
 }
 
 const JWT = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
