@@ -209,7 +209,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
  * Fastify hooks for every HTTP request, run by `createHttpApp` before anything
  * else. `onRequest`: a well-formed `X-Request-Id` is kept, anything else
  * replaced by a UUID; the id is returned to the client, bound to the request's
- * logger (every line it logs), and forwarded with every message it causes.
+ * own logger, named on every line logged while it is handled (the root logger's
+ * mixin reads it from the call context), and forwarded with every message it causes.
  * `onResponse`: one line per request (method, path, client address, status,
  * duration, request id).
  */
