@@ -7,8 +7,7 @@ import { InvalidTokenException } from '../auth.errors';
 import { incomingCall } from '../context/incoming-call';
 import { setRpcPrincipal } from '../context/principal.context';
 import { isPublicRoute } from '../decorators/auth-metadata';
-import type { DpopNonceCarrier } from '../http/http-sender-constraint';
-import { NEXT_DPOP_NONCE } from '../http/http-sender-constraint';
+import { nextDpopNonce } from '../http/http-sender-constraint';
 import { authenticateWithPassport } from '../http/jwt.strategy';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier, asInvalidTokenError } from '../token/access-token.verifier';
@@ -63,12 +62,12 @@ export class JwtAuthGuard implements CanActivate {
 
   private authenticateRequest(context: ExecutionContext): boolean | Promise<boolean> {
     const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest & DpopNonceCarrier & { user?: Principal }>();
+    const request = http.getRequest<FastifyRequest & { user?: Principal }>();
     const reply = http.getResponse<FastifyReply>();
     const admit = (principal: Principal): boolean => {
       request.user = principal;
       // The client's DPoP nonce is about to expire: its next proof takes this one.
-      const nonce = request[NEXT_DPOP_NONCE];
+      const nonce = nextDpopNonce.get(request);
       if (nonce) reply.header('DPoP-Nonce', nonce);
       return true;
     };

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { DpopException, InvalidTokenException, MissingTokenException } from '../auth.errors';
 import { AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions, DpopOptions } from '../auth.options';
+import { CallSlot } from '../context/call-slot';
 import { checkCertificateBinding } from '../token/certificate-binding';
 import { DpopNonces } from '../token/dpop-nonce';
 import type { DpopErrorCode, ReplayCache } from '../token/dpop-proof.verifier';
@@ -26,13 +27,10 @@ export function readHttpCredentials(authorization: unknown): HttpCredentials | u
 }
 
 /**
- * The server nonce a request's answer must carry (`DPoP-Nonce`), left on the
- * request by {@link HttpSenderConstraint.check} for the guard that holds the reply.
+ * The server nonce a request's answer must carry (`DPoP-Nonce`), kept on the request by
+ * {@link HttpSenderConstraint.check} for the guard that holds the reply.
  */
-export const NEXT_DPOP_NONCE = Symbol('next DPoP nonce');
-
-/** A request that may carry {@link NEXT_DPOP_NONCE}. */
-export type DpopNonceCarrier = { [NEXT_DPOP_NONCE]?: string };
+export const nextDpopNonce = new CallSlot<string>('next DPoP nonce');
 
 /**
  * What an HTTP request must prove about the token it presents, beyond the
@@ -74,12 +72,12 @@ export class HttpSenderConstraint implements OnApplicationShutdown {
   /**
    * Throws the 401 to answer, or returns when the request may use the token: at once, or
    * with a promise while a DPoP proof is checked. A nonce the answer must carry is left on
-   * the request ({@link NEXT_DPOP_NONCE}).
+   * the request ({@link nextDpopNonce}).
    */
   check(
     claims: Readonly<Record<string, unknown>>,
     credentials: HttpCredentials,
-    request: FastifyRequest & DpopNonceCarrier,
+    request: FastifyRequest,
   ): void | Promise<void> {
     const { dpop, verifier } = this;
     checkCertificateBinding(claims, undefined, false, dpop ? ['jkt'] : []);
@@ -119,7 +117,7 @@ export class HttpSenderConstraint implements OnApplicationShutdown {
       })
       .then(
         (verified) => {
-          request[NEXT_DPOP_NONCE] = verified.nextNonce;
+          if (verified.nextNonce) nextDpopNonce.set(request, verified.nextNonce);
         },
         (error: unknown) => {
           if (error instanceof DpopError) throw refuse(error.code, error.message, error.nonce);

@@ -1,12 +1,13 @@
 import { hash } from 'node:crypto';
 import { currentCallMeta } from '@acme/transport';
-
-const LAST_DIGEST = Symbol('last token digest');
+import { CallSlot } from '../context/call-slot';
 
 interface Digested {
   token: string;
   digest: string;
 }
+
+const lastDigest = new CallSlot<Digested>('last token digest');
 
 /**
  * A token's SHA-256 (base64url): what the caches of verified and of exchanged tokens key it
@@ -19,10 +20,10 @@ interface Digested {
  * const key = `${tokenDigest(subjectToken)} ${audience}`;
  */
 export function tokenDigest(token: string): string {
-  const call = currentCallMeta() as { [LAST_DIGEST]?: Digested } | undefined;
-  const last = call?.[LAST_DIGEST];
+  const call = currentCallMeta();
+  const last = call && lastDigest.get(call);
   if (last?.token === token) return last.digest;
   const digest = hash('sha256', token, 'base64url');
-  if (call) call[LAST_DIGEST] = { token, digest };
+  if (call) lastDigest.set(call, { token, digest });
   return digest;
 }
