@@ -8,7 +8,6 @@ import type {
   Type,
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
 import { AUTH_OPTIONS } from './auth.options';
 import type { AuthOptions } from './auth.options';
 import { JwtAuthGuard } from './guards/jwt-auth.guard';
@@ -69,7 +68,7 @@ export class AuthModule implements OnApplicationBootstrap {
     return {
       module: AuthModule,
       global: true,
-      imports: [...(options.imports ?? []), PassportModule],
+      imports: options.imports ?? [],
       providers: [
         { provide: AUTH_OPTIONS, inject: options.inject ?? [], useFactory: options.useFactory },
         {
