@@ -110,8 +110,8 @@ const SECRET_JSON_FIELD = new RegExp(`"(${SECRET_NAMES})"\\s*:\\s*"(?:[^"\\\\]|\
  */
 export function scrubSecrets(text: string): string {
   return text
-    .replace(AUTH_SCHEME, '$1 [redacted]')
+    .replace(AUTH_SCHEME, `$1 ${REDACTED}`)
     .replace(JWT, '[redacted-jwt]')
-    .replace(SECRET_PARAMETER, '$1=[redacted]')
-    .replace(SECRET_JSON_FIELD, '"$1":"[redacted]"');
+    .replace(SECRET_PARAMETER, `$1=${REDACTED}`)
+    .replace(SECRET_JSON_FIELD, `"$1":"${REDACTED}"`);
 }
