@@ -25,10 +25,22 @@ const jwksRefreshes = new Counter({
   labelNames: ['result'] as const,
 });
 
-const tokenCacheLookups = new Counter({
+/**
+ * Counted in plain numbers, handed to prom-client when scraped: every hop of every call
+ * looks its token up, and a labelled `inc()` hashes its labels each time (0.5-2 us on a
+ * busy service, whose caches the rest of the request has filled).
+ */
+const tokenCacheLookupCounts = { hit: 0, miss: 0 };
+
+new Counter({
   name: 'acme_token_cache_lookups_total',
   help: 'Lookups of a token in the verified-token cache, by result (hit, miss).',
   labelNames: ['result'] as const,
+  collect() {
+    this.reset();
+    this.inc({ result: 'hit' }, tokenCacheLookupCounts.hit);
+    this.inc({ result: 'miss' }, tokenCacheLookupCounts.miss);
+  },
 });
 
 /** The gauge's value of each state. */
@@ -74,7 +86,7 @@ export function countJwksRefresh(result: 'ok' | 'failed'): void {
 
 /** Counts a verified-token cache lookup, and records it on the `token.verify` span. */
 export function countTokenCacheLookup(result: 'hit' | 'miss'): void {
-  tokenCacheLookups.inc({ result });
+  tokenCacheLookupCounts[result]++;
   annotateActiveSpan({ 'acme.token.cache': result });
 }
 
