@@ -24,6 +24,16 @@ export class PolicyGuard implements CanActivate {
     @Inject(AUTH_OPTIONS) private readonly options: AuthOptions,
   ) {}
 
+  /** The loaders policies name, each looked up once: they are singletons. */
+  private readonly providers = new Map<Type, unknown>();
+
+  private readonly resolve = <T>(type: Type<T>): T => {
+    if (!this.providers.has(type)) {
+      this.providers.set(type, this.moduleRef.get(type, { strict: false }));
+    }
+    return this.providers.get(type) as T;
+  };
+
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const { policy, services } = handlerRules(context);
     if (!policy) return true;
@@ -33,7 +43,7 @@ export class PolicyGuard implements CanActivate {
       principal,
       input: policyInput(context),
       clientNetworks: getClientNetworks(context, this.options, services),
-      resolve: <T>(type: Type<T>) => this.moduleRef.get(type, { strict: false }),
+      resolve: this.resolve,
       keep: (resource) => keepAuthorizedResource(context, resource),
     });
     return typeof allowed === 'boolean'
