@@ -61,13 +61,23 @@ describe('async-counter.js', () => {
   afterAll(() => rmSync(ASYNC_COUNTS_DIR, { recursive: true, force: true }));
 
   it('counts the async resources of a process it is preloaded into, and where its promises come from', () => {
+    // The counts are written by the signal's handler, on a later turn of the event loop: the
+    // child waits for its file before it exits. Its pid goes out as a string: console.log
+    // would colour a number under FORCE_COLOR, which nx sets.
     const script = `
+      const { existsSync } = require('node:fs');
+      const file = require('node:path').join(${JSON.stringify(ASYNC_COUNTS_DIR)}, process.pid + '.json');
       async function work() { await null; }
-      const done = Promise.all(Array.from({ length: 100 }, work));
-      done.then(() => { process.kill(process.pid, 'SIGUSR2'); setTimeout(() => console.log(process.pid), 50); });
+      Promise.all(Array.from({ length: 100 }, work)).then(() => {
+        process.kill(process.pid, 'SIGUSR2');
+        const written = setInterval(() => {
+          if (existsSync(file)) { clearInterval(written); process.stdout.write(String(process.pid)); }
+        }, 5);
+      });
     `;
     const pid = execFileSync(process.execPath, ['--require', ASYNC_COUNTER, '-e', script], {
       encoding: 'utf8',
+      timeout: 20_000,
     }).trim();
 
     const counts = JSON.parse(
