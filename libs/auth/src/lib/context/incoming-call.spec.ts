@@ -49,6 +49,22 @@ describe(incomingCall.name, () => {
     });
   });
 
+  it('reads a host once, for every guard and parameter of its call; each host its own call', () => {
+    const context = rpcContext(OrdersController, 'get', { data: { id: 'o-1' } });
+    const next = rpcContext(OrdersController, 'get', { data: { id: 'o-2' } });
+
+    expect(incomingCall(context)).toBe(incomingCall(context));
+    expect(incomingCall(next)).toMatchObject({ kind: 'rpc', data: { id: 'o-2' } });
+    expect(incomingCall(context)).toMatchObject({ kind: 'rpc', data: { id: 'o-1' } });
+  });
+
+  it('reads a host again once its type is set', () => {
+    const context = new ExecutionContextHost([{ id: 'o-1' }, {}]);
+    expect(incomingCall(context).kind).toBe('http');
+    context.setType('rpc');
+    expect(incomingCall(context).kind).toBe('rpc');
+  });
+
   it.each(['ws', 'graphql'])('calls a %s context unsupported, naming its type', (type) => {
     const context = new ExecutionContextHost([{}]);
     context.setType(type);

@@ -1,6 +1,7 @@
 import type { ArgumentsHost } from '@nestjs/common';
 import { EventContext, MessageContext } from '@acme/transport';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CallSlot } from './call-slot';
 
 /** An HTTP request (Fastify). */
 export interface IncomingHttpCall {
@@ -32,6 +33,8 @@ export interface UnsupportedCall {
 
 export type IncomingCall = IncomingHttpCall | IncomingRpcCall | UnsupportedCall;
 
+const readCalls = new CallSlot<{ type: string; call: IncomingCall }>('incoming call');
+
 /**
  * What a guard, interceptor or filter needs of the call in front of it, HTTP
  * or RPC, read in this one place rather than by a switch over
@@ -48,6 +51,15 @@ export type IncomingCall = IncomingHttpCall | IncomingRpcCall | UnsupportedCall;
  */
 export function incomingCall(host: ArgumentsHost): IncomingCall {
   const type = host.getType<string>();
+  // Every guard, policy and parameter of a call asks, through one host per call: read it once.
+  const known = readCalls.get(host);
+  if (known?.type === type) return known.call;
+  const call = readIncomingCall(host, type);
+  readCalls.set(host, { type, call });
+  return call;
+}
+
+function readIncomingCall(host: ArgumentsHost, type: string): IncomingCall {
   if (type === 'http') {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
