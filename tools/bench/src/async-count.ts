@@ -24,6 +24,7 @@ import { drive } from './lib/load';
 import {
   benchUserToken,
   BenchSystem,
+  DATABASE_URL,
   pathRequests,
   SERVICES,
   startBenchIssuer,
@@ -32,7 +33,6 @@ import {
 import type { ServiceName } from './lib/system';
 
 const WORKSPACE = resolve(__dirname, '../../..');
-const DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const RATE = { read: 300, write: 50 } as const;
 const WARM_UP_S = 2;
 const MEASURED_S = 6;

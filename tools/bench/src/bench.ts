@@ -54,6 +54,7 @@ import {
   benchUserToken,
   BenchSystem,
   CLIENT_SECRETS,
+  DATABASE_URL,
   pathRequests,
   SERVICES,
   startBenchIssuer,
@@ -69,7 +70,6 @@ import {
 } from './lib/verification';
 
 const WORKSPACE = resolve(__dirname, '../../..');
-const DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REPORT = join(WORKSPACE, 'docs/BENCHMARKS.md');
 /** Everything after this line of docs/BENCHMARKS.md is written by hand and kept by each run. */
 const ANALYSIS_MARKER = '<!-- Written by hand below this line; npm run bench keeps it. -->';

@@ -21,13 +21,13 @@ import { median, medianRoundDifference } from './lib/report';
 import {
   benchUserToken,
   BenchSystem,
+  DATABASE_URL,
   pathRequests,
   SERVICES,
   startBenchIssuer,
   writeMaterial,
 } from './lib/system';
 
-const DATABASE_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ROUND_S = 4;
 const CONNECTIONS = 8;
 

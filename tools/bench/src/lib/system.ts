@@ -13,6 +13,10 @@ import type { RequestSpec } from './load';
 import type { PathName } from './report';
 import { MeshSidecars } from './mesh-sidecars';
 
+/** Where every system's schemas live, as for the system e2e tests. */
+export const DATABASE_URL =
+  process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
 export const SERVICES = ['gateway', 'order', 'payment'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
