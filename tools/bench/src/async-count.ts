@@ -89,10 +89,7 @@ async function main(): Promise<void> {
       });
       try {
         await bench.start();
-        // A write pays a fresh pending order each time.
-        const ids = await bench.seedOrders(
-          path === 'read' ? 100 : Math.ceil(RATE.write * (WARM_UP_S + MEASURED_S) * 1.2),
-        );
+        const ids = await bench.seedOrdersFor(path, RATE[path] * (WARM_UP_S + MEASURED_S));
         const requests = pathRequests(path, token, ids);
         const load = { connections: CONNECTIONS, rate: RATE[path] };
         await drive(bench.gatewayUrl, requests, { ...load, durationS: WARM_UP_S });

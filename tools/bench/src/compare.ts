@@ -87,10 +87,8 @@ async function main(): Promise<void> {
     const requests: RequestSpec[] = [];
     for (const bench of systems) {
       await bench.start();
-      // A write pays a fresh pending order each time: enough for every round and the warm-up.
-      const ids = await bench.seedOrders(
-        path === 'read' ? 100 : Math.ceil(rate * ROUND_S * (rounds + 1) * 1.2),
-      );
+      // Every round and the warm-up.
+      const ids = await bench.seedOrdersFor(path, rate * ROUND_S * (rounds + 1));
       requests.push(pathRequests(path, token, ids));
     }
     const cpuSeconds = (bench: BenchSystem) =>
