@@ -1,7 +1,8 @@
 /**
- * A value kept for one call, on the object that lives exactly as long as the call (the HTTP
- * request, or the message's transport context: `incomingCall(context).key`), under a symbol
- * private to the slot.
+ * A value kept for one call, on an object that lives no longer than the call, under a symbol
+ * private to the slot: the HTTP request or the message's transport context
+ * (`incomingCall(context).key`), the call's metadata (`currentCallMeta()`), or Nest's host of
+ * the call itself.
  *
  * A property, not a `WeakMap` entry: V8 keeps a WeakMap's entries in an ephemeron table that
  * garbage collection has to walk, and a set per call, with keys that die young, cost about
