@@ -33,7 +33,11 @@ COPY --from=build /out/package.json /out/package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS final
-ENV NODE_ENV=production HOST=0.0.0.0
+# glibc gives each thread that allocates (V8's compilers and GC, libuv's pool) an arena of its
+# own, up to 8 per core of the host, whatever the container's CPU limit; memory freed there is
+# rarely returned. With two, each service idled 6-11 MB lower after load on Node 20, for no
+# CPU measured (docs/BENCHMARKS.md).
+ENV NODE_ENV=production HOST=0.0.0.0 MALLOC_ARENA_MAX=2
 WORKDIR /app
 # Owned by root, read-only to the process: the container runs with a read-only root filesystem.
 COPY --from=deps /app/node_modules ./node_modules

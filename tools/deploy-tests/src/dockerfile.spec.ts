@@ -110,6 +110,12 @@ describe('Dockerfile', () => {
     });
   });
 
+  it("runs production with two malloc arenas, not glibc's eight per host core", () => {
+    const env = final.lines.filter((line) => line.startsWith('ENV ')).join(' ');
+
+    expect(env).toMatch(/\bMALLOC_ARENA_MAX=2\b/);
+  });
+
   it('has a health check and starts the app with node', () => {
     expect(final.lines).toContainEqual(
       expect.stringMatching(/^HEALTHCHECK .*CMD \["node", "healthcheck\.js"\]$/),

@@ -97,6 +97,7 @@ function results(
       rateConnections: 8,
       logLevel: 'info',
       nodeFlags: [],
+      allocatorEnv: { MALLOC_ARENA_MAX: '2' },
       idleS: 60,
       database: 'PostgreSQL',
     },

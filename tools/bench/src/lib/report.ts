@@ -128,6 +128,8 @@ export interface BenchResults {
     database: string;
     /** Flags each service's `node` ran with, beyond the defaults. */
     nodeFlags: string[];
+    /** The C library's allocator settings each service ran with: the images' (`MALLOC_*`). */
+    allocatorEnv: Record<string, string>;
     /** Seconds the systems sat idle after starting, RSS sampled every second. */
     idleS: number;
   };
@@ -338,6 +340,9 @@ const table = (header: string[], rows: string[][]) =>
 /** The tables of docs/BENCHMARKS.md. */
 export function renderMarkdown(results: BenchResults): string {
   const { machine, settings } = results;
+  const allocator = Object.entries(settings.allocatorEnv).map(
+    ([name, value]) => `${name}=${value}`,
+  );
   const modes = MODES.filter((mode) => results[mode] !== undefined);
   const of = (mode: Mode) => results[mode] as ModeResult;
   const load = (result: LoadResult) =>
@@ -348,7 +353,8 @@ export function renderMarkdown(results: BenchResults): string {
     `Measured by \`npm run bench\` (tools/bench) on ${machine.date.slice(0, 10)}: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, ${machine.platform}; ` +
       `load average ${machine.loadAverage.map((l) => l.toFixed(1)).join(' ')} when it started.`,
     `Production builds from \`dist/\`, ${settings.database}, \`LOG_LEVEL=${settings.logLevel}\`` +
-      `${settings.nodeFlags.length ? `, services run with \`node ${settings.nodeFlags.join(' ')}\`` : ''}; autocannon in the same machine. ` +
+      `${settings.nodeFlags.length ? `, services run with \`node ${settings.nodeFlags.join(' ')}\`` : ''}` +
+      `${allocator.length ? ` and the images' \`${allocator.join(' ')}\`` : ''}; autocannon in the same machine. ` +
       `Saturation: ${settings.connections} connections, best of ${settings.rounds} × ${settings.durationS} s; ` +
       `latency: ${settings.rateConnections} connections at half of the secure saturated throughput, ${settings.rateRounds} × ${settings.rateDurationS} s, the round with the lowest median; ` +
       'CPU per request over those fixed-rate rounds, the same offered load for every system; what one system adds over another, ' +

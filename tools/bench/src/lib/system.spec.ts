@@ -1,4 +1,5 @@
-import { pathRequests } from './system';
+import { join } from 'node:path';
+import { imageAllocatorEnv, pathRequests } from './system';
 
 describe(pathRequests.name, () => {
   it('reads each order in turn, as the bench user', () => {
@@ -24,5 +25,11 @@ describe(pathRequests.name, () => {
     write.nextPath();
     expect(exhausted).toHaveBeenCalled();
     expect(write).toMatchObject({ method: 'POST', body: '{"cardToken":"tok_benchmark0001"}' });
+  });
+});
+
+describe(imageAllocatorEnv.name, () => {
+  it("reads the allocator settings of the images' final stage", () => {
+    expect(imageAllocatorEnv(join(__dirname, '../../../..'))).toEqual({ MALLOC_ARENA_MAX: '2' });
   });
 });

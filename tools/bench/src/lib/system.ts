@@ -79,6 +79,21 @@ export function pathRequests(
   };
 }
 
+/**
+ * The C library's allocator settings the images run every service with (`ENV MALLOC_...` in
+ * the Dockerfile's final stage): a benchmark of production builds runs with them too.
+ */
+export function imageAllocatorEnv(workspace: string): Record<string, string> {
+  const dockerfile = readFileSync(join(workspace, 'Dockerfile'), 'utf8');
+  const finalStage = dockerfile.slice(dockerfile.search(/^FROM .* AS final$/m));
+  const env = finalStage.split('\n').filter((line) => line.startsWith('ENV '));
+  return Object.fromEntries(
+    env.flatMap((line) =>
+      [...line.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)].map(([, k, v]) => [k, v]),
+    ),
+  );
+}
+
 /** Certificates (the issuer's too), client secrets and data keys, shared by every system of a run. */
 export async function writeMaterial(): Promise<TestPki> {
   const pki = await TestPki.create({
@@ -295,6 +310,7 @@ export class BenchSystem {
     const { material } = this.options;
     return {
       NODE_ENV: 'benchmark',
+      ...imageAllocatorEnv(this.options.workspace),
       ...(this.options.mode === 'insecure' ? { BENCH_INSECURE: BENCH_INSECURE_CONSENT } : {}),
       ...(this.options.mode === 'traced'
         ? { OTEL_EXPORTER_OTLP_ENDPOINT: this.options.otlpEndpoint ?? '' }
