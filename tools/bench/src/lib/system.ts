@@ -85,11 +85,15 @@ export function pathRequests(
  */
 export function imageAllocatorEnv(workspace: string): Record<string, string> {
   const dockerfile = readFileSync(join(workspace, 'Dockerfile'), 'utf8');
-  const finalStage = dockerfile.slice(dockerfile.search(/^FROM .* AS final$/m));
-  const env = finalStage.split('\n').filter((line) => line.startsWith('ENV '));
+  const finalStage = dockerfile.search(/^FROM .* AS final$/m);
+  if (finalStage < 0) throw new Error('the Dockerfile has no "FROM ... AS final" stage');
+  const env = dockerfile
+    .slice(finalStage)
+    .split('\n')
+    .filter((line) => line.startsWith('ENV '));
   return Object.fromEntries(
     env.flatMap((line) =>
-      [...line.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)].map(([, k, v]) => [k, v]),
+      [...line.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)].map(([, name, value]) => [name, value]),
     ),
   );
 }
