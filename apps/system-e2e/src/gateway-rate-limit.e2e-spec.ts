@@ -253,18 +253,17 @@ describe('gateway rate limits', () => {
       expect(await bucketsInRedis()).toBe(1);
       redis.disconnect();
 
+      // One token for the five: the local bucket earns 1 a second, and a fresh token per request
+      // (verified, and exchanged at the issuer for order's audience) let a busy CI machine take
+      // over a second once, and the fifth request was admitted with an earned token.
+      const during = userToken('during');
       await ownRedis.stop();
       const started = Date.now();
-      // The local bucket holds 4 and earns 1 a second: on a busy machine these requests may
-      // take long enough to earn one more, as the flood above allows for.
-      const open: number[] = [];
-      do {
-        open.push((await listOrders(urlOf(failOpen), userToken('during'))).status);
-      } while (open.at(-1) === 200 && open.length < 20);
-      const earned = Math.floor((Date.now() - started) / 1000);
-      expect(open.slice(0, 4)).toEqual([200, 200, 200, 200]);
-      expect(open.at(-1)).toBe(429);
-      expect(open.length - 1).toBeLessThanOrEqual(4 + earned);
+      const open = [];
+      for (let i = 0; i < 5; i++) {
+        open.push((await listOrders(urlOf(failOpen), during)).status);
+      }
+      expect(open).toEqual([200, 200, 200, 200, 429]);
       const closed = await listOrders(urlOf(failClosed), userToken('during'));
       expect(closed.status).toBe(503);
       expect(Date.now() - started).toBeLessThan(3_000);
