@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createDpopKey, dpopProof, loginWithPkce } from '@acme/auth/testing';
 import type { DpopKey } from '@acme/auth/testing';
 import { AppProcess, freePort } from '@acme/bootstrap/testing';
-import { deleteKeysUnder, TEST_REDIS_URL, testKeyPrefix } from '@acme/edge/testing';
+import { deleteKeysUnder, RedisServer, TEST_REDIS_URL, testKeyPrefix } from '@acme/edge/testing';
 import { request } from './support/http';
 import { SecureSystem } from './support/system';
 
@@ -45,6 +45,9 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
   const freshProof = (overrides: Partial<Parameters<typeof dpopProof>[1]> = {}) =>
     dpopProof(key, { method: 'GET', url: ORDERS, accessToken: bound, ...overrides });
 
+  const invalidProof = (description: string) =>
+    `DPoP error="invalid_dpop_proof", error_description="${description}", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512"`;
+
   /** The 401 and its DPoP challenge. */
   const challenge = (response: { status: number; headers: Headers }) => ({
     status: response.status,
@@ -63,6 +66,7 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
     const port = await freePort();
     replica = new AppProcess('gateway', port, { ...system.envOf('gateway'), PORT: String(port) });
     await replica.start();
+    await replica.waitUntilReady();
     key = createDpopKey();
     ({ access_token: bound } = await login(key));
     ({ access_token: bearer } = await login());
@@ -128,6 +132,7 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
     const port = await freePort();
     const gateway = new AppProcess('gateway', port, { ...defaults, PORT: String(port) });
     await gateway.start();
+    await gateway.waitUntilReady();
     try {
       const url = `http://127.0.0.1:${port}`;
       const anonymous = await request(url, 'GET', '/api/orders');
@@ -146,9 +151,57 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
     }
   });
 
+  it('is not ready until its replay cache (Redis) has answered once: until then no proof can be checked', async () => {
+    const redis = await RedisServer.start();
+    await redis.stop();
+    const port = await freePort();
+    const gateway = new AppProcess('gateway', port, {
+      ...system.envOf('gateway'),
+      PORT: String(port),
+      REDIS_URL: redis.url,
+    });
+    await gateway.start();
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      const notReady = await request(url, 'GET', '/readyz');
+      expect(notReady).toMatchObject({
+        status: 503,
+        body: {
+          error: {
+            dpopReplayCache: { status: 'down', message: 'has not answered since start-up' },
+          },
+        },
+      });
+      expect(challenge(await listOrders(`DPoP ${bound}`, freshProof(), url))).toEqual({
+        status: 401,
+        challenge: invalidProof('the proof cannot be checked now; retry'),
+      });
+
+      await redis.restart();
+      await gateway.waitUntilReady();
+      expect((await listOrders(`DPoP ${bound}`, freshProof(), url)).status).toBe(200);
+
+      // A later outage fails the proofs, not readiness: public routes and bearer tokens still work.
+      await redis.stop();
+      expect((await request(url, 'GET', '/readyz')).status).toBe(200);
+      expect(challenge(await listOrders(`DPoP ${bound}`, freshProof(), url))).toEqual({
+        status: 401,
+        challenge: invalidProof('the proof cannot be checked now; retry'),
+      });
+
+      await redis.restart();
+      const deadline = Date.now() + 10_000;
+      while ((await listOrders(`DPoP ${bound}`, freshProof(), url)).status !== 200) {
+        if (Date.now() > deadline) throw new Error('proofs not checked again within 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      await gateway.stop();
+      await redis.stop();
+    }
+  });
+
   describe('refuses with the RFC 9449 error', () => {
-    const invalidProof = (description: string) =>
-      `DPoP error="invalid_dpop_proof", error_description="${description}", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512"`;
     const invalidToken = (description: string) =>
       `DPoP error="invalid_token", error_description="${description}", algs="RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512"`;
 

@@ -84,6 +84,7 @@ export type {
   AuditSubject,
 } from './lib/audit/audit-event';
 export { DpopNonces } from './lib/token/dpop-nonce';
+export { HttpSenderConstraint } from './lib/http/http-sender-constraint';
 export {
   DpopProofVerifier,
   MemoryReplayCache,

@@ -126,9 +126,16 @@ export class SecureSystem {
       );
     }
     // Callees first, so the readiness of each is known before its callers start.
-    await this.processes.get('payment')?.start();
-    await this.processes.get('order')?.start();
-    await this.processes.get('gateway')?.start();
+    for (const service of ['payment', 'order', 'gateway'] as const) {
+      await this.startService(service);
+    }
+  }
+
+  /** The gateway counts as started once ready, as an orchestrator would send it traffic. */
+  private async startService(service: ServiceName): Promise<void> {
+    const process = this.processes.get(service);
+    await process?.start();
+    if (service === 'gateway') await process?.waitUntilReady();
   }
 
   async stop(): Promise<void> {
@@ -170,9 +177,8 @@ export class SecureSystem {
 
   /** Restarts one service on the same port with the same configuration and data. */
   async restart(service: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const process = this.processes.get(service);
-    await process?.stop(signal);
-    await process?.start();
+    await this.processes.get(service)?.stop(signal);
+    await this.startService(service);
   }
 
   /** Everything the processes printed, to check what must never be logged. */

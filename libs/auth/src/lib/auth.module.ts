@@ -92,7 +92,7 @@ export class AuthModule implements OnApplicationBootstrap {
         ...GLOBAL_GUARDS,
         ...GLOBAL_GUARDS.map(globally),
       ],
-      exports: [AUTH_OPTIONS, AccessTokenVerifier, JwksCache],
+      exports: [AUTH_OPTIONS, AccessTokenVerifier, JwksCache, HttpSenderConstraint],
     };
   }
 

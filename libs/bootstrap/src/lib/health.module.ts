@@ -11,6 +11,7 @@ import {
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import {
   AllowServices,
+  HttpSenderConstraint,
   InjectServiceClient,
   JwksCache,
   Public,
@@ -78,11 +79,13 @@ export interface HealthModuleOptions {
 /**
  * Health checks with @nestjs/terminus. Over HTTP, `GET /healthz` (liveness:
  * the process serves), `GET /readyz` (readiness: the issuer's keys are cached
- * or reachable, all it needs to serve anything) and, where the app says who
+ * or reachable, and the DPoP replay cache, when kept in Redis, has answered
+ * since start-up: all it needs to serve anything) and, where the app says who
  * may read it, `GET /healthz/dependencies` (every dependency answers its
- * ping). Readiness leaves dependencies out on purpose: one service down
- * would otherwise take every replica of its callers out of rotation, and the
- * whole API would answer 503 where only the calls that need it should fail.
+ * ping). Readiness leaves dependencies, and later Redis outages, out on
+ * purpose: one of them down would otherwise take every replica out of
+ * rotation, and the whole API would answer 503 where only the calls that need
+ * it should fail.
  * Over the transport, a `HEALTH_PATTERN` handler that answers with its
  * dependencies.
  *
@@ -104,6 +107,7 @@ export class HealthModule {
         private readonly health: HealthCheckService,
         private readonly indicators: HealthIndicatorService,
         private readonly jwks: JwksCache,
+        private readonly senderConstraint: HttpSenderConstraint,
         @Inject(pings) private readonly dependencies: DependencyPings,
       ) {}
 
@@ -116,7 +120,7 @@ export class HealthModule {
       @Get(HEALTH_ROUTES.readiness)
       @HealthCheck()
       readiness() {
-        return this.health.check([() => this.issuer()]);
+        return this.health.check([() => this.issuer(), () => this.replayCache()]);
       }
 
       @HealthCheck()
@@ -130,6 +134,14 @@ export class HealthModule {
         return this.jwks.size > 0
           ? issuer.up({ keys: this.jwks.size })
           : issuer.down('signing keys neither cached nor reachable');
+      }
+
+      /** DPoP proofs remembered in Redis: none can be checked (fail closed) before it answers. */
+      private async replayCache(): Promise<HealthIndicatorResult> {
+        const ready = this.senderConstraint.replayCacheReady();
+        if (!ready) return {};
+        const cache = this.indicators.check('dpopReplayCache');
+        return (await ready) ? cache.up() : cache.down('has not answered since start-up');
       }
     }
 

@@ -127,6 +127,14 @@ export class HttpSenderConstraint implements OnApplicationShutdown {
       );
   }
 
+  /**
+   * Whether the replay cache has answered since start-up, when it is kept outside the process
+   * (Redis); undefined when there is no such cache to wait for.
+   */
+  replayCacheReady(): Promise<boolean> | undefined {
+    return this.replayCache?.ready?.();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.replayCache?.close?.();
   }

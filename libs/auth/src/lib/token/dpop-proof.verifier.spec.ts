@@ -283,6 +283,7 @@ describe(RedisReplayCache.name, () => {
         stored = true;
         return Promise.resolve(first ? 'OK' : null);
       },
+      ping: () => Promise.resolve('PONG'),
       quit: () => Promise.resolve('OK'),
     };
     const cache = new RedisReplayCache(redis);
@@ -290,5 +291,26 @@ describe(RedisReplayCache.name, () => {
     await expect(cache.firstUse('jkt:jti-1', 70_000)).resolves.toBe(true);
     await expect(cache.firstUse('jkt:jti-1', 70_000)).resolves.toBe(false);
     expect(calls[0]).toEqual(['dpop:jti:jkt:jti-1', '1', 'PX', 70_000, 'NX']);
+  });
+
+  it('is ready once Redis has answered a ping, and stays ready through a later outage', async () => {
+    let reachable = false;
+    const pings: string[] = [];
+    const redis: RedisSetNx = {
+      set: () => Promise.reject(new Error('not used')),
+      ping: () => {
+        pings.push('PING');
+        return reachable ? Promise.resolve('PONG') : Promise.reject(new Error('connection closed'));
+      },
+      quit: () => Promise.resolve('OK'),
+    };
+    const cache = new RedisReplayCache(redis);
+
+    await expect(cache.ready()).resolves.toBe(false);
+    reachable = true;
+    await expect(cache.ready()).resolves.toBe(true);
+    reachable = false;
+    await expect(cache.ready()).resolves.toBe(true);
+    expect(pings).toHaveLength(2);
   });
 });

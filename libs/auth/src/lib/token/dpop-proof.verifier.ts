@@ -29,6 +29,11 @@ export class DpopError extends Error {
 export interface ReplayCache {
   /** True the first time `key` is seen within `ttlMs`; false for a replay. */
   firstUse(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * A cache kept outside the process: whether it has answered since start-up. Until it has,
+   * no proof can be checked, so the app is not ready (readiness, `/readyz`).
+   */
+  ready?(): Promise<boolean>;
   /** Releases what the cache holds open (a Redis connection) at shutdown. */
   close?(): Promise<void>;
 }
@@ -57,10 +62,11 @@ export class MemoryReplayCache implements ReplayCache {
 
 /**
  * What the replay cache needs of a Redis client (ioredis' signatures):
- * `SET key value PX ttl NX`, and `quit` at shutdown.
+ * `SET key value PX ttl NX`, `PING` for readiness, and `quit` at shutdown.
  */
 export interface RedisSetNx {
   set(key: string, value: string, px: 'PX', ttlMs: number, nx: 'NX'): Promise<'OK' | null>;
+  ping(): Promise<string>;
   quit(): Promise<unknown>;
 }
 
@@ -69,6 +75,8 @@ export interface RedisSetNx {
  * atomic). It owns the client and closes it with {@link close}.
  */
 export class RedisReplayCache implements ReplayCache {
+  private answered = false;
+
   constructor(
     private readonly redis: RedisSetNx,
     private readonly prefix = 'dpop:jti:',
@@ -76,6 +84,15 @@ export class RedisReplayCache implements ReplayCache {
 
   async firstUse(key: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.set(`${this.prefix}${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  /** Pings Redis until it answers once; a later outage fails the proofs, not readiness. */
+  async ready(): Promise<boolean> {
+    this.answered ||= await this.redis.ping().then(
+      () => true,
+      () => false,
+    );
+    return this.answered;
   }
 
   async close(): Promise<void> {

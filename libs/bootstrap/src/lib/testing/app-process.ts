@@ -75,6 +75,28 @@ export class AppProcess {
     }
   }
 
+  /**
+   * Resolves once `GET <path>` answers 200, as an orchestrator waits for an HTTP app's
+   * readiness before sending it traffic; rejects, with the last answer, after `timeoutMs`.
+   */
+  async waitUntilReady(path = '/readyz', timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no answer';
+    for (;;) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${this.port}${path}`);
+        if (response.status === 200) return;
+        last = `${response.status} ${await response.text()}`;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`${this.app}: GET ${path} not 200 after ${timeoutMs} ms: ${last}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** Whether a listening socket on the port is one of the child's (Linux: /proc); true elsewhere. */
   private ownsListener(): boolean {
     const pid = this.child?.pid;
