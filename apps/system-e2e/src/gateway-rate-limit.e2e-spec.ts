@@ -72,6 +72,9 @@ describe('gateway rate limits', () => {
       RATE_LIMIT_BURST_CAPACITY: '1000',
     });
     await Promise.all([twin.start(), failOpen.start(), failClosed.start(), perAddress.start()]);
+    // Ready, as an orchestrator waits for before sending traffic; perAddress left alone, its
+    // small budget for 127.0.0.1 is the tests'.
+    await Promise.all([twin, failOpen, failClosed].map((gateway) => gateway.waitUntilReady()));
     // The first request fetches the issuer's keys and opens the Redis connection: pay that
     // here, with a bucket of its own, so the bursts below measure the buckets, not a cold start.
     for (const gateway of [system.gatewayUrl, urlOf(twin)]) {
@@ -267,6 +270,10 @@ describe('gateway rate limits', () => {
       const closed = await listOrders(urlOf(failClosed), userToken('during'));
       expect(closed.status).toBe(503);
       expect(Date.now() - started).toBeLessThan(3_000);
+      // Its probes are limited per replica instead: liveness failing would only restart it.
+      for (const probe of ['/healthz', '/readyz']) {
+        expect((await request(urlOf(failClosed), 'GET', probe)).status).toBe(200);
+      }
 
       await ownRedis.restart();
       const deadline = Date.now() + 10_000;

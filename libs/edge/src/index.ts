@@ -6,6 +6,6 @@ export type { RateLimitOptions } from './lib/edge.decorators';
 export { clientAddressKey, IpRanges, isIpRange, parseAddress } from './lib/ip/ip-ranges';
 export { acceptJsonBodiesOnly, ipFilter, urlLengthLimit } from './lib/http/request-filters';
 export type { RequestFilter } from './lib/http/request-filters';
-export type { StoreFailureMode } from './lib/rate-limit/fallback-token-buckets';
+export type { StoreFailureMode } from './lib/rate-limit/token-buckets';
 export { createRedisClient } from './lib/rate-limit/redis-client';
 export type { RedisStoreOptions } from './lib/rate-limit/redis-client';

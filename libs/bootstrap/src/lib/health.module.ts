@@ -19,6 +19,7 @@ import {
   withoutCallContext,
 } from '@acme/auth';
 import type { ServiceClient } from '@acme/auth';
+import { RateLimit } from '@acme/edge';
 import { HEALTH_PATTERN } from '@acme/contracts';
 import { serviceClientsFrom } from './config/service-calls.env';
 
@@ -102,6 +103,9 @@ export class HealthModule {
     // Public: probes come from the orchestrator, without a token, and learn only up or down;
     // the dependency report is public too, but only from where dependencyReportAccess admits.
     @Public()
+    // Limited like any route, but never refused for a Redis outage: liveness failing then
+    // would restart every replica, and restarts cannot bring Redis back.
+    @RateLimit({ onStoreFailure: 'local' })
     class HealthController {
       constructor(
         private readonly health: HealthCheckService,

@@ -7,6 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { AUTH_OPTIONS, Public } from '@acme/auth';
 import { metricValue } from '@acme/transport/testing';
 import { IpAllow, RateLimit } from './edge.decorators';
+import { RedisServer } from './testing/redis-server';
 import { EdgeModule } from './edge.module';
 import type { EdgeOptions } from './edge.options';
 
@@ -37,6 +38,10 @@ class RoutesController {
 
   @Get('office') @IpAllow('office') office() {
     return 'office';
+  }
+
+  @Get('probe') @RateLimit({ onStoreFailure: 'local' }) probe() {
+    return 'up';
   }
 }
 
@@ -265,6 +270,29 @@ describe(EdgeModule.name, () => {
     });
   });
 
+  it("lets a route's onStoreFailure override RATE_LIMIT_ON_REDIS_ERROR=reject while Redis is out of reach", async () => {
+    const redis = await RedisServer.start();
+    await redis.stop();
+    const failClosed = await start(RoutesController, {
+      ...options,
+      rateLimit: {
+        ...options.rateLimit,
+        onStoreFailure: 'reject',
+        redis: { url: redis.url, keyPrefix: 'edge-spec:', timeoutMs: 200 },
+      },
+    });
+    try {
+      const url = await failClosed.getUrl();
+      expect((await fetch(`${url}/default-a`)).status).toBe(503);
+      const probe = await fetch(`${url}/probe`);
+      expect(probe.status).toBe(200);
+      // Both budgets spent from this replica's buckets: the address's (20), then the caller's (4).
+      expect(probe.headers.get('ratelimit-remaining')).toBe('3');
+    } finally {
+      await failClosed.close();
+    }
+  });
+
   it('refuses to start when @IpAllow names a list that is not configured', async () => {
     await app.close();
     await expect(
@@ -342,6 +370,9 @@ describe(RateLimit.name, () => {
     );
     expect(() => RateLimit({ burstCapacity: 2, cost: 3 })).toThrow(
       'cost must not exceed burstCapacity',
+    );
+    expect(() => RateLimit({ onStoreFailure: 'open' as 'local' })).toThrow(
+      "onStoreFailure must be 'local' or 'reject'",
     );
   });
 });

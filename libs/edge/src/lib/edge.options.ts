@@ -1,4 +1,4 @@
-import type { StoreFailureMode } from './rate-limit/fallback-token-buckets';
+import type { StoreFailureMode } from './rate-limit/token-buckets';
 import type { RedisStoreOptions } from './rate-limit/redis-client';
 
 export interface EdgeOptions {

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { incomingCall } from '@acme/auth';
+import { RateLimitMetadata } from '../edge.decorators';
 import { EDGE_OPTIONS } from '../edge.options';
 import type { EdgeOptions } from '../edge.options';
 import { clientAddressKey } from '../ip/ip-ranges';
@@ -24,6 +26,7 @@ export class AddressRateLimitGuard implements CanActivate {
   private readonly limit: TokenBucketLimit;
 
   constructor(
+    private readonly reflector: Reflector,
     @Inject(EDGE_OPTIONS) options: EdgeOptions,
     @Inject(TOKEN_BUCKETS) private readonly buckets: TokenBuckets,
   ) {
@@ -40,6 +43,10 @@ export class AddressRateLimitGuard implements CanActivate {
           this.limit,
           call,
           'per_address',
+          this.reflector.getAllAndOverride(RateLimitMetadata, [
+            context.getHandler(),
+            context.getClass(),
+          ])?.onStoreFailure,
         );
         return true;
       case 'rpc':

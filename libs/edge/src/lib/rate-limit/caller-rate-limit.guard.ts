@@ -69,7 +69,14 @@ export class CallerRateLimitGuard implements CanActivate {
       ? `${context.getClass().name}.${context.getHandler().name}`
       : 'default';
     const caller = this.callerOf(context, call);
-    await spendTokens(this.buckets, `${bucket}:${caller}`, limit, call, 'per_principal');
+    await spendTokens(
+      this.buckets,
+      `${bucket}:${caller}`,
+      limit,
+      call,
+      'per_principal',
+      route?.onStoreFailure,
+    );
   }
 
   private callerOf(context: ExecutionContext, call: IncomingHttpCall): string {

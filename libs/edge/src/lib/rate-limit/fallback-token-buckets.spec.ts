@@ -53,6 +53,11 @@ describe(FallbackTokenBuckets.name, () => {
     ];
     expect(whileDown.map((r) => r.allowed)).toEqual([true, true, false]);
     await expect(reject.take('b', limit)).rejects.toBeInstanceOf(ServiceUnavailableException);
+    // A call's own mode wins: a route that must answer through an outage, or must not.
+    expect((await reject.take('d', limit, 'local')).allowed).toBe(true);
+    await expect(local.take('d', limit, 'reject')).rejects.toBeInstanceOf(
+      ServiceUnavailableException,
+    );
     expect(Date.now() - started).toBeLessThan(1_000);
 
     await server.restart();

@@ -1,15 +1,18 @@
 import { Logger, ServiceUnavailableException } from '@nestjs/common';
-import type { TokenBucketLimit, TokenBucketResult, TokenBuckets } from './token-buckets';
-
-/** What the rate limiter does while its shared store (Redis) cannot be reached. */
-export type StoreFailureMode = 'local' | 'reject';
+import type {
+  StoreFailureMode,
+  TokenBucketLimit,
+  TokenBucketResult,
+  TokenBuckets,
+} from './token-buckets';
 
 /**
  * The shared buckets, and what to do when they fail: `local` keeps limiting
  * with this replica's own buckets (each replica then allows the full budget:
  * fail open, but never unlimited); `reject` answers 503 (fail closed). Every
  * call tries the shared store first, so it takes over again as soon as it
- * answers: no restart, no probe.
+ * answers: no restart, no probe. A call may bring its own mode (a route's
+ * `@RateLimit({ onStoreFailure })`).
  */
 export class FallbackTokenBuckets implements TokenBuckets {
   private readonly log = new Logger('RateLimit');
@@ -21,7 +24,11 @@ export class FallbackTokenBuckets implements TokenBuckets {
     private readonly local: TokenBuckets,
   ) {}
 
-  async take(key: string, limit: TokenBucketLimit): Promise<TokenBucketResult> {
+  async take(
+    key: string,
+    limit: TokenBucketLimit,
+    onStoreFailure = this.mode,
+  ): Promise<TokenBucketResult> {
     let result: TokenBucketResult;
     try {
       result = await this.shared.take(key, limit);
@@ -33,7 +40,7 @@ export class FallbackTokenBuckets implements TokenBuckets {
           `rate-limit store unavailable, ${then} until it is back: ${(error as Error).message}`,
         );
       }
-      if (this.mode === 'reject') {
+      if (onStoreFailure === 'reject') {
         throw new ServiceUnavailableException('rate limiting is unavailable');
       }
       return this.local.take(key, limit);

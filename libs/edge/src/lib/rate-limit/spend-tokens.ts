@@ -3,13 +3,14 @@ import { httpAuditSubject, writeAuditEvent } from '@acme/auth';
 import type { IncomingHttpCall } from '@acme/auth';
 import { countRateLimitRejection } from './rate-limit.metrics';
 import type { RateLimitStage } from './rate-limit.metrics';
-import type { TokenBucketLimit, TokenBuckets } from './token-buckets';
+import type { StoreFailureMode, TokenBucketLimit, TokenBuckets } from './token-buckets';
 
 /**
  * Takes `limit.cost` tokens from the bucket `key`, tells the client what is
  * left (`RateLimit-Limit/-Remaining/-Reset`), and throws 429 with
  * `Retry-After` when the bucket does not hold enough, after writing an
  * `excess_rate_limit_exceeded` audit line and counting it under `stage`.
+ * `onStoreFailure` overrides the app's answer to a shared store out of reach.
  */
 export async function spendTokens(
   buckets: TokenBuckets,
@@ -17,8 +18,9 @@ export async function spendTokens(
   limit: TokenBucketLimit,
   { request, reply }: IncomingHttpCall,
   stage: RateLimitStage,
+  onStoreFailure?: StoreFailureMode,
 ): Promise<void> {
-  const taken = await buckets.take(key, limit);
+  const taken = await buckets.take(key, limit, onStoreFailure);
   reply.header('RateLimit-Limit', limit.burstCapacity);
   reply.header('RateLimit-Remaining', Math.floor(taken.remaining));
   reply.header('RateLimit-Reset', Math.ceil(taken.resetMs / 1000));

@@ -15,9 +15,17 @@ export interface TokenBucketResult {
   resetMs: number;
 }
 
+/** What the rate limiter does while its shared store (Redis) cannot be reached. */
+export type StoreFailureMode = 'local' | 'reject';
+
 /** Where buckets live: process memory, or Redis shared by every replica. */
 export interface TokenBuckets {
-  take(key: string, limit: TokenBucketLimit): Promise<TokenBucketResult>;
+  /** `onStoreFailure`: this call's own answer to a shared store out of reach, if any. */
+  take(
+    key: string,
+    limit: TokenBucketLimit,
+    onStoreFailure?: StoreFailureMode,
+  ): Promise<TokenBucketResult>;
 }
 
 /** The DI token of the app's one `TokenBuckets`, shared by both rate limits. */
