@@ -94,7 +94,7 @@ export const gatewayEnv = z
       .enum(['local', 'reject'])
       .default('local')
       .describe(
-        "While Redis is unreachable: `local` limits with each replica's own buckets (fail open, still limited), `reject` answers 503 (fail closed). Either way Redis takes over again when it answers.",
+        "While Redis is unreachable: `local` limits with each replica's own buckets (fail open, still limited), `reject` answers 503 (fail closed), except to the health probes, which stay limited per replica (a Redis outage must not fail liveness). Either way Redis takes over again when it answers.",
       ),
     REDIS_URL: redisUrl
       .optional()
