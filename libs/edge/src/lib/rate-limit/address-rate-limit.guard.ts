@@ -24,6 +24,8 @@ import { TracedGuard } from '@acme/telemetry';
 @Injectable()
 export class AddressRateLimitGuard implements CanActivate {
   private readonly limit: TokenBucketLimit;
+  /** Buckets in Redis, which can be out of reach: only then does a route's `onStoreFailure` count. */
+  private readonly sharedStore: boolean;
 
   constructor(
     private readonly reflector: Reflector,
@@ -31,6 +33,7 @@ export class AddressRateLimitGuard implements CanActivate {
     @Inject(TOKEN_BUCKETS) private readonly buckets: TokenBuckets,
   ) {
     this.limit = { ...options.rateLimit.perAddress, cost: 1 };
+    this.sharedStore = options.rateLimit.redis !== undefined;
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -43,10 +46,7 @@ export class AddressRateLimitGuard implements CanActivate {
           this.limit,
           call,
           'per_address',
-          this.reflector.getAllAndOverride(RateLimitMetadata, [
-            context.getHandler(),
-            context.getClass(),
-          ])?.onStoreFailure,
+          this.sharedStore ? this.onStoreFailure(context) : undefined,
         );
         return true;
       case 'rpc':
@@ -54,5 +54,12 @@ export class AddressRateLimitGuard implements CanActivate {
         // Not the edge: messages between services come over mutual TLS from known peers.
         return true;
     }
+  }
+
+  private onStoreFailure(context: ExecutionContext) {
+    return this.reflector.getAllAndOverride(RateLimitMetadata, [
+      context.getHandler(),
+      context.getClass(),
+    ])?.onStoreFailure;
   }
 }
