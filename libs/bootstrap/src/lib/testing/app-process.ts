@@ -84,7 +84,9 @@ export class AppProcess {
     let last = 'no answer';
     for (;;) {
       try {
-        const response = await fetch(`http://127.0.0.1:${this.port}${path}`);
+        const response = await fetch(`http://127.0.0.1:${this.port}${path}`, {
+          signal: AbortSignal.timeout(Math.max(deadline - Date.now(), 100)),
+        });
         if (response.status === 200) return;
         last = `${response.status} ${await response.text()}`;
       } catch (error) {
