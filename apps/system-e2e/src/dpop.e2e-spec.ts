@@ -6,6 +6,7 @@ import { createDpopKey, dpopProof, loginWithPkce } from '@acme/auth/testing';
 import type { DpopKey } from '@acme/auth/testing';
 import { AppProcess, freePort } from '@acme/bootstrap/testing';
 import { deleteKeysUnder, RedisServer, TEST_REDIS_URL, testKeyPrefix } from '@acme/edge/testing';
+import { eventually } from './support/eventually';
 import { request } from './support/http';
 import { SecureSystem } from './support/system';
 
@@ -190,11 +191,12 @@ describe('DPoP-bound tokens at the gateway (RFC 9449)', () => {
       });
 
       await redis.restart();
-      const deadline = Date.now() + 10_000;
-      while ((await listOrders(`DPoP ${bound}`, freshProof(), url)).status !== 200) {
-        if (Date.now() > deadline) throw new Error('proofs not checked again within 10 s');
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      const checkedAgain = await eventually(
+        () => listOrders(`DPoP ${bound}`, freshProof(), url),
+        (answer) => answer.status === 200,
+        10_000,
+      );
+      expect(checkedAgain.status).toBe(200);
     } finally {
       await gateway.stop();
       await redis.stop();

@@ -2,24 +2,11 @@ import { TestIssuer } from '@acme/auth/testing';
 import type { Order, OrderPage } from '@acme/contracts';
 import { PAYMENT_PATTERNS } from '@acme/contracts';
 import { readFileSync } from 'node:fs';
+import { eventually } from './support/eventually';
 import { request } from './support/http';
 import { rawCall } from './support/rpc';
 import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
 const SCOPE = 'orders:read orders:write';
-
-async function eventually<T>(
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (!accept(value) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    value = await probe();
-  }
-  return value;
-}
 
 describe.each([
   ['the embedded database', 'embedded' as const],
