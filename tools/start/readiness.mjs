@@ -7,10 +7,10 @@ import { connect as connectTls } from 'node:tls';
  * Each app's probes at its development defaults, in two stages. First every app listens: a plain
  * connection to an HTTP port, a mutual-TLS handshake with a service (a bare connection would be
  * logged as a refused handshake). Then the HTTP apps answer their readiness probe, except the
- * gateway's: its `/readyz` covers only what it needs to serve at all (the issuer's keys), so it asks
- * `/healthz/dependencies` instead (loopback is in the default admin network), which answers 200 only
- * once order and payment answer a ping over mutual TLS. Asking it only once they listen keeps its
- * log free of start-up failures.
+ * gateway's: its `/readyz` covers only what it needs to serve at all (the issuer's keys, and Redis
+ * once when it has one), so it asks `/healthz/dependencies` instead (loopback is in the default
+ * admin network), which answers 200 only once order and payment answer a ping over mutual TLS.
+ * Asking it only once they listen keeps its log free of start-up failures.
  */
 export const PROBES = {
   'auth-server': { listening: 'tcp://localhost:3001', ready: 'http://localhost:3001/healthz' },
