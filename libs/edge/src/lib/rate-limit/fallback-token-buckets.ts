@@ -37,7 +37,7 @@ export class FallbackTokenBuckets implements TokenBuckets {
         this.degraded = true;
         const then = this.mode === 'local' ? 'limiting per replica' : 'refusing requests (503)';
         this.log.error(
-          `rate-limit store unavailable, ${then} until it is back: ${(error as Error).message}`,
+          `rate-limit store unavailable, ${then} until it is back (but on routes with an onStoreFailure of their own): ${(error as Error).message}`,
         );
       }
       if (onStoreFailure === 'reject') {
