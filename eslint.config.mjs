@@ -16,7 +16,11 @@ export default [
         'error',
         {
           enforceBuildableLibDependency: true,
-          allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$'],
+          // The shared configs each app's own extends: ESLint's, and the build's (tools/webpack).
+          allow: [
+            '^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$',
+            '^.*/tools/webpack/service-webpack-config$',
+          ],
           depConstraints: [
             {
               sourceTag: 'type:app',

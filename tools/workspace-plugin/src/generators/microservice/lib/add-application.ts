@@ -1,4 +1,9 @@
-import { readProjectConfiguration, updateJson, updateProjectConfiguration } from '@nx/devkit';
+import {
+  offsetFromRoot,
+  readProjectConfiguration,
+  updateJson,
+  updateProjectConfiguration,
+} from '@nx/devkit';
 import type { GeneratorCallback, Tree } from '@nx/devkit';
 import { applicationGenerator } from '@nx/nest';
 import type { NormalizedOptions } from './normalize-options';
@@ -37,16 +42,21 @@ export async function addApplication(
     tree.delete(path);
   }
   if (!hadLaunchConfig) tree.delete('.vscode/launch.json');
-  const webpackConfig = `${options.projectRoot}/webpack.config.js`;
-  const webpack = tree.read(webpackConfig, 'utf-8');
-  if (webpack) tree.write(webpackConfig, webpack.replace(/^\s*assets: \[[^\]]*\],\n/m, ''));
+  // Every service is built alike (tools/webpack): the packages it bundles, where it writes.
+  const buildConfig = `${offsetFromRoot(options.projectRoot)}tools/webpack/service-webpack-config`;
+  tree.write(
+    `${options.projectRoot}/webpack.config.js`,
+    `const { serviceWebpackConfig } = require('${buildConfig}');\n\n` +
+      'module.exports = serviceWebpackConfig(__dirname);\n',
+  );
 
   // The compiler settings (strict, decorators, target) are tsconfig.base.json's, for every app:
-  // the copies @nx/nest writes here (an older target among them) would drift from it.
+  // the copies @nx/nest writes here (an older target among them) would drift from it. The build
+  // compiles to ES modules, for webpack to tree-shake what it bundles; the tests to CommonJS.
   const outDir = '../../dist/out-tsc';
   const compilerOptions: Record<string, Record<string, unknown>> = {
     'tsconfig.json': { module: 'commonjs' },
-    'tsconfig.app.json': { outDir, module: 'commonjs', types: ['node'] },
+    'tsconfig.app.json': { outDir, module: 'esnext', types: ['node'] },
     'tsconfig.spec.json': { outDir, module: 'commonjs', types: ['jest', 'node'] },
   };
   for (const [file, own] of Object.entries(compilerOptions)) {

@@ -1,0 +1,98 @@
+import { TestIssuer } from '@acme/auth/testing';
+import type { Order } from '@acme/contracts';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from './support/http';
+import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
+
+/** Packages each service bundles only in part (tools/webpack), and one it must never load. */
+const NOT_LOADED = ['zod', 'class-validator', 'libphonenumber-js'];
+
+/**
+ * What the services load from node_modules, as built (tools/webpack/service-webpack-config.js):
+ * zod and class-validator are compiled into each bundle, only the parts in use, so neither
+ * package is loaded whole at run time, nor libphonenumber-js, which only class-validator's
+ * phone-number rule needs. Validation still runs, at every hop.
+ */
+describe('service bundles', () => {
+  const reports = mkdtempSync(join(tmpdir(), 'acme-loaded-modules-'));
+  let issuer: TestIssuer;
+  let system: SecureSystem;
+
+  beforeAll(async () => {
+    // Preloaded into each service: the files it loaded, written as it exits.
+    const preload = join(reports, 'report-loaded-modules.cjs');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(` +
+        `${JSON.stringify(reports)} + '/' + require('node:path').basename(require('node:path').dirname(process.argv[1])) + '.json', ` +
+        `JSON.stringify(Object.keys(require.cache))));\n`,
+    );
+    issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
+    system = new SecureSystem(issuer.issuer, { env: { NODE_OPTIONS: `--require ${preload}` } });
+    await system.start();
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await issuer?.stop();
+    rmSync(reports, { recursive: true, force: true });
+  });
+
+  it('validates every hop of a payment, and refuses an unknown field by name', async () => {
+    const alice = issuer.userToken('alice', { scope: 'orders:read orders:write' });
+    const order = await request<Order>(system.gatewayUrl, 'POST', '/api/orders', {
+      token: alice,
+      body: { items: [{ sku: 'book-1', quantity: 1 }] },
+    });
+    expect(order.status).toBe(201);
+    const paid = await request<Order>(
+      system.gatewayUrl,
+      'POST',
+      `/api/orders/${order.body.id}/pay`,
+      {
+        token: alice,
+        body: {
+          billing: { name: 'Alice Liddell', address: '1 Rabbit Hole, Oxford' },
+          cardToken: 'tok_visa4242abcdef',
+        },
+      },
+    );
+    expect(paid.status).toBe(200);
+    expect(paid.body.status).toBe('PAID');
+
+    const refused = await request<{ message: string | string[] }>(
+      system.gatewayUrl,
+      'POST',
+      '/api/orders',
+      {
+        token: alice,
+        body: { items: [{ sku: 'book-1', quantity: 1 }], discount: 100 },
+      },
+    );
+    expect(refused.status).toBe(400);
+    expect(String(refused.body.message)).toContain('property discount should not exist');
+  });
+
+  it('loads neither zod nor class-validator whole, nor libphonenumber-js, in any service', async () => {
+    await system.stop();
+    const loaded = Object.fromEntries(
+      readdirSync(reports)
+        .filter((file) => file.endsWith('.json'))
+        .map((file) => [
+          file.replace(/\.json$/, ''),
+          JSON.parse(readFileSync(join(reports, file), 'utf8')) as string[],
+        ]),
+    );
+    expect(Object.keys(loaded).sort()).toEqual(['gateway', 'order', 'payment']);
+    for (const [service, files] of Object.entries(loaded)) {
+      // The reports are real: each service loaded its framework from node_modules.
+      expect(files.some((file) => file.includes('/node_modules/@nestjs/core/'))).toBe(true);
+      const unwanted = files.filter((file) =>
+        NOT_LOADED.some((name) => file.includes(`/node_modules/${name}/`)),
+      );
+      expect({ service, unwanted }).toEqual({ service, unwanted: [] });
+    }
+  });
+});
