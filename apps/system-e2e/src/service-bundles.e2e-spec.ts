@@ -1,10 +1,10 @@
-import { TestIssuer } from '@acme/auth/testing';
+import { loginWithPkce } from '@acme/auth/testing';
 import type { Order } from '@acme/contracts';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from './support/http';
-import { AUDIENCE, CLIENT_SECRETS, SecureSystem } from './support/system';
+import { SecureSystem } from './support/system';
 
 /** Packages each service bundles only in part (tools/webpack), and one it must never load. */
 const NOT_LOADED = ['zod', 'class-validator', 'libphonenumber-js'];
@@ -13,35 +13,45 @@ const NOT_LOADED = ['zod', 'class-validator', 'libphonenumber-js'];
  * What the services load from node_modules, as built (tools/webpack/service-webpack-config.js):
  * zod and class-validator are compiled into each bundle, only the parts in use, so neither
  * package is loaded whole at run time, nor libphonenumber-js, which only class-validator's
- * phone-number rule needs. Validation still runs, at every hop.
+ * phone-number rule needs. Validation still runs, at every hop. The auth server is built
+ * the same way, and checked too.
  */
 describe('service bundles', () => {
   const reports = mkdtempSync(join(tmpdir(), 'acme-loaded-modules-'));
-  let issuer: TestIssuer;
   let system: SecureSystem;
+  let alice: string;
 
   beforeAll(async () => {
-    // Preloaded into each service: the files it loaded, written as it exits.
+    // Preloaded into every process of the system: on exit, the files it loaded, in <app>.json.
     const preload = join(reports, 'report-loaded-modules.cjs');
     writeFileSync(
       preload,
-      `process.on('exit', () => require('node:fs').writeFileSync(` +
-        `${JSON.stringify(reports)} + '/' + require('node:path').basename(require('node:path').dirname(process.argv[1])) + '.json', ` +
-        `JSON.stringify(Object.keys(require.cache))));\n`,
+      [
+        "const { writeFileSync } = require('node:fs');",
+        "const { basename, dirname, join } = require('node:path');",
+        "process.on('exit', () => {",
+        '  const app = basename(dirname(process.argv[1]));',
+        `  writeFileSync(join(${JSON.stringify(reports)}, app + '.json'), JSON.stringify(Object.keys(require.cache)));`,
+        '});',
+      ].join('\n'),
     );
-    issuer = await TestIssuer.start({ audience: AUDIENCE, clients: CLIENT_SECRETS });
-    system = new SecureSystem(issuer.issuer, { env: { NODE_OPTIONS: `--require ${preload}` } });
+    // The auth server too: it issues the tokens, and each hop exchanges its caller's there.
+    system = new SecureSystem('auth-server', { nodeOptions: `--require ${preload}` });
     await system.start();
+    ({ access_token: alice } = await loginWithPkce({
+      issuer: system.issuerUrl,
+      username: 'alice',
+      password: 'alice',
+      scope: 'openid orders:read orders:write',
+    }));
   });
 
   afterAll(async () => {
     await system?.stop();
-    await issuer?.stop();
     rmSync(reports, { recursive: true, force: true });
   });
 
   it('validates every hop of a payment, and refuses an unknown field by name', async () => {
-    const alice = issuer.userToken('alice', { scope: 'orders:read orders:write' });
     const order = await request<Order>(system.gatewayUrl, 'POST', '/api/orders', {
       token: alice,
       body: { items: [{ sku: 'book-1', quantity: 1 }] },
@@ -75,7 +85,7 @@ describe('service bundles', () => {
     expect(String(refused.body.message)).toContain('property discount should not exist');
   });
 
-  it('loads neither zod nor class-validator whole, nor libphonenumber-js, in any service', async () => {
+  it('loads neither zod nor class-validator whole, nor libphonenumber-js, in any process', async () => {
     await system.stop();
     const loaded = Object.fromEntries(
       readdirSync(reports)
@@ -85,9 +95,9 @@ describe('service bundles', () => {
           JSON.parse(readFileSync(join(reports, file), 'utf8')) as string[],
         ]),
     );
-    expect(Object.keys(loaded).sort()).toEqual(['gateway', 'order', 'payment']);
+    expect(Object.keys(loaded).sort()).toEqual(['auth-server', 'gateway', 'order', 'payment']);
     for (const [service, files] of Object.entries(loaded)) {
-      // The reports are real: each service loaded its framework from node_modules.
+      // The reports are real: each process loaded its framework from node_modules.
       expect(files.some((file) => file.includes('/node_modules/@nestjs/core/'))).toBe(true);
       const unwanted = files.filter((file) =>
         NOT_LOADED.some((name) => file.includes(`/node_modules/${name}/`)),

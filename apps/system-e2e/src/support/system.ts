@@ -37,6 +37,8 @@ export class SecureSystem {
    *   fresh schema of this run on TEST_DATABASE_URL; `embedded`: each in its own PGlite.
    * @param options.broker events over a NATS JetStream broker of this run (its own
    *   nats-server, TLS, a user per service certificate) instead of the direct path.
+   * @param options.nodeOptions `NODE_OPTIONS` of every process the system starts, the
+   *   auth-server's too (`env` is the services' only).
    */
   constructor(
     private issuer: string | 'auth-server',
@@ -44,6 +46,7 @@ export class SecureSystem {
       database?: 'postgres' | 'embedded';
       env?: Record<string, string>;
       broker?: boolean;
+      nodeOptions?: string;
     } = {},
   ) {}
 
@@ -171,6 +174,7 @@ export class SecureSystem {
       API_AUDIENCE: AUDIENCE,
       KEYS_DIR: this.file('auth-server-keys'),
       CLIENT_SECRETS_DIR: this.dir,
+      ...this.nodeOptions(),
     });
     await this.authServer.start();
   }
@@ -222,7 +226,12 @@ export class SecureSystem {
       RATE_LIMIT_BURST_CAPACITY: '10000',
       RATE_LIMIT_PER_ADDRESS_REPLENISH_RATE: '10000',
       RATE_LIMIT_PER_ADDRESS_BURST_CAPACITY: '10000',
+      ...this.nodeOptions(),
       ...this.options.env,
     };
+  }
+
+  private nodeOptions(): Record<string, string> {
+    return this.options.nodeOptions ? { NODE_OPTIONS: this.options.nodeOptions } : {};
   }
 }
