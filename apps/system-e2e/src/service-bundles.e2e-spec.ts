@@ -1,9 +1,9 @@
 import { loginWithPkce } from '@acme/auth/testing';
-import type { Order } from '@acme/contracts';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from './support/http';
+import { createAndPayOrder } from './support/orders';
 import { SecureSystem } from './support/system';
 
 /** Packages each service bundles only in part (tools/webpack), and one it must never load. */
@@ -52,23 +52,8 @@ describe('service bundles', () => {
   });
 
   it('validates every hop of a payment, and refuses an unknown field by name', async () => {
-    const order = await request<Order>(system.gatewayUrl, 'POST', '/api/orders', {
-      token: alice,
-      body: { items: [{ sku: 'book-1', quantity: 1 }] },
-    });
-    expect(order.status).toBe(201);
-    const paid = await request<Order>(
-      system.gatewayUrl,
-      'POST',
-      `/api/orders/${order.body.id}/pay`,
-      {
-        token: alice,
-        body: {
-          billing: { name: 'Alice Liddell', address: '1 Rabbit Hole, Oxford' },
-          cardToken: 'tok_visa4242abcdef',
-        },
-      },
-    );
+    const { created, paid } = await createAndPayOrder(system.gatewayUrl, alice);
+    expect(created.status).toBe(201);
     expect(paid.status).toBe(200);
     expect(paid.body.status).toBe('PAID');
 

@@ -5,8 +5,8 @@ import type { ConnectionOptions } from 'node:tls';
 import { loginWithPkce } from '@acme/auth/testing';
 import { issueServiceCertificate } from '@acme/transport/testing';
 import { ORDER_PATTERNS, PAYMENT_PATTERNS } from '@acme/contracts';
-import type { Order } from '@acme/contracts';
 import { mtlsTokenRequest, request } from './support/http';
+import { createAndPayOrder } from './support/orders';
 import { rawCall } from './support/rpc';
 import { SecureSystem, TRUST_DOMAIN } from './support/system';
 
@@ -94,24 +94,8 @@ describe('token exchange at every hop', () => {
   });
 
   it('serves a user through gateway -> order -> payment, each hop with its own token', async () => {
-    const created = await request<Order>(system.gatewayUrl, 'POST', '/api/orders', {
-      token: alice,
-      body: { items: [{ sku: 'sticker-1', quantity: 1 }] },
-    });
+    const { created, paid } = await createAndPayOrder(system.gatewayUrl, alice, 'sticker-1');
     expect(created.status).toBe(201);
-
-    const paid = await request<Order>(
-      system.gatewayUrl,
-      'POST',
-      `/api/orders/${created.body.id}/pay`,
-      {
-        token: alice,
-        body: {
-          billing: { name: 'A. L.', address: '1 Rabbit Hole' },
-          cardToken: 'tok_visa4242abcd',
-        },
-      },
-    );
     expect(paid.status).toBe(200);
     expect(paid.body.status).toBe('PAID');
   });
