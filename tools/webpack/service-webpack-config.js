@@ -16,7 +16,8 @@ const BUNDLED = [/^zod(\/|$)/, /^class-validator(\/|$)/];
 /**
  * The webpack build of a service in `projectRoot`: Nx's Node application build into
  * dist/<projectRoot>, with every package but the {@link BUNDLED} ones required at run time
- * (`generatePackageJson` lists them for the image). Tree shaking needs the app compiled to
+ * (`generatePackageJson` lists what the image installs: those, and the bundled ones too, which
+ * Nx's project graph still counts as dependencies). Tree shaking needs the app compiled to
  * ES modules (`"module": "esnext"` in its tsconfig.app.json): a CommonJS `require` keeps every
  * export of what it loads.
  *
