@@ -39,7 +39,10 @@ describe('npm run bench -- --smoke', () => {
   it('drives both paths through every system, every request answered with a 2xx', () => {
     for (const mode of SMOKE_MODES) {
       for (const path of PATHS) {
-        const { saturated, atRate, sequential } = of(mode).paths[path];
+        const { saturated, atRate, sequential, ...byRound } = of(mode).paths[path];
+        // Every fixed-rate round is followed by a sequential one, for the round-by-round comparison.
+        expect(byRound.atRateLatencyByRound).toHaveLength(results.settings.rateRounds);
+        expect(byRound.sequentialLatencyByRound).toHaveLength(results.settings.rateRounds);
         for (const run of [saturated, atRate, sequential]) {
           expect(run.ok).toBeGreaterThan(0);
           expect(run.failed).toBe(0);

@@ -351,10 +351,12 @@ async function measureSystems(
         }
         cpu[mode].sidecars += after.sidecars - before.sidecars;
         cpuByRound[mode].push((roundSeconds / Math.max(1, result.ok)) * 1000);
-        if (round < settings.rounds) {
-          log(`${path}, ${mode}: sequential, round ${round + 1}`);
-          sequential[mode].push(await run(mode, { connections: 1, durationS: settings.durationS }));
-        }
+        // As many as the fixed-rate rounds, each right after one: what security adds to the
+        // latency of a request alone is compared round by round too.
+        log(`${path}, ${mode}: sequential, round ${round + 1}`);
+        sequential[mode].push(
+          await run(mode, { connections: 1, durationS: settings.rateDurationS }),
+        );
       }
     }
     const lowestMedian = (runs: LoadResult[]) =>
@@ -371,7 +373,9 @@ async function measureSystems(
       results[mode][path] = {
         saturated: best(mode),
         atRate: lowestMedian(atRate[mode]),
+        atRateLatencyByRound: atRate[mode].map((r) => r.latencyMs),
         sequential: lowestMedian(sequential[mode]),
+        sequentialLatencyByRound: sequential[mode].map((r) => r.latencyMs),
         cpuSecondsPer1000: perService((s) => (cpu[mode].services[s] / ok) * 1000),
         sidecarCpuSecondsPer1000: (cpu[mode].sidecars / ok) * 1000,
         cpuSecondsPer1000ByRound: cpuByRound[mode],

@@ -1,5 +1,5 @@
 import type { GrowthResult, TableGrowth } from './growth';
-import type { LoadResult } from './load';
+import type { Latency, LoadResult } from './load';
 import type { ServiceName } from './system';
 import { SERVICES } from './system';
 import type {
@@ -25,8 +25,12 @@ export interface PathModeResult {
   saturated: LoadResult;
   /** The round with the lowest median, at the path's fixed rate. */
   atRate: LoadResult;
-  /** One connection, one request at a time: latency without queueing. */
+  /** Every fixed-rate round's latency, in round order, to compare two modes round by round. */
+  atRateLatencyByRound: Latency[];
+  /** One connection, one request at a time: latency without queueing. The round with the lowest median. */
   sequential: LoadResult;
+  /** Every sequential round's latency, in round order: one after each fixed-rate round. */
+  sequentialLatencyByRound: Latency[];
   /** Over every round at the fixed rate: the same offered load for every system. */
   cpuSecondsPer1000: Record<ServiceName, number>;
   /** The sidecars' CPU over the same rounds (0 without a mesh). */
@@ -69,9 +73,9 @@ export interface Comparison {
    * ratio of a CPU-bound system, steadier than throughput on a shared machine.
    */
   cpuRatio: number;
-  /** (secure - insecure) latency at the fixed rate, divided by the hops. */
+  /** (secure - insecure) latency at the fixed rate, divided by the hops: the median of the rounds' differences. */
   addedMsPerHop: { p50: number; p99: number };
-  /** (secure - insecure) median latency of the sequential run, divided by the hops, in microseconds. */
+  /** (secure - insecure) median latency of the sequential runs, divided by the hops, in microseconds: the median of the rounds' differences. */
   sequentialAddedUsPerHop: number;
   /** (secure - insecure) CPU per request, all processes, divided by the hops, in microseconds. */
   addedCpuUsPerHop: number;
@@ -163,8 +167,7 @@ export function compare(
 ): Record<PathName, Comparison> {
   const of = (path: PathName): Comparison => {
     const [s, i] = [secure.paths[path], insecure.paths[path]];
-    const perHop = (key: 'p50' | 'p99') =>
-      (s.atRate.latencyMs[key] - i.atRate.latencyMs[key]) / paths[path].hops;
+    const perHop = (key: 'p50' | 'p99') => addedAtRateMs(s, i, key) / paths[path].hops;
     return {
       throughputRatio: s.saturated.throughput / i.saturated.throughput,
       cpuRatio: cpuSecondsPer1000(i) / cpuSecondsPer1000(s),
@@ -176,15 +179,24 @@ export function compare(
   return { read: of('read'), write: of('write') };
 }
 
-/** Over insecure, per hop, in microseconds: the added median latency of the sequential run. */
+/** Over insecure, per hop, in microseconds: the added median latency of the sequential runs. */
 function sequentialAddedUsPerHop(
   path: PathInfo,
   secured: PathModeResult,
   insecure: PathModeResult,
 ): number {
-  return (
-    ((secured.sequential.latencyMs.p50 - insecure.sequential.latencyMs.p50) * 1000) / path.hops
-  );
+  const p50s = (result: PathModeResult) => result.sequentialLatencyByRound.map((l) => l.p50);
+  return (medianRoundDifference(p50s(secured), p50s(insecure)) * 1000) / path.hops;
+}
+
+/**
+ * The latency `more` adds over `less` at the fixed rate, in milliseconds, round by round as
+ * CPU is: a round's p99 rests on a few dozen answers, and one slow spell of the machine moved
+ * the difference of the two modes' best rounds by more than 100 ms.
+ */
+function addedAtRateMs(more: PathModeResult, less: PathModeResult, key: 'p50' | 'p99'): number {
+  const of = (result: PathModeResult) => result.atRateLatencyByRound.map((l) => l[key]);
+  return medianRoundDifference(of(more), of(less));
 }
 
 /** Over insecure, per hop, in microseconds: the added CPU per request of every process. */
@@ -210,7 +222,7 @@ function addedCpuUsPerRequest(more: PathModeResult, less: PathModeResult): numbe
 /** What `more` adds over `less`, given a figure per round of each: the median of their differences, round by round. */
 export function medianRoundDifference(more: readonly number[], less: readonly number[]): number {
   if (more.length === 0 || more.length !== less.length) {
-    throw new Error(`cannot pair ${more.length} fixed-rate rounds with ${less.length}`);
+    throw new Error(`cannot pair ${more.length} rounds with ${less.length}`);
   }
   return median(more.map((value, round) => value - less[round]));
 }
@@ -252,10 +264,7 @@ export function tracingCost(secure: ModeResult, traced: ModeResult): Record<Path
     return {
       throughputRatio: t.saturated.throughput / s.saturated.throughput,
       addedCpuUsPerRequest: addedCpuUsPerRequest(t, s),
-      addedMs: {
-        p50: t.atRate.latencyMs.p50 - s.atRate.latencyMs.p50,
-        p99: t.atRate.latencyMs.p99 - s.atRate.latencyMs.p99,
-      },
+      addedMs: { p50: addedAtRateMs(t, s, 'p50'), p99: addedAtRateMs(t, s, 'p99') },
     };
   };
   return { read: of('read'), write: of('write') };
@@ -362,7 +371,7 @@ export function renderMarkdown(results: BenchResults): string {
       '*Insecure* is the same system with `BENCH_INSECURE` (plaintext TCP, no token verification, no guards); ' +
       '*traced* is the secure system with OpenTelemetry on, every request sampled, exporting OTLP/HTTP protobuf to a receiver in the bench process; ' +
       '*mesh* is the system with `TRANSPORT_SECURITY=mesh` (tokens verified at every hop, no TLS in the process) behind one HAProxy sidecar per service doing mutual TLS 1.3, one thread each. ' +
-      'Sequential: one connection, one request at a time, for the latency without queueing.',
+      `Sequential: one connection, one request at a time, for the latency without queueing, ${settings.rateRounds} × ${settings.rateDurationS} s, one after each fixed-rate round, the round with the lowest median.`,
     '',
     '## Targets',
     '',
