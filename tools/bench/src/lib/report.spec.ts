@@ -1,4 +1,4 @@
-import type { LoadResult } from './load';
+import type { Latency, LoadResult } from './load';
 import { summarize } from './load';
 import {
   compare,
@@ -8,7 +8,7 @@ import {
   renderMarkdown,
   tracingCost,
 } from './report';
-import type { BenchResults, ModeResult, PathInfo } from './report';
+import type { BenchResults, ModeResult, PathInfo, PathModeResult } from './report';
 import type { TableGrowth } from './growth';
 
 function load(throughput: number, p50: number, p99: number): LoadResult {
@@ -195,34 +195,39 @@ describe(compare.name, () => {
   });
 
   it('compares the latency round by round too, at the fixed rate and sequentially', () => {
-    const latency = (p50: number, p99 = p50 * 2) => ({ p50, p90: p99, p99, mean: p50 });
-    const rounds = (...byRound: ReturnType<typeof latency>[]) => ({
-      byRound,
-      // What the tables show: the round with the lowest median.
-      best: { ...load(1, 0, 0), latencyMs: byRound.reduce((a, b) => (b.p50 < a.p50 ? b : a)) },
-    });
-    // The second round of the secure system hit a slow spell of the machine; the third round
-    // of the sequential ones was quiet for both.
-    const secureAtRate = rounds(latency(2.1, 5), latency(9, 90), latency(2.2, 5.2));
-    const insecureAtRate = rounds(latency(2.0, 4.6), latency(2.0, 4.8), latency(1.5, 2));
-    const secureSequential = rounds(latency(1.2), latency(3), latency(0.9));
-    const insecureSequential = rounds(latency(1.0), latency(1.02), latency(0.8));
+    const latency = (p50: number, p99 = p50 * 2): Latency => ({ p50, p90: p99, p99, mean: p50 });
+    /** `result` with these rounds, and with the round of the lowest median where the tables show it. */
+    const withRounds = (
+      result: PathModeResult,
+      atRate: Latency[],
+      sequential: Latency[],
+    ): PathModeResult => {
+      const best = (byRound: Latency[]) => ({
+        ...load(1, 0, 0),
+        latencyMs: byRound.reduce((a, b) => (b.p50 < a.p50 ? b : a)),
+      });
+      return {
+        ...result,
+        atRate: best(atRate),
+        atRateLatencyByRound: atRate,
+        sequential: best(sequential),
+        sequentialLatencyByRound: sequential,
+      };
+    };
     const secure = mode(900, 2, 4);
     const insecure = mode(1000, 2, 4);
-    secure.paths.read = {
-      ...secure.paths.read,
-      atRate: secureAtRate.best,
-      atRateLatencyByRound: secureAtRate.byRound,
-      sequential: secureSequential.best,
-      sequentialLatencyByRound: secureSequential.byRound,
-    };
-    insecure.paths.read = {
-      ...insecure.paths.read,
-      atRate: insecureAtRate.best,
-      atRateLatencyByRound: insecureAtRate.byRound,
-      sequential: insecureSequential.best,
-      sequentialLatencyByRound: insecureSequential.byRound,
-    };
+    // The second round of the secure system hit a slow spell of the machine; the third round
+    // of the sequential ones was quiet for both.
+    secure.paths.read = withRounds(
+      secure.paths.read,
+      [latency(2.1, 5), latency(9, 90), latency(2.2, 5.2)],
+      [latency(1.2), latency(3), latency(0.9)],
+    );
+    insecure.paths.read = withRounds(
+      insecure.paths.read,
+      [latency(2.0, 4.6), latency(2.0, 4.8), latency(1.5, 2)],
+      [latency(1.0), latency(1.02), latency(0.8)],
+    );
     const { read } = compare(paths, secure, insecure);
     // p50 differences 0.1, 7 and 0.7 ms; p99 0.4, 85.2 and 3.2: the medians, over 2 hops. The
     // best rounds' differences would give 0.3 and 1.5.
