@@ -92,6 +92,10 @@ describe('npm run bench -- --smoke', () => {
         expect(of(mode).paths[path].cpuSecondsPer1000ByRound).toEqual(
           Array(results.settings.rateRounds).fill(expect.any(Number)),
         );
+        // No mesh in a smoke run: no sidecar spent anything.
+        expect(of(mode).paths[path].sidecarCpuSecondsPer1000ByRound).toEqual(
+          Array(results.settings.rateRounds).fill(0),
+        );
       }
     }
   });

@@ -331,6 +331,7 @@ async function measureSystems(
     // more than half between runs of the same code.
     const cpu = perMode(modes, () => ({ services: perService(() => 0), sidecars: 0 }));
     const cpuByRound = perMode(modes, (): number[] => []);
+    const sidecarCpuByRound = perMode(modes, (): number[] => []);
     for (let round = 0; round < settings.rateRounds; round++) {
       for (const mode of modes) {
         log(`${path}, ${mode}: ${rate} req/s, round ${round + 1}`);
@@ -354,6 +355,9 @@ async function measureSystems(
         }
         cpu[mode].sidecars += after.sidecars - before.sidecars;
         cpuByRound[mode].push((roundSeconds / Math.max(1, result.ok)) * 1000);
+        sidecarCpuByRound[mode].push(
+          ((after.sidecars - before.sidecars) / Math.max(1, result.ok)) * 1000,
+        );
         // As many as the fixed-rate rounds, each right after one: what security adds to the
         // latency of a request alone is compared round by round too.
         log(`${path}, ${mode}: sequential, round ${round + 1}`);
@@ -382,6 +386,7 @@ async function measureSystems(
         cpuSecondsPer1000: perService((s) => (cpu[mode].services[s] / ok) * 1000),
         sidecarCpuSecondsPer1000: (cpu[mode].sidecars / ok) * 1000,
         cpuSecondsPer1000ByRound: cpuByRound[mode],
+        sidecarCpuSecondsPer1000ByRound: sidecarCpuByRound[mode],
       };
     }
     paths[path] = {
