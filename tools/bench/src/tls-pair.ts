@@ -145,23 +145,22 @@ async function run(
         `${JSON.stringify({ id: sent, meta: { authorization: `Bearer ${token}`, requestId: `r-${sent}` } })}\n`,
       );
     };
+    // Both processes' CPU so far, in microseconds: the client's now, the server's when it answers.
+    const bothCpu = async () => {
+      const clientCpu = micros(process.cpuUsage());
+      return clientCpu + micros(await cpuOf(child));
+    };
     const total = WARM_UP + pace.messages;
-    const measured = new Promise<number>((resolve) => {
+    const measured = new Promise<number>((resolve, reject) => {
       let answered = 0;
-      let start: Promise<{ client: NodeJS.CpuUsage; server: NodeJS.CpuUsage }> | undefined;
+      let warm: Promise<number> | undefined;
       readLines(client, () => {
         answered += 1;
-        if (answered === WARM_UP) {
-          start = cpuOf(child).then((server) => ({ client: process.cpuUsage(), server }));
-        }
+        if (answered === WARM_UP) warm = bothCpu();
         if (answered === total) {
-          const clientCpu = process.cpuUsage();
-          void Promise.all([start, cpuOf(child)]).then(([before, server]) => {
-            if (!before) throw new Error('no warm-up');
-            const spent =
-              micros(clientCpu) - micros(before.client) + micros(server) - micros(before.server);
-            resolve(spent / pace.messages);
-          });
+          Promise.all([warm ?? Promise.reject(new Error('no warm-up')), bothCpu()])
+            .then(([before, after]) => resolve((after - before) / pace.messages))
+            .catch(reject);
         }
         if (sent < total) {
           if (pace.gapMs > 0) setTimeout(send, pace.gapMs);

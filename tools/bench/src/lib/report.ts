@@ -281,9 +281,7 @@ function servicesByRound(result: PathModeResult): number[] {
       `${sidecars.length} rounds of sidecar CPU for ${result.cpuSecondsPer1000ByRound.length} rounds`,
     );
   }
-  return result.cpuSecondsPer1000ByRound.map(
-    (seconds, round) => seconds - result.sidecarCpuSecondsPer1000ByRound[round],
-  );
+  return result.cpuSecondsPer1000ByRound.map((seconds, round) => seconds - sidecars[round]);
 }
 
 /** Traced against secure, per path. */
