@@ -19,7 +19,6 @@ import { readFileSync } from 'node:fs';
 import { connect as connectTcp, createServer as createTcpServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { mtlsClientOptions, mtlsServerOptions } from '@acme/transport';
 import type { TlsMaterial } from '@acme/transport';
 import { median, medianRoundDifference } from './lib/report';
@@ -173,8 +172,12 @@ async function run(
     client.destroy();
     return us;
   } finally {
-    child.kill();
-    await sleep(50);
+    // Gone before the next run starts, so that it never shares the machine with this one.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill();
+      await exited;
+    }
   }
 }
 
