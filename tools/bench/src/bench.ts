@@ -348,16 +348,16 @@ async function measureSystems(
         ];
         atRate[mode].push(result);
         const after = cpuSeconds(mode);
-        let roundSeconds = after.sidecars - before.sidecars;
+        const sidecarSeconds = after.sidecars - before.sidecars;
+        let roundSeconds = sidecarSeconds;
         for (const s of SERVICES) {
           cpu[mode].services[s] += after.services[s] - before.services[s];
           roundSeconds += after.services[s] - before.services[s];
         }
-        cpu[mode].sidecars += after.sidecars - before.sidecars;
-        cpuByRound[mode].push((roundSeconds / Math.max(1, result.ok)) * 1000);
-        sidecarCpuByRound[mode].push(
-          ((after.sidecars - before.sidecars) / Math.max(1, result.ok)) * 1000,
-        );
+        cpu[mode].sidecars += sidecarSeconds;
+        const per1000 = (seconds: number) => (seconds / Math.max(1, result.ok)) * 1000;
+        cpuByRound[mode].push(per1000(roundSeconds));
+        sidecarCpuByRound[mode].push(per1000(sidecarSeconds));
         // As many as the fixed-rate rounds, each right after one: what security adds to the
         // latency of a request alone is compared round by round too.
         log(`${path}, ${mode}: sequential, round ${round + 1}`);

@@ -54,10 +54,16 @@ const ORDER = JSON.stringify({
 /** Where each side's certificate, key and CA are. */
 type MaterialFiles = Record<keyof TlsMaterial, string>;
 
+/** Both sides' files: the server's (order's certificate) and the client's (gateway's). */
+interface Pair {
+  server: MaterialFiles;
+  client: MaterialFiles;
+}
+
 interface ServerArgs {
   transport: Transport;
   context: boolean;
-  files: { server: MaterialFiles; client: MaterialFiles };
+  files: MaterialFiles;
 }
 
 function material(files: MaterialFiles): TlsMaterial {
@@ -97,7 +103,7 @@ function serve({ transport, context, files }: ServerArgs): void {
     });
   const server =
     transport === 'tls'
-      ? createTlsServer(mtlsServerOptions(material(files.server), 'TLSv1.3'), handle)
+      ? createTlsServer(mtlsServerOptions(material(files), 'TLSv1.3'), handle)
       : createTcpServer(handle);
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
@@ -119,10 +125,10 @@ async function run(
   transport: Transport,
   context: boolean,
   pace: Pace,
-  files: ServerArgs['files'],
+  pair: Pair,
   token: string,
 ): Promise<number> {
-  const args: ServerArgs = { transport, context, files };
+  const args: ServerArgs = { transport, context, files: pair.server };
   const child = fork(__filename, ['--serve', JSON.stringify(args)], {
     execArgv: ['-r', '@swc-node/register'],
   });
@@ -131,7 +137,7 @@ async function run(
     const client =
       transport === 'tls'
         ? connectTls({
-            ...mtlsClientOptions(material(files.client), 'order', 'TLSv1.3'),
+            ...mtlsClientOptions(material(pair.client), 'order', 'TLSv1.3'),
             port,
             host: '127.0.0.1',
           })
@@ -188,8 +194,7 @@ async function main(): Promise<void> {
     cert: pki.file(`${name}.crt`),
     key: pki.file(`${name}.key`),
   });
-  // Order's certificate serves, gateway's calls, as in the services.
-  const pair = { server: files('order'), client: files('gateway') };
+  const pair: Pair = { server: files('order'), client: files('gateway') };
   // A token's size, not a token: nothing verifies it here.
   const token = `eyJ${'a'.repeat(1_000)}`;
   const lines = [
