@@ -136,6 +136,44 @@ describe(EventVerifier.name, () => {
     expect(rejection(() => verifier.verify(jws, TYPE))).toBe('untrusted_producer');
   });
 
+  it('checks the signature of every event, by a certificate it has seen before too', async () => {
+    const seen = new EventVerifier(ca.certPem, DOMAIN);
+    const jws = signer.sign(CLAIMS, DATA);
+    expect(seen.verify(jws, TYPE).producer).toBe(`spiffe://${DOMAIN}/payment`);
+    const tampered = withPart(jws, 1, { ...part(jws, 1), actor: 'user-evil' });
+    expect(rejection(() => seen.verify(tampered, TYPE))).toBe('bad_signature');
+    const order = await issueServiceCertificate(ca, 'order', DOMAIN);
+    const orderSigner = new EventSigner({
+      cert: Buffer.from(order.certPem),
+      key: Buffer.from(order.keyPem),
+    });
+    const orderHeader = part(orderSigner.sign(CLAIMS, DATA), 0);
+    expect(seen.verify(orderSigner.sign(CLAIMS, DATA), TYPE).producer).toContain('/order');
+    expect(rejection(() => seen.verify(withPart(jws, 0, orderHeader), TYPE))).toBe('bad_signature');
+  });
+
+  it('refuses a certificate it has seen once that certificate is no longer valid', async () => {
+    const notBefore = new Date(Date.now() - 60_000);
+    const notAfter = new Date(Date.now() + 3_600_000);
+    const shortLived = await issueServiceCertificate(ca, 'payment', DOMAIN, {
+      notBefore,
+      notAfter,
+    });
+    const shortSigner = new EventSigner({
+      cert: Buffer.from(shortLived.certPem),
+      key: Buffer.from(shortLived.keyPem),
+    });
+    const seen = new EventVerifier(ca.certPem, DOMAIN);
+    expect(seen.verify(shortSigner.sign(CLAIMS, DATA), TYPE).id).toBe(CLAIMS.id);
+    // X.509 validity has whole seconds: a second past either end is outside it.
+    const after = notAfter.getTime() + 1_000;
+    const late = shortSigner.sign(CLAIMS, DATA, after - 60_000);
+    expect(rejection(() => seen.verify(late, TYPE, after))).toBe('untrusted_producer');
+    const before = notBefore.getTime() - 1_000;
+    const early = shortSigner.sign(CLAIMS, DATA, before);
+    expect(rejection(() => seen.verify(early, TYPE, before))).toBe('untrusted_producer');
+  });
+
   it('refuses an expired event, and one signed in the future', () => {
     const old = signer.sign(CLAIMS, DATA, Date.now() - (EVENT_LIFETIME_SECONDS + 1) * 1000);
     expect(rejection(() => verifier.verify(old, TYPE))).toBe('expired');

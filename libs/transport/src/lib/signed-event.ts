@@ -100,6 +100,19 @@ export class EventSigner {
   }
 }
 
+/** A producer's certificate whose chain and SPIFFE ID were checked, as a consumer keeps it. */
+interface TrustedProducer {
+  publicKey: KeyObject;
+  alg: string;
+  /** SPIFFE ID of the producing service. */
+  producer: string;
+  /** The certificate's validity, in milliseconds since the epoch. */
+  notBefore: number;
+  notAfter: number;
+}
+
+const MAX_TRUSTED_CERTIFICATES = 1_000;
+
 /**
  * Checks events for one consumer: a signature by a certificate that the
  * system's CA issued, still valid, naming a SPIFFE ID of this trust domain;
@@ -111,6 +124,12 @@ export class EventSigner {
  */
 export class EventVerifier {
   private readonly ca: X509Certificate;
+  /**
+   * Certificates that passed the chain check, by their DER (`x5c`): a producer signs every
+   * event with one, and parsing and checking it cost twice the event's own signature. Each
+   * event's signature and the certificate's validity are still checked every time.
+   */
+  private readonly trusted = new Map<string, TrustedProducer>();
 
   constructor(
     ca: Buffer | string,
@@ -128,19 +147,17 @@ export class EventVerifier {
     if (!header || header.typ !== JWS_TYPE || !Array.isArray(header.x5c) || !header.x5c[0]) {
       throw new EventRejectedError('unsigned', 'not a signed event (no acme-event+jws header)');
     }
-    const certificate = this.trustedCertificate(header.x5c[0], now);
-    const alg = algorithmOf(certificate.publicKey);
+    const { publicKey, alg, producer } = this.trustedProducer(header.x5c[0], now);
     if (header.alg !== alg) {
       throw new EventRejectedError('bad_signature', `algorithm ${String(header.alg)} refused`);
     }
     const valid = verify(
       hashOf(alg),
       Buffer.from(`${headerPart}.${payloadPart}`),
-      { key: certificate.publicKey, dsaEncoding: 'ieee-p1363' },
+      { key: publicKey, dsaEncoding: 'ieee-p1363' },
       Buffer.from(signaturePart, 'base64url'),
     );
     if (!valid) throw new EventRejectedError('bad_signature', 'signature does not verify');
-    const producer = this.producerOf(certificate);
     const payload = decode(payloadPart) as Partial<EventPayload> | undefined;
     if (!isPayload(payload)) throw new EventRejectedError('malformed', 'claims missing or invalid');
     const seconds = Math.floor(now / 1000);
@@ -167,7 +184,21 @@ export class EventVerifier {
     };
   }
 
-  private trustedCertificate(der: string, now: number): X509Certificate {
+  private trustedProducer(der: string, now: number): TrustedProducer {
+    let trusted = this.trusted.get(der);
+    if (!trusted) {
+      trusted = this.checkCertificate(der);
+      // Bounded: a flood of new certificates costs what it did without the cache, never memory.
+      if (this.trusted.size >= MAX_TRUSTED_CERTIFICATES) this.trusted.clear();
+      this.trusted.set(der, trusted);
+    }
+    if (trusted.notBefore > now || trusted.notAfter < now) {
+      throw new EventRejectedError('untrusted_producer', 'certificate expired or not yet valid');
+    }
+    return trusted;
+  }
+
+  private checkCertificate(der: string): TrustedProducer {
     let certificate: X509Certificate;
     try {
       certificate = new X509Certificate(Buffer.from(der, 'base64'));
@@ -177,10 +208,14 @@ export class EventVerifier {
     if (!certificate.checkIssued(this.ca) || !certificate.verify(this.ca.publicKey)) {
       throw new EventRejectedError('untrusted_producer', 'certificate not issued by the system CA');
     }
-    if (Date.parse(certificate.validFrom) > now || Date.parse(certificate.validTo) < now) {
-      throw new EventRejectedError('untrusted_producer', 'certificate expired or not yet valid');
-    }
-    return certificate;
+    const { publicKey } = certificate;
+    return {
+      publicKey,
+      alg: algorithmOf(publicKey),
+      producer: this.producerOf(certificate),
+      notBefore: Date.parse(certificate.validFrom),
+      notAfter: Date.parse(certificate.validTo),
+    };
   }
 
   private producerOf(certificate: X509Certificate): string {
