@@ -118,6 +118,14 @@ describe('npm run bench -- --smoke', () => {
     });
   });
 
+  it('measures what signing and checking an event costs', () => {
+    expect(results.events).toEqual({
+      signUs: expect.any(Number),
+      verifyUs: expect.any(Number),
+      verifyFirstUs: expect.any(Number),
+    });
+  });
+
   it('measures what a token exchange costs, cached and not', () => {
     expect(results.exchange).toEqual({ hitUs: expect.any(Number), missMs: expect.any(Number) });
     expect(results.exchange.missMs).toBeGreaterThan(0);

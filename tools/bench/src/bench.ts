@@ -60,12 +60,14 @@ import {
   SERVICES,
   startBenchIssuer,
   tlsOf,
+  TRUST_DOMAIN,
   writeMaterial,
 } from './lib/system';
 import type { ServiceName } from './lib/system';
 import {
   benchDpopProof,
   benchExchange,
+  benchSignedEvent,
   benchTokenCacheGrowth,
   benchVerification,
 } from './lib/verification';
@@ -179,6 +181,12 @@ async function main(): Promise<void> {
     );
     log('DPoP proof micro-benchmark');
     const dpop = await benchDpopProof(settings.verifyIterations);
+    log('signed event micro-benchmark');
+    const events = await benchSignedEvent(
+      tlsOf(material, 'payment'),
+      TRUST_DOMAIN,
+      settings.verifyIterations,
+    );
     log(`token cache under ${settings.activeUsers.join(', ')} active users`);
     const tokenCache = await benchTokenCacheGrowth(issuer, AUDIENCE, settings.activeUsers);
     const token = benchUserToken(issuer);
@@ -236,6 +244,7 @@ async function main(): Promise<void> {
       verification,
       exchange,
       dpop,
+      events,
       tokenCache,
       growth,
     };

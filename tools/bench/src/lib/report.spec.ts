@@ -118,6 +118,7 @@ function results(
     verification: { iterations: 10, firstUs: { es256: 90, rs256: 30 }, repeatUs, jwksRefreshMs: 1 },
     exchange: { hitUs: 1.5, missMs: 2.25 },
     dpop: { proofUs: 61.5, withNonceUs: 63.25 },
+    events: { signUs: 30.5, verifyUs: 71.25, verifyFirstUs: 290 },
     tokenCache: [
       { users: 1_000, cacheSize: 10_000, requests: 3_000, hitRatio: 1, cpuUs: 3 },
       { users: 100_000, cacheSize: 10_000, requests: 100_000, hitRatio: 0.1, cpuUs: 120 },
@@ -366,9 +367,13 @@ describe(renderMarkdown.name, () => {
     expect(markdown).toContain('No mesh comparison in this run');
   });
 
-  it('renders the cost of token exchange and how cost grows', () => {
+  it('renders the cost of token exchange, of signed events and how cost grows', () => {
     const markdown = renderMarkdown(results(mode(900, 2.1, 4.2), mode(1000, 2.0, 4.0)));
     expect(markdown).toContain('| token exchange, a token exchanged before (CPU) | 1.50 us |');
+    expect(markdown).toContain('| signed event, checking at the consumer (CPU) | 71.3 us |');
+    expect(markdown).toContain(
+      "| signed event, a producer's first: its certificate checked too (CPU) | 290.0 us |",
+    );
     expect(markdown).toContain('| 100000 | 100000 | 0.10 | 120.0 |');
     expect(markdown).toContain('| 1024 | 800 | 100.00 / 400.00 | 3 | 180 |');
     expect(markdown).toContain('| 1M | 2.100 | 900 | 3.200 | 700 |');

@@ -5,6 +5,7 @@ import { SERVICES } from './system';
 import type {
   DpopProofResult,
   ExchangeResult,
+  SignedEventResult,
   TokenCacheGrowth,
   VerificationResult,
 } from './verification';
@@ -159,6 +160,7 @@ export interface BenchResults {
   verification: VerificationResult;
   exchange: ExchangeResult;
   dpop: DpopProofResult;
+  events: SignedEventResult;
   tokenCache: TokenCacheGrowth[];
   growth: GrowthResult;
   targets: Target[];
@@ -516,7 +518,7 @@ export function renderMarkdown(results: BenchResults): string {
       `${n(settings.idleS)} s, once V8's memory reducer has shrunk the heap (node's default flags). ` +
       `For scale: an idle \`node\` process with nothing loaded has an RSS of ${n(machine.bareNodeRssMb)} MB here.`,
     '',
-    '## Token verification (mean)',
+    '## Token and event verification (mean)',
     '',
     table(
       ['step', 'time'],
@@ -532,6 +534,12 @@ export function renderMarkdown(results: BenchResults): string {
         ],
         ['DPoP proof at the gateway, ES256 (CPU)', `${n(results.dpop.proofUs, 1)} us`],
         ['DPoP proof with server nonces (CPU)', `${n(results.dpop.withNonceUs, 1)} us`],
+        ['signed event, signing at the producer (CPU)', `${n(results.events.signUs, 1)} us`],
+        ['signed event, checking at the consumer (CPU)', `${n(results.events.verifyUs, 1)} us`],
+        [
+          "signed event, a producer's first: its certificate checked too (CPU)",
+          `${n(results.events.verifyFirstUs, 1)} us`,
+        ],
       ],
     ),
     '',
@@ -540,7 +548,10 @@ export function renderMarkdown(results: BenchResults): string {
       "before it expires: a user's first call through a hop pays the round trip, the next ones the lookup. " +
       'The gateway checks a fresh DPoP proof with every request of a DPoP-bound token (`AUTH_DPOP=required`, ' +
       'the default with the bundled issuer): a signature check no cache can save, paid at the edge only. The ' +
-      'systems above are loaded with bearer tokens (`AUTH_DPOP=allowed`), so their figures leave it out.',
+      'systems above are loaded with bearer tokens (`AUTH_DPOP=allowed`), so their figures leave it out. ' +
+      "Events on the broker are signed with their producer's certificate key; a consumer checks a " +
+      "producer's certificate against the CA once, then each event's signature and the certificate's " +
+      'validity. The systems above run without a broker (events go straight over mutual TLS).',
     '',
     ...growthSection(results),
   ].join('\n');

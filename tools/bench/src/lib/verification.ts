@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   AccessTokenVerifier,
   DEFAULT_AUTH_OPTIONS,
@@ -10,6 +10,7 @@ import {
 } from '@acme/auth';
 import { createDpopKey, dpopProof, dpopThumbprint } from '@acme/auth/testing';
 import type { TestIssuer } from '@acme/auth/testing';
+import { EventSigner, EventVerifier } from '@acme/transport';
 import type { TlsMaterial } from '@acme/transport';
 import { metricValue } from '@acme/transport/testing';
 import { performance } from 'node:perf_hooks';
@@ -39,6 +40,16 @@ export interface DpopProofResult {
   proofUs: number;
   /** The same with server nonces on (`AUTH_DPOP_NONCE`): an HMAC more. */
   withNonceUs: number;
+}
+
+/** What an event on the broker costs its producer and its consumer (`@acme/events`). */
+export interface SignedEventResult {
+  /** The producer signs it with its certificate's key (CPU). */
+  signUs: number;
+  /** The consumer checks it: signature, claims, and its certificate, checked once per producer (CPU). */
+  verifyUs: number;
+  /** The same, the first event of a producer: its certificate parsed and checked against the CA (CPU). */
+  verifyFirstUs: number;
 }
 
 /** The verifier's token cache (its default size) under a number of active users. */
@@ -132,6 +143,37 @@ export async function benchDpopProof(iterations: number): Promise<DpopProofResul
   const nonces = new DpopNonces(randomBytes(32), 300);
   const withNonceUs = await cpuMicrosEach(proofs(nonces.current()), check(verifierWith(nonces)));
   return { proofUs, withNonceUs };
+}
+
+/** Signing and checking events as the broker's producers and consumers do. */
+export async function benchSignedEvent(
+  producer: TlsMaterial,
+  trustDomain: string,
+  iterations: number,
+): Promise<SignedEventResult> {
+  const type = 'events.payment.completed';
+  const signer = new EventSigner(producer);
+  const sign = () =>
+    signer.sign(
+      { id: randomUUID(), type, actor: 'bench-user', requestId: randomUUID() },
+      { orderId: randomUUID(), paymentId: randomUUID() },
+    );
+  const events = () => Array.from({ length: iterations }, sign);
+  const verifier = new EventVerifier(producer.ca, trustDomain);
+  const verify = (jws: string) => verifier.verify(jws, type);
+
+  await cpuMicrosEach(events(), verify); // warm-up: JIT, and the producer's certificate
+  const signUs = await cpuMicrosEach(Array.from({ length: iterations }), sign);
+  const verifyUs = await cpuMicrosEach(events(), verify);
+  const firstVerifiers = Array.from(
+    { length: iterations },
+    () => new EventVerifier(producer.ca, trustDomain),
+  );
+  const verifyFirstUs = await cpuMicrosEach(
+    events().map((jws, i) => ({ jws, verifier: firstVerifiers[i] })),
+    (item) => item.verifier.verify(item.jws, type),
+  );
+  return { signUs, verifyUs, verifyFirstUs };
 }
 
 /**
