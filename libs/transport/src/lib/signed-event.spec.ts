@@ -82,6 +82,22 @@ describe(EventVerifier.name, () => {
     );
   });
 
+  it('refuses a certificate in x5c that is not a base64 string (RFC 7515 4.1.6)', () => {
+    const jws = signer.sign(CLAIMS, DATA);
+    const [, payload] = jws.split('.');
+    const der = Buffer.from((part(jws, 0)['x5c'] as string[])[0], 'base64');
+    const header = Buffer.from(JSON.stringify({ ...part(jws, 0), x5c: [der.toJSON()] })).toString(
+      'base64url',
+    );
+    const signature = sign('sha256', Buffer.from(`${header}.${payload}`), {
+      key: createPrivateKey(payment.keyPem),
+      dsaEncoding: 'ieee-p1363',
+    }).toString('base64url');
+    expect(rejection(() => verifier.verify(`${header}.${payload}.${signature}`, TYPE))).toBe(
+      'unsigned',
+    );
+  });
+
   it('refuses an event whose data was changed after signing', () => {
     const jws = signer.sign(CLAIMS, DATA);
     const payload = part(jws, 1);

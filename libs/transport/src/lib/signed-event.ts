@@ -144,7 +144,13 @@ export class EventVerifier {
     if (parts.length !== 3) throw new EventRejectedError('unsigned', 'not a signed event (JWS)');
     const [headerPart, payloadPart, signaturePart] = parts;
     const header = decode(headerPart) as Partial<EventHeader> | undefined;
-    if (!header || header.typ !== JWS_TYPE || !Array.isArray(header.x5c) || !header.x5c[0]) {
+    if (
+      !header ||
+      header.typ !== JWS_TYPE ||
+      !Array.isArray(header.x5c) ||
+      typeof header.x5c[0] !== 'string' ||
+      !header.x5c[0]
+    ) {
       throw new EventRejectedError('unsigned', 'not a signed event (no acme-event+jws header)');
     }
     const { publicKey, alg, producer } = this.trustedProducer(header.x5c[0], now);
