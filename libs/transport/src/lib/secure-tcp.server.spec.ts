@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { Server as TlsServer } from 'node:tls';
@@ -109,6 +109,27 @@ async function failure(call: Promise<unknown>): Promise<unknown> {
 const handshakeFailures = (reason: string) =>
   metricValue('acme_tls_handshake_failures_total', { reason });
 
+/**
+ * Which ends of the connections to `port` had Nagle's algorithm turned off while `call` ran:
+ * the client's (whose peer is `port`) and the server's (listening on it).
+ */
+async function noDelayEnds(port: number, call: () => Promise<unknown>) {
+  const setNoDelay = jest.spyOn(Socket.prototype, 'setNoDelay');
+  try {
+    await call();
+    const ends = setNoDelay.mock.calls
+      .map((args, index) => ({ on: args[0] !== false, socket: setNoDelay.mock.contexts[index] }))
+      .filter(({ on }) => on)
+      .map(({ socket }) => socket as Socket);
+    return {
+      client: ends.some((socket) => socket.remotePort === port),
+      server: ends.some((socket) => socket.localPort === port),
+    };
+  } finally {
+    setNoDelay.mockRestore();
+  }
+}
+
 describe(SecureTcpServer.name, () => {
   let app: INestMicroservice;
   let echo: EchoController;
@@ -204,6 +225,14 @@ describe(SecureTcpServer.name, () => {
       message: 'malformed message envelope',
     });
     expect(echo.received).toEqual([]);
+  });
+
+  it('turns Nagle off at both ends: no call waits for the ACK of another on its connection', async () => {
+    const envelope: MessageEnvelope = { meta: { requestId: 'r-nodelay' }, data: 1 };
+    await expect(noDelayEnds(port, () => ask(clientWith(orderTls), envelope))).resolves.toEqual({
+      client: true,
+      server: true,
+    });
   });
 
   it('gives no answer to a client without a certificate', async () => {
@@ -324,6 +353,25 @@ describe(`${SecureTcpServer.name} behind a service mesh`, () => {
         data: { n: 1 },
         meta: { requestId: 'r-mesh' },
         peer: undefined,
+      });
+    } finally {
+      client.close();
+    }
+  });
+
+  it('turns Nagle off at both ends of a plaintext connection too', async () => {
+    const client = createMtlsClient({
+      host: '127.0.0.1',
+      port,
+      service: 'payment',
+      security: { mode: 'mesh' },
+      maxFrameSize: MAX_FRAME_SIZE,
+    });
+    try {
+      const envelope: MessageEnvelope = { meta: { requestId: 'r-nodelay' }, data: 1 };
+      await expect(noDelayEnds(port, () => ask(client, envelope))).resolves.toEqual({
+        client: true,
+        server: true,
       });
     } finally {
       client.close();

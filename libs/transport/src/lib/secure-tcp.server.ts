@@ -36,6 +36,12 @@ export interface SecureTcpServerOptions {
 }
 
 /**
+ * A pattern that `JSON.parse` refuses (an identifier, not `true`, `false` or `null`), so
+ * that Nest's route for it is the pattern itself.
+ */
+const PLAIN_PATTERN = /^(?!(?:true|false|null)$)[A-Za-z_][\w.:-]*$/;
+
+/**
  * The TCP transport over mutual TLS (or behind a mesh that does it). Every message arrives as a
  * {@link MessageEnvelope}; handlers receive only its `data`, and guards read
  * the metadata and the peer's identity from the {@link MessageContext}.
@@ -43,12 +49,6 @@ export interface SecureTcpServerOptions {
  * @example
  * app.connectMicroservice({ strategy: new SecureTcpServer(options) }, { inheritAppConfig: true });
  */
-/**
- * A pattern that `JSON.parse` refuses (an identifier, not `true`, `false` or `null`), so
- * that Nest's route for it is the pattern itself.
- */
-const PLAIN_PATTERN = /^(?!(?:true|false|null)$)[A-Za-z_][\w.:-]*$/;
-
 export class SecureTcpServer extends ServerTCP {
   private readonly log = new Logger(SecureTcpServer.name);
   private readonly messageLog = new Logger('Message');
@@ -70,10 +70,14 @@ export class SecureTcpServer extends ServerTCP {
     });
     const server = this.unwrap<TlsServer>();
     server.maxConnections = secureOptions.maxConnections;
+    // Without TCP_NODELAY, Nagle's algorithm holds a message written while an earlier one
+    // awaits its ACK, which the peer may delay for 40 ms: calls share a connection.
+    const accept = (socket: Socket) => {
+      socket.setNoDelay(true);
+      socket.setTimeout(secureOptions.idleTimeoutMs, () => socket.destroy());
+    };
     if (security.mode !== 'mtls') {
-      server.on('connection', (socket: Socket) =>
-        socket.setTimeout(secureOptions.idleTimeoutMs, () => socket.destroy()),
-      );
+      server.on('connection', accept);
       return;
     }
     // Node reports a failed or timed-out handshake (handshakeTimeout) here but
@@ -85,9 +89,7 @@ export class SecureTcpServer extends ServerTCP {
       );
       socket.destroy();
     });
-    server.on('secureConnection', (socket: TLSSocket) => {
-      socket.setTimeout(secureOptions.idleTimeoutMs, () => socket.destroy());
-    });
+    server.on('secureConnection', accept);
   }
 
   /** Each connection's frames: limited both ways, see {@link ReplyLimitedSocket}. */
