@@ -1,7 +1,8 @@
 /**
  * Two builds of the secure system side by side: what one costs in CPU per request over the
- * other, measured as `npm run bench` measures one system against another (rounds at a fixed
- * rate, the systems taking turns, the median of the round-by-round differences). Run the same
+ * other, and its latency at p50 and p99, measured as `npm run bench` measures one system against
+ * another (rounds at a fixed rate, the systems taking turns, the median of the round-by-round
+ * differences). Run the same
  * build twice to see how far rounds differ on this machine.
  *
  *   node -r @swc-node/register tools/bench/src/compare.ts ../before . --path read --rate 700 --rounds 20
@@ -94,6 +95,8 @@ async function main(): Promise<void> {
     const cpuSeconds = (bench: BenchSystem) =>
       SERVICES.reduce((sum, service) => sum + processStats(bench.pid(service)).cpuSeconds, 0);
     const usPerRequest: [number[], number[]] = [[], []];
+    const p50Ms: [number[], number[]] = [[], []];
+    const p99Ms: [number[], number[]] = [[], []];
     // Round -1 warms both up and is not counted; then each round the other system goes first.
     for (let round = -1; round < rounds; round++) {
       const turns = round % 2 === 0 ? [0, 1] : [1, 0];
@@ -111,18 +114,34 @@ async function main(): Promise<void> {
           );
         }
         const us = ((cpuSeconds(bench) - cpuBefore) * 1e6) / result.ok;
-        if (round >= 0) usPerRequest[index].push(us);
+        if (round >= 0) {
+          usPerRequest[index].push(us);
+          p50Ms[index].push(result.latencyMs.p50);
+          p99Ms[index].push(result.latencyMs.p99);
+        }
       }
     }
-    const [a, b] = usPerRequest;
-    const differences = b.map((value, round) => value - a[round]);
     const us = (value: number) => `${Math.round(value)} us`;
+    const ms = (value: number) => `${value.toFixed(2)} ms`;
+    const figure = (
+      name: string,
+      [a, b]: [number[], number[]],
+      unit: (value: number) => string,
+    ) => {
+      const differences = b.map((value, round) => value - a[round]);
+      return (
+        `${name}:\n` +
+        `  before (${before}): ${unit(median(a))}, median of rounds\n` +
+        `  after  (${after}): ${unit(median(b))}\n` +
+        `  after - before, round by round: median ${unit(medianRoundDifference(b, a))}, ` +
+        `from ${unit(Math.min(...differences))} to ${unit(Math.max(...differences))}\n`
+      );
+    };
     process.stdout.write(
-      `${path} at ${rate}/s, ${CONNECTIONS} connections, ${rounds} rounds of ${ROUND_S} s, CPU per request of all three services:\n` +
-        `  before (${before}): ${us(median(a))}, median of rounds\n` +
-        `  after  (${after}): ${us(median(b))}\n` +
-        `  after - before, round by round: median ${us(medianRoundDifference(b, a))}, ` +
-        `from ${us(Math.min(...differences))} to ${us(Math.max(...differences))}\n`,
+      `${path} at ${rate}/s, ${CONNECTIONS} connections, ${rounds} rounds of ${ROUND_S} s\n` +
+        figure('CPU per request of all three services', usPerRequest, us) +
+        figure('latency p50', p50Ms, ms) +
+        figure('latency p99', p99Ms, ms),
     );
   } finally {
     await Promise.all(systems.map((bench) => bench.stop()));
