@@ -339,43 +339,34 @@ describe(`${SecureTcpServer.name} behind a service mesh`, () => {
 
   afterAll(() => app.close());
 
-  it('takes plaintext from the sidecar, still unwraps the envelope, and claims no peer identity', async () => {
-    const client = createMtlsClient({
+  /** A plaintext client, as the sidecar's; closed after each test. */
+  let client: ClientTCP;
+  beforeEach(() => {
+    client = createMtlsClient({
       host: '127.0.0.1',
       port,
       service: 'payment',
       security: { mode: 'mesh' },
       maxFrameSize: MAX_FRAME_SIZE,
     });
-    try {
-      const envelope: MessageEnvelope = { meta: { requestId: 'r-mesh' }, data: { n: 1 } };
-      await expect(ask(client, envelope)).resolves.toEqual({
-        data: { n: 1 },
-        meta: { requestId: 'r-mesh' },
-        peer: undefined,
-      });
-    } finally {
-      client.close();
-    }
+  });
+  afterEach(() => client.close());
+
+  it('takes plaintext from the sidecar, still unwraps the envelope, and claims no peer identity', async () => {
+    const envelope: MessageEnvelope = { meta: { requestId: 'r-mesh' }, data: { n: 1 } };
+    await expect(ask(client, envelope)).resolves.toEqual({
+      data: { n: 1 },
+      meta: { requestId: 'r-mesh' },
+      peer: undefined,
+    });
   });
 
   it('turns Nagle off at both ends of a plaintext connection too', async () => {
-    const client = createMtlsClient({
-      host: '127.0.0.1',
-      port,
-      service: 'payment',
-      security: { mode: 'mesh' },
-      maxFrameSize: MAX_FRAME_SIZE,
+    const envelope: MessageEnvelope = { meta: { requestId: 'r-nodelay' }, data: 1 };
+    await expect(noDelayEnds(port, () => ask(client, envelope))).resolves.toEqual({
+      client: true,
+      server: true,
     });
-    try {
-      const envelope: MessageEnvelope = { meta: { requestId: 'r-nodelay' }, data: 1 };
-      await expect(noDelayEnds(port, () => ask(client, envelope))).resolves.toEqual({
-        client: true,
-        server: true,
-      });
-    } finally {
-      client.close();
-    }
   });
 
   it('does not speak TLS itself', async () => {
