@@ -19,6 +19,7 @@
  * each system gets fresh schemas, dropped at the end. A full run also needs `haproxy`
  * (Debian: apt-get install haproxy), the sidecar of the mesh it compares with.
  */
+import { EVENT_ROUTES } from '@acme/contracts';
 import { OtlpReceiver } from '@acme/telemetry/testing';
 import { spawn } from 'node:child_process';
 import { format, resolveConfig } from 'prettier';
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
     const dpop = await benchDpopProof(settings.verifyIterations);
     log('signed event micro-benchmark');
     const events = await benchSignedEvent(
-      tlsOf(material, 'payment'),
+      tlsOf(material, EVENT_ROUTES.paymentCompleted.producer),
       TRUST_DOMAIN,
       settings.verifyIterations,
     );

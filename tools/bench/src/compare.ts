@@ -2,8 +2,7 @@
  * Two builds of the secure system side by side: what one costs in CPU per request over the
  * other, and its latency at p50 and p99, measured as `npm run bench` measures one system against
  * another (rounds at a fixed rate, the systems taking turns, the median of the round-by-round
- * differences). Run the same
- * build twice to see how far rounds differ on this machine.
+ * differences). Run the same build twice to see how far rounds differ on this machine.
  *
  *   node -r @swc-node/register tools/bench/src/compare.ts ../before . --path read --rate 700 --rounds 20
  *

@@ -15,14 +15,13 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { connect as connectTcp, createServer as createTcpServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
-import { mtlsClientOptions, mtlsServerOptions } from '@acme/transport';
-import type { TlsMaterial } from '@acme/transport';
+import { mtlsClientOptions, mtlsServerOptions, readTlsMaterial } from '@acme/transport';
+import type { TlsFiles } from '@acme/transport';
 import { median, medianRoundDifference } from './lib/report';
-import { writeMaterial } from './lib/system';
+import { tlsFilesOf, writeMaterial } from './lib/system';
 
 type Transport = 'plain' | 'tls';
 
@@ -51,27 +50,16 @@ const ORDER = JSON.stringify({
   createdAt: '2026-12-05T12:00:00.000Z',
 });
 
-/** Where each side's certificate, key and CA are. */
-type MaterialFiles = Record<keyof TlsMaterial, string>;
-
 /** Both sides' files: the server's (order's certificate) and the client's (gateway's). */
 interface Pair {
-  server: MaterialFiles;
-  client: MaterialFiles;
+  server: TlsFiles;
+  client: TlsFiles;
 }
 
 interface ServerArgs {
   transport: Transport;
   context: boolean;
-  files: MaterialFiles;
-}
-
-function material(files: MaterialFiles): TlsMaterial {
-  return {
-    ca: readFileSync(files.ca),
-    cert: readFileSync(files.cert),
-    key: readFileSync(files.key),
-  };
+  files: TlsFiles;
 }
 
 /** Calls `onLine` with each newline-terminated line that arrives on `socket`. */
@@ -103,7 +91,7 @@ function serve({ transport, context, files }: ServerArgs): void {
     });
   const server =
     transport === 'tls'
-      ? createTlsServer(mtlsServerOptions(material(files), 'TLSv1.3'), handle)
+      ? createTlsServer(mtlsServerOptions(readTlsMaterial(files), 'TLSv1.3'), handle)
       : createTcpServer(handle);
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
@@ -137,7 +125,7 @@ async function run(
     const client =
       transport === 'tls'
         ? connectTls({
-            ...mtlsClientOptions(material(pair.client), 'order', 'TLSv1.3'),
+            ...mtlsClientOptions(readTlsMaterial(pair.client), 'order', 'TLSv1.3'),
             port,
             host: '127.0.0.1',
           })
@@ -189,12 +177,7 @@ async function run(
 
 async function main(): Promise<void> {
   const pki = await writeMaterial();
-  const files = (name: string): MaterialFiles => ({
-    ca: pki.file('ca.crt'),
-    cert: pki.file(`${name}.crt`),
-    key: pki.file(`${name}.key`),
-  });
-  const pair: Pair = { server: files('order'), client: files('gateway') };
+  const pair: Pair = { server: tlsFilesOf(pki, 'order'), client: tlsFilesOf(pki, 'gateway') };
   // A token's size, not a token: nothing verifies it here.
   const token = `eyJ${'a'.repeat(1_000)}`;
   const lines = [

@@ -8,7 +8,8 @@ import { Client } from 'pg';
 import { BENCH_INSECURE_CONSENT, HEALTH_ROUTES } from '@acme/bootstrap';
 import { freePort, isListening, TestPki } from '@acme/bootstrap/testing';
 import { TestIssuer } from '@acme/auth/testing';
-import type { TlsMaterial } from '@acme/transport';
+import { readTlsMaterial } from '@acme/transport';
+import type { TlsFiles, TlsMaterial } from '@acme/transport';
 import type { RequestSpec } from './load';
 import type { PathName } from './report';
 import { MeshSidecars } from './mesh-sidecars';
@@ -119,10 +120,15 @@ export async function writeMaterial(): Promise<TestPki> {
  * auth server.
  */
 export function tlsOf(pki: TestPki, name: ServiceName | typeof ISSUER): TlsMaterial {
+  return readTlsMaterial(tlsFilesOf(pki, name));
+}
+
+/** Where {@link tlsOf} reads them from: for a process that reads them itself. */
+export function tlsFilesOf(pki: TestPki, name: ServiceName | typeof ISSUER): TlsFiles {
   return {
-    ca: readFileSync(pki.file('ca.crt')),
-    cert: readFileSync(pki.file(`${name}.crt`)),
-    key: readFileSync(pki.file(`${name}.key`)),
+    caFile: pki.file('ca.crt'),
+    certFile: pki.file(`${name}.crt`),
+    keyFile: pki.file(`${name}.key`),
   };
 }
 

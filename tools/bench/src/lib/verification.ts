@@ -10,6 +10,7 @@ import {
 } from '@acme/auth';
 import { createDpopKey, dpopProof, dpopThumbprint } from '@acme/auth/testing';
 import type { TestIssuer } from '@acme/auth/testing';
+import { EVENT_ROUTES } from '@acme/contracts';
 import { EventSigner, EventVerifier } from '@acme/transport';
 import type { TlsMaterial } from '@acme/transport';
 import { metricValue } from '@acme/transport/testing';
@@ -151,7 +152,7 @@ export async function benchSignedEvent(
   trustDomain: string,
   iterations: number,
 ): Promise<SignedEventResult> {
-  const type = 'events.payment.completed';
+  const type = EVENT_ROUTES.paymentCompleted.subject;
   const signer = new EventSigner(producer);
   const sign = () =>
     signer.sign(
