@@ -1,5 +1,7 @@
 import { ClientTCP } from '@nestjs/microservices';
 import type { TcpSocket } from '@nestjs/microservices';
+import { TLSSocket } from 'node:tls';
+import { closeWhenPeerCertificateExpires } from './peer-certificate-expiry';
 import { mtlsClientOptions } from './mtls.options';
 import type { TransportSecurity } from './transport-security';
 
@@ -22,13 +24,18 @@ export interface MtlsClientOptions {
 const READ_HEADROOM = 64 * 1024;
 
 /**
- * Nest's TCP client with Nagle's algorithm off: the calls of a service share one connection,
- * and a call written while another awaits its ACK would wait for it, up to 40 ms.
+ * Nest's TCP client with Nagle's algorithm off (the calls of a service share one connection,
+ * and a call written while another awaits its ACK would wait for it, up to 40 ms), whose
+ * mutual-TLS connection ends when the server's certificate expires.
  */
-class NoDelayClientTcp extends ClientTCP {
+class ServiceClientTcp extends ClientTCP {
   override createSocket(): TcpSocket {
     const socket = super.createSocket();
-    socket.netSocket.setNoDelay(true);
+    const { netSocket } = socket;
+    netSocket.setNoDelay(true);
+    if (netSocket instanceof TLSSocket) {
+      netSocket.once('secureConnect', () => closeWhenPeerCertificateExpires(netSocket));
+    }
     return socket;
   }
 }
@@ -43,7 +50,7 @@ class NoDelayClientTcp extends ClientTCP {
  */
 export function createMtlsClient(options: MtlsClientOptions): ClientTCP {
   const { security } = options;
-  return new NoDelayClientTcp({
+  return new ServiceClientTcp({
     host: options.host,
     port: options.port,
     tlsOptions:

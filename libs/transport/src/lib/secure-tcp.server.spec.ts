@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { connect, Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { connect as connectTls } from 'node:tls';
-import type { Server as TlsServer } from 'node:tls';
+import { connect as connectTls, createServer as createTlsServer } from 'node:tls';
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import { Controller } from '@nestjs/common';
 import type { INestMicroservice } from '@nestjs/common';
 import { ClientTCP, Ctx, MessagePattern, Payload, ServerTCP } from '@nestjs/microservices';
@@ -17,6 +17,7 @@ import { metricValue } from './testing/metrics';
 import type { MessageEnvelope } from './message-envelope';
 import { MessageContext } from './message.context';
 import { createMtlsClient } from './mtls-client';
+import { mtlsClientOptions, mtlsServerOptions } from './mtls.options';
 import { REPLY_TOO_LARGE } from './reply-limited.socket';
 import { SecureTcpServer } from './secure-tcp.server';
 import type { TlsMaterial } from './tls-material';
@@ -61,8 +62,12 @@ class EchoController {
   }
 }
 
-async function tlsMaterial(ca: CertificateAuthority, service: string): Promise<TlsMaterial> {
-  const issued = await issueServiceCertificate(ca, service, TRUST_DOMAIN);
+async function tlsMaterial(
+  ca: CertificateAuthority,
+  service: string,
+  validity: { notAfter?: Date } = {},
+): Promise<TlsMaterial> {
+  const issued = await issueServiceCertificate(ca, service, TRUST_DOMAIN, validity);
   return {
     ca: Buffer.from(ca.certPem),
     cert: Buffer.from(issued.certPem),
@@ -73,6 +78,7 @@ async function tlsMaterial(ca: CertificateAuthority, service: string): Promise<T
 /** The echo controller on a SecureTcpServer with this security, on a free port of 127.0.0.1. */
 async function startEchoServer(
   security: TransportSecurity,
+  idleTimeoutMs = IDLE_TIMEOUT_MS,
 ): Promise<{ app: INestMicroservice; port: number }> {
   const server = new SecureTcpServer({
     host: '127.0.0.1',
@@ -81,7 +87,7 @@ async function startEchoServer(
     maxFrameSize: MAX_FRAME_SIZE,
     incompleteFrameTimeoutMs: 2_000,
     handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
-    idleTimeoutMs: IDLE_TIMEOUT_MS,
+    idleTimeoutMs,
     maxConnections: 16,
     drainTimeoutMs: 1_000,
   });
@@ -327,6 +333,70 @@ describe(SecureTcpServer.name, () => {
       socket.destroy();
     }
   });
+});
+
+describe(`${SecureTcpServer.name}: a certificate that expires during a connection`, () => {
+  /** Valid for the handshake, expired a few seconds later (X.509 counts whole seconds). */
+  const shortly = () => ({ notAfter: new Date(Date.now() + 3_000) });
+  let ca: CertificateAuthority;
+
+  beforeAll(async () => {
+    ca = await createCertificateAuthority(`${TRUST_DOMAIN} test CA`);
+  });
+
+  /** Resolves when `socket` closes; rejects if it is still open after 8 s. */
+  function closed(socket: { once(event: 'close', listener: () => void): unknown }) {
+    return new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error('the connection is still open')), 8_000);
+      socket.once('close', () => {
+        clearTimeout(deadline);
+        resolve();
+      });
+    });
+  }
+
+  it("ends the connection when the client's certificate expires, before any idle timeout", async () => {
+    const server = await startEchoServer(
+      { mode: 'mtls', tls: await tlsMaterial(ca, 'payment'), minVersion: 'TLSv1.3' },
+      60_000,
+    );
+    const client = connectTls({
+      ...mtlsClientOptions(await tlsMaterial(ca, 'order', shortly()), 'payment', 'TLSv1.3'),
+      host: '127.0.0.1',
+      port: server.port,
+    });
+    try {
+      await once(client, 'secureConnect');
+      await closed(client);
+    } finally {
+      client.destroy();
+      await server.app.close();
+    }
+  }, 15_000);
+
+  it("ends the connection when the server's certificate expires", async () => {
+    const server = createTlsServer(
+      mtlsServerOptions(await tlsMaterial(ca, 'payment', shortly()), 'TLSv1.3'),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const accepted = once(server, 'secureConnection') as Promise<[TLSSocket]>;
+    const client = createMtlsClient({
+      host: '127.0.0.1',
+      port: (server.address() as AddressInfo).port,
+      service: 'payment',
+      security: { mode: 'mtls', tls: await tlsMaterial(ca, 'order'), minVersion: 'TLSv1.3' },
+      maxFrameSize: MAX_FRAME_SIZE,
+    });
+    try {
+      await client.connect();
+      const [serverEnd] = await accepted;
+      await closed(serverEnd);
+    } finally {
+      client.close();
+      server.close();
+    }
+  }, 15_000);
 });
 
 describe(`${SecureTcpServer.name} behind a service mesh`, () => {

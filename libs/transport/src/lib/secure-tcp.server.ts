@@ -8,6 +8,7 @@ import { contextOf, endWithError, runInContext, SpanKind, startSpan } from '@acm
 import { runInCallContext } from './call-context';
 import { isMessageEnvelope } from './message-envelope';
 import { MessageContext } from './message.context';
+import { closeWhenPeerCertificateExpires } from './peer-certificate-expiry';
 import { mtlsServerOptions } from './mtls.options';
 import { ReplyLimitedSocket } from './reply-limited.socket';
 import type { RpcErrorBody } from './rpc-error';
@@ -89,7 +90,10 @@ export class SecureTcpServer extends ServerTCP {
       );
       socket.destroy();
     });
-    server.on('secureConnection', accept);
+    server.on('secureConnection', (socket: TLSSocket) => {
+      accept(socket);
+      closeWhenPeerCertificateExpires(socket);
+    });
   }
 
   /** Each connection's frames: limited both ways, see {@link ReplyLimitedSocket}. */

@@ -1,0 +1,33 @@
+import { Logger } from '@nestjs/common';
+import type { TLSSocket } from 'node:tls';
+
+/** Node caps a timer at about 24.8 days: a longer wait is taken in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const log = new Logger('MutualTls');
+
+/**
+ * Ends a mutual-TLS connection when the peer's certificate expires. The handshake checked the
+ * certificate once; a busy connection, which no idle timeout closes, would outlive it. The peer
+ * reconnects with its renewed certificate, and the next handshake checks that one.
+ *
+ * @example
+ * server.on('secureConnection', (socket) => closeWhenPeerCertificateExpires(socket));
+ */
+export function closeWhenPeerCertificateExpires(socket: TLSSocket): void {
+  const expiresAt = Date.parse(socket.getPeerCertificate().valid_to);
+  let timer: NodeJS.Timeout | undefined;
+  const check = () => {
+    const remaining = expiresAt - Date.now();
+    if (!(remaining > 0)) {
+      log.warn(
+        `closing a connection: the peer's certificate expired (${new Date(expiresAt).toISOString()})`,
+      );
+      socket.destroy();
+      return;
+    }
+    timer = setTimeout(check, Math.min(remaining, MAX_TIMER_MS)).unref();
+  };
+  socket.once('close', () => clearTimeout(timer));
+  check();
+}
