@@ -15,14 +15,14 @@ const log = new Logger('MutualTls');
  * server.on('secureConnection', (socket) => closeWhenPeerCertificateExpires(socket));
  */
 export function closeWhenPeerCertificateExpires(socket: TLSSocket): void {
-  const expiresAt = Date.parse(socket.getPeerCertificate().valid_to);
+  const validTo = socket.getPeerCertificate().valid_to;
+  const expiresAt = Date.parse(validTo);
   let timer: NodeJS.Timeout | undefined;
   const check = () => {
     const remaining = expiresAt - Date.now();
+    // Not a date (never from a certificate the handshake accepted): closed, as if expired.
     if (!(remaining > 0)) {
-      log.warn(
-        `closing a connection: the peer's certificate expired (${new Date(expiresAt).toISOString()})`,
-      );
+      log.warn(`closing a connection: the peer's certificate expired (${validTo})`);
       socket.destroy();
       return;
     }
