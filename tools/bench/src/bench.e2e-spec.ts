@@ -149,6 +149,30 @@ describe('npm run bench -- --smoke', () => {
     expect(printed).toContain('## How cost grows');
   });
 
+  it("measures the floor: mutual TLS between two bare processes, at each path's pace", () => {
+    const figure = {
+      plainUs: expect.any(Number),
+      tlsUs: expect.any(Number),
+      addedUs: expect.any(Number),
+    };
+    expect(results.floor).toEqual({
+      runs: 1,
+      cpuAtRate: {
+        read: { ...figure, gapMs: 1000 / results.paths.read.rate },
+        write: { ...figure, gapMs: 1000 / results.paths.write.rate },
+      },
+      sequentialRoundTrip: figure,
+    });
+    for (const { plainUs, tlsUs } of [
+      results.floor.cpuAtRate.read,
+      results.floor.sequentialRoundTrip,
+    ]) {
+      expect(plainUs).toBeGreaterThan(0);
+      expect(tlsUs).toBeGreaterThan(0);
+    }
+    expect(printed).toContain('## The floor: mutual TLS between two bare processes');
+  });
+
   it('judges every target of the issue and prints the tables', () => {
     expect(results.targets.map((target) => target.name)).toHaveLength(8 + 4 + SERVICES.length);
     for (const target of results.targets) {

@@ -40,6 +40,7 @@ import {
   tracingCost,
 } from './lib/report';
 import { MeshSidecars } from './lib/mesh-sidecars';
+import { measureTlsFloor } from './lib/tls-pair';
 import { PROFILE_WINDOWS } from './lib/profile-diff';
 import type { ProfileWindow } from './lib/profile-diff';
 import type {
@@ -60,6 +61,7 @@ import {
   pathRequests,
   SERVICES,
   startBenchIssuer,
+  tlsFilesOf,
   tlsOf,
   TRUST_DOMAIN,
   writeMaterial,
@@ -95,6 +97,7 @@ const FULL = {
   idleS: 120,
   activeUsers: [1_000, 10_000, 100_000],
   growth: { connections: [16, 256, 1_024], tableRows: [10_000, 1_000_000], durationS: 5 },
+  floor: { runs: 5, durationS: 3, minMessages: 200, sequentialMessages: 3_000 },
 };
 const SMOKE = {
   connections: 4,
@@ -111,6 +114,7 @@ const SMOKE = {
   idleS: 2,
   activeUsers: [100, 1_000],
   growth: { connections: [4, 32], tableRows: [1_000, 5_000], durationS: 1 },
+  floor: { runs: 1, durationS: 0.2, minMessages: 10, sequentialMessages: 50 },
 };
 type Settings = typeof FULL;
 
@@ -202,6 +206,13 @@ async function main(): Promise<void> {
     );
     const [secure, insecure, traced] = [measured.secure, measured.insecure, measured.traced];
     await Promise.all(modes.map((mode) => systems[mode].stop()));
+    // Alone on the machine, at the paces the systems were measured at.
+    log('the floor: mutual TLS between two bare processes');
+    const floor = await measureTlsFloor(
+      { read: paths.read.rate, write: paths.write.rate },
+      { server: tlsFilesOf(material, 'order'), client: tlsFilesOf(material, 'gateway') },
+      settings.floor,
+    );
     if (profileDir) {
       mkdirSync(profileDir, { recursive: true });
       writeFileSync(join(profileDir, PROFILE_WINDOWS), JSON.stringify(profileWindows, null, 2));
@@ -248,6 +259,7 @@ async function main(): Promise<void> {
       events,
       tokenCache,
       growth,
+      floor,
     };
     const results: BenchResults = { ...partial, targets: evaluateTargets(partial) };
     const markdown = renderMarkdown(results);

@@ -10,6 +10,7 @@ import {
 } from './report';
 import type { BenchResults, ModeResult, PathInfo, PathModeResult } from './report';
 import type { TableGrowth } from './growth';
+import type { TlsFloor } from './tls-pair';
 
 function load(throughput: number, p50: number, p99: number): LoadResult {
   return {
@@ -135,9 +136,19 @@ function results(
       ],
       tables,
     },
+    floor: FLOOR,
   };
   return { ...partial, targets: evaluateTargets(partial) };
 }
+
+const FLOOR: TlsFloor = {
+  runs: 5,
+  cpuAtRate: {
+    read: { gapMs: 1.25, plainUs: 130, tlsUs: 175.5, addedUs: 44.25 },
+    write: { gapMs: 10, plainUs: 150, tlsUs: 230, addedUs: 81 },
+  },
+  sequentialRoundTrip: { plainUs: 90, tlsUs: 120, addedUs: 31.5 },
+};
 
 describe(summarize.name, () => {
   it('gives nearest-rank percentiles and the mean', () => {
@@ -337,6 +348,15 @@ describe(evaluateTargets.name, () => {
     );
   });
 
+  it('sets the CPU and sequential targets beside what mutual TLS alone costs two bare processes', () => {
+    const { targets } = results(mode(900, 2.1, 4.2), mode(1000, 2.0, 4.0));
+    const tlsAlone = (name: string) => targets.find((t) => t.name === name)?.tlsAlone;
+    expect(tlsAlone('read: CPU security adds per hop')).toBe('44 us');
+    expect(tlsAlone('write: CPU security adds per hop')).toBe('81 us');
+    expect(tlsAlone('write: sequential added p50 per hop')).toBe('32 us');
+    expect(tlsAlone('read: secure / insecure throughput')).toBeUndefined();
+  });
+
   it('expects reads to stay flat as the orders table grows, smallest table against largest', () => {
     const growing = results(mode(900, 2.1, 4.2), mode(1000, 2.0, 4.0), 2, undefined, undefined, [
       table(10_000, 2.0, 3.0),
@@ -365,6 +385,19 @@ describe(renderMarkdown.name, () => {
       '| POST /api/orders/:id/pay | 3 | insecure | 1000 | 150 | 2.00 / 4.00 / 4.00 | 1.000 |',
     );
     expect(markdown).toContain('No mesh comparison in this run');
+  });
+
+  it('renders the floor: mutual TLS alone between two bare processes, at each pace', () => {
+    const markdown = renderMarkdown(results(mode(900, 2.1, 4.2), mode(1000, 2.0, 4.0)));
+    expect(markdown).toContain('| read: CPU security adds per hop | <= 40 us |');
+    expect(markdown).toMatch(/\| read: CPU security adds per hop \|[^\n]*\| 44 us \|\n/);
+    expect(markdown).toContain('## The floor: mutual TLS between two bare processes');
+    expect(markdown).toContain(
+      "| writes' fixed rate, a message every 10.00 ms: CPU of both per message and answer | 150.0 | 230.0 | 81.0 |",
+    );
+    expect(markdown).toContain(
+      "| sequential's, one at a time at once: a message's round trip at p50 | 90.0 | 120.0 | 31.5 |",
+    );
   });
 
   it('renders the cost of token exchange, of signed events and how cost grows', () => {

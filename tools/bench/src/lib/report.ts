@@ -2,6 +2,7 @@ import type { GrowthResult, TableGrowth } from './growth';
 import type { Latency, LoadResult } from './load';
 import type { ServiceName } from './system';
 import { SERVICES } from './system';
+import type { TlsFloor } from './tls-pair';
 import type {
   DpopProofResult,
   ExchangeResult,
@@ -118,6 +119,8 @@ export interface Target {
   met: boolean;
   /** How far off a missed target is, in the target's unit. */
   missedBy?: string;
+  /** What mutual TLS alone costs the bare pair of processes in the same terms (the floor). */
+  tlsAlone?: string;
 }
 
 export interface BenchResults {
@@ -163,6 +166,8 @@ export interface BenchResults {
   events: SignedEventResult;
   tokenCache: TokenCacheGrowth[];
   growth: GrowthResult;
+  /** What mutual TLS alone costs two bare processes at the paths' paces: under any code of ours. */
+  floor: TlsFloor;
   targets: Target[];
 }
 
@@ -302,13 +307,21 @@ export function tracingCost(secure: ModeResult, traced: ModeResult): Record<Path
 /** The issue's targets, each with its measured value. */
 export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[] {
   const targets: Target[] = [];
-  const atMost = (name: string, value: number, limit: number, unit: string, digits: number) =>
+  const atMost = (
+    name: string,
+    value: number,
+    limit: number,
+    unit: string,
+    digits: number,
+    tlsAloneUs?: number,
+  ) =>
     targets.push({
       name,
       goal: `<= ${limit} ${unit}`,
       measured: `${value.toFixed(digits)} ${unit}`,
       met: value <= limit,
       ...(value > limit ? { missedBy: `${(value - limit).toFixed(digits)} ${unit}` } : {}),
+      ...(tlsAloneUs === undefined ? {} : { tlsAlone: `${tlsAloneUs.toFixed(0)} us` }),
     });
   const atLeast = (name: string, value: number, limit: number, digits: number) =>
     targets.push({
@@ -320,9 +333,24 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
     });
   for (const path of PATHS) {
     const c = results.comparison[path];
-    atMost(`${path}: CPU security adds per hop`, c.addedCpuUsPerHop, 40, 'us', 0);
+    const { floor } = results;
+    atMost(
+      `${path}: CPU security adds per hop`,
+      c.addedCpuUsPerHop,
+      40,
+      'us',
+      0,
+      floor.cpuAtRate[path].addedUs,
+    );
     atLeast(`${path}: secure / insecure throughput`, c.throughputRatio, 0.9, 2);
-    atMost(`${path}: sequential added p50 per hop`, c.sequentialAddedUsPerHop, 50, 'us', 0);
+    atMost(
+      `${path}: sequential added p50 per hop`,
+      c.sequentialAddedUsPerHop,
+      50,
+      'us',
+      0,
+      floor.sequentialRoundTrip.addedUs,
+    );
     atMost(
       `${path}: added p99 latency per hop at the fixed rate`,
       c.addedMsPerHop.p99,
@@ -405,15 +433,17 @@ export function renderMarkdown(results: BenchResults): string {
     '## Targets',
     '',
     table(
-      ['target', 'goal', 'measured', 'met'],
+      ['target', 'goal', 'measured', 'met', 'mutual TLS alone, two bare processes'],
       results.targets.map((t) => [
         t.name,
         t.goal,
         t.measured,
         t.met ? 'yes' : `**no**, by ${t.missedBy ?? '?'}`,
+        t.tlsAlone ?? '',
       ]),
     ),
     '',
+    ...floorSection(results),
     '## Throughput and latency',
     '',
     table(
@@ -555,6 +585,43 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     ...growthSection(results),
   ].join('\n');
+}
+
+/** The floor under the CPU and sequential targets: mutual TLS between two bare processes. */
+function floorSection({ floor }: BenchResults): string[] {
+  const row = (pace: string, figure: TlsFloor['sequentialRoundTrip']) => [
+    pace,
+    n(figure.plainUs, 1),
+    n(figure.tlsUs, 1),
+    n(figure.addedUs, 1),
+  ];
+  return [
+    '## The floor: mutual TLS between two bare processes',
+    '',
+    "Two node processes that run none of the services' code, a client and a server, exchange " +
+      'envelope-sized messages (a kilobyte of JSON out, an order back after 80 awaits) one at a ' +
+      "time, over plain TCP and over mutual TLS 1.3 with the bench's certificates, " +
+      `${floor.runs} runs of each, taking turns (\`npm run bench:tls\` for other paces). A message ` +
+      'and its answer are one hop, so what TLS adds here is the least TLS in the process can add ' +
+      'to a hop on this runtime and machine, before a token is read: the last column of the targets.',
+    '',
+    table(
+      ['pace', 'plain TCP us', 'mutual TLS us', 'TLS adds us'],
+      [
+        ...PATHS.map((path) =>
+          row(
+            `${path}s' fixed rate, a message every ${n(floor.cpuAtRate[path].gapMs, 2)} ms: CPU of both per message and answer`,
+            floor.cpuAtRate[path],
+          ),
+        ),
+        row(
+          "sequential's, one at a time at once: a message's round trip at p50",
+          floor.sequentialRoundTrip,
+        ),
+      ],
+    ),
+    '',
+  ];
 }
 
 /** How cost grows with active users, connections and the orders table. */
