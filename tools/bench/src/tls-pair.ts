@@ -4,8 +4,8 @@
  * Back to back (8 in flight) and one at a time (1 ms apart, as at a fixed rate), each with and
  * without an AsyncLocalStorage around the handling (node 20 runs its hooks on every promise).
  * Prints the CPU of both processes per message and answer, the median of five runs of each,
- * plain and TLS taking turns, and what TLS adds as the median of the runs' differences. About
- * two and a half minutes.
+ * plain and TLS taking turns, what TLS adds as the median of the runs' differences, and the
+ * median of each run's p50 round trip. About two and a half minutes.
  *
  *   npm run bench:tls
  */
@@ -25,18 +25,20 @@ async function main(): Promise<void> {
   const lines = [
     `Mutual TLS 1.3 against plain TCP between two node ${process.version} processes: CPU of both per message and answer, the median of ${RUNS} runs each, taking turns; TLS adds: the median of their differences.`,
     '',
-    '| messages | AsyncLocalStorage | plain TCP us | mutual TLS us | TLS adds us |',
-    '| --- | --- | --- | --- | --- |',
+    '| messages | AsyncLocalStorage | plain TCP us | mutual TLS us | TLS adds us | round trip p50, plain / TLS us |',
+    '| --- | --- | --- | --- | --- | --- |',
   ];
   try {
     for (const pace of PACES) {
       for (const context of [false, true]) {
-        const { plain, tls, added } = tlsAdds(
-          await comparePair(context, pace, files, RUNS),
-          'cpuUs',
-        );
+        const comparison = await comparePair(context, pace, files, RUNS);
+        const { plain, tls, added } = tlsAdds(comparison, 'cpuUs');
+        const roundTrip = tlsAdds(comparison, 'roundTripP50Us');
         const cells = [plain, tls, added].map((us) => us.toFixed(1));
-        lines.push(`| ${pace.name} | ${context ? 'yes' : 'no'} | ${cells.join(' | ')} |`);
+        const latency = `${roundTrip.plain.toFixed(1)} / ${roundTrip.tls.toFixed(1)}`;
+        lines.push(
+          `| ${pace.name} | ${context ? 'yes' : 'no'} | ${cells.join(' | ')} | ${latency} |`,
+        );
       }
     }
   } finally {

@@ -166,7 +166,7 @@ export interface BenchResults {
   events: SignedEventResult;
   tokenCache: TokenCacheGrowth[];
   growth: GrowthResult;
-  /** What mutual TLS alone costs two bare processes at the paths' paces: under any code of ours. */
+  /** What mutual TLS alone costs two bare processes at the paths' paces: the least it can cost a hop. */
   floor: TlsFloor;
   targets: Target[];
 }
@@ -331,9 +331,9 @@ export function evaluateTargets(results: Omit<BenchResults, 'targets'>): Target[
       met: value >= limit,
       ...(value < limit ? { missedBy: (limit - value).toFixed(digits) } : {}),
     });
+  const { floor } = results;
   for (const path of PATHS) {
     const c = results.comparison[path];
-    const { floor } = results;
     atMost(
       `${path}: CPU security adds per hop`,
       c.addedCpuUsPerHop,
