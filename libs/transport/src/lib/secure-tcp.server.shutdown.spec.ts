@@ -7,7 +7,8 @@ import { Test } from '@nestjs/testing';
 import { firstValueFrom, timeout } from 'rxjs';
 import { createMtlsClient } from './mtls-client';
 import { SecureTcpServer } from './secure-tcp.server';
-import { createCertificateAuthority, issueServiceCertificate } from './testing/dev-pki';
+import { createCertificateAuthority } from './testing/dev-pki';
+import { issueTlsMaterial } from './testing/tls';
 import type { TlsMaterial } from './tls-material';
 
 @Controller()
@@ -24,12 +25,7 @@ describe(`${SecureTcpServer.name} shutdown`, () => {
 
   beforeAll(async () => {
     const ca = await createCertificateAuthority('test CA');
-    const issued = await issueServiceCertificate(ca, 'payment', 'acme.internal');
-    tls = {
-      ca: Buffer.from(ca.certPem),
-      cert: Buffer.from(issued.certPem),
-      key: Buffer.from(issued.keyPem),
-    };
+    tls = await issueTlsMaterial(ca, 'payment', 'acme.internal');
   });
 
   async function start(drainTimeoutMs: number): Promise<{ app: INestMicroservice; port: number }> {

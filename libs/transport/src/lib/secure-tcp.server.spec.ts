@@ -11,8 +11,9 @@ import { defer, firstValueFrom, of, timeout } from 'rxjs';
 import type { Observable } from 'rxjs';
 import { currentCallMeta } from './call-context';
 import type { MessageMeta } from './message-envelope';
-import { createCertificateAuthority, issueServiceCertificate } from './testing/dev-pki';
+import { createCertificateAuthority } from './testing/dev-pki';
 import type { CertificateAuthority } from './testing/dev-pki';
+import { closedWithin, expiringShortly, issueTlsMaterial } from './testing/tls';
 import { metricValue } from './testing/metrics';
 import type { MessageEnvelope } from './message-envelope';
 import { MessageContext } from './message.context';
@@ -62,18 +63,8 @@ class EchoController {
   }
 }
 
-async function tlsMaterial(
-  ca: CertificateAuthority,
-  service: string,
-  validity: { notAfter?: Date } = {},
-): Promise<TlsMaterial> {
-  const issued = await issueServiceCertificate(ca, service, TRUST_DOMAIN, validity);
-  return {
-    ca: Buffer.from(ca.certPem),
-    cert: Buffer.from(issued.certPem),
-    key: Buffer.from(issued.keyPem),
-  };
-}
+const tlsMaterial = (ca: CertificateAuthority, service: string, validity = {}) =>
+  issueTlsMaterial(ca, service, TRUST_DOMAIN, validity);
 
 /** The echo controller on a SecureTcpServer with this security, on a free port of 127.0.0.1. */
 async function startEchoServer(
@@ -336,24 +327,11 @@ describe(SecureTcpServer.name, () => {
 });
 
 describe(`${SecureTcpServer.name}: a certificate that expires during a connection`, () => {
-  /** Valid for the handshake, expired a few seconds later (X.509 counts whole seconds). */
-  const shortly = () => ({ notAfter: new Date(Date.now() + 3_000) });
   let ca: CertificateAuthority;
 
   beforeAll(async () => {
     ca = await createCertificateAuthority(`${TRUST_DOMAIN} test CA`);
   });
-
-  /** Resolves when `socket` closes; rejects if it is still open after 8 s. */
-  function closed(socket: { once(event: 'close', listener: () => void): unknown }) {
-    return new Promise<void>((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error('the connection is still open')), 8_000);
-      socket.once('close', () => {
-        clearTimeout(deadline);
-        resolve();
-      });
-    });
-  }
 
   it("ends the connection when the client's certificate expires, before any idle timeout", async () => {
     const server = await startEchoServer(
@@ -361,13 +339,13 @@ describe(`${SecureTcpServer.name}: a certificate that expires during a connectio
       60_000,
     );
     const client = connectTls({
-      ...mtlsClientOptions(await tlsMaterial(ca, 'order', shortly()), 'payment', 'TLSv1.3'),
+      ...mtlsClientOptions(await tlsMaterial(ca, 'order', expiringShortly()), 'payment', 'TLSv1.3'),
       host: '127.0.0.1',
       port: server.port,
     });
     try {
       await once(client, 'secureConnect');
-      await closed(client);
+      await closedWithin(client, 8_000);
     } finally {
       client.destroy();
       await server.app.close();
@@ -376,7 +354,7 @@ describe(`${SecureTcpServer.name}: a certificate that expires during a connectio
 
   it("ends the connection when the server's certificate expires", async () => {
     const server = createTlsServer(
-      mtlsServerOptions(await tlsMaterial(ca, 'payment', shortly()), 'TLSv1.3'),
+      mtlsServerOptions(await tlsMaterial(ca, 'payment', expiringShortly()), 'TLSv1.3'),
     );
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -391,7 +369,7 @@ describe(`${SecureTcpServer.name}: a certificate that expires during a connectio
     try {
       await client.connect();
       const [serverEnd] = await accepted;
-      await closed(serverEnd);
+      await closedWithin(serverEnd, 8_000);
     } finally {
       client.close();
       server.close();

@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import type { TlsMaterial } from '@acme/transport';
-import { createCertificateAuthority, issueServiceCertificate } from '@acme/transport/testing';
+import {
+  createCertificateAuthority,
+  issueServiceCertificate,
+  issueTlsMaterial,
+} from '@acme/transport/testing';
 import { TokenEndpoint } from './token-endpoint';
 
 const ISSUER = 'http://issuer.test';
@@ -44,12 +48,7 @@ describe(TokenEndpoint.name, () => {
   beforeAll(async () => {
     const ca = await createCertificateAuthority('token endpoint test CA');
     const serverCert = await issueServiceCertificate(ca, 'auth-server', 'acme.test');
-    const order = await issueServiceCertificate(ca, 'order', 'acme.test');
-    orderTls = {
-      ca: Buffer.from(ca.certPem),
-      cert: Buffer.from(order.certPem),
-      key: Buffer.from(order.keyPem),
-    };
+    orderTls = await issueTlsMaterial(ca, 'order', 'acme.test');
     server = createServer(
       {
         ca: ca.certPem,
