@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:https';
 import { TLSSocket } from 'node:tls';
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { spiffeIdOf } from '@acme/transport';
+import { closeWhenPeerCertificateExpires, spiffeIdOf } from '@acme/transport';
 import type { AuthServerConfig } from '../config';
 
 /** The one path served over mutual TLS: oidc-provider's token endpoint. */
@@ -79,6 +79,8 @@ export async function listenMutualTls(
   );
   // A client that opens a connection and never completes the handshake must not hold it.
   server.on('tlsClientError', (_error, socket) => socket.destroy());
+  // Nor one whose certificate expired since: a token issued on it would be bound to that one.
+  server.on('secureConnection', closeWhenPeerCertificateExpires);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

@@ -9,7 +9,9 @@ const log = new Logger('MutualTls');
 /**
  * Ends a mutual-TLS connection when the peer's certificate expires. The handshake checked the
  * certificate once; a busy connection, which no idle timeout closes, would outlive it. The peer
- * reconnects with its renewed certificate, and the next handshake checks that one.
+ * reconnects with its renewed certificate, and the next handshake checks that one. Every
+ * mutual-TLS connection of the system does it at both ends: between services, and between a
+ * service and the issuer's token endpoint (whose tokens are bound to the client's certificate).
  *
  * @example
  * server.on('secureConnection', (socket) => closeWhenPeerCertificateExpires(socket));

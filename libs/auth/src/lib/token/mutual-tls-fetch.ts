@@ -1,9 +1,26 @@
 import { Agent, request } from 'node:https';
-import { createSecureContext, rootCertificates } from 'node:tls';
+import type { RequestOptions } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { createSecureContext, rootCertificates, TLSSocket } from 'node:tls';
+import { closeWhenPeerCertificateExpires } from '@acme/transport';
 import type { TlsMaterial } from '@acme/transport';
 
 /** A token response is small; a larger body is cut off rather than buffered. */
 const MAX_RESPONSE_BYTES = 256 * 1024;
+
+/** Keeps connections alive, each until the server's certificate expires at the latest. */
+class IssuerAgent extends Agent {
+  override createConnection(
+    options: RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const socket = super.createConnection(options, callback);
+    if (socket instanceof TLSSocket) {
+      socket.once('secureConnect', () => closeWhenPeerCertificateExpires(socket));
+    }
+    return socket;
+  }
+}
 
 export interface MutualTlsRequest {
   method: 'POST';
@@ -34,7 +51,9 @@ export function mutualTlsFetch(
     key: tls.key,
     minVersion: 'TLSv1.2',
   });
-  const agent = new Agent({ secureContext, keepAlive: true });
+  // No session resumption: a resumed TLS 1.3 session shows the client no certificate, so each
+  // connection's full handshake checks the issuer's, and its expiry ends the connection.
+  const agent = new IssuerAgent({ secureContext, keepAlive: true, maxCachedSessions: 0 });
   return (url, init) =>
     new Promise<Response>((resolve, reject) => {
       if (!url.startsWith('https:')) {
