@@ -165,6 +165,7 @@ describe('npm run bench -- --smoke', () => {
     });
     for (const { plainUs, tlsUs } of [
       results.floor.cpuAtRate.read,
+      results.floor.cpuAtRate.write,
       results.floor.sequentialRoundTrip,
     ]) {
       expect(plainUs).toBeGreaterThan(0);

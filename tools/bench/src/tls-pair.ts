@@ -5,7 +5,7 @@
  * without an AsyncLocalStorage around the handling (node 20 runs its hooks on every promise).
  * Prints the CPU of both processes per message and answer, the median of five runs of each,
  * plain and TLS taking turns, what TLS adds as the median of the runs' differences, and the
- * median of each run's p50 round trip. About two and a half minutes.
+ * median of each run's p50 round trip. About three minutes.
  *
  *   npm run bench:tls
  */
