@@ -15,7 +15,8 @@ import type { TlsMaterial } from './tls-material';
 class SlowController {
   @MessagePattern('slow')
   async slow(@Payload() ms: number): Promise<string> {
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    // Unref'd: a handler the drain timeout gave up on must not keep jest from exiting.
+    await new Promise((resolve) => setTimeout(resolve, ms).unref());
     return 'done';
   }
 }
