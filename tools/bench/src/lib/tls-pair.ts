@@ -14,8 +14,9 @@ import type { PathName } from './report';
  * messages (about a kilobyte of JSON: a token and a request id) to a server that answers with
  * an order's JSON after 80 awaits, about what a read's handler awaits, over plain TCP or
  * mutual TLS 1.3 with the bench's certificates. What TLS costs them is the least that TLS in
- * the services can cost: `npm run bench:tls` prints it at two paces, `npm run bench` at the
- * pace of each of its paths (the floor under its targets).
+ * the services can cost: `npm run bench:tls` prints it at two paces, with what the token's
+ * kilobyte adds, and `npm run bench` at the pace of each of its paths (the floor under its
+ * targets).
  */
 export type PairTransport = 'plain' | 'tls';
 
@@ -32,6 +33,15 @@ export interface PairPace {
 export interface PairFiles {
   server: TlsFiles;
   client: TlsFiles;
+}
+
+/** What one run of the pair sends, and over what. */
+export interface PairSetup {
+  transport: PairTransport;
+  /** Whether the server handles each message inside an AsyncLocalStorage's `run`. */
+  context: boolean;
+  /** Whether each message carries a token (about a kilobyte), or only its request id. */
+  token: boolean;
 }
 
 export interface PairRun {
@@ -73,12 +83,13 @@ const micros = (cpu: NodeJS.CpuUsage) => cpu.user + cpu.system;
 
 /** One run in a server process of its own, gone before the next run starts. */
 export async function measurePair(
-  transport: PairTransport,
-  context: boolean,
+  { transport, context, token }: PairSetup,
   pace: PairPace,
   files: PairFiles,
 ): Promise<PairRun> {
   const args: PairServerArgs = { transport, context, files: files.server };
+  const meta = (id: number) =>
+    token ? { authorization: `Bearer ${TOKEN}`, requestId: `r-${id}` } : { requestId: `r-${id}` };
   const child = fork(SERVER, [JSON.stringify(args)], { execArgv: ['-r', '@swc-node/register'] });
   try {
     const [{ port }] = (await once(child, 'message')) as [{ port: number }];
@@ -106,9 +117,7 @@ export async function measurePair(
     const send = () => {
       sent += 1;
       sentAt[sent] = performance.now();
-      client.write(
-        `${JSON.stringify({ id: sent, meta: { authorization: `Bearer ${TOKEN}`, requestId: `r-${sent}` } })}\n`,
-      );
+      client.write(`${JSON.stringify({ id: sent, meta: meta(sent) })}\n`);
     };
     const measured = new Promise<number>((resolve, reject) => {
       let answered = 0;
@@ -142,38 +151,50 @@ export async function measurePair(
   }
 }
 
-/** Plain and TLS over as many runs each, taking turns so that a slow spell hits both. */
+/** Two setups of the pair over as many runs each, taking turns so that a slow spell hits both. */
 export interface PairComparison {
-  plain: PairRun[];
-  tls: PairRun[];
+  base: PairRun[];
+  other: PairRun[];
 }
 
-export async function comparePair(
-  context: boolean,
+export async function comparePairs(
+  base: PairSetup,
+  other: PairSetup,
   pace: PairPace,
   files: PairFiles,
   runs: number,
 ): Promise<PairComparison> {
-  const result: PairComparison = { plain: [], tls: [] };
+  const result: PairComparison = { base: [], other: [] };
   for (let i = 0; i < runs; i++) {
-    const turns = i % 2 ? (['tls', 'plain'] as const) : (['plain', 'tls'] as const);
-    for (const transport of turns) {
-      result[transport].push(await measurePair(transport, context, pace, files));
+    const turns = i % 2 ? (['other', 'base'] as const) : (['base', 'other'] as const);
+    for (const turn of turns) {
+      result[turn].push(await measurePair(turn === 'base' ? base : other, pace, files));
     }
   }
   return result;
 }
 
-/** Medians of each transport, and what TLS adds: the median of the runs' differences. */
-export function tlsAdds(
+/** Plain TCP (base) against mutual TLS (other), every message with its token. */
+export function compareTransports(
+  context: boolean,
+  pace: PairPace,
+  files: PairFiles,
+  runs: number,
+): Promise<PairComparison> {
+  const setup = (transport: PairTransport) => ({ transport, context, token: true });
+  return comparePairs(setup('plain'), setup('tls'), pace, files, runs);
+}
+
+/** Medians of each setup, and what the other adds: the median of the runs' differences. */
+export function addedBy(
   comparison: PairComparison,
   figure: keyof PairRun,
-): { plain: number; tls: number; added: number } {
+): { base: number; other: number; added: number } {
   const of = (runs: PairRun[]) => runs.map((run) => run[figure]);
   return {
-    plain: median(of(comparison.plain)),
-    tls: median(of(comparison.tls)),
-    added: medianRoundDifference(of(comparison.tls), of(comparison.plain)),
+    base: median(of(comparison.base)),
+    other: median(of(comparison.other)),
+    added: medianRoundDifference(of(comparison.other), of(comparison.base)),
   };
 }
 
@@ -204,20 +225,23 @@ export async function measureTlsFloor(
   const messagesFor = (gapMs: number) =>
     Math.max(settings.minMessages, Math.round((settings.durationS * 1000) / gapMs));
   const figure = (comparison: PairComparison, of: keyof PairRun): FloorFigure => {
-    const { plain, tls, added } = tlsAdds(comparison, of);
-    return { plainUs: plain, tlsUs: tls, addedUs: added };
+    const { base, other, added } = addedBy(comparison, of);
+    return { plainUs: base, tlsUs: other, addedUs: added };
   };
   const cpuAt = async (rate: number) => {
     const gapMs = 1000 / rate;
     const pace = { inFlight: 1, gapMs, messages: messagesFor(gapMs) };
-    return { ...figure(await comparePair(false, pace, files, settings.runs), 'cpuUs'), gapMs };
+    return {
+      ...figure(await compareTransports(false, pace, files, settings.runs), 'cpuUs'),
+      gapMs,
+    };
   };
   const sequential = { inFlight: 1, gapMs: 0, messages: settings.sequentialMessages };
   return {
     runs: settings.runs,
     cpuAtRate: { read: await cpuAt(rates.read), write: await cpuAt(rates.write) },
     sequentialRoundTrip: figure(
-      await comparePair(false, sequential, files, settings.runs),
+      await compareTransports(false, sequential, files, settings.runs),
       'roundTripP50Us',
     ),
   };
