@@ -17,7 +17,10 @@ const BUNDLED = [/^zod(\/|$)/, /^class-validator(\/|$)/];
  * The webpack build of a service in `projectRoot`: Nx's Node application build into
  * dist/<projectRoot>, with every package but the {@link BUNDLED} ones required at run time
  * (`generatePackageJson` lists what the image installs: those, and the bundled ones too, which
- * Nx's project graph still counts as dependencies). Tree shaking needs the app compiled to
+ * Nx's project graph still counts as dependencies). Keep class-validator installed: Nest's
+ * mapped types (`PartialType`, `PickType`, ...) require it by name to carry a DTO's rules over,
+ * and without it they drop them silently; its rules live in one global store, which the bundled
+ * copy shares. Tree shaking needs the app compiled to
  * ES modules (`"module": "esnext"` in its tsconfig.app.json): a CommonJS `require` keeps every
  * export of what it loads.
  *
