@@ -20,9 +20,8 @@ const BUNDLED = [/^zod(\/|$)/, /^class-validator(\/|$)/];
  * Nx's project graph still counts as dependencies). Keep class-validator installed: Nest's
  * mapped types (`PartialType`, `PickType`, ...) require it by name to carry a DTO's rules over,
  * and without it they drop them silently; its rules live in one global store, which the bundled
- * copy shares. Tree shaking needs the app compiled to
- * ES modules (`"module": "esnext"` in its tsconfig.app.json): a CommonJS `require` keeps every
- * export of what it loads.
+ * copy shares. Tree shaking needs the app compiled to ES modules (`"module": "esnext"` in its
+ * tsconfig.app.json): a CommonJS `require` keeps every export of what it loads.
  *
  * @example
  * // apps/inventory/webpack.config.js

@@ -11,7 +11,10 @@ export { currentCallMeta, runInCallContext, withoutCallContext } from './lib/cal
 export { SecureTcpServer } from './lib/secure-tcp.server';
 export type { SecureTcpServerOptions } from './lib/secure-tcp.server';
 export { createMtlsClient } from './lib/mtls-client';
-export { closeWhenPeerCertificateExpires } from './lib/peer-certificate-expiry';
+export {
+  closeWhenPeerCertificateExpires,
+  closeWhenServerCertificateExpires,
+} from './lib/peer-certificate-expiry';
 export type { MtlsClientOptions } from './lib/mtls-client';
 export { isRpcErrorBody } from './lib/rpc-error';
 export type { RpcErrorBody } from './lib/rpc-error';

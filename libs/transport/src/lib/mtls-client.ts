@@ -1,7 +1,7 @@
 import { ClientTCP } from '@nestjs/microservices';
 import type { TcpSocket } from '@nestjs/microservices';
 import { TLSSocket } from 'node:tls';
-import { closeWhenPeerCertificateExpires } from './peer-certificate-expiry';
+import { closeWhenServerCertificateExpires } from './peer-certificate-expiry';
 import { mtlsClientOptions } from './mtls.options';
 import type { TransportSecurity } from './transport-security';
 
@@ -33,9 +33,7 @@ class ServiceClientTcp extends ClientTCP {
     const socket = super.createSocket();
     const { netSocket } = socket;
     netSocket.setNoDelay(true);
-    if (netSocket instanceof TLSSocket) {
-      netSocket.once('secureConnect', () => closeWhenPeerCertificateExpires(netSocket));
-    }
+    if (netSocket instanceof TLSSocket) closeWhenServerCertificateExpires(netSocket);
     return socket;
   }
 }

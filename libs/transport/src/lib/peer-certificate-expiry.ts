@@ -33,3 +33,15 @@ export function closeWhenPeerCertificateExpires(socket: TLSSocket): void {
   socket.once('close', () => clearTimeout(timer));
   check();
 }
+
+/**
+ * The client's end of {@link closeWhenPeerCertificateExpires}: until its handshake is done a
+ * client socket has no peer certificate (and would be closed as if it had expired), so this
+ * waits for `secureConnect`.
+ *
+ * @example
+ * closeWhenServerCertificateExpires(tls.connect(options));
+ */
+export function closeWhenServerCertificateExpires(socket: TLSSocket): void {
+  socket.once('secureConnect', () => closeWhenPeerCertificateExpires(socket));
+}

@@ -2,7 +2,7 @@ import { Agent, request } from 'node:https';
 import type { RequestOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, rootCertificates, TLSSocket } from 'node:tls';
-import { closeWhenPeerCertificateExpires } from '@acme/transport';
+import { closeWhenServerCertificateExpires } from '@acme/transport';
 import type { TlsMaterial } from '@acme/transport';
 
 /** A token response is small; a larger body is cut off rather than buffered. */
@@ -15,9 +15,7 @@ class IssuerAgent extends Agent {
     callback?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
     const socket = super.createConnection(options, callback);
-    if (socket instanceof TLSSocket) {
-      socket.once('secureConnect', () => closeWhenPeerCertificateExpires(socket));
-    }
+    if (socket instanceof TLSSocket) closeWhenServerCertificateExpires(socket);
     return socket;
   }
 }
