@@ -184,9 +184,12 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv & Ru
       done();
     },
   );
-  // Never reflect an arbitrary origin: a listed one gets CORS headers (with credentials), any other none.
-  const listedOrigin = {
-    origin: env.CORS_ORIGINS,
+  // Never reflect an arbitrary origin: a listed one gets CORS headers (with credentials), any
+  // other none. An origin function, not a per-request options delegator: the options are
+  // normalised once, not copied for every request.
+  app.enableCors({
+    origin: (origin: string | undefined, decide: (error: null, allow: string | false) => void) =>
+      decide(null, origin !== undefined && env.CORS_ORIGINS.includes(origin) ? origin : false),
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Authorization', 'Content-Type', 'DPoP', REQUEST_ID_HEADER],
@@ -201,14 +204,6 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv & Ru
       'Retry-After',
     ],
     maxAge: 600,
-  };
-  const otherOrigin = { origin: false };
-  app.enableCors({
-    delegator: (request, callback) =>
-      callback(
-        null,
-        env.CORS_ORIGINS.includes(request.headers.origin ?? '') ? listedOrigin : otherOrigin,
-      ),
   });
   acceptJsonBodiesOnly(adapter.getInstance(), env.MAX_BODY_BYTES);
   answerWithin(adapter.getInstance(), env.REQUEST_TIMEOUT_MS);
