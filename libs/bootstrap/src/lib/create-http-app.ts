@@ -185,10 +185,10 @@ export async function createHttpApp<TConfig extends HttpAppEnv & MetricsEnv & Ru
     },
   );
   // Never reflect an arbitrary origin: a listed one gets CORS headers (with credentials), any
-  // other none. An origin function, not a per-request options delegator: the options are
-  // normalised once, not copied for every request.
+  // other none. An origin function, not an options delegator, whose options would be
+  // normalised again for every request.
   app.enableCors({
-    origin: (origin: string | undefined, decide: (error: null, allow: string | false) => void) =>
+    origin: (origin, decide) =>
       decide(null, origin !== undefined && env.CORS_ORIGINS.includes(origin) ? origin : false),
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
