@@ -151,6 +151,8 @@ export interface SystemOptions {
   profileDir?: string;
   /** Extra flags for each service's `node`, e.g. `--max-semi-space-size=1`, to measure their effect. */
   nodeFlags?: readonly string[];
+  /** A command to run a service's `node` under, e.g. valgrind, by service. */
+  wrapper?: Partial<Record<ServiceName, readonly string[]>>;
 }
 
 /** gateway, order and payment started from dist/ as separate processes, production builds, NODE_ENV=benchmark. */
@@ -299,9 +301,14 @@ export class BenchSystem {
           `--cpu-prof-name=${this.options.mode}-${service}.cpuprofile`,
         ]
       : [];
-    const child = spawn(
+    const [command, ...wrapperArgs] = [
+      ...(this.options.wrapper?.[service] ?? []),
       process.execPath,
+    ];
+    const child = spawn(
+      command,
       [
+        ...wrapperArgs,
         ...(this.options.nodeFlags ?? []),
         ...profile,
         join(this.options.workspace, 'dist/apps', service, 'main.js'),
