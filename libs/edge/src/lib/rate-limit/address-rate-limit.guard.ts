@@ -6,7 +6,7 @@ import { RateLimitMetadata } from '../edge.decorators';
 import { EDGE_OPTIONS } from '../edge.options';
 import type { EdgeOptions } from '../edge.options';
 import { clientAddressKey } from '../ip/ip-ranges';
-import { spendTokens } from './spend-tokens';
+import { admitted, spendTokens } from './spend-tokens';
 import { TOKEN_BUCKETS } from './token-buckets';
 import type { TokenBucketLimit, TokenBuckets } from './token-buckets';
 import { TracedGuard } from '@acme/telemetry';
@@ -36,19 +36,20 @@ export class AddressRateLimitGuard implements CanActivate {
     this.sharedStore = options.rateLimit.redis !== undefined;
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const call = incomingCall(context);
     switch (call.kind) {
       case 'http':
-        await spendTokens(
-          this.buckets,
-          `address:${clientAddressKey(call.request.ip)}`,
-          this.limit,
-          call,
-          'per_address',
-          this.sharedStore ? this.onStoreFailure(context) : undefined,
+        return admitted(
+          spendTokens(
+            this.buckets,
+            `address:${clientAddressKey(call.request.ip)}`,
+            this.limit,
+            call,
+            'per_address',
+            this.sharedStore ? this.onStoreFailure(context) : undefined,
+          ),
         );
-        return true;
       case 'rpc':
       case 'unsupported':
         // Not the edge: messages between services come over mutual TLS from known peers.

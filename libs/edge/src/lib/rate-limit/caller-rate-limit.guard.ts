@@ -9,7 +9,7 @@ import { RateLimitMetadata } from '../edge.decorators';
 import { EDGE_OPTIONS } from '../edge.options';
 import type { EdgeOptions } from '../edge.options';
 import { clientAddressKey } from '../ip/ip-ranges';
-import { spendTokens } from './spend-tokens';
+import { admitted, spendTokens } from './spend-tokens';
 import { TOKEN_BUCKETS } from './token-buckets';
 import type { TokenBuckets } from './token-buckets';
 
@@ -41,12 +41,11 @@ export class CallerRateLimitGuard implements CanActivate {
     this.authenticates = !auth?.benchmarkInsecure;
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const call = incomingCall(context);
     switch (call.kind) {
       case 'http':
-        await this.take(context, call);
-        return true;
+        return admitted(this.take(context, call));
       case 'rpc':
       case 'unsupported':
         // Not the edge: messages between services come over mutual TLS from known peers.
@@ -54,7 +53,7 @@ export class CallerRateLimitGuard implements CanActivate {
     }
   }
 
-  private async take(context: ExecutionContext, call: IncomingHttpCall): Promise<void> {
+  private take(context: ExecutionContext, call: IncomingHttpCall): void | Promise<void> {
     const route = this.reflector.getAllAndOverride(RateLimitMetadata, [
       context.getHandler(),
       context.getClass(),
@@ -69,7 +68,7 @@ export class CallerRateLimitGuard implements CanActivate {
       ? `${context.getClass().name}.${context.getHandler().name}`
       : 'default';
     const caller = this.callerOf(context, call);
-    await spendTokens(
+    return spendTokens(
       this.buckets,
       `${bucket}:${caller}`,
       limit,

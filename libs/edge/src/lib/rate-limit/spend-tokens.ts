@@ -3,7 +3,12 @@ import { httpAuditSubject, writeAuditEvent } from '@acme/auth';
 import type { IncomingHttpCall } from '@acme/auth';
 import { countRateLimitRejection } from './rate-limit.metrics';
 import type { RateLimitStage } from './rate-limit.metrics';
-import type { StoreFailureMode, TokenBucketLimit, TokenBuckets } from './token-buckets';
+import type {
+  StoreFailureMode,
+  TokenBucketLimit,
+  TokenBucketResult,
+  TokenBuckets,
+} from './token-buckets';
 
 /**
  * Takes `limit.cost` tokens from the bucket `key`, tells the client what is
@@ -11,16 +16,31 @@ import type { StoreFailureMode, TokenBucketLimit, TokenBuckets } from './token-b
  * `Retry-After` when the bucket does not hold enough, after writing an
  * `excess_rate_limit_exceeded` audit line and counting it under `stage`.
  * `onStoreFailure` overrides the app's answer to a shared store out of reach.
+ * Buckets in memory answer at once, and so does this (no promise per request);
+ * buckets in Redis with a promise.
  */
-export async function spendTokens(
+export function spendTokens(
   buckets: TokenBuckets,
+  key: string,
+  limit: TokenBucketLimit,
+  call: IncomingHttpCall,
+  stage: RateLimitStage,
+  onStoreFailure?: StoreFailureMode,
+): void | Promise<void> {
+  const taken = buckets.take(key, limit, onStoreFailure);
+  if (taken instanceof Promise) {
+    return taken.then((result) => charge(result, key, limit, call, stage));
+  }
+  charge(taken, key, limit, call, stage);
+}
+
+function charge(
+  taken: TokenBucketResult,
   key: string,
   limit: TokenBucketLimit,
   { request, reply }: IncomingHttpCall,
   stage: RateLimitStage,
-  onStoreFailure?: StoreFailureMode,
-): Promise<void> {
-  const taken = await buckets.take(key, limit, onStoreFailure);
+): void {
   reply.header('RateLimit-Limit', limit.burstCapacity);
   reply.header('RateLimit-Remaining', Math.floor(taken.remaining));
   reply.header('RateLimit-Reset', Math.ceil(taken.resetMs / 1000));
@@ -41,4 +61,9 @@ export async function spendTokens(
     },
     HttpStatus.TOO_MANY_REQUESTS,
   );
+}
+
+/** A guard's answer once `spent`: at once when the buckets answered at once. */
+export function admitted(spent: void | Promise<void>): boolean | Promise<boolean> {
+  return spent instanceof Promise ? spent.then(() => true) : true;
 }

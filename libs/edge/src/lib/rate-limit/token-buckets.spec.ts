@@ -10,7 +10,7 @@ const takeMany = async (
   key: string,
   n: number,
   limit: Parameters<TokenBuckets['take']>[1],
-) => Promise.all(Array.from({ length: n }, () => buckets.take(key, limit)));
+) => Promise.all(Array.from({ length: n }, async () => buckets.take(key, limit)));
 
 describe(takeTokens.name, () => {
   const limit = { replenishRate: 2, burstCapacity: 4, cost: 1 };
@@ -79,7 +79,7 @@ describe.each(stores)('token buckets in %s', (_name, open) => {
 
   it('takes `cost` tokens per request', async () => {
     const limit = { replenishRate: 0.01, burstCapacity: 10, cost: 4 };
-    const results = await Promise.all([1, 2, 3].map(() => buckets.take('cost', limit)));
+    const results = await Promise.all([1, 2, 3].map(async () => buckets.take('cost', limit)));
     expect(results.filter((r) => r.allowed)).toHaveLength(2);
   });
 

@@ -18,14 +18,17 @@ export interface TokenBucketResult {
 /** What the rate limiter does while its shared store (Redis) cannot be reached. */
 export type StoreFailureMode = 'local' | 'reject';
 
-/** Where buckets live: process memory, or Redis shared by every replica. */
+/**
+ * Where buckets live: process memory, which answers at once, or Redis shared by every
+ * replica, which answers with a promise.
+ */
 export interface TokenBuckets {
   /** `onStoreFailure`: this call's own answer to a shared store out of reach, if any. */
   take(
     key: string,
     limit: TokenBucketLimit,
     onStoreFailure?: StoreFailureMode,
-  ): Promise<TokenBucketResult>;
+  ): TokenBucketResult | Promise<TokenBucketResult>;
 }
 
 /** The DI token of the app's one `TokenBuckets`, shared by both rate limits. */
@@ -82,7 +85,7 @@ export class MemoryTokenBuckets implements TokenBuckets {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  take(key: string, limit: TokenBucketLimit): Promise<TokenBucketResult> {
+  take(key: string, limit: TokenBucketLimit): TokenBucketResult {
     const now = this.now();
     this.sweep(now);
     const { state, result } = takeTokens(this.buckets.get(key), now, limit);
@@ -92,7 +95,7 @@ export class MemoryTokenBuckets implements TokenBuckets {
     } else {
       this.buckets.delete(key);
     }
-    return Promise.resolve(result);
+    return result;
   }
 
   /** Buckets tracked right now. */
