@@ -231,7 +231,20 @@ function report(
   return lines.join('\n');
 }
 
+/** Valgrind and its controller, or an error that says how to get them. */
+function assertCallgrind(): void {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+    execFileSync('callgrind_control', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error(
+      'counting instructions needs valgrind and its callgrind_control: install it (Debian, Ubuntu: apt-get install valgrind)',
+    );
+  }
+}
+
 async function main(): Promise<void> {
+  assertCallgrind();
   const { values } = parseArgs({
     options: {
       path: { type: 'string', default: 'read' },
