@@ -48,7 +48,7 @@ describe('functionCosts', () => {
   });
 
   it('names JIT code from the perf map', () => {
-    expect(costs.get('canActivate app')).toEqual({ self: 300, inclusive: 1500 });
+    expect(costs.get('app canActivate:12')).toEqual({ self: 300, inclusive: 1500 });
   });
 
   it('counts the recursion levels of a function as the function', () => {
@@ -68,10 +68,10 @@ describe('PerfMap', () => {
   const map = new PerfMap(PERF_MAP);
 
   it.each([
-    [0x1000, 'canActivate app'],
-    [0x103f, 'canActivate app'],
+    [0x1000, 'app canActivate:12'],
+    [0x103f, 'app canActivate:12'],
     [0x1040, undefined],
-    [0x2005, 'verify @acme/x'],
+    [0x2005, '@acme/x verify'],
     [0xfff, undefined],
   ])('names %i as %s', (address, name) => {
     expect(map.nameAt(address)).toBe(name);
@@ -82,10 +82,11 @@ describe('shortCodeName', () => {
   it.each([
     [
       'JS:*promiseInitHook node:internal/async_hooks:320:25',
-      'promiseInitHook node:internal/async_hooks',
+      'node:internal/async_hooks promiseInitHook',
     ],
-    ['JS:~get /w/node_modules/fastify/lib/request.js:114:11', 'get fastify'],
-    ['JS:^spendTokens /w/dist/apps/gateway/main.js:6938:9', 'spendTokens app'],
+    ['JS:~get /w/node_modules/fastify/lib/request.js:114:11', 'fastify get'],
+    ['JS:^spendTokens /w/dist/apps/gateway/main.js:6938:9', 'app spendTokens:6938'],
+    ['JS:* /w/node_modules/@nestjs/core/router.js:5:1', '@nestjs/core (anonymous)'],
     ['RegExp:^Bearer (\\S+)$', 'RegExp:^Bearer (\\S+)$'],
     ['Builtin:KeyedLoadIC', 'KeyedLoadIC'],
   ])('shortens %s to %s', (name, short) => {

@@ -1,3 +1,5 @@
+import { functionOf } from './profile-diff';
+
 /** What one function cost in a callgrind profile: instructions executed (Ir). */
 export interface FunctionCost {
   /** In the function's own code. */
@@ -48,15 +50,16 @@ export class PerfMap {
 }
 
 /**
- * `JS:*canActivate /w/dist/apps/order/main.js:12:3` -> `canActivate app`; a package's path
- * becomes its name, node's own modules keep theirs.
+ * A perf map's name in the profile report's terms ({@link functionOf}): `JS:*canActivate
+ * /w/dist/apps/order/main.js:12:3` is `app canActivate:12`, a package's function is named
+ * under its package, node's under its module; what is not JavaScript (`RegExp:...`,
+ * `Builtin:...`) keeps its own name.
  */
 export function shortCodeName(name: string): string {
-  return name
-    .replace(/^(JS|LazyCompile|Function|Builtin|Script):[*~^+]?/, '')
-    .replace(/ \S*\/dist\/apps\/[\w-]+\/main\.js(:\d+)*$/, ' app')
-    .replace(/ \S*\/node_modules\/((@[^/\s]+\/)?[^/\s]+)\/\S*$/, ' $1')
-    .replace(/ (node:\S+?)(:\d+)+$/, ' $1');
+  const js = /^(?:JS|LazyCompile|Function|Script):[*~^+]?(.*?)(?: (\S+):(\d+):\d+)?$/.exec(name);
+  if (!js) return name.replace(/^Builtin:/, '');
+  const [, functionName, url = '', line] = js;
+  return functionOf({ functionName, url, lineNumber: line === undefined ? -1 : Number(line) - 1 });
 }
 
 /**
