@@ -13,7 +13,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class OrderOwnerLoader implements ResourceOwnerLoader<Order> {
   constructor(private readonly orders: OrdersService) {}
 
-  async load(input: unknown): Promise<Order | undefined> {
+  load(input: unknown): Promise<Order | undefined> | undefined {
     const id = (input as { id?: unknown } | undefined)?.id;
     if (typeof id !== 'string' || !UUID.test(id)) return undefined;
     return this.orders.find(id);

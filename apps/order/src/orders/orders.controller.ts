@@ -71,7 +71,7 @@ export class OrdersController {
   @AllowServices('gateway')
   @Scopes('orders:read')
   @Policy(anyOf(hasRole('admin', { from: 'admin' }), isOwner(OrderOwnerLoader)))
-  async get(@Payload() { id }: OrderIdDto, @AuthorizedResource() owned?: Order): Promise<Order> {
+  get(@Payload() { id }: OrderIdDto, @AuthorizedResource() owned?: Order): Order | Promise<Order> {
     return owned ?? this.orders.get(id);
   }
 
