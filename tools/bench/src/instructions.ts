@@ -55,7 +55,8 @@ const GROUPS: { name: string; match: RegExp; cost: keyof FunctionCost }[] = [
   { name: 'SHA-256 (the token digest)', match: /^sha256_/, cost: 'self' },
   { name: 'AES-GCM (TLS records)', match: /aesni|ghash|gcm/i, cost: 'self' },
   { name: 'regular expressions', match: /^RegExp:/, cost: 'self' },
-  { name: 'JSON (V8)', match: /^v8::internal::Json/, cost: 'self' },
+  // Node 24's names start with the return type: `bool v8::internal::JsonStringifier::...`.
+  { name: 'JSON (V8)', match: /(^|\s)v8::internal::Json/, cost: 'self' },
   {
     name: "V8's young-generation garbage collection",
     match: /Scaveng|EvacuationAllocator|SemiSpace|PretenuringHandler|Heap::OnMoveEvent/,

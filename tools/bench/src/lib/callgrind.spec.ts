@@ -88,6 +88,9 @@ describe('shortCodeName', () => {
     ['JS:^spendTokens /w/dist/apps/gateway/main.js:6938:9', 'app spendTokens:6938'],
     ['JS:* /w/node_modules/@nestjs/core/router.js:5:1', '@nestjs/core (anonymous)'],
     ['RegExp:^Bearer (\\S+)$', 'RegExp:^Bearer (\\S+)$'],
+    // Node 24's V8.
+    ["RegExp.> src: '^Bearer (\\S+)$' flags: 'i'", 'RegExp:^Bearer (\\S+)$'],
+    ["JS:+'emit node:events:471:44", 'node:events emit'],
     ['Builtin:KeyedLoadIC', 'KeyedLoadIC'],
   ])('shortens %s to %s', (name, short) => {
     expect(shortCodeName(name)).toBe(short);

@@ -52,11 +52,15 @@ export class PerfMap {
 /**
  * A perf map's name in the profile report's terms ({@link functionOf}): `JS:*canActivate
  * /w/dist/apps/order/main.js:12:3` is `app canActivate:12`, a package's function is named
- * under its package, node's under its module; what is not JavaScript (`RegExp:...`,
- * `Builtin:...`) keeps its own name.
+ * under its package, node's under its module; a regular expression is `RegExp:<source>`
+ * (node 24's V8 writes `RegExp.> src: '<source>' flags: 'i'`); other code that is not
+ * JavaScript (`Builtin:...`) keeps its own name. Node 24 marks context-specialised code with
+ * a `'` after the tier (`JS:*'emit`).
  */
 export function shortCodeName(name: string): string {
-  const js = /^(?:JS|LazyCompile|Function|Script):[*~^+]?(.*?)(?: (\S+):(\d+):\d+)?$/.exec(name);
+  const regExp = /^RegExp\.> src: '(.*)' flags: '[a-z]*'$/.exec(name);
+  if (regExp) return `RegExp:${regExp[1]}`;
+  const js = /^(?:JS|LazyCompile|Function|Script):[*~^+]?'?(.*?)(?: (\S+):(\d+):\d+)?$/.exec(name);
   if (!js) return name.replace(/^Builtin:/, '');
   const [, functionName, url = '', line] = js;
   return functionOf({ functionName, url, lineNumber: line === undefined ? -1 : Number(line) - 1 });
