@@ -100,6 +100,14 @@ describe('token exchange at every hop', () => {
     expect(paid.body.status).toBe('PAID');
   });
 
+  it('passes on a token whose scheme came in another case, after several spaces', async () => {
+    // RFC 7235: the scheme is case-insensitive and 1*SP follows it; the edge accepts this, so every hop must.
+    const listed = await request(system.gatewayUrl, 'GET', '/api/orders', {
+      headers: { authorization: `bearer   ${alice}` },
+    });
+    expect(listed.status).toBe(200);
+  });
+
   describe("refuses a user's token at every service but the one it was issued for", () => {
     it('a token exchanged for payment, replayed at order (as if by payment) and at the gateway', async () => {
       const forOrder = await exchange('gateway', alice, 'urn:acme:order');

@@ -171,6 +171,16 @@ describe(ServiceClient.name, () => {
       ).resolves.toMatchObject({ kind: 'user', subject: 'alice', actors: ['order'] });
     });
 
+    it('exchanges a token whose scheme came in lower case, as the guards admit it', async () => {
+      const before = issuer.exchanges;
+      await inMessage({ authorization: `bearer ${issuer.userToken('alice')}` }, () =>
+        exchanging().send('payments.charge', {}),
+      );
+
+      expect(issuer.exchanges - before).toBe(1);
+      expect(proxy.sent[0].envelope.meta.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    });
+
     it('exchanges a token once for concurrent and later calls', async () => {
       const client = exchanging();
       const authorization = `Bearer ${issuer.userToken('alice')}`;

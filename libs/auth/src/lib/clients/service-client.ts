@@ -132,7 +132,7 @@ export class ServiceClient {
   ): string | undefined | Promise<string | undefined> {
     const { exchanger, audience } = this.auth;
     if (!exchanger) return authorization;
-    const token = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
+    const token = bearerTokenOf(authorization);
     if (token === undefined) return undefined;
     const exchanged = traced('token.exchange', () => exchanger.exchange(token, audience), {
       attributes: { 'acme.token.audience': audience },
@@ -242,4 +242,18 @@ export class ServiceClient {
 
 function isConnectionRefused(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
+}
+
+const BEARER_SCHEME = /^bearer /i;
+
+/**
+ * What follows `Bearer ` in a call's authorization, without scanning it again: the edge writes
+ * `Bearer <token>` into the call context, a message's guard admitted only that form, and the
+ * issuer judges the token when it is exchanged.
+ */
+function bearerTokenOf(authorization: string | undefined): string | undefined {
+  if (authorization === undefined || !BEARER_SCHEME.test(authorization)) return undefined;
+  return authorization.length > 'Bearer '.length
+    ? authorization.slice('Bearer '.length)
+    : undefined;
 }

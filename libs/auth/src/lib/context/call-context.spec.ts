@@ -79,6 +79,11 @@ describe(runRoutesInCallContext.name, () => {
     expect(seen.now.authorization).toBe('Bearer bound-token');
   });
 
+  it('passes a token on as `Bearer <token>` whatever case and spacing its scheme came with', async () => {
+    const seen = await get({ authorization: 'bearer   alices-token' });
+    expect(seen.now.authorization).toBe('Bearer alices-token');
+  });
+
   it('reads the DPoP scheme in any case, and passes on what is neither scheme unchanged', async () => {
     const lower = await get({ authorization: 'dpop bound-token', dpop: 'proof' });
     const malformed = await get({ authorization: 'DPoP two tokens' });

@@ -3,7 +3,7 @@ import type { MessageMeta } from '@acme/transport';
 import type { FastifyInstance, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { traceCarrierOfHeaders } from '@acme/telemetry';
 import { recordedClientNetworks } from './client-networks.context';
-import { readHttpCredentials } from '../http/http-sender-constraint';
+import { httpCredentialsOf } from '../http/http-sender-constraint';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -30,9 +30,6 @@ export function runRoutesInCallContext(fastify: FastifyInstance): void {
   });
 }
 
-// Schemes are case-insensitive (RFC 7235).
-const DPOP_SCHEME = /^dpop\s/i;
-
 /**
  * The metadata a request's calls to other services carry, read from its headers once, as the
  * request enters its call context. A class, not an object literal with a getter: a tenth of
@@ -47,15 +44,12 @@ class HttpCallMeta implements MessageMeta {
 
   constructor(request: Pick<FastifyRequest, 'headers'>) {
     const { headers } = request;
-    const { authorization } = headers;
     const requestId = headers[REQUEST_ID_HEADER];
-    // The DPoP proof was for this hop: onward, the token (exchanged, or forwarded) travels as
-    // a bearer token over mutual TLS, and a forwarded DPoP-bound one is refused by the callee.
-    const dpop =
-      authorization !== undefined && DPOP_SCHEME.test(authorization)
-        ? readHttpCredentials(authorization)
-        : undefined;
-    this.authorization = dpop?.scheme === 'dpop' ? `Bearer ${dpop.token}` : authorization;
+    // Onward the token (exchanged, or forwarded) travels as `Bearer <token>` over mutual TLS,
+    // however the client wrote its scheme: in any case, after several spaces, or as DPoP,
+    // whose proof was for this hop (a forwarded DPoP-bound token is refused by the callee).
+    const credentials = httpCredentialsOf(request);
+    this.authorization = credentials ? `Bearer ${credentials.token}` : headers.authorization;
     this.requestId = typeof requestId === 'string' ? requestId : undefined;
     const trace = traceCarrierOfHeaders(headers);
     this.traceparent = trace.traceparent;

@@ -4,7 +4,11 @@ import { DEFAULT_AUTH_OPTIONS } from '../auth.options';
 import type { AuthOptions } from '../auth.options';
 import { rejection } from '../testing/guard-contexts';
 import { InvalidTokenError } from '../token/invalid-token.error';
-import { HttpSenderConstraint, readHttpCredentials } from './http-sender-constraint';
+import {
+  HttpSenderConstraint,
+  httpCredentialsOf,
+  readHttpCredentials,
+} from './http-sender-constraint';
 
 const options = (dpop?: AuthOptions['dpop']): AuthOptions => ({
   ...DEFAULT_AUTH_OPTIONS,
@@ -28,6 +32,24 @@ describe(readHttpCredentials.name, () => {
   it('reads nothing from another scheme or no header', () => {
     expect(readHttpCredentials('Basic dXNlcjpwYXNz')).toBeUndefined();
     expect(readHttpCredentials(undefined)).toBeUndefined();
+  });
+});
+
+describe(httpCredentialsOf.name, () => {
+  it("reads a request's header once, whatever it holds later", () => {
+    const request = { headers: { authorization: 'DPoP a.b.c' } };
+    const first = httpCredentialsOf(request);
+    request.headers.authorization = 'Bearer x.y.z';
+
+    expect(first).toEqual({ scheme: 'dpop', token: 'a.b.c' });
+    expect(httpCredentialsOf(request)).toBe(first);
+  });
+
+  it('reads nothing, once, from a request without credentials', () => {
+    const request: { headers: { authorization?: string } } = { headers: {} };
+    expect(httpCredentialsOf(request)).toBeUndefined();
+    request.headers.authorization = 'Bearer x.y.z';
+    expect(httpCredentialsOf(request)).toBeUndefined();
   });
 });
 

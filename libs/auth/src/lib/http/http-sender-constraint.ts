@@ -26,6 +26,24 @@ export function readHttpCredentials(authorization: unknown): HttpCredentials | u
   return { scheme: match[1].toLowerCase() === 'dpop' ? 'dpop' : 'bearer', token: match[2] };
 }
 
+/** A request's credentials once read; null when its header holds none. */
+const readCredentials = new CallSlot<HttpCredentials | null>('HTTP credentials');
+
+/**
+ * {@link readHttpCredentials} of the request's `Authorization` header, read once per request:
+ * the call context and the strategy both need the token, and each read scans its kilobyte.
+ */
+export function httpCredentialsOf(
+  request: Pick<FastifyRequest, 'headers'>,
+): HttpCredentials | undefined {
+  let credentials = readCredentials.get(request);
+  if (credentials === undefined) {
+    credentials = readHttpCredentials(request.headers.authorization) ?? null;
+    readCredentials.set(request, credentials);
+  }
+  return credentials ?? undefined;
+}
+
 /**
  * The server nonce a request's answer must carry (`DPoP-Nonce`), kept on the request by
  * {@link HttpSenderConstraint.check} for the guard that holds the reply.

@@ -5,7 +5,7 @@ import passport from 'passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { Principal } from '../principal';
 import { AccessTokenVerifier } from '../token/access-token.verifier';
-import { HttpSenderConstraint, readHttpCredentials } from './http-sender-constraint';
+import { HttpSenderConstraint, httpCredentialsOf } from './http-sender-constraint';
 import type { HttpCredentials } from './http-sender-constraint';
 
 export const JWT_STRATEGY = 'jwt';
@@ -72,11 +72,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   /** Reports to passport as passport-jwt does: `fail` with the reason, which JwtAuthGuard turns into a 401. */
   // The request is Fastify's; passport's typings call it Express's, so the type comes from them.
   override authenticate(request: Parameters<Strategy['authenticate']>[0]): void {
-    const credentials = readHttpCredentials(request.headers.authorization);
+    const fastifyRequest = request as unknown as FastifyRequest;
+    const credentials = httpCredentialsOf(fastifyRequest);
     if (!credentials) return this.fail(this.senderConstraint.missingToken(), 401);
     let principal: Principal | Promise<Principal>;
     try {
-      principal = this.principalOf(credentials, request as unknown as FastifyRequest);
+      principal = this.principalOf(credentials, fastifyRequest);
     } catch (error) {
       return this.fail(error, 401);
     }
