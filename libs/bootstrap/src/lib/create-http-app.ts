@@ -124,7 +124,7 @@ const HTTP_KEYS = Object.keys(httpAppEnv(0)) as (keyof HttpAppEnv)[];
  * config type, is checked for them); the app imports `LoggingModule`.
  *
  * Fastify, not Express: with the same edge, the gateway spent a third less CPU
- * per request on it (docs/BENCHMARKS.md).
+ * per request on it (docs/benchmarks-journal.md).
  *
  * @example
  * // main.ts
