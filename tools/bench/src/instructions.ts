@@ -156,6 +156,8 @@ async function count(
     // the working directory.
     nodeFlags: ['--perf-basic-prof', '--no-logfile-per-isolate', '--logfile=+'],
     wrapper: Object.fromEntries(services.map((service) => [service, callgrind(out, service)])),
+    // Three services starting under valgrind on two cores take minutes, not seconds.
+    startTimeoutMs: 10 * 60_000,
   });
   const pids: number[] = [];
   try {

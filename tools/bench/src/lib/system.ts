@@ -153,6 +153,8 @@ export interface SystemOptions {
   nodeFlags?: readonly string[];
   /** A command to run a service's `node` under, e.g. valgrind, by service. */
   wrapper?: Partial<Record<ServiceName, readonly string[]>>;
+  /** How long each service may take to listen, and the gateway to be ready: 60 s unless set. */
+  startTimeoutMs?: number;
 }
 
 /** gateway, order and payment started from dist/ as separate processes, production builds, NODE_ENV=benchmark. */
@@ -351,8 +353,10 @@ export class BenchSystem {
       // The load sends bearer tokens: a DPoP proof per request would measure the load
       // generator's signing. What a proof costs the gateway is measured on its own.
       AUTH_DPOP: 'allowed',
-      // Saturation queues requests for seconds on a busy machine: that is load, not a failure to measure.
+      // Saturation queues requests for seconds on a busy machine, and a service under valgrind
+      // answers its first writes in tens of seconds: that is load, not a failure to measure.
       CALL_TIMEOUT_MS: '30000',
+      REQUEST_TIMEOUT_MS: '30000',
       // The edge's rate limit would measure itself: the load comes from one user.
       RATE_LIMIT_REPLENISH_RATE: '1000000',
       RATE_LIMIT_BURST_CAPACITY: '1000000',
@@ -382,6 +386,7 @@ export class BenchSystem {
   private async waitForPort(service: ServiceName): Promise<void> {
     await poll(
       `${service} listening on ${this.ports[service]}`,
+      this.options.startTimeoutMs ?? START_TIMEOUT_MS,
       () => this.assertRunning(service),
       () => isListening(this.ports[service]),
     );
@@ -390,6 +395,7 @@ export class BenchSystem {
   private async waitUntilReady(): Promise<void> {
     await poll(
       'the gateway ready',
+      this.options.startTimeoutMs ?? START_TIMEOUT_MS,
       () => SERVICES.forEach((s) => this.assertRunning(s)),
       async () => {
         const response = await fetch(`${this.gatewayUrl}/${HEALTH_ROUTES.readiness}`).catch(
@@ -410,13 +416,20 @@ export class BenchSystem {
   }
 }
 
-/** Retries `check` every 20 ms for 60 s; `guard` throws to give up early (a process died). */
-async function poll(what: string, guard: () => void, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
+const START_TIMEOUT_MS = 60_000;
+
+/** Retries `check` every 20 ms until the timeout; `guard` throws to give up early (a process died). */
+export async function poll(
+  what: string,
+  timeoutMs: number,
+  guard: () => void,
+  check: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     guard();
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what} (${timeoutMs / 1000} s)`);
 }
