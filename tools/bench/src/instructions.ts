@@ -8,7 +8,7 @@
  * Hooks, hashing, encryption, regular expressions and JSON count about the same from run to
  * run; a thread's total does not, as it moves with what V8 has optimized.
  *
- *   npm run bench:instructions -- --path read    # or --path write; about 6 minutes for reads
+ *   npm run bench:instructions -- --path read    # or --path write; 8 min for reads, 20 for writes
  *
  * Needs valgrind (`apt-get install valgrind`), the production builds in dist/apps (as
  * `bench:async`), PostgreSQL and Linux. Under valgrind a service runs about 50 times slower:
